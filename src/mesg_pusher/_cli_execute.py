@@ -1,0 +1,174 @@
+"""``mesg-pusher execute``, ``gen-doc`` and ``validate``: the engine CLI's everyday commands,
+run here without an engine."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .mesg import DefinitionError, ServiceDefinition, load, load_packaged, render
+from .pusher import HttpPool
+from .pusher._json import loads
+from .tasks import SUCCESS, Output, TaskRunner
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    execute = commands.add_parser(
+        "execute",
+        help="run one execution of a task and print its output",
+        description=(
+            "Run one execution of TASK and print its output the way the MESG engine's CLI did: "
+            "'Task <task> returned output <outputKey> with data:' and the data as JSON. "
+            "Exit status 0 for the success output, 1 for the error output, 2 for a usage error."
+        ),
+    )
+    execute.add_argument("task", help="task key: trigger or triggerBatch")
+    execute.add_argument(
+        "--json",
+        dest="json_file",
+        metavar="FILE",
+        help="read the inputs, a JSON object, from FILE ('-' reads standard input)",
+    )
+    execute.add_argument(
+        "-d",
+        "--data",
+        dest="data",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=(
+            "set one input (repeatable; wins over --json). VALUE is read as mesg.yml types the "
+            "input: text for String, a number for Number, true/false for Boolean, JSON for Object"
+        ),
+    )
+    execute.set_defaults(run=_execute)
+
+    gen_doc = commands.add_parser(
+        "gen-doc",
+        help="print the README text the engine's gen-doc renders from mesg.yml",
+        description="Print the service documentation rendered from mesg.yml (engine v0.2 layout).",
+    )
+    gen_doc.add_argument(
+        "--file", metavar="MESG_YML", help="a mesg.yml other than the packaged one"
+    )
+    gen_doc.set_defaults(run=_gen_doc)
+
+    check = commands.add_parser(
+        "validate",
+        help="check a mesg.yml against the engine's format",
+        description="Check mesg.yml against the engine's v0.2 format; exit 1 when it fails.",
+    )
+    check.add_argument("--file", metavar="MESG_YML", help="a mesg.yml other than the packaged one")
+    check.set_defaults(run=_validate)
+
+
+def _definition(path: str | None) -> ServiceDefinition:
+    if path is None:
+        return load_packaged()
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    return load(text)
+
+
+def _gen_doc(args: argparse.Namespace) -> int:
+    try:
+        sys.stdout.write(render(_definition(args.file)))
+    except UsageError as error:
+        return _usage(str(error))
+    except DefinitionError as error:
+        print(f"mesg-pusher: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    try:
+        definition = _definition(args.file)
+    except UsageError as error:
+        return _usage(str(error))
+    except DefinitionError as error:
+        print(f"mesg.yml is invalid: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"mesg.yml is valid: service {definition.name}, tasks {', '.join(sorted(definition.tasks))}"
+    )
+    return 0
+
+
+def _execute(args: argparse.Namespace) -> int:
+    definition = load_packaged()
+    try:
+        inputs = _read_inputs(args.json_file, args.data, definition, args.task)
+    except UsageError as error:
+        return _usage(str(error))
+    output = asyncio.run(_run_once(definition, args.task, inputs))
+    print(f"Task {args.task} returned output {output.key} with data:")
+    print(json.dumps(output.data, indent=2, ensure_ascii=False))
+    return 0 if output.key == SUCCESS else 1
+
+
+async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, Any]) -> Output:
+    http = HttpPool()
+    try:
+        return await TaskRunner(http, definition=definition).execute(task, inputs)
+    finally:
+        await http.close()
+
+
+def _read_inputs(
+    json_file: str | None, pairs: list[str], definition: ServiceDefinition, task: str
+) -> dict[str, Any]:
+    inputs: dict[str, Any] = {}
+    if json_file is not None:
+        try:
+            text = sys.stdin.read() if json_file == "-" else Path(json_file).read_text("utf-8")
+        except OSError as error:
+            raise UsageError(f"--json: cannot read {json_file}: {error.strerror}") from None
+        try:
+            parsed = loads(text)
+        except ValueError as error:
+            raise UsageError(f"--json: {json_file} is not valid JSON ({error})") from None
+        if not isinstance(parsed, dict):
+            raise UsageError(f"--json: {json_file} must hold a JSON object of inputs")
+        inputs.update(parsed)
+    declared = definition.tasks.get(task)
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"-d: expected KEY=VALUE, got {pair!r}")
+        kind = declared.inputs[key].type if declared and key in declared.inputs else "String"
+        inputs[key] = _typed(raw, kind)
+    return inputs
+
+
+def _typed(raw: str, kind: str) -> Any:
+    """`raw` read as `kind`; text that does not read as that type stays text, so the task
+    reports the type error in the engine's words."""
+    if kind == "String":
+        return raw
+    if kind == "Boolean":
+        return {"true": True, "false": False}.get(raw, raw)
+    try:
+        value = loads(raw)
+    except ValueError:
+        return raw
+    if kind == "Number":
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else raw
+    return value
+
+
+def _usage(message: str) -> int:
+    print(f"mesg-pusher: error: {message}", file=sys.stderr)
+    return USAGE_ERROR

@@ -1,0 +1,87 @@
+"""The project's exception tree; every error the package raises on purpose is one of these.
+
+    MesgPusherError
+    ├── InputError (also ValueError)      an input breaks a rule; names the input and the rule
+    │   └── InputsInvalid                 the engine's own validation against mesg.yml failed
+    └── PusherError                       talking to the Pusher HTTP API failed
+        ├── PusherHTTPError               Pusher answered with an error status
+        └── PusherConnectionError         no answer: refused, reset, TLS, proxy
+            └── PusherTimeoutError        no answer within the request's timeout
+
+Messages never contain an app secret or a proxy password: they are built from inputs that are not
+secret, and library exception texts are scrubbed before they are wrapped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class MesgPusherError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class InputError(MesgPusherError, ValueError):
+    """An input breaks a rule. `input` is its path (`batch[3].channel`), `rule` what it breaks."""
+
+    def __init__(self, input: str, rule: str) -> None:
+        self.input = input
+        self.rule = rule
+        super().__init__(f"{input}: {rule}" if input else rule)
+
+    def within(self, prefix: str) -> InputError:
+        """The same error with its input path placed under `prefix` (`batch[3]`)."""
+        separator = "" if not self.input or self.input.startswith("[") else "."
+        return InputError(f"{prefix}{separator}{self.input}", self.rule)
+
+
+class InputsInvalid(InputError):
+    """The inputs fail the engine's type rules for a task, reported in the engine's own words:
+    ``Inputs of task 'trigger' are invalid. Value of 'appId' is required``."""
+
+    def __init__(self, task: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.task = task
+        self.problems = tuple(problems)
+        details = ". ".join(f"Value of '{key}' {problem}" for key, problem in self.problems)
+        MesgPusherError.__init__(self, f"Inputs of task '{task}' are invalid. {details}")
+        self.input = ", ".join(key for key, _ in self.problems)
+        self.rule = details
+
+
+class PusherError(MesgPusherError):
+    """The HTTP API call failed; see the subclasses."""
+
+
+class PusherHTTPError(PusherError):
+    """Pusher answered with a non-2xx status. `message` is Pusher's own text from the body."""
+
+    def __init__(self, status: int, reason: str, message: str, body: bytes) -> None:
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.body = body
+        text = f"Pusher answered {status} {reason}".rstrip()
+        super().__init__(f"{text}: {message}" if message else text)
+
+
+class PusherConnectionError(PusherError):
+    """No HTTP answer came back: connection refused or reset, DNS, TLS or proxy failure."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(f"request to {url} failed: {detail}")
+
+
+class PusherTimeoutError(PusherConnectionError):
+    """No complete answer within the request's timeout."""
+
+    def __init__(self, url: str, timeout_ms: float) -> None:
+        self.timeout_ms = timeout_ms
+        PusherError.__init__(self, f"request to {url} timed out after {_ms(timeout_ms)} ms")
+        self.url = url
+        self.detail = "timed out"
+
+
+def _ms(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

@@ -1,0 +1,41 @@
+"""The ``mesg-pusher`` command line. Each subcommand lives beside the part it drives; this module
+only gathers them. Exit status: 0 success, 1 an ``error`` output or a failure, 2 a usage error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import _cli_execute
+from ._version import __version__
+
+USAGE_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mesg-pusher",
+        description="MESG service that publishes realtime events through Pusher Channels.",
+    )
+    parser.add_argument("--version", action="version", version=f"mesg-pusher {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _cli_execute.add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,50 @@
+"""A Pusher Channels HTTP API client: a pure core (settings, limits, signing, requests,
+responses) and one thin aiohttp edge (`HttpPool`)."""
+
+from . import _limits as limits
+from ._client import PusherClient
+from ._http import HttpPool
+from ._requests import (
+    BatchEvent,
+    Event,
+    HttpRequest,
+    batch_request,
+    check_batch_size,
+    encode_data,
+    trigger_request,
+)
+from ._responses import interpret
+from ._settings import DEFAULT_HOST, DEFAULT_TIMEOUT_MS, App, Connection, Proxy
+from ._signing import (
+    body_md5,
+    channel_auth,
+    sign_request,
+    string_to_sign,
+    user_auth,
+    verify_signature,
+)
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_TIMEOUT_MS",
+    "App",
+    "BatchEvent",
+    "Connection",
+    "Event",
+    "HttpPool",
+    "HttpRequest",
+    "Proxy",
+    "PusherClient",
+    "batch_request",
+    "body_md5",
+    "channel_auth",
+    "check_batch_size",
+    "encode_data",
+    "interpret",
+    "limits",
+    "sign_request",
+    "string_to_sign",
+    "trigger_request",
+    "user_auth",
+    "verify_signature",
+]

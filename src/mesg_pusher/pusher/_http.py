@@ -1,0 +1,155 @@
+"""The HTTP edge: sends a signed `HttpRequest` with aiohttp and returns status and body.
+
+One `HttpPool` serves every app and endpoint. Requests with keep-alive share a bounded pool of
+open connections, reused across calls to the same scheme, host, port and proxy; requests without
+it use a fresh connection each, closed after the answer. Library errors become
+`PusherConnectionError`/`PusherTimeoutError` with messages that never show proxy credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+from typing import Final
+
+import aiohttp
+from yarl import URL
+
+from .._errors import PusherConnectionError, PusherTimeoutError
+from .._version import __version__
+from ._requests import CONTENT_TYPE, HttpRequest
+from ._settings import Connection
+
+#: Connections open at once, per pool (keep-alive and not), over all endpoints.
+DEFAULT_CONNECTION_LIMIT: Final = 256
+USER_AGENT: Final = f"mesg-pusher/{__version__}"
+
+
+class HttpPool:
+    """Shared, bounded HTTP connection pools; close it once at shutdown.
+
+    `ssl_context` replaces the default certificate checks (for a private CA in tests);
+    certificates are always verified.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int = DEFAULT_CONNECTION_LIMIT,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._limit = limit
+        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        self._pooled: aiohttp.ClientSession | None = None
+        self._fresh: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._closed = False
+
+    def _session(self, keep_alive: bool) -> aiohttp.ClientSession:
+        session = self._pooled if keep_alive else self._fresh
+        if session is None:
+            if self._closed:
+                raise RuntimeError("the HTTP pool is closed")
+            connector = aiohttp.TCPConnector(
+                limit=self._limit, force_close=not keep_alive, ssl=self._ssl
+            )
+            headers = {"User-Agent": USER_AGENT, "Content-Type": CONTENT_TYPE}
+            if not keep_alive:
+                headers["Connection"] = "close"
+            session = aiohttp.ClientSession(
+                connector=connector,
+                headers=headers,
+                auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding",),
+            )
+            if keep_alive:
+                self._pooled = session
+            else:
+                self._fresh = session
+        return session
+
+    def _timeout(self, timeout_ms: float) -> aiohttp.ClientTimeout:
+        timeout = self._timeouts.get(timeout_ms)
+        if timeout is None:
+            timeout = aiohttp.ClientTimeout(total=timeout_ms / 1000)
+            if len(self._timeouts) < 1024:
+                self._timeouts[timeout_ms] = timeout
+        return timeout
+
+    async def send(self, connection: Connection, request: HttpRequest) -> tuple[int, bytes]:
+        """Send `request` as `connection` says; the status and the whole body."""
+        session = self._session(connection.keep_alive)
+        proxy = connection.proxy
+        proxy_headers = None
+        if proxy is not None and proxy.authorization is not None:
+            proxy_headers = {"Proxy-Authorization": proxy.authorization}
+        url = URL(connection.base_url + request.target, encoded=True)
+        try:
+            async with session.request(
+                request.method,
+                url,
+                data=request.body,
+                timeout=self._timeout(connection.timeout_ms),
+                proxy=proxy.url if proxy is not None else None,
+                proxy_headers=proxy_headers,
+                allow_redirects=False,
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError:
+            raise PusherTimeoutError(_shown(connection, request), connection.timeout_ms) from None
+        except aiohttp.ClientError as error:
+            detail = _describe(error, connection)
+            raise PusherConnectionError(_shown(connection, request), detail) from None
+        except OSError as error:
+            raise PusherConnectionError(_shown(connection, request), _os_error(error)) from None
+
+    async def close(self) -> None:
+        self._closed = True
+        sessions = [s for s in (self._pooled, self._fresh) if s is not None]
+        self._pooled = self._fresh = None
+        for session in sessions:
+            await session.close()
+        if sessions:
+            # Lets the transports finish closing (TLS shutdown) before the loop goes away.
+            await asyncio.sleep(0)
+
+
+def _shown(connection: Connection, request: HttpRequest) -> str:
+    return f"{connection.base_url}{request.path}"
+
+
+def _describe(error: aiohttp.ClientError, connection: Connection) -> str:
+    """A plain account of a library error, built from its parts rather than its text."""
+    proxy = connection.proxy.redacted if connection.proxy is not None else None
+    if isinstance(error, aiohttp.ClientHttpProxyError):
+        return f"the proxy {proxy} answered {error.status} {error.message}".rstrip()
+    if isinstance(error, aiohttp.ClientProxyConnectionError):
+        return f"could not connect to the proxy {proxy}: {_os_error(error.os_error)}"
+    if isinstance(error, aiohttp.ClientConnectorCertificateError):
+        cause = error.certificate_error
+        detail = getattr(cause, "verify_message", None) or type(cause).__name__
+        return f"the server's TLS certificate was refused: {detail}"
+    if isinstance(error, aiohttp.ClientSSLError):
+        return f"TLS failed: {_os_error(error.os_error)}"
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return f"could not resolve {connection.host}: {_os_error(error.os_error)}"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"could not connect: {_os_error(error.os_error)}"
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection without answering"
+    if isinstance(error, aiohttp.ClientPayloadError):
+        return "the answer was cut short"
+    if isinstance(error, aiohttp.ClientResponseError):
+        return f"the answer was not valid HTTP ({error.status} {error.message})".rstrip()
+    if isinstance(error, aiohttp.ClientOSError):
+        return _os_error(error)
+    return type(error).__name__
+
+
+def _os_error(error: OSError) -> str:
+    if error.errno:
+        return os.strerror(error.errno)
+    if error.strerror:
+        return str(error.strerror)
+    return str(error) or type(error).__name__

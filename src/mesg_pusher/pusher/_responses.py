@@ -1,0 +1,65 @@
+"""The one place that turns an HTTP status and body into a result or a `PusherHTTPError`."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from .._errors import PusherHTTPError
+from . import _json
+
+#: Longest piece of a Pusher error body quoted in a message.
+MAX_MESSAGE_CHARS = 500
+
+
+def interpret(status: int, body: bytes) -> dict[str, Any]:
+    """Pusher's JSON answer for a 2xx status; a `PusherHTTPError` for anything else.
+
+    Some Pusher-compatible servers (soketi) answer errors with status 200 and a body
+    ``{"error": "...", "code": 401}``; that is reported as the error it describes.
+    """
+    if 200 <= status < 300:
+        parsed = _parse(body)
+        if isinstance(parsed, dict):
+            code = parsed.get("code")
+            error = parsed.get("error")
+            if isinstance(code, int) and code >= 400 and isinstance(error, str):
+                raise _error(code, body, error)
+            return parsed
+        return {}
+    raise _error(status, body, _message(body))
+
+
+def _error(status: int, body: bytes, message: str) -> PusherHTTPError:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = ""
+    return PusherHTTPError(status, reason, _shorten(message), body)
+
+
+def _parse(body: bytes) -> Any:
+    if not body.strip():
+        return {}
+    try:
+        return _json.loads(body)
+    except ValueError:
+        return None
+
+
+def _message(body: bytes) -> str:
+    """Pusher's text: the body itself (Pusher answers errors in plain text), or the ``error``
+    field of a JSON body."""
+    text = body.decode("utf-8", "replace").strip()
+    parsed = _parse(body) if text.startswith("{") else None
+    if isinstance(parsed, dict):
+        for field in ("error", "message"):
+            value = parsed.get(field)
+            if isinstance(value, str) and value:
+                return value
+    return text
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."

@@ -1,0 +1,206 @@
+"""Who to publish as and where to send it: app credentials and connection settings.
+
+Both are frozen value objects checked when built, so a bad one cannot exist. Host resolution
+follows the Pusher SDKs: an explicit host wins over a cluster, a cluster gives
+``api-<cluster>.pusher.com``, and without either the legacy default ``api.pusherapp.com``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import quote, unquote, urlsplit
+
+import aiohttp
+
+from .._errors import InputError
+
+DEFAULT_HOST: Final = "api.pusherapp.com"
+DEFAULT_TIMEOUT_MS: Final = 30_000
+HTTP_PORT: Final = 80
+HTTPS_PORT: Final = 443
+MAX_PORT: Final = 65535
+#: Longest timeout accepted: one day, in milliseconds.
+MAX_TIMEOUT_MS: Final = 86_400_000
+
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
+_CLUSTER = re.compile(r"[A-Za-z0-9-]+")
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """A Pusher app's credentials. The secret is kept out of `repr`."""
+
+    app_id: str
+    key: str
+    secret: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        _url_safe(self.app_id, "appId", "an app id")
+        _url_safe(self.key, "key", "an app key")
+        if not self.secret:
+            raise InputError("secret", "an app secret must not be empty")
+
+    @property
+    def events_path(self) -> str:
+        return f"/apps/{self.app_id}/events"
+
+    @property
+    def batch_events_path(self) -> str:
+        return f"/apps/{self.app_id}/batch_events"
+
+
+@dataclass(frozen=True, slots=True)
+class Proxy:
+    """An HTTP proxy. `url` carries no credentials; `redacted` is the form safe to print."""
+
+    url: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_url(cls, text: str, where: str = "proxy") -> Proxy:
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError:
+            # urlsplit's message can quote a password taken for a port, so it is not passed on.
+            raise InputError(
+                where, "not a valid proxy URL (a port is a whole number from 1 to 65535)"
+            ) from None
+        if parts.scheme not in ("http", "https"):
+            raise InputError(
+                where, "a proxy URL starts with http:// or https:// (like http://proxy:3128)"
+            )
+        if not parts.hostname:
+            raise InputError(where, "a proxy URL needs a host (like http://proxy:3128)")
+        _host(_bracketed(parts.hostname), where)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise InputError(where, "a proxy URL has no path, query or fragment")
+        if port == 0:
+            raise InputError(where, "a proxy port is between 1 and 65535")
+        netloc = _bracketed(parts.hostname) + (f":{port}" if port is not None else "")
+        username = unquote(parts.username) if parts.username is not None else None
+        password = unquote(parts.password) if parts.password is not None else None
+        return cls(f"{parts.scheme}://{netloc}", username, password)
+
+    @property
+    def redacted(self) -> str:
+        if self.username is None:
+            return self.url
+        scheme, rest = self.url.split("://", 1)
+        secret = ":***" if self.password is not None else ""
+        return f"{scheme}://{quote(self.username, safe='')}{secret}@{rest}"
+
+    @property
+    def authorization(self) -> str | None:
+        """The ``Proxy-Authorization`` header value, if the URL carried credentials."""
+        if self.username is None:
+            return None
+        return aiohttp.encode_basic_auth(self.username, self.password or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """Where and how requests go. Build it with `Connection.create`, which resolves defaults."""
+
+    scheme: str
+    host: str
+    port: int
+    timeout_ms: float = DEFAULT_TIMEOUT_MS
+    keep_alive: bool = False
+    proxy: Proxy | None = None
+    base_url: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.scheme not in ("http", "https"):
+            raise InputError("encrypted", "the scheme is http or https")
+        _host(self.host, "host")
+        _port(self.port, "port")
+        _timeout(self.timeout_ms, "timeout")
+        object.__setattr__(self, "base_url", f"{self.scheme}://{self.host}:{self.port}")
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        host: str | None = None,
+        cluster: str | None = None,
+        encrypted: bool = False,
+        port: float | None = None,
+        timeout_ms: float | None = None,
+        keep_alive: bool = False,
+        proxy: str | Proxy | None = None,
+    ) -> Connection:
+        """Settings from the task inputs; an empty string counts as not given."""
+        if host:
+            resolved = host
+        elif cluster:
+            if _CLUSTER.fullmatch(cluster) is None:
+                raise InputError(
+                    "cluster", "a cluster name uses only letters, digits and '-' (like eu, mt1)"
+                )
+            resolved = f"api-{cluster}.pusher.com"
+        else:
+            resolved = DEFAULT_HOST
+        if port is None:
+            chosen_port = HTTPS_PORT if encrypted else HTTP_PORT
+        else:
+            chosen_port = _port(port, "port")
+        if isinstance(proxy, str):
+            proxy = Proxy.from_url(proxy) if proxy else None
+        return cls(
+            scheme="https" if encrypted else "http",
+            host=resolved,
+            port=chosen_port,
+            timeout_ms=DEFAULT_TIMEOUT_MS if timeout_ms is None else timeout_ms,
+            keep_alive=keep_alive,
+            proxy=proxy,
+        )
+
+
+def _url_safe(value: str, where: str, what: str) -> None:
+    if not value:
+        raise InputError(where, f"{what} must not be empty")
+    if _URL_SAFE.fullmatch(value) is None:
+        raise InputError(where, f"{what} uses only letters, digits and . _ ~ -")
+
+
+def _bracketed(hostname: str) -> str:
+    return f"[{hostname}]" if ":" in hostname else hostname
+
+
+def _host(host: str, where: str) -> None:
+    rule = "a host name without scheme, port or path (like api-eu.pusher.com or 127.0.0.1)"
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise InputError(where, rule) from None
+        return
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    if len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise InputError(where, rule)
+
+
+def _port(port: float, where: str) -> int:
+    if isinstance(port, bool) or not isinstance(port, int | float):
+        raise InputError(where, "a port is a number")
+    if not math.isfinite(port) or port != int(port) or not 1 <= port <= MAX_PORT:
+        raise InputError(where, f"a port is a whole number from 1 to {MAX_PORT} (got {port:g})")
+    return int(port)
+
+
+def _timeout(timeout_ms: float, where: str) -> None:
+    if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int | float):
+        raise InputError(where, "a timeout is a number of milliseconds")
+    if not math.isfinite(timeout_ms) or not 0 < timeout_ms <= MAX_TIMEOUT_MS:
+        raise InputError(
+            where,
+            f"a timeout is a number of milliseconds above 0 and at most {MAX_TIMEOUT_MS} "
+            f"(got {timeout_ms:g})",
+        )
