@@ -1,0 +1,1 @@
+"""The project's benchmarks: run ``python -m bench`` (see ``bench/__main__.py``)."""

@@ -1,0 +1,161 @@
+"""``python -m bench``: every benchmark of the project in one run, and its report refreshed.
+
+Parts: ``client`` (our client against the official SDKs and the floors, on an nginx sink),
+``service`` (executions through the engine stand-in and ``mesg-pusher serve``) and
+``footprint`` (memory with 1,000 executions in flight, time to ready). Results go to
+bench/results/latest.json and README-table.md, the chart to docs/bench.png, and the README's
+text between its bench markers is replaced when it has them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from . import _client_cases, _machine, _nginx, _report, _runner, _stats, _targets
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+CHART = ROOT / "docs" / "bench.png"
+README = ROOT / "README.md"
+PARTS = ("client", "service", "footprint")
+
+
+def _options(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (< 1 min)")
+    parser.add_argument("--rounds", type=int, help="rounds of every case (default 5, quick 2)")
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, help="run only this part (repeatable)"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the table; write no results or chart"
+    )
+    return parser.parse_args(argv)
+
+
+def _log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _node_ready() -> str | None:
+    """The node binary with the bench's npm packages installed, or None (then it is skipped)."""
+    node = shutil.which("node")
+    npm = shutil.which("npm")
+    folder = _client_cases.NODE_DIR
+    if node is None:
+        return None
+    modules = folder / "node_modules"
+    lock = folder / "package-lock.json"
+    if not modules.exists() or lock.stat().st_mtime > modules.stat().st_mtime:
+        if npm is None:
+            return None
+        _log("bench: npm ci (bench/node)")
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=folder,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            return None
+        modules.touch()
+    return node
+
+
+def _summaries(
+    cases: Sequence[_runner.Case], reports: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    rows = []
+    for case in cases:
+        attempts = reports.get(case.key, [])
+        good = [r for r in attempts if "error" not in r]
+        figures = [_stats.metrics(r) for r in good]
+        rows.append(
+            {
+                "key": case.key,
+                "group": case.group,
+                "label": case.label,
+                "medians": _stats.medians(figures),
+                "rate_range": list(_stats.spread(figures, "rate")),
+                "attempts": len(attempts),
+                "failed": len(attempts) - len(good),
+                "errors": sorted({r["error"] for r in attempts if "error" in r})[:3],
+                "rounds": good,
+            }
+        )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = _options(argv)
+    parts = options.only or list(PARTS)
+    rounds = options.rounds or (2 if options.quick else 5)
+    count, seconds, warmup = (1500, 1.0, 200) if options.quick else (6000, 2.5, 500)
+    node = _node_ready() if "client" in parts else shutil.which("node")
+    nginx = _nginx.nginx_path()
+    values = {"python": sys.executable}
+    started = time.monotonic()
+    all_cases: list[_runner.Case] = []
+    reports: dict[str, list[dict[str, Any]]] = {}
+    skipped: dict[str, str] = {}
+    notes: dict[str, str] = {}
+
+    if "client" in parts:
+        cases = _client_cases.cases(count=count, seconds=seconds, warmup=warmup, node=node)
+        if node is None:
+            notes["client"] = "The Node SDK was not measured: node or its npm packages are missing."
+        try:
+            with _nginx.running() as sink:
+                _log(f"bench: client part, nginx sink on 127.0.0.1:{sink.port}, {rounds} rounds")
+                reports |= _runner.run_rounds(
+                    cases, rounds, values | {"port": str(sink.port)}, _log
+                )
+            all_cases += cases
+        except RuntimeError as error:
+            skipped["client"] = str(error)
+
+    for part in ("service", "footprint"):
+        if part in parts:
+            skipped[part] = "not wired yet"
+
+    medians = {row["key"]: row["medians"] for row in _summaries(all_cases, reports)}
+    targets = _targets.client(medians) if "client" in parts else []
+    command = ".venv/bin/python -m bench" + (" --quick" if options.quick else "")
+    results: dict[str, Any] = {
+        "date": datetime.date.today().isoformat(),
+        "command": command,
+        "rounds": rounds,
+        "quick": options.quick,
+        "seconds": round(time.monotonic() - started, 1),
+        "machine": _machine.describe(node, nginx),
+        "cases": _summaries(all_cases, reports),
+        "skipped": skipped,
+        "notes": notes,
+        "targets": [asdict(t) | {"met": t.met} for t in targets],
+    }
+    table = _report.table(results | {"targets": [asdict(t) for t in targets]})
+    print(table)
+    if not options.no_write:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "latest.json").write_text(json.dumps(results, indent=1) + "\n", "utf-8")
+        (RESULTS / "README-table.md").write_text(table, "utf-8")
+        _report.chart(results, CHART)
+        if _report.refresh_readme(README, table):
+            _log("bench: README.md table refreshed")
+        _log(f"bench: wrote {RESULTS / 'latest.json'}, {RESULTS / 'README-table.md'}, {CHART}")
+    _log(f"bench: done in {results['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

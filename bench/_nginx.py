@@ -1,0 +1,124 @@
+"""The HTTP sink: Debian's nginx on 127.0.0.1 answering every request with ``200 {}``.
+
+It runs as a child process with a configuration, pid file and logs in a temporary folder, one
+worker and keep-alive without a request limit, so a client's cost is measured, not the sink's.
+Stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+NGINX = "/usr/sbin/nginx"
+READY_SECONDS = 10.0
+
+CONFIG = """
+worker_processes 1;
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    keepalive_requests 100000000;
+    keepalive_timeout 120s;
+    server {{
+        listen 127.0.0.1:{port} reuseport backlog=4096;
+        location / {{
+            default_type application/json;
+            return 200 '{{}}';
+        }}
+    }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Sink:
+    host: str
+    port: int
+    pid: int
+
+
+def nginx_path() -> str | None:
+    return shutil.which("nginx") or (NGINX if os.access(NGINX, os.X_OK) else None)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_listening(port: int, process: subprocess.Popen[bytes], deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+@contextlib.contextmanager
+def running() -> Iterator[Sink]:
+    """An nginx sink for the duration of the block; raises RuntimeError if it cannot start."""
+    binary = nginx_path()
+    if binary is None:
+        raise RuntimeError("nginx is not installed (apt-get install nginx-light)")
+    with tempfile.TemporaryDirectory(prefix="bench-nginx-") as folder:
+        for _attempt in range(3):  # the free port may be taken between probe and listen
+            port = free_port()
+            conf = Path(folder, "nginx.conf")
+            conf.write_text(CONFIG.format(dir=folder, port=port), "utf-8")
+            process = subprocess.Popen(
+                [
+                    binary,
+                    "-p",
+                    folder,
+                    "-e",
+                    f"{folder}/error.log",
+                    "-c",
+                    str(conf),
+                    "-g",
+                    "daemon off;",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                if _wait_listening(port, process, time.monotonic() + READY_SECONDS):
+                    yield Sink("127.0.0.1", port, process.pid)
+                    return
+            finally:
+                _stop(process)
+        log = Path(folder, "error.log")
+        detail = log.read_text("utf-8", "replace")[-500:] if log.exists() else ""
+        raise RuntimeError(f"nginx did not start: {detail}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGQUIT)  # graceful: workers finish, then the master exits
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)

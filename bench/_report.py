@@ -1,0 +1,172 @@
+"""The run's results as a markdown table (for the README) and a PNG chart (for the docs)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import matplotlib.pyplot as plt
+
+from . import _client_cases as cc
+from ._targets import Target
+
+START_MARK = "<!-- bench:start -->"
+END_MARK = "<!-- bench:end -->"
+
+TITLES = {
+    "client": "Client cost: one small event per trigger, to nginx answering `200 {}` on loopback",
+    "service": "Through the service: ExecuteTask to ListenResult via the engine stand-in",
+    "footprint": "Footprint of `mesg-pusher serve`",
+}
+COLUMNS: dict[str, list[tuple[str, str, str]]] = {
+    "client": [("Triggers/s", "rate", "{:,.0f}"), ("CPU ms per trigger", "cpu_ms", "{:.3f}")],
+    "service": [
+        ("Offered /s", "offered", "{:,.0f}"),
+        ("Executions/s", "rate", "{:,.0f}"),
+        ("Service CPU ms per execution", "service_cpu_ms", "{:.3f}"),
+        ("p50 ms", "p50_ms", "{:.2f}"),
+        ("p99 ms", "p99_ms", "{:.2f}"),
+        ("Unanswered", "unanswered", "{:.0f}"),
+    ],
+    "footprint": [("Peak RSS MB", "peak_rss_mb", "{:.1f}"), ("Ready s", "ready_s", "{:.3f}")],
+}
+
+
+def _cell(medians: Mapping[str, float], name: str, form: str) -> str:
+    value = medians.get(name)
+    if value is None or math.isnan(value):
+        return "-"
+    return form.format(value)
+
+
+def table(results: Mapping[str, Any]) -> str:
+    """The markdown the README shows between its bench markers."""
+    machine = results["machine"]
+    lines = [
+        f"Measured {results['date']} on {machine['summary']}; medians of {results['rounds']} "
+        f"interleaved rounds, each case in its own process. Rerun: `{results['command']}`.",
+        "",
+    ]
+    sdk_best = _sdk_best(results["cases"])
+    for group, title in TITLES.items():
+        rows = [case for case in results["cases"] if case["group"] == group]
+        if not rows and group not in results.get("skipped", {}):
+            continue
+        lines += [f"**{title}**", ""]
+        if not rows:
+            lines += [f"Not measured: {results['skipped'][group]}", ""]
+            continue
+        columns = COLUMNS[group]
+        head = ["Case", *(name for name, _, _ in columns)]
+        if group == "client":
+            head.append("vs official Python SDK")
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join([" --- "] + [" ---: "] * (len(head) - 1)) + "|")
+        for case in rows:
+            medians = case["medians"]
+            cells = [case["label"], *(_cell(medians, key, form) for _, key, form in columns)]
+            if group == "client":
+                rate = medians.get("rate")
+                cells.append(f"{rate / sdk_best:.1f}x" if rate and sdk_best else "-")
+            if case.get("failed"):
+                cells[0] += f" (failed {case['failed']} of {case['attempts']} rounds)"
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+        if group in results.get("notes", {}):
+            lines += [results["notes"][group], ""]
+    targets = [Target(**t) for t in results.get("targets", [])]
+    if targets:
+        lines += [
+            "**Targets**",
+            "",
+            "| Target | Measured | Limit | Met |",
+            "| --- | ---: | ---: | --- |",
+        ]
+        for target in targets:
+            shown = "-" if target.measured is None else f"{target.measured:.3g} {target.unit}"
+            sign = ">=" if target.at_least else "<="
+            met = {True: "yes", False: "**no**", None: "not measured"}[target.met]
+            lines.append(
+                f"| {target.name} | {shown} | {sign} {target.limit:g} {target.unit} | {met} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _sdk_best(cases: Sequence[Mapping[str, Any]]) -> float | None:
+    rates = [
+        c["medians"].get("rate", math.nan)
+        for c in cases
+        if c["key"] in (cc.SDK_PY_SEQ, cc.SDK_PY_THREADS)
+    ]
+    rates = [r for r in rates if not math.isnan(r)]
+    return max(rates) if rates else None
+
+
+def refresh_readme(readme: Path, text: str) -> bool:
+    """Replace what stands between the bench markers; False if the README has no markers."""
+    if not readme.exists():
+        return False
+    content = readme.read_text("utf-8")
+    start, end = content.find(START_MARK), content.find(END_MARK)
+    if start < 0 or end < start:
+        return False
+    updated = content[: start + len(START_MARK)] + "\n" + text.rstrip() + "\n" + content[end:]
+    if updated != content:
+        readme.write_text(updated, "utf-8")
+    return True
+
+
+def chart(results: Mapping[str, Any], path: Path) -> None:
+    """Bars of throughput and CPU per operation for each case measured, one panel per group."""
+    matplotlib.use("Agg")
+
+    panels: list[tuple[str, str, str, list[Mapping[str, Any]]]] = []
+    client = [c for c in results["cases"] if c["group"] == "client"]
+    if client:
+        panels.append(("Client: triggers/s (higher is better)", "rate", "{:,.0f}", client))
+        panels.append(("Client: CPU ms per trigger (lower is better)", "cpu_ms", "{:.3f}", client))
+    service = [c for c in results["cases"] if c["group"] == "service"]
+    if service:
+        panels.append(("Service: executions/s", "rate", "{:,.0f}", service))
+        panels.append(("Service: CPU ms per execution", "service_cpu_ms", "{:.3f}", service))
+    if not panels:
+        return
+    height = sum(0.9 + 0.32 * len(rows) for *_, rows in panels)
+    figure, axes = plt.subplots(len(panels), 1, figsize=(10, max(3.0, height)), squeeze=False)
+    for axis, (title, key, form, rows) in zip(axes[:, 0], panels, strict=True):
+        labels = [row["label"] for row in rows]
+        values = [row["medians"].get(key, math.nan) for row in rows]
+        colors = [_color(row["key"]) for row in rows]
+        bars = axis.barh(
+            range(len(rows)), [0 if math.isnan(v) else v for v in values], color=colors
+        )
+        axis.set_yticks(range(len(rows)), labels, fontsize=8)
+        axis.invert_yaxis()
+        axis.set_title(title, fontsize=10, loc="left")
+        axis.tick_params(axis="x", labelsize=8)
+        for bar, value in zip(bars, values, strict=True):
+            if not math.isnan(value):
+                middle = bar.get_y() + bar.get_height() / 2
+                axis.text(
+                    bar.get_width(), middle, " " + form.format(value), va="center", fontsize=7
+                )
+        axis.margins(x=0.15)
+    figure.suptitle(
+        f"mesg-pusher benchmarks, {results['date']}, {results['machine']['summary']}", fontsize=9
+    )
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _color(key: str) -> str:
+    if ".ours." in key or key.startswith("service.serve"):
+        return "#2b7bba"
+    if ".floor." in key or "ceiling" in key:
+        return "#9a9a9a"
+    return "#e08a3c"

@@ -1,0 +1,46 @@
+"""The issue's targets as pure checks over the medians of a run."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import _client_cases as cc
+from ._stats import ratio
+
+Medians = Mapping[str, Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    measured: float | None
+    limit: float
+    unit: str
+    at_least: bool  # True: measured >= limit passes; False: measured <= limit passes
+
+    @property
+    def met(self) -> bool | None:
+        if self.measured is None or math.isnan(self.measured):
+            return None
+        return self.measured >= self.limit if self.at_least else self.measured <= self.limit
+
+
+def _figure(medians: Medians, key: str, name: str) -> float | None:
+    value = medians.get(key, {}).get(name)
+    return None if value is None or math.isnan(value) else value
+
+
+def client(medians: Medians) -> list[Target]:
+    ours = _figure(medians, cc.OURS_64_KA, "rate")
+    sdk = [_figure(medians, k, "rate") for k in (cc.SDK_PY_SEQ, cc.SDK_PY_THREADS)]
+    sdk_best = max((s for s in sdk if s is not None), default=None)
+    return [
+        Target("client triggers/s vs official Python SDK (best of sequential, threaded)",
+               ratio(ours, sdk_best), 5.0, "x", at_least=True),
+        Target("client triggers/s vs official Node SDK",
+               ratio(ours, _figure(medians, cc.SDK_NODE, "rate")), 1.0, "x", at_least=True),
+        Target("client CPU per trigger (64 in flight, keep-alive)",
+               _figure(medians, cc.OURS_64_KA, "cpu_ms"), 0.35, "ms", at_least=False),
+    ]  # fmt: skip
