@@ -55,12 +55,17 @@ class PusherError(MesgPusherError):
 class PusherHTTPError(PusherError):
     """Pusher answered with a non-2xx status. `message` is Pusher's own text from the body."""
 
-    def __init__(self, status: int, reason: str, message: str, body: bytes) -> None:
+    def __init__(
+        self, status: int, reason: str, message: str, body: bytes, via: str | None = None
+    ) -> None:
         self.status = status
         self.reason = reason
         self.message = message
         self.body = body
-        text = f"Pusher answered {status} {reason}".rstrip()
+        self.via = via
+        # Through a plain-HTTP proxy, the answer may be the proxy's own (a refused password).
+        who = "Pusher" if via is None else f"the proxy {via}, or Pusher behind it,"
+        text = f"{who} answered {status} {reason}".rstrip()
         super().__init__(f"{text}: {message}" if message else text)
 
 

@@ -81,15 +81,22 @@ class HttpPool:
         """Send `request` as `connection` says; the status and the whole body."""
         session = self._session(connection.keep_alive)
         proxy = connection.proxy
-        proxy_headers = None
+        headers = proxy_headers = None
         if proxy is not None and proxy.authorization is not None:
-            proxy_headers = {"Proxy-Authorization": proxy.authorization}
+            # Through a tunnel (HTTPS) the credentials go on the CONNECT request; for plain HTTP
+            # the proxy reads them from the request itself.
+            credentials = {"Proxy-Authorization": proxy.authorization}
+            if connection.scheme == "https":
+                proxy_headers = credentials
+            else:
+                headers = credentials
         url = URL(connection.base_url + request.target, encoded=True)
         try:
             async with session.request(
                 request.method,
                 url,
                 data=request.body,
+                headers=headers,
                 timeout=self._timeout(connection.timeout_ms),
                 proxy=proxy.url if proxy is not None else None,
                 proxy_headers=proxy_headers,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -10,10 +12,14 @@ from . import _json
 
 #: Longest piece of a Pusher error body quoted in a message.
 MAX_MESSAGE_CHARS = 500
+_HEAD = re.compile(r"<head\b.*?</head>|<\?xml.*?\?>|<!DOCTYPE[^>]*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 
 
-def interpret(status: int, body: bytes) -> dict[str, Any]:
+def interpret(status: int, body: bytes, via: str | None = None) -> dict[str, Any]:
     """Pusher's JSON answer for a 2xx status; a `PusherHTTPError` for anything else.
+
+    `via` names the proxy the request went through (its printable form), if any.
 
     Some Pusher-compatible servers (soketi) answer errors with status 200 and a body
     ``{"error": "...", "code": 401}``; that is reported as the error it describes.
@@ -24,18 +30,18 @@ def interpret(status: int, body: bytes) -> dict[str, Any]:
             code = parsed.get("code")
             error = parsed.get("error")
             if isinstance(code, int) and code >= 400 and isinstance(error, str):
-                raise _error(code, body, error)
+                raise _error(code, body, error, via)
             return parsed
         return {}
-    raise _error(status, body, _message(body))
+    raise _error(status, body, _message(body), via)
 
 
-def _error(status: int, body: bytes, message: str) -> PusherHTTPError:
+def _error(status: int, body: bytes, message: str, via: str | None) -> PusherHTTPError:
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = ""
-    return PusherHTTPError(status, reason, _shorten(message), body)
+    return PusherHTTPError(status, reason, _shorten(message), body, via)
 
 
 def _parse(body: bytes) -> Any:
@@ -51,6 +57,9 @@ def _message(body: bytes) -> str:
     """Pusher's text: the body itself (Pusher answers errors in plain text), or the ``error``
     field of a JSON body."""
     text = body.decode("utf-8", "replace").strip()
+    if text.startswith("<"):
+        # An HTML error page (from a proxy or a load balancer): its text, without the markup.
+        return html.unescape(_TAG.sub(" ", _HEAD.sub(" ", text)))
     parsed = _parse(body) if text.startswith("{") else None
     if isinstance(parsed, dict):
         for field in ("error", "message"):

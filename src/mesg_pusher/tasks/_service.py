@@ -28,6 +28,7 @@ SUCCESS: Final = "success"
 ERROR: Final = "error"
 SENT: Final = "sent"
 REDACTED: Final = "***"
+MIN_SCRUBBED: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +117,13 @@ class TaskRunner:
 
     async def _send(self, connection: Connection, request: HttpRequest) -> Output:
         status, body = await self.http.send(connection, request)
-        interpret(status, body)
+        interpret(status, body, _via(connection))
         return Output.success()
+
+
+def _via(connection: Connection) -> str | None:
+    proxy = connection.proxy
+    return proxy.redacted if proxy is not None and connection.scheme == "http" else None
 
 
 def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -133,10 +139,14 @@ def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
-    """The values that must never be shown: the app secret and a proxy password."""
+    """The values that must never be shown: the app secret and a proxy password.
+
+    Messages are built without them; scrubbing is the safety net for text that echoes an input
+    or a server's answer. Values shorter than `MIN_SCRUBBED` cannot be told from ordinary words.
+    """
     found = []
     secret = inputs.get("secret")
-    if isinstance(secret, str) and secret:
+    if isinstance(secret, str):
         found.append(secret)
     proxy = inputs.get("proxy")
     if isinstance(proxy, str) and "@" in proxy:
@@ -146,7 +156,7 @@ def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
             password = None
         if password:
             found.extend({password, unquote(password)})
-    return found
+    return [value for value in found if len(value) >= MIN_SCRUBBED]
 
 
 def scrub(text: str, inputs: Mapping[str, Any]) -> str:

@@ -1,0 +1,68 @@
+"""Turning Pusher's status and body into a result or a typed error."""
+
+from __future__ import annotations
+
+import pytest
+
+from mesg_pusher import PusherHTTPError
+from mesg_pusher.pusher import interpret
+
+
+def test_2xx_gives_the_json_answer() -> None:
+    assert interpret(200, b"{}") == {}
+    assert interpret(200, b'{"channels":{"c":{"subscription_count":2}}}') == {
+        "channels": {"c": {"subscription_count": 2}}
+    }
+    assert interpret(202, b"") == {}
+    assert interpret(200, b"not json") == {}
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "body"),
+    [
+        (400, "Bad Request", "Expected name parameter to be a string"),
+        (401, "Unauthorized", "Invalid signature: Expected HMAC SHA256 hex digest of ..."),
+        (403, "Forbidden", "Application disabled"),
+        (404, "Not Found", "Unknown app"),
+        (
+            413,
+            "Request Entity Too Large",
+            "The data content of this event exceeds the allowed maximum (10240 bytes).",
+        ),
+        (500, "Internal Server Error", "Internal error"),
+    ],
+)
+def test_error_statuses_carry_status_and_pushers_own_message(
+    status: int, reason: str, body: str
+) -> None:
+    with pytest.raises(PusherHTTPError) as caught:
+        interpret(status, body.encode())
+    error = caught.value
+    assert (error.status, error.message, error.body) == (status, body, body.encode())
+    assert str(error) == f"Pusher answered {status} {reason}: {body}"
+
+
+def test_json_error_bodies_give_their_error_field() -> None:
+    with pytest.raises(PusherHTTPError) as caught:
+        interpret(400, b'{"error": "bad things"}')
+    assert caught.value.message == "bad things"
+
+
+def test_a_200_that_reports_an_error_is_an_error() -> None:
+    # soketi answers API errors with status 200 and this body
+    with pytest.raises(PusherHTTPError) as caught:
+        interpret(200, b'{"error": "The app does not exist", "code": 404}')
+    assert caught.value.status == 404
+
+
+def test_long_bodies_are_shortened_and_flattened_to_one_line() -> None:
+    with pytest.raises(PusherHTTPError) as caught:
+        interpret(500, b"line1\nline2 " + b"x" * 2000)
+    assert "\n" not in caught.value.message
+    assert len(caught.value.message) <= 500
+    assert caught.value.message.startswith("line1 line2 ")
+
+
+def test_unknown_status_has_no_reason() -> None:
+    with pytest.raises(PusherHTTPError, match=r"^Pusher answered 599: oops$"):
+        interpret(599, b"oops")

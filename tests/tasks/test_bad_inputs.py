@@ -1,0 +1,340 @@
+"""Every kind of bad input gets the error output naming the input and the rule; none raises."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from mesg_pusher.tasks import TaskRunner
+from tests.tasks.conftest import DROP, SECRET, batch_inputs, trigger_inputs
+
+
+async def error_of(runner: TaskRunner, task: str, inputs: Any) -> str:
+    output = await runner.execute(task, inputs if isinstance(inputs, str) else json.dumps(inputs))
+    assert output.key == "error", output
+    assert set(output.data) == {"error"}
+    message = output.data["error"]
+    assert isinstance(message, str)
+    assert SECRET not in message
+    return message
+
+
+@pytest.mark.parametrize("key", ["appId", "key", "secret", "name", "data"])
+async def test_missing_required_trigger_input(runner: TaskRunner, key: str) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(**{key: DROP}))
+    assert message == f"Inputs of task 'trigger' are invalid. Value of '{key}' is required"
+
+
+async def test_null_counts_as_missing(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(name=None))
+    assert message == "Inputs of task 'trigger' are invalid. Value of 'name' is required"
+
+
+@pytest.mark.parametrize("key", ["appId", "key", "secret", "batch"])
+async def test_missing_required_batch_input(runner: TaskRunner, key: str) -> None:
+    inputs = batch_inputs([{"name": "e", "channel": "c", "data": "d"}])
+    del inputs[key]
+    message = await error_of(runner, "triggerBatch", inputs)
+    assert message == f"Inputs of task 'triggerBatch' are invalid. Value of '{key}' is required"
+
+
+WRONG_TYPES = [
+    ("appId", 3, "is not a string"),
+    ("key", ["k"], "is not a string"),
+    ("secret", {"s": 1}, "is not a string"),
+    ("name", 1.5, "is not a string"),
+    ("channel", 7, "is not a string"),
+    ("channels", "my-channel", "is not an object or array"),
+    ("data", "text", "is not an object or array"),
+    ("data", 12, "is not an object or array"),
+    ("cluster", True, "is not a string"),
+    ("host", 127, "is not a string"),
+    ("proxy", {}, "is not a string"),
+    ("socket_id", 1.2, "is not a string"),
+    ("port", "8080", "is not a number"),
+    ("port", True, "is not a number"),
+    ("timeout", "fast", "is not a number"),
+    ("encrypted", "true", "is not a boolean"),
+    ("encrypted", 1, "is not a boolean"),
+    ("keepAlive", "yes", "is not a boolean"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "problem"), WRONG_TYPES)
+async def test_wrong_json_type_for_a_trigger_input(
+    runner: TaskRunner, key: str, value: Any, problem: str
+) -> None:
+    changes: dict[str, Any] = {key: value}
+    if key == "channels":
+        changes["channel"] = DROP
+    message = await error_of(runner, "trigger", trigger_inputs(**changes))
+    assert message == f"Inputs of task 'trigger' are invalid. Value of '{key}' {problem}"
+
+
+async def test_wrong_type_for_batch(runner: TaskRunner) -> None:
+    message = await error_of(runner, "triggerBatch", batch_inputs("events"))
+    assert message == (
+        "Inputs of task 'triggerBatch' are invalid. Value of 'batch' is not an object or array"
+    )
+
+
+async def test_several_problems_are_joined_in_key_order(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(appId=DROP, port="x", name=2))
+    assert message == (
+        "Inputs of task 'trigger' are invalid. Value of 'appId' is required. "
+        "Value of 'name' is not a string. Value of 'port' is not a number"
+    )
+
+
+async def test_both_channel_and_channels(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(channels=["a"]))
+    assert message == "channel: give either channel or channels, not both"
+
+
+async def test_neither_channel_nor_channels(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(channel=DROP))
+    assert message == "channel: one of channel or channels is required"
+
+
+@pytest.mark.parametrize(("count", "rule"), [(0, "at least one channel"), (101, "at most 100")])
+async def test_channel_count(runner: TaskRunner, count: int, rule: str) -> None:
+    channels = [f"c{i}" for i in range(count)]
+    message = await error_of(runner, "trigger", trigger_inputs(channel=DROP, channels=channels))
+    assert message.startswith("channels: ")
+    assert rule in message
+
+
+async def test_channels_must_be_an_array_of_strings(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(channel=DROP, channels={"a": "b"}))
+    assert message == "channels: an array of channel names is expected, not an object"
+    message = await error_of(runner, "trigger", trigger_inputs(channel=DROP, channels=["a", 2]))
+    assert message == "channels[1]: a channel name is a string"
+
+
+async def test_forbidden_character_in_a_channel_name(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(channel="my channel"))
+    assert message == (
+        'channel: channel name "my channel" has the forbidden character " " '
+        "(allowed: A-Z a-z 0-9 _ - = @ , . ;)"
+    )
+    message = await error_of(
+        runner, "trigger", trigger_inputs(channel=DROP, channels=["ok", "bad*"])
+    )
+    assert message.startswith('channels[1]: channel name "bad*" has the forbidden character "*"')
+
+
+async def test_channel_name_over_200_characters(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(channel="c" * 201))
+    assert message == "channel: a channel name is at most 200 characters (this one has 201)"
+
+
+async def test_event_name_over_200_characters(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(name="e" * 201))
+    assert message == "name: an event name is at most 200 characters (this one has 201)"
+
+
+def data_of_size(size: int, filler: str = "x") -> dict[str, str]:
+    """A data object whose compact JSON encoding is exactly `size` UTF-8 bytes."""
+    overhead = len(b'{"p":""}')
+    width = len(filler.encode())
+    count, rest = divmod(size - overhead, width)
+    data = {"p": filler * count + "y" * rest}
+    assert len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()) == size
+    return data
+
+
+async def test_data_of_10241_bytes(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(data=data_of_size(10241)))
+    assert message == (
+        "data: event data is at most 10240 bytes once encoded as UTF-8 (this is 10241 bytes)"
+    )
+
+
+async def test_multibyte_characters_count_as_bytes(runner: TaskRunner) -> None:
+    data = data_of_size(10241, "€")
+    assert len(json.dumps(data, separators=(",", ":"), ensure_ascii=False)) < 10240 // 2
+    message = await error_of(runner, "trigger", trigger_inputs(data=data))
+    assert "(this is 10241 bytes)" in message
+
+
+@pytest.mark.parametrize("socket_id", ["abc", "1234", "12.34.56", "1234.5678 "])
+async def test_malformed_socket_id(runner: TaskRunner, socket_id: str) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(socket_id=socket_id))
+    assert message.startswith('socket_id: a socket id looks like "1234.5678"')
+
+
+async def test_empty_batch(runner: TaskRunner) -> None:
+    message = await error_of(runner, "triggerBatch", batch_inputs([]))
+    assert message == "batch: a batch holds at least one event"
+
+
+async def test_eleven_batch_events(runner: TaskRunner) -> None:
+    events = [{"name": "e", "channel": f"c{i}", "data": "d"} for i in range(11)]
+    message = await error_of(runner, "triggerBatch", batch_inputs(events))
+    assert message == "batch: a batch holds at most 10 events (got 11)"
+
+
+async def test_batch_as_an_object(runner: TaskRunner) -> None:
+    message = await error_of(runner, "triggerBatch", batch_inputs({"name": "e"}))
+    assert message == "batch: an array of events is expected, not an object"
+
+
+@pytest.mark.parametrize("item", ["text", 3, None, ["a"], True])
+async def test_batch_item_that_is_not_an_object(runner: TaskRunner, item: Any) -> None:
+    events = [{"name": "e", "channel": "c", "data": "d"}, item]
+    message = await error_of(runner, "triggerBatch", batch_inputs(events))
+    assert message == "batch[1]: an event is an object with name, channel and data"
+
+
+@pytest.mark.parametrize("field", ["name", "channel", "data"])
+async def test_batch_item_lacking_a_field(runner: TaskRunner, field: str) -> None:
+    event = {"name": "e", "channel": "c", "data": "d"}
+    del event[field]
+    events = [{"name": "e", "channel": "c", "data": "d"}] * 3 + [event]
+    message = await error_of(runner, "triggerBatch", batch_inputs(events))
+    assert message == f"batch[3].{field}: is required"
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"name": 1, "channel": "c", "data": "d"}, "batch[0].name: an event name is a string"),
+        ({"name": "e", "channel": [], "data": "d"}, "batch[0].channel: a channel name is a string"),
+        (
+            {"name": "e", "channel": "c", "data": "d", "socket_id": 1},
+            "batch[0].socket_id: a socket id is a string",
+        ),
+        (
+            {"name": "e", "channel": "bad channel", "data": "d"},
+            'batch[0].channel: channel name "bad channel" has the forbidden character " " '
+            "(allowed: A-Z a-z 0-9 _ - = @ , . ;)",
+        ),
+        (
+            {"name": "e" * 201, "channel": "c", "data": "d"},
+            "batch[0].name: an event name is at most 200 characters (this one has 201)",
+        ),
+        (
+            {"name": "e", "channel": "c", "data": "x" * 10241},
+            "batch[0].data: event data is at most 10240 bytes once encoded as UTF-8 "
+            "(this is 10241 bytes)",
+        ),
+    ],
+)
+async def test_batch_item_rules_name_their_index(
+    runner: TaskRunner, event: dict[str, Any], expected: str
+) -> None:
+    message = await error_of(runner, "triggerBatch", batch_inputs([event]))
+    assert message == expected
+
+
+async def test_batch_item_malformed_socket_id(runner: TaskRunner) -> None:
+    events = [
+        {"name": "e", "channel": "c", "data": "d"},
+        {**{"name": "e", "channel": "c"}, "data": "d", "socket_id": "nope"},
+    ]
+    message = await error_of(runner, "triggerBatch", batch_inputs(events))
+    assert message.startswith('batch[1].socket_id: a socket id looks like "1234.5678"')
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("port", -1, "port: a port is a whole number from 1 to 65535 (got -1)"),
+        ("port", 0, "port: a port is a whole number from 1 to 65535 (got 0)"),
+        ("port", 70000, "port: a port is a whole number from 1 to 65535 (got 70000)"),
+        ("port", 80.5, "port: a port is a whole number from 1 to 65535 (got 80.5)"),
+        ("port", "eighty", "Inputs of task 'trigger' are invalid. Value of 'port' is not a number"),
+        (
+            "timeout",
+            -100,
+            "timeout: a timeout is a number of milliseconds above 0 and at most 86400000 "
+            "(got -100)",
+        ),
+        (
+            "timeout",
+            0,
+            "timeout: a timeout is a number of milliseconds above 0 and at most 86400000 (got 0)",
+        ),
+        (
+            "timeout",
+            "1s",
+            "Inputs of task 'trigger' are invalid. Value of 'timeout' is not a number",
+        ),
+    ],
+)
+async def test_bad_port_or_timeout(runner: TaskRunner, key: str, value: Any, expected: str) -> None:
+    assert await error_of(runner, "trigger", trigger_inputs(**{key: value})) == expected
+
+
+@pytest.mark.parametrize(
+    "proxy",
+    ["proxy:3128", "ftp://proxy:21", "http://", "http://proxy:notaport", "http://proxy/path"],
+)
+async def test_malformed_proxy_url(runner: TaskRunner, proxy: str) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(proxy=proxy))
+    assert message.startswith("proxy: ")
+
+
+async def test_proxy_password_is_never_echoed(runner: TaskRunner, caplog: Any) -> None:
+    caplog.set_level(logging.DEBUG)
+    message = await error_of(runner, "trigger", trigger_inputs(proxy="http://user:hunter2"))
+    assert "hunter2" not in message
+    assert "hunter2" not in caplog.text
+
+
+async def test_unknown_task_key(runner: TaskRunner) -> None:
+    message = await error_of(runner, "publish", trigger_inputs())
+    assert message == (
+        "taskKey: Task 'publish' not found in service 'mesg-pusher' "
+        "(its tasks: trigger, triggerBatch)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{not json", "inputData: not valid JSON"),
+        ("[1, 2]", "inputData: the inputs are a JSON object"),
+        ('{"port": NaN}', "inputData: not valid JSON (NaN is not valid JSON)"),
+        ("", "inputData: not valid JSON"),
+    ],
+)
+async def test_input_data_that_is_not_a_json_object(
+    runner: TaskRunner, text: str, expected: str
+) -> None:
+    message = await error_of(runner, "trigger", text)
+    assert message.startswith(expected)
+
+
+async def test_bad_host_and_cluster(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(host="http://example.com"))
+    assert message.startswith("host: a host name without scheme, port or path")
+    message = await error_of(runner, "trigger", trigger_inputs(host=DROP, cluster="eu/x"))
+    assert message.startswith("cluster: a cluster name uses only letters, digits and '-'")
+
+
+async def test_the_secret_never_appears_even_where_an_input_repeats_it(
+    runner: TaskRunner, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    message = await error_of(runner, "trigger", trigger_inputs(channel=f"{SECRET} x"))
+    assert "***" in message
+    message = await error_of(runner, "trigger", trigger_inputs(name=SECRET * 20))
+    assert f"has {len(SECRET) * 20}" in message
+    assert SECRET not in caplog.text
+
+
+async def test_inputs_are_not_changed_by_execution(runner: TaskRunner) -> None:
+    events = [{"name": "e", "channel": "c", "data": {"k": [1]}}]
+    inputs = batch_inputs(events)
+    snapshot = json.dumps(inputs)
+    await runner.execute("triggerBatch", inputs)
+    assert json.dumps(inputs) == snapshot
+
+
+async def test_short_secrets_are_not_scrubbed_from_ordinary_words(runner: TaskRunner) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(secret="s", port="x"))
+    assert message == "Inputs of task 'trigger' are invalid. Value of 'port' is not a number"

@@ -1,0 +1,177 @@
+"""The command line: `execute` prints what the engine's CLI printed, with the documented exit
+status, against a real server; `gen-doc` and `validate` work on mesg.yml."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.fake_pusher import FakePusher
+
+CLI = [sys.executable, "-m", "mesg_pusher.cli"]
+
+
+async def run_cli(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *CLI,
+        *args,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def output_of(stdout: str, task: str) -> tuple[str, Any]:
+    first, _, rest = stdout.partition("\n")
+    prefix = f"Task {task} returned output "
+    assert first.startswith(prefix), stdout
+    assert first.endswith(" with data:"), stdout
+    return first[len(prefix) : -len(" with data:")], json.loads(rest)
+
+
+@pytest.mark.integration
+async def test_execute_trigger_from_stdin_publishes_and_prints_success(
+    fake_pusher: FakePusher,
+) -> None:
+    inputs = {**fake_pusher.inputs(), "channel": "c", "name": "e", "data": {"x": "é"}}
+    code, out, err = await run_cli("execute", "trigger", "--json", "-", stdin=json.dumps(inputs))
+    assert (code, err) == (0, "")
+    assert output_of(out, "trigger") == ("success", {"message": "sent"})
+    assert out == 'Task trigger returned output success with data:\n{\n  "message": "sent"\n}\n'
+    assert fake_pusher.received[0].json["data"] == '{"x":"é"}'
+
+
+@pytest.mark.integration
+async def test_execute_trigger_batch_from_a_file_and_typed_data_flags(
+    fake_pusher: FakePusher, tmp_path: Path
+) -> None:
+    path = tmp_path / "inputs.json"
+    base = fake_pusher.inputs()
+    path.write_text(json.dumps({"appId": base["appId"], "key": base["key"], "secret": "wrong"}))
+    code, out, _ = await run_cli(
+        "execute",
+        "triggerBatch",
+        "--json",
+        str(path),
+        "-d",
+        f"secret={base['secret']}",
+        "-d",
+        "host=127.0.0.1",
+        "-d",
+        f"port={fake_pusher.port}",
+        "-d",
+        "keepAlive=true",
+        "-d",
+        'batch=[{"name": "e", "channel": "c", "data": {"k": 1}}]',
+    )
+    assert code == 0, out
+    assert output_of(out, "triggerBatch") == ("success", {"message": "sent"})
+    assert fake_pusher.received[0].json == {
+        "batch": [{"name": "e", "channel": "c", "data": '{"k":1}'}]
+    }
+
+
+async def test_execute_error_output_exits_1_and_hides_the_secret() -> None:
+    inputs = {
+        "appId": "1",
+        "key": "k",
+        "secret": "top-secret-value",
+        "channel": "bad channel",
+        "name": "e",
+        "data": {},
+    }
+    code, out, err = await run_cli("execute", "trigger", "--json", "-", stdin=json.dumps(inputs))
+    assert code == 1
+    key, data = output_of(out, "trigger")
+    assert key == "error"
+    assert data["error"].startswith('channel: channel name "bad channel"')
+    assert "top-secret-value" not in out + err
+
+
+async def test_a_data_flag_that_does_not_read_as_its_type_is_reported_by_the_task() -> None:
+    code, out, _ = await run_cli(
+        "execute",
+        "trigger",
+        "-d",
+        "appId=1",
+        "-d",
+        "key=k",
+        "-d",
+        "secret=a-secret",
+        "-d",
+        "name=e",
+        "-d",
+        "channel=c",
+        "-d",
+        "data={}",
+        "-d",
+        "port=eighty",
+    )
+    assert code == 1
+    assert output_of(out, "trigger") == (
+        "error",
+        {"error": "Inputs of task 'trigger' are invalid. Value of 'port' is not a number"},
+    )
+
+
+async def test_unknown_task_is_an_error_output() -> None:
+    code, out, _ = await run_cli("execute", "publish", "-d", "appId=1")
+    assert code == 1
+    assert output_of(out, "publish")[0] == "error"
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["execute"], "", "the following arguments are required: task"),
+        (["execute", "trigger", "--json", "/nonexistent/inputs.json"], "", "cannot read"),
+        (["execute", "trigger", "--json", "-"], "{oops", "is not valid JSON"),
+        (["execute", "trigger", "--json", "-"], "[]", "must hold a JSON object"),
+        (["execute", "trigger", "-d", "novalue"], "", "expected KEY=VALUE"),
+        (["frobnicate"], "", "invalid choice"),
+    ],
+)
+async def test_usage_errors_exit_2(args: list[str], stdin: str, message: str) -> None:
+    code, out, err = await run_cli(*args, stdin=stdin)
+    assert code == 2
+    assert out == ""
+    assert message in err
+
+
+async def test_help_explains_each_option() -> None:
+    code, out, _ = await run_cli("execute", "--help")
+    assert code == 0
+    for option in ("--json", "-d KEY=VALUE", "trigger or triggerBatch", "Exit status 0"):
+        assert option in " ".join(out.split())
+
+
+async def test_gen_doc_prints_the_rendering_and_validate_accepts_mesg_yml() -> None:
+    code, out, _ = await run_cli("gen-doc")
+    assert code == 0
+    assert out.startswith("# mesg-pusher\n\nMESG Service for [Pusher]")
+    code, out, _ = await run_cli("validate")
+    assert (code, out) == (
+        0,
+        "mesg.yml is valid: service mesg-pusher, tasks trigger, triggerBatch\n",
+    )
+
+
+async def test_validate_reports_a_broken_definition(tmp_path: Path) -> None:
+    broken = tmp_path / "mesg.yml"
+    broken.write_text("name: x\ntasks:\n  t: {}\n")
+    code, _, err = await run_cli("validate", "--file", str(broken))
+    assert code == 1
+    assert "outputs are required" in err
