@@ -1,0 +1,264 @@
+"""The live server's one shared object: it joins each app's `AppState` to the open websockets,
+delivers events, answers ``info`` from the real subscription state and feeds the debug console.
+
+State changes happen between awaits, so they are atomic on the event loop; only the sending
+awaits. A socket that fails while being written to is dropped, never the publisher's request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from ..pusher import App
+from . import _protocol as protocol
+from ._api_rules import SERVER_TO_USER_PREFIX, Publish
+from ._config import ServerSettings
+from ._debug_feed import DebugFeed, preview
+from ._state import AppState, Joined, Left, is_presence
+
+
+def random_socket_id() -> str:
+    return f"{secrets.randbelow(10**9) + 1}.{secrets.randbelow(10**9) + 1}"
+
+
+@dataclass(slots=True)
+class Peer:
+    """An open websocket and who it belongs to."""
+
+    ws: web.WebSocketResponse
+    app: App
+    remote: str
+    connected_at: float
+
+
+class Broker:
+    """Apps, their subscription state and their open sockets."""
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+        new_socket_id: Callable[[], str] = random_socket_id,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._new_socket_id = new_socket_id
+        self._states = {app.app_id: AppState() for app in settings.apps}
+        self._peers: dict[str, Peer] = {}
+        self.debug = DebugFeed(settings.debug_history, clock, self.snapshot)
+
+    def state(self, app: App) -> AppState:
+        return self._states[app.app_id]
+
+    # --- connections -------------------------------------------------------------------------
+
+    def attach(self, app: App, ws: web.WebSocketResponse, remote: str) -> str:
+        socket_id = self._new_socket_id()
+        while socket_id in self._peers:
+            socket_id = self._new_socket_id()
+        self._peers[socket_id] = Peer(ws, app, remote, self.clock())
+        self.state(app).connect(socket_id)
+        self.debug.record(
+            "connection", app=app.app_id, socket_id=socket_id, action="open", remote=remote
+        )
+        self.debug.state_changed()
+        return socket_id
+
+    async def detach(self, socket_id: str, reason: str = "") -> None:
+        peer = self._peers.pop(socket_id, None)
+        if peer is None:
+            return
+        left = self.state(peer.app).disconnect(socket_id)
+        self.debug.record(
+            "connection", app=peer.app.app_id, socket_id=socket_id, action="close", reason=reason
+        )
+        self.debug.state_changed()
+        await self._announce_leaving(peer.app, left)
+
+    async def _announce_leaving(self, app: App, left: Iterable[Left]) -> None:
+        for item in left:
+            if item.member_removed is not None:
+                text = protocol.member_removed(item.channel, item.member_removed)
+                await self.broadcast(app, item.channel, text)
+
+    async def send(self, socket_id: str, text: str) -> bool:
+        peer = self._peers.get(socket_id)
+        if peer is None or peer.ws.closed:
+            return False
+        try:
+            await peer.ws.send_str(text)
+        except (ConnectionError, RuntimeError):
+            return False
+        return True
+
+    async def broadcast(self, app: App, channel: str, text: str, exclude: str | None = None) -> int:
+        sent = 0
+        for socket_id in self.state(app).recipients(channel, exclude):
+            sent += await self.send(socket_id, text)
+        return sent
+
+    async def close_socket(self, socket_id: str, code: int, message: str) -> None:
+        peer = self._peers.get(socket_id)
+        if peer is None:
+            return
+        await self.send(socket_id, protocol.error(message, code))
+        await peer.ws.close(code=code, message=message.encode()[:120])
+
+    # --- subscriptions -----------------------------------------------------------------------
+
+    async def subscribe(self, app: App, socket_id: str, sub: protocol.Subscription) -> Joined:
+        state = self.state(app)
+        joined = state.subscribe(socket_id, sub.channel, sub.member)
+        presence = state.presence(sub.channel) if is_presence(sub.channel) else None
+        await self.send(socket_id, protocol.subscription_succeeded(sub.channel, presence))
+        if joined.member_added is not None:
+            text = protocol.member_added(sub.channel, joined.member_added)
+            await self.broadcast(app, sub.channel, text, exclude=socket_id)
+        if not joined.already_subscribed:
+            self.debug.record(
+                "subscription",
+                app=app.app_id,
+                socket_id=socket_id,
+                channel=sub.channel,
+                action="subscribed",
+                user_id=sub.member.user_id if sub.member else None,
+            )
+            self.debug.state_changed()
+        return joined
+
+    async def unsubscribe(self, app: App, socket_id: str, channel: str) -> None:
+        left = self.state(app).unsubscribe(socket_id, channel)
+        if left is None:
+            return
+        self.debug.record(
+            "subscription",
+            app=app.app_id,
+            socket_id=socket_id,
+            channel=channel,
+            action="unsubscribed",
+        )
+        self.debug.state_changed()
+        await self._announce_leaving(app, [left])
+
+    # --- publishing --------------------------------------------------------------------------
+
+    async def publish(self, app: App, publish: Publish) -> dict[str, dict[str, int]]:
+        """Deliver one event to its channels; the ``info`` answer per channel (maybe empty)."""
+        state = self.state(app)
+        for channel in publish.channels:
+            text = protocol.event(publish.name, channel, publish.data)
+            if channel.startswith(SERVER_TO_USER_PREFIX):
+                user_id = channel[len(SERVER_TO_USER_PREFIX) :]
+                for socket_id in state.user_sockets(user_id):
+                    if socket_id != publish.socket_id:
+                        await self.send(socket_id, text)
+            else:
+                await self.broadcast(app, channel, text, exclude=publish.socket_id)
+        if not publish.info:
+            return {}
+        return {
+            channel: self.channel_info(app, channel, publish.info) for channel in publish.channels
+        }
+
+    def channel_info(self, app: App, channel: str, attributes: Iterable[str]) -> dict[str, int]:
+        state = self.state(app)
+        info: dict[str, int] = {}
+        for attribute in sorted(attributes):
+            if attribute == "subscription_count":
+                info[attribute] = state.subscription_count(channel)
+            elif attribute == "user_count" and is_presence(channel):
+                info[attribute] = state.user_count(channel)
+        return info
+
+    async def terminate_user(self, app: App, user_id: str) -> int:
+        sockets = self.state(app).user_sockets(user_id)
+        for socket_id in sockets:
+            await self.close_socket(
+                socket_id, protocol.UNAUTHORIZED, "Connection terminated by the app"
+            )
+        return len(sockets)
+
+    def record_api(
+        self,
+        app_id: str,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        message: str,
+        events: Iterable[Publish] = (),
+        source: str = "api",
+    ) -> None:
+        self.debug.record(
+            "api",
+            app=app_id,
+            method=method,
+            path=path,
+            status=status,
+            message=message,
+            source=source,
+            events=[
+                {
+                    "name": e.name,
+                    "channels": list(e.channels),
+                    "data": preview(e.data),
+                    "socket_id": e.socket_id,
+                }
+                for e in events
+            ],
+        )
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Apps (id and key, never the secret), connections and occupied channels."""
+        connections = []
+        for socket_id, peer in self._peers.items():
+            state = self.state(peer.app)
+            connections.append(
+                {
+                    "app": peer.app.app_id,
+                    "socket_id": socket_id,
+                    "remote": peer.remote,
+                    "since": peer.connected_at,
+                    "user_id": state.user_of(socket_id),
+                    "channels": state.channels_of(socket_id),
+                }
+            )
+        channels = []
+        for app in self.settings.apps:
+            state = self.state(app)
+            for name in state.occupied():
+                entry: dict[str, Any] = {
+                    "app": app.app_id,
+                    "name": name,
+                    "subscription_count": state.subscription_count(name),
+                }
+                if is_presence(name):
+                    entry["user_count"] = state.user_count(name)
+                channels.append(entry)
+        return {
+            "apps": [{"id": app.app_id, "key": app.key} for app in self.settings.apps],
+            "connections": connections,
+            "channels": channels,
+        }
+
+    @property
+    def socket_ids(self) -> list[str]:
+        return list(self._peers)
+
+    async def close_all(self, code: int = 4200, message: str = "Server shutting down") -> None:
+        for socket_id in list(self._peers):
+            peer = self._peers.get(socket_id)
+            if peer is not None and not peer.ws.closed:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await peer.ws.close(code=code, message=message.encode())
+        self.debug.close()

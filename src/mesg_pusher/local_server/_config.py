@@ -1,0 +1,76 @@
+"""What a local server serves: its apps and its limits, one frozen value built once.
+
+The limits default to Pusher's multi-tenant ones; dedicated-cluster users can raise the data size
+and batch length to what their contract says. Apps reuse the client's `App` credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from .._errors import InputError
+from ..pusher import App, limits
+
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 6001
+#: The app served when none is given: fixed, well-known test credentials, never a user's.
+DEFAULT_APP: Final = App(app_id="1", key="local-key", secret="local-secret")  # noqa: S106
+#: Seconds without a message from a client before the server pings it (Pusher uses 120).
+DEFAULT_ACTIVITY_TIMEOUT: Final = 120.0
+#: Seconds a pinged client has to answer before it is disconnected with 4201.
+DEFAULT_PONG_TIMEOUT: Final = 30.0
+#: Members a presence channel may hold, as on Pusher.
+MAX_PRESENCE_MEMBERS: Final = 100
+#: API messages and connection changes the debug console keeps for a page that opens late.
+DEFAULT_DEBUG_HISTORY: Final = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """Apps and limits of one local server."""
+
+    apps: tuple[App, ...] = (DEFAULT_APP,)
+    max_data_bytes: int = limits.MAX_DATA_BYTES
+    max_batch_events: int = limits.MAX_EVENTS_PER_BATCH
+    max_channels_per_event: int = limits.MAX_CHANNELS_PER_EVENT
+    max_presence_members: int = MAX_PRESENCE_MEMBERS
+    signature_window: int = limits.SIGNATURE_WINDOW_SECONDS
+    activity_timeout: float = DEFAULT_ACTIVITY_TIMEOUT
+    pong_timeout: float = DEFAULT_PONG_TIMEOUT
+    debug_history: int = DEFAULT_DEBUG_HISTORY
+    _by_id: dict[str, App] = field(init=False, repr=False, compare=False)
+    _by_key: dict[str, App] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.apps:
+            raise InputError("apps", "a local server serves at least one app")
+        by_id = {app.app_id: app for app in self.apps}
+        by_key = {app.key: app for app in self.apps}
+        if len(by_id) != len(self.apps):
+            raise InputError("apps", "two apps share one app id")
+        if len(by_key) != len(self.apps):
+            raise InputError("apps", "two apps share one key")
+        for name in ("max_data_bytes", "max_batch_events", "max_channels_per_event"):
+            if getattr(self, name) < 1:
+                raise InputError(name, "must be at least 1")
+        for name in ("activity_timeout", "pong_timeout"):
+            if not getattr(self, name) > 0:
+                raise InputError(name, "must be a positive number of seconds")
+        object.__setattr__(self, "_by_id", by_id)
+        object.__setattr__(self, "_by_key", by_key)
+
+    def app_by_id(self, app_id: str) -> App | None:
+        return self._by_id.get(app_id)
+
+    def app_by_key(self, key: str) -> App | None:
+        return self._by_key.get(key)
+
+
+def parse_app(spec: str) -> App:
+    """An app from ``ID:KEY:SECRET`` (the secret may itself hold colons)."""
+    app_id, sep1, rest = spec.partition(":")
+    key, sep2, secret = rest.partition(":")
+    if not (sep1 and sep2 and app_id and key and secret):
+        raise InputError("--app", "expected ID:KEY:SECRET, three non-empty parts")
+    return App(app_id=app_id, key=key, secret=secret)

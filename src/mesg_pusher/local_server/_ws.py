@@ -1,0 +1,165 @@
+"""The websocket edge at ``/app/<key>``: one coroutine per connection that reads frames, lets
+the pure protocol checks decide, and acts through the broker.
+
+Activity: a connection silent for the activity timeout gets a ``pusher:ping``; if nothing comes
+back within the pong timeout it is closed with 4201, as Pusher does.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiohttp import WSMsgType, web
+
+from ..pusher import App
+from . import _protocol as protocol
+from ._broker import Broker
+from ._state import is_presence
+
+#: Largest frame a client may send; client events are limited to the data size anyway.
+MAX_FRAME_BYTES: Final = 256 * 1024
+
+
+class Sockets:
+    """The ``/app/<key>`` handler."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.settings = broker.settings
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/app/{key}", self.handle)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES)
+        await ws.prepare(request)
+        key = request.match_info["key"]
+        app = self.settings.app_by_key(key)
+        if app is None:
+            await self._refuse(ws, protocol.APP_NOT_FOUND, f"App key {key} does not exist")
+            return ws
+        problem = protocol.check_protocol(request.query)
+        if problem is not None:
+            await self._refuse(ws, *problem)
+            return ws
+        socket_id = self.broker.attach(app, ws, request.remote or "")
+        reason = "closed by the client"
+        try:
+            await ws.send_str(
+                protocol.connection_established(socket_id, self.settings.activity_timeout)
+            )
+            reason = await self._serve(app, socket_id, ws)
+        finally:
+            await self.broker.detach(socket_id, reason)
+        return ws
+
+    async def _refuse(self, ws: web.WebSocketResponse, code: int, message: str) -> None:
+        self.broker.debug.record("connection", action="refused", code=code, reason=message)
+        await ws.send_str(protocol.error(message, code))
+        await ws.close(code=code, message=message.encode()[:120])
+
+    async def _serve(self, app: App, socket_id: str, ws: web.WebSocketResponse) -> str:
+        pinged = False
+        while True:
+            timeout = self.settings.pong_timeout if pinged else self.settings.activity_timeout
+            try:
+                message = await ws.receive(timeout=timeout)
+            except TimeoutError:
+                if pinged:
+                    text = "Pong reply not received"
+                    await self.broker.close_socket(socket_id, protocol.PONG_NOT_RECEIVED, text)
+                    return text
+                pinged = True
+                await ws.send_str(protocol.ping())
+                continue
+            if message.type == WSMsgType.TEXT:
+                pinged = False
+                await self._on_text(app, socket_id, ws, message.data)
+            elif message.type == WSMsgType.BINARY:
+                pinged = False
+                await ws.send_str(protocol.error("Binary frames are not supported"))
+            elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                return "closed by the client"
+            elif message.type == WSMsgType.ERROR:
+                return f"connection error: {ws.exception()}"
+
+    async def _on_text(
+        self, app: App, socket_id: str, ws: web.WebSocketResponse, text: str
+    ) -> None:
+        channel: str | None = None
+        try:
+            frame = protocol.read_frame(text)
+            event = frame.event
+            if event == "pusher:ping":
+                await ws.send_str(protocol.pong())
+            elif event == "pusher:pong":
+                pass
+            elif event == "pusher:subscribe":
+                if isinstance(frame.data, dict) and isinstance(frame.data.get("channel"), str):
+                    channel = frame.data["channel"]
+                await self._subscribe(app, socket_id, frame.data)
+            elif event == "pusher:unsubscribe":
+                if isinstance(frame.data, dict) and isinstance(frame.data.get("channel"), str):
+                    await self.broker.unsubscribe(app, socket_id, frame.data["channel"])
+            elif event == "pusher:signin":
+                user_id, user_data = protocol.check_signin(
+                    frame.data, key=app.key, secret=app.secret, socket_id=socket_id
+                )
+                self.broker.state(app).sign_in(socket_id, user_id)
+                await ws.send_str(protocol.signin_success(user_data))
+                self.broker.debug.record(
+                    "signin", app=app.app_id, socket_id=socket_id, user_id=user_id
+                )
+                self.broker.debug.state_changed()
+            elif event.startswith(protocol.CLIENT_EVENT_PREFIX):
+                await self._client_event(app, socket_id, frame)
+            else:
+                raise protocol.Refused(f"Unsupported event received: {event}")
+        except protocol.Refused as refused:
+            await ws.send_str(protocol.error(refused.message, refused.code))
+            if channel is not None:
+                self.broker.debug.record(
+                    "subscription",
+                    app=app.app_id,
+                    socket_id=socket_id,
+                    channel=channel,
+                    action="refused",
+                    message=refused.message,
+                )
+            if refused.code is not None and 4000 <= refused.code < 4100:
+                await ws.close(code=refused.code, message=refused.message.encode()[:120])
+
+    async def _subscribe(self, app: App, socket_id: str, data: object) -> None:
+        sub = protocol.check_subscription(data, key=app.key, secret=app.secret, socket_id=socket_id)
+        state = self.broker.state(app)
+        limit = self.settings.max_presence_members
+        if (
+            sub.member is not None
+            and is_presence(sub.channel)
+            and not state.is_subscribed(socket_id, sub.channel)
+            and state.would_exceed_members(sub.channel, sub.member.user_id, limit)
+        ):
+            raise protocol.Refused(
+                f"Cannot subscribe to {sub.channel}: a presence channel has at most {limit} members"
+            )
+        await self.broker.subscribe(app, socket_id, sub)
+
+    async def _client_event(self, app: App, socket_id: str, frame: protocol.ClientFrame) -> None:
+        state = self.broker.state(app)
+        channel = protocol.check_client_event(
+            frame,
+            subscribed=frame.channel is not None and state.is_subscribed(socket_id, frame.channel),
+            max_data_bytes=self.settings.max_data_bytes,
+        )
+        user_id = None
+        if is_presence(channel):
+            user_id = state.user_of_channel(socket_id, channel)
+        text = protocol.client_event(frame, channel, user_id)
+        await self.broker.broadcast(app, channel, text, exclude=socket_id)
+        self.broker.debug.record(
+            "client_event",
+            app=app.app_id,
+            socket_id=socket_id,
+            channel=channel,
+            name=frame.event,
+        )
