@@ -1,0 +1,163 @@
+"""Fixtures of the local-server tests: a server on a free loopback port, signed requests made
+with the project's own signing code, and the Node.js counterparts of tests/node."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from mesg_pusher.local_server import LocalServer, ServerSettings
+from mesg_pusher.pusher import App, sign_request
+from mesg_pusher.pusher._json import dumps
+
+APP = App(app_id="42", key="test-key", secret="test-secret")
+OTHER_APP = App(app_id="43", key="other-key", secret="other-secret")
+ROOT = Path(__file__).resolve().parents[2]
+NODE_DIR = ROOT / "tests" / "node"
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LocalServer]:
+    async with LocalServer(ServerSettings(apps=(APP, OTHER_APP))) as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def signed_target(
+    app: App,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    params: Mapping[str, str] | None = None,
+    timestamp: int | None = None,
+) -> str:
+    stamp = int(time.time()) if timestamp is None else timestamp
+    query = sign_request(
+        key=app.key,
+        secret=app.secret,
+        method=method,
+        path=path,
+        timestamp=stamp,
+        body=body,
+        params=params,
+    )
+    return f"{path}?{query}"
+
+
+async def api(
+    http: aiohttp.ClientSession,
+    server: LocalServer,
+    method: str,
+    path: str,
+    payload: Any = None,
+    *,
+    app: App = APP,
+    params: Mapping[str, str] | None = None,
+) -> tuple[int, str]:
+    """A request signed as `app`; the status and the body text."""
+    body = None if payload is None else dumps(payload).encode()
+    target = signed_target(app, method, path, body, params)
+    headers = {"Content-Type": "application/json"}
+    async with http.request(method, server.url + target, data=body, headers=headers) as answer:
+        return answer.status, await answer.text()
+
+
+# --- Node.js counterparts ------------------------------------------------------------------------
+
+
+def node() -> str:
+    path = shutil.which("node")
+    if path is None:
+        pytest.fail("Node.js is not installed: these tests need `node` (Debian nodejs, 20+)")
+    return path
+
+
+def node_package(name: str) -> Path:
+    path = NODE_DIR / "node_modules" / name
+    if not path.is_dir():
+        pytest.fail(f"{path} is missing: run `npm ci` in {NODE_DIR} (scripts/install-test-deps)")
+    return path
+
+
+class NodeProcess:
+    """A Node.js script of tests/node that prints one JSON object per line."""
+
+    def __init__(self, process: asyncio.subprocess.Process, name: str) -> None:
+        self.process = process
+        self.name = name
+        self.lines: list[dict[str, Any]] = []
+
+    @classmethod
+    async def start(cls, script: str, config: Mapping[str, Any]) -> NodeProcess:
+        process = await asyncio.create_subprocess_exec(
+            node(),
+            str(NODE_DIR / script),
+            json.dumps(config),
+            cwd=NODE_DIR,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "NODE_NO_WARNINGS": "1"},
+        )
+        return cls(process, script)
+
+    async def next(self, within: float = 15.0) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        try:
+            line = await asyncio.wait_for(self.process.stdout.readline(), within)
+        except TimeoutError:
+            pytest.fail(f"{self.name} printed nothing for {within} s; seen: {self.lines}")
+        if not line:
+            await self.process.wait()
+            stderr = await self.process.stderr.read() if self.process.stderr else b""
+            pytest.fail(
+                f"{self.name} exited ({self.process.returncode}) after {self.lines}: "
+                f"{stderr.decode(errors='replace')[-2000:]}"
+            )
+        parsed: dict[str, Any] = json.loads(line)
+        self.lines.append(parsed)
+        return parsed
+
+    async def expect(self, kind: str, within: float = 15.0) -> dict[str, Any]:
+        """The next line of type `kind`, skipping others (bounded by `within` in total)."""
+        deadline = time.monotonic() + within
+        while True:
+            line = await self.next(max(deadline - time.monotonic(), 0.01))
+            if line.get("type") == kind:
+                return line
+            if line.get("type") == "fatal":
+                pytest.fail(f"{self.name} failed: {line}")
+
+    async def send(self, command: Mapping[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(command) + "\n").encode())
+        await self.process.stdin.drain()
+
+    async def finish(self, within: float = 15.0) -> int:
+        if self.process.returncode is None and self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            return await asyncio.wait_for(self.process.wait(), within)
+        except TimeoutError:
+            self.process.kill()
+            return await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
