@@ -161,3 +161,138 @@ class NodeProcess:
         if self.process.returncode is None:
             self.process.kill()
             await self.process.wait()
+
+
+# --- an app's auth endpoint, signing with the project's own code -------------------------------
+
+
+@pytest.fixture
+async def auth_endpoint() -> AsyncIterator[str]:
+    """``<url>/channel/<user_id>`` and ``<url>/user/<user_id>`` answer pusher-js as an app's
+    auth endpoints do, with `channel_auth`/`user_auth` of mesg_pusher.pusher and APP's secret."""
+    from aiohttp import web
+
+    from mesg_pusher.pusher import channel_auth, user_auth
+
+    async def channel(request: web.Request) -> web.Response:
+        form = await request.post()
+        socket_id, name = str(form["socket_id"]), str(form["channel_name"])
+        answer: dict[str, str] = {}
+        channel_data = None
+        if name.startswith("presence-"):
+            user = request.match_info["user_id"]
+            channel_data = dumps({"user_id": user, "user_info": {"name": user.title()}})
+            answer["channel_data"] = channel_data
+        answer["auth"] = channel_auth(
+            key=APP.key,
+            secret=APP.secret,
+            socket_id=socket_id,
+            channel=name,
+            channel_data=channel_data,
+        )
+        return web.json_response(answer)
+
+    async def user(request: web.Request) -> web.Response:
+        form = await request.post()
+        user_data = dumps({"id": request.match_info["user_id"]})
+        auth = user_auth(
+            key=APP.key, secret=APP.secret, socket_id=str(form["socket_id"]), user_data=user_data
+        )
+        return web.json_response({"auth": auth, "user_data": user_data})
+
+    app = web.Application()
+    app.router.add_post("/channel/{user_id}", channel)
+    app.router.add_post("/user/{user_id}", user)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+# --- soketi, the third-party Pusher-protocol server ----------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Soketi:
+    """A soketi 1.6.1 process on loopback serving APP."""
+
+    def __init__(self, process: asyncio.subprocess.Process, port: int) -> None:
+        self.process = process
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def soketi(tmp_path: Path) -> AsyncIterator[Soketi]:
+    package = node_package("@soketi/soketi")
+    port, metrics = free_port(), free_port()
+    config = {
+        "host": "127.0.0.1",
+        "port": port,
+        "metrics.host": "127.0.0.1",
+        "metrics.port": metrics,
+        # Without the cluster keys soketi broadcasts UDP discovery to the whole network.
+        "cluster.address": "127.0.0.1",
+        "cluster.hostname": "127.0.0.1",
+        "cluster.unicast": "127.0.0.1",
+        "cluster.port": free_port(),
+    }
+    (tmp_path / "soketi.json").write_text(json.dumps(config))
+    env = {
+        **os.environ,
+        "SOKETI_DEFAULT_APP_ID": APP.app_id,
+        "SOKETI_DEFAULT_APP_KEY": APP.key,
+        "SOKETI_DEFAULT_APP_SECRET": APP.secret,
+        "SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES": "true",
+        "SOKETI_EVENT_MAX_SIZE_IN_KB": "10",
+        "SOKETI_SHUTDOWN_GRACE_PERIOD": "0",
+    }
+    log = (tmp_path / "soketi.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        node(),
+        str(package / "bin" / "server.js"),
+        "start",
+        f"--config={tmp_path / 'soketi.json'}",
+        cwd=NODE_DIR,
+        stdout=log,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        async with aiohttp.ClientSession() as session:
+            while True:
+                if process.returncode is not None or time.monotonic() > deadline:
+                    log.flush()
+                    output = (tmp_path / "soketi.log").read_text(errors="replace")[-3000:]
+                    pytest.fail(f"soketi did not become ready on port {port}: {output}")
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/ready") as answer:
+                        if answer.status == 200 and (await answer.text()).strip() == "OK":
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+        yield Soketi(process, port)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        log.close()

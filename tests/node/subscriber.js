@@ -1,0 +1,88 @@
+// A pusher-js subscriber under Node.js that reports what it sees as JSON lines on stdout.
+// Config (argv[2], JSON): {host, port, key, authEndpoint?, userAuthEndpoint?, channels: [...]}.
+// Commands on stdin, one JSON object a line:
+//   {"cmd": "subscribe", "channel": "..."}   {"cmd": "unsubscribe", "channel": "..."}
+//   {"cmd": "client_event", "channel": "...", "event": "client-...", "data": ...}
+//   {"cmd": "signin"}   {"cmd": "quit"}
+"use strict";
+const Pusher = require("pusher-js");
+const readline = require("readline");
+
+const config = JSON.parse(process.argv[2]);
+const say = (line) => process.stdout.write(JSON.stringify(line) + "\n");
+
+const options = {
+  wsHost: config.host,
+  wsPort: config.port,
+  forceTLS: false,
+  enabledTransports: ["ws"],
+  cluster: "mt1",
+  disableStats: true,
+};
+if (config.authEndpoint) {
+  options.channelAuthorization = { endpoint: config.authEndpoint, transport: "ajax" };
+}
+if (config.userAuthEndpoint) {
+  options.userAuthentication = { endpoint: config.userAuthEndpoint, transport: "ajax" };
+}
+const pusher = new Pusher(config.key, options);
+
+pusher.connection.bind("connected", () => {
+  say({ type: "connected", socket_id: pusher.connection.socket_id });
+});
+pusher.connection.bind("error", (error) => {
+  say({ type: "connection_error", error: error && error.data ? error.data : String(error && error.type) });
+});
+pusher.connection.bind("state_change", (states) => {
+  say({ type: "state", previous: states.previous, current: states.current });
+});
+
+function subscribe(name) {
+  const channel = pusher.subscribe(name);
+  channel.bind("pusher:subscription_succeeded", (members) => {
+    const line = { type: "subscribed", channel: name };
+    if (members && members.count !== undefined) {
+      const ids = [];
+      members.each((member) => ids.push(member.id));
+      line.members = { count: members.count, ids: ids.sort(), me: members.me && members.me.id };
+    }
+    say(line);
+  });
+  channel.bind("pusher:subscription_error", (error) => {
+    say({ type: "subscription_error", channel: name, error });
+  });
+  channel.bind("pusher:member_added", (member) => {
+    say({ type: "member_added", channel: name, id: member.id, info: member.info });
+  });
+  channel.bind("pusher:member_removed", (member) => {
+    say({ type: "member_removed", channel: name, id: member.id });
+  });
+  channel.bind_global((event, data, metadata) => {
+    if (event.startsWith("pusher:")) return;
+    say({ type: "event", channel: name, event, data, user_id: metadata && metadata.user_id });
+  });
+}
+
+for (const name of config.channels || []) subscribe(name);
+
+readline.createInterface({ input: process.stdin }).on("line", (text) => {
+  const command = JSON.parse(text);
+  if (command.cmd === "subscribe") subscribe(command.channel);
+  else if (command.cmd === "unsubscribe") pusher.unsubscribe(command.channel);
+  else if (command.cmd === "client_event") {
+    const ok = pusher.channel(command.channel).trigger(command.event, command.data);
+    say({ type: "client_event_sent", ok });
+  } else if (command.cmd === "signin") {
+    pusher.user.bind("greeting", (data) => say({ type: "user_event", event: "greeting", data }));
+    pusher.signin();
+  } else if (command.cmd === "quit") {
+    pusher.disconnect();
+    setTimeout(() => process.exit(0), 50);
+  }
+}).on("close", () => {
+  pusher.disconnect();
+  setTimeout(() => process.exit(0), 50);
+});
+
+// Never hang a test: leave after two minutes whatever happens.
+setTimeout(() => { say({ type: "fatal", error: "timed out" }); process.exit(3); }, 120000).unref();
