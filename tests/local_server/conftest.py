@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import shutil
+import socket
 import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -14,9 +15,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from mesg_pusher.local_server import LocalServer, ServerSettings
-from mesg_pusher.pusher import App, sign_request
+from mesg_pusher.pusher import App, channel_auth, sign_request, user_auth
 from mesg_pusher.pusher._json import dumps
 
 APP = App(app_id="42", key="test-key", secret="test-secret")
@@ -170,9 +172,6 @@ class NodeProcess:
 async def auth_endpoint() -> AsyncIterator[str]:
     """``<url>/channel/<user_id>`` and ``<url>/user/<user_id>`` answer pusher-js as an app's
     auth endpoints do, with `channel_auth`/`user_auth` of mesg_pusher.pusher and APP's secret."""
-    from aiohttp import web
-
-    from mesg_pusher.pusher import channel_auth, user_auth
 
     async def channel(request: web.Request) -> web.Response:
         form = await request.post()
@@ -217,8 +216,6 @@ async def auth_endpoint() -> AsyncIterator[str]:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
