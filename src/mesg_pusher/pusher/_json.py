@@ -32,6 +32,19 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# Built once: json.loads with a keyword argument builds a new decoder on every call.
+_decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def loads(text: str | bytes) -> Any:
-    """Decode JSON text, refusing the non-standard ``NaN``/``Infinity`` constants."""
-    return json.loads(text, parse_constant=_refuse_constant)
+    """Decode JSON text, refusing the non-standard ``NaN``/``Infinity`` constants.
+
+    Bytes are decoded as `json.loads` does it (UTF-8, -16 or -32, found from the first bytes).
+    """
+    if isinstance(text, bytes | bytearray):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    elif not isinstance(text, str):
+        raise TypeError(f"the JSON object must be str or bytes, not {type(text).__name__}")
+    elif text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _decoder.decode(text)

@@ -16,7 +16,9 @@ AUTH_VERSION = "1.0"
 
 
 def hmac_sha256_hex(secret: str, message: str) -> str:
-    return hmac.new(secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
+    # hmac.digest is OpenSSL's one-shot HMAC: the same value as hmac.new(...).hexdigest()
+    # without building an HMAC object per call.
+    return hmac.digest(secret.encode("utf-8"), message.encode("utf-8"), "sha256").hex()
 
 
 def body_md5(body: bytes) -> str:
@@ -48,13 +50,19 @@ def sign_request(
     `params` are the request's own query parameters (for GET endpoints); values are sent as given,
     so they must already be URL-safe.
     """
-    query: dict[str, str] = dict(params) if params else {}
-    query["auth_key"] = key
-    query["auth_timestamp"] = str(timestamp)
-    query["auth_version"] = AUTH_VERSION
-    if body is not None:
-        query["body_md5"] = body_md5(body)
-    canonical = canonical_query(query)
+    if params:
+        query: dict[str, str] = dict(params)
+        query["auth_key"] = key
+        query["auth_timestamp"] = str(timestamp)
+        query["auth_version"] = AUTH_VERSION
+        if body is not None:
+            query["body_md5"] = body_md5(body)
+        canonical = canonical_query(query)
+    else:
+        # The usual POST: the same canonical query, its four keys written in sorted order.
+        canonical = f"auth_key={key}&auth_timestamp={timestamp}&auth_version={AUTH_VERSION}"
+        if body is not None:
+            canonical += f"&body_md5={body_md5(body)}"
     signature = hmac_sha256_hex(secret, f"{method.upper()}\n{path}\n{canonical}")
     return f"{canonical}&auth_signature={signature}"
 
