@@ -14,6 +14,7 @@ OURS_SEQ_KA = "client.ours.seq.keepalive"
 OURS_SEQ_CLOSE = "client.ours.seq.close"
 OURS_64_KA = "client.ours.64.keepalive"
 OURS_64_CLOSE = "client.ours.64.close"
+OURS_64_AIOHTTP = "client.ours.64.keepalive.aiohttp"
 SDK_PY_SEQ = "client.sdk-python.seq"
 SDK_PY_THREADS = "client.sdk-python.threads"
 SDK_NODE = "client.sdk-node.64"
@@ -41,6 +42,10 @@ def cases(*, count: int, seconds: float, warmup: int, node: str | None) -> list[
              (*py, "bench._client", *load(IN_FLIGHT), "--keep-alive", "on"), timeout),
         Case(OURS_64_CLOSE, "client", f"mesg-pusher, {IN_FLIGHT} in flight, no keep-alive",
              (*py, "bench._client", *load(IN_FLIGHT), "--keep-alive", "off"), timeout),
+        Case(OURS_64_AIOHTTP, "client",
+             f"mesg-pusher, {IN_FLIGHT} in flight, keep-alive, aiohttp edge",
+             (*py, "bench._client", *load(IN_FLIGHT), "--keep-alive", "on", "--edge", "aiohttp"),
+             timeout),
         Case(SDK_PY_SEQ, "client", "official Python SDK 3.3.4, sequential",
              (*py, "bench._sdk_python", *load(1)), timeout),
         Case(SDK_PY_THREADS, "client",
@@ -54,7 +59,7 @@ def cases(*, count: int, seconds: float, warmup: int, node: str | None) -> list[
     if node is not None:
         script = str(NODE_DIR / "sdk.js")
         found.insert(
-            6,
+            7,
             Case(SDK_NODE, "client", f"official Node SDK 5.3.4, {IN_FLIGHT} in flight, keep-alive",
                  (node, script, *load(IN_FLIGHT), "--keep-alive", "on"), timeout),
         )  # fmt: skip

@@ -7,7 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pusher  # type: ignore[import-untyped]
+import pusher
 
 from . import _worker
 

@@ -1,0 +1,343 @@
+"""The lean HTTP edge: plain ``http://`` requests without a proxy, on raw asyncio connections.
+
+Why it exists: aiohttp spends about 0.1 ms of CPU per request in its own machinery (request and
+response objects, stream readers, timers, tasks), most of the cost of a trigger. This edge writes
+the request with one `write` and parses the answer with the pure `_http1` parser inside the
+protocol callback, which costs a fraction of that. TLS and proxies stay with aiohttp.
+
+Connections: with keep-alive, idle connections are kept per host and port and reused, dropped
+when the server closes them, when the answer says ``Connection: close``, after
+`IDLE_SECONDS` unused, or when the request failed or timed out. Without keep-alive, each request
+opens its own connection and says ``Connection: close``. At most `limit` connections are open at
+once (busy and idle); beyond that, requests wait for one to come free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import socket
+import time
+from typing import Final
+
+from .._errors import PusherConnectionError, PusherTimeoutError
+from ._http1 import ProtocolError, ResponseParser, header_lines, request_head
+from ._requests import HttpRequest
+from ._settings import Connection
+
+#: An idle keep-alive connection unused for this long is closed (aiohttp's default too).
+IDLE_SECONDS: Final = 15.0
+#: Addresses of a host name are reused for this long (aiohttp's default DNS cache time).
+DNS_SECONDS: Final = 10.0
+
+_Key = tuple[str, int]
+_Answer = tuple[int, bytes, bool]
+
+
+class _Failure(Exception):
+    """Why an exchange failed, in the words `PusherConnectionError` shows."""
+
+
+class _Exchange(asyncio.Protocol):
+    """One connection. While a request is out, `parser` reads the answer and `waiter` gets it."""
+
+    def __init__(self, key: _Key) -> None:
+        self.key = key
+        self.transport: asyncio.Transport | None = None
+        self.parser: ResponseParser | None = None
+        self.waiter: asyncio.Future[_Answer] | None = None
+        self.closed = False
+        self.idle_since = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        parser = self.parser
+        if parser is None:
+            self.close()  # bytes nobody asked for: this connection cannot be trusted
+            return
+        try:
+            complete = parser.feed(data)
+        except ProtocolError as error:
+            self._fail(_Failure(f"the answer was not valid HTTP ({error})"))
+            self.close()
+            return
+        if complete:
+            self._answer(parser)
+
+    def eof_received(self) -> bool:
+        parser = self.parser
+        if parser is not None:
+            if parser.feed_eof():
+                self._answer(parser)
+            else:
+                self._fail(_cut_short(parser))
+        self.closed = True
+        return False  # let the transport close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        parser = self.parser
+        if parser is not None:
+            if exc is None:
+                self._fail(_cut_short(parser))
+            else:
+                text = _os_text(exc) if isinstance(exc, OSError) else type(exc).__name__
+                self._fail(_Failure(text))
+
+    def _answer(self, parser: ResponseParser) -> None:
+        self.parser = None
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result((parser.status, parser.body, parser.reusable))
+
+    def _fail(self, error: BaseException) -> None:
+        self.parser = None
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _expire(waiter: asyncio.Future[_Answer]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+def _cut_short(parser: ResponseParser) -> _Failure:
+    if parser.started:
+        return _Failure("the answer was cut short")
+    return _Failure("the server closed the connection without answering")
+
+
+class PlainPool:
+    """Keep-alive connections for plain HTTP, at most `limit` open; close it once at shutdown."""
+
+    def __init__(self, *, limit: int, headers: tuple[tuple[str, str], ...]) -> None:
+        self._limit = limit
+        self._headers = headers
+        self._idle: dict[_Key, list[_Exchange]] = {}
+        self._open = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._lines: dict[tuple[str, int, bool], bytes] = {}
+        self._addresses: dict[_Key, tuple[float, list[tuple[str, int]]]] = {}
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._closed = False
+
+    async def send(self, connection: Connection, request: HttpRequest) -> tuple[int, bytes]:
+        """Send `request` to ``connection.host:port``; the status and the whole body."""
+        if self._closed:
+            raise RuntimeError("the HTTP pool is closed")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + connection.timeout_ms / 1000
+        keep_alive = connection.keep_alive
+        exchange = self._idle_exchange(connection) if keep_alive else None
+        reusable = False
+        try:
+            if exchange is None:
+                # Waiting for room and connecting: the general (costlier) timeout.
+                async with asyncio.timeout_at(deadline):
+                    exchange = await self._acquire(connection)
+            # Waiting for the answer: one timer that fails the waiter, cheaper per request.
+            waiter: asyncio.Future[_Answer] = loop.create_future()
+            exchange.waiter = waiter
+            exchange.parser = ResponseParser()
+            timer = loop.call_at(deadline, _expire, waiter)
+            try:
+                assert exchange.transport is not None
+                exchange.transport.write(self._head(connection, request) + request.body)
+                status, body, reusable = await waiter
+            finally:
+                timer.cancel()
+        except TimeoutError:  # only the deadline raises it: OS errors arrive as _Failure
+            raise PusherTimeoutError(_shown(connection, request), connection.timeout_ms) from None
+        except _Failure as failure:
+            raise PusherConnectionError(_shown(connection, request), str(failure)) from None
+        except OSError as error:
+            raise PusherConnectionError(_shown(connection, request), _os_text(error)) from None
+        finally:
+            if exchange is not None:
+                exchange.waiter = None
+                exchange.parser = None
+                self._release(exchange, keep_alive and reusable)
+        return status, body
+
+    def _head(self, connection: Connection, request: HttpRequest) -> bytes:
+        key = (connection.host, connection.port, connection.keep_alive)
+        lines = self._lines.get(key)
+        if lines is None:
+            port = connection.port
+            host = connection.host if port == 80 else f"{connection.host}:{port}"
+            headers = self._headers
+            if not connection.keep_alive:
+                headers = (*headers, ("Connection", "close"))
+            lines = header_lines(host, headers)
+            if len(self._lines) < 1024:
+                self._lines[key] = lines
+        return request_head(request.method, request.target, lines, len(request.body))
+
+    def _idle_exchange(self, connection: Connection) -> _Exchange | None:
+        idle = self._idle.get((connection.host, connection.port))
+        while idle:
+            exchange = idle.pop()
+            if not exchange.closed:
+                return exchange
+            self._open -= 1
+        return None
+
+    async def _acquire(self, connection: Connection) -> _Exchange:
+        key = (connection.host, connection.port)
+        while True:
+            if connection.keep_alive:
+                exchange = self._idle_exchange(connection)
+                if exchange is not None:
+                    return exchange
+            if self._open < self._limit or self._drop_idle_elsewhere():
+                break
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake()  # woken but leaving: pass the turn on
+                else:
+                    waiter.cancel()
+                raise
+        self._open += 1
+        try:
+            return await self._connect(key)
+        except BaseException:
+            self._open -= 1
+            self._wake()
+            raise
+
+    async def _connect(self, key: _Key) -> _Exchange:
+        loop = asyncio.get_running_loop()
+        last: OSError | None = None
+        for host, port in await self._resolve(key):
+            try:
+                _, exchange = await loop.create_connection(lambda: _Exchange(key), host, port)
+            except OSError as error:
+                last = error
+                continue
+            return exchange
+        assert last is not None
+        raise _Failure(f"could not connect: {_os_text(last)}")
+
+    async def _resolve(self, key: _Key) -> list[tuple[str, int]]:
+        host, port = key
+        bare = host[1:-1] if host.startswith("[") else host
+        if _is_ip(bare):
+            return [(bare, port)]
+        now = time.monotonic()
+        cached = self._addresses.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(bare, port, type=socket.SOCK_STREAM)
+        except OSError as error:
+            raise _Failure(f"could not resolve {host}: {_os_text(error)}") from None
+        addresses = list(dict.fromkeys((str(info[4][0]), port) for info in infos))
+        if len(self._addresses) >= 1024:
+            self._addresses.clear()
+        self._addresses[key] = (now + DNS_SECONDS, addresses)
+        return addresses
+
+    def _release(self, exchange: _Exchange, keep: bool) -> None:
+        if keep and not exchange.closed and not self._closed:
+            exchange.idle_since = time.monotonic()
+            self._idle.setdefault(exchange.key, []).append(exchange)
+            self._schedule_sweep()
+        else:
+            exchange.close()
+            self._open -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _drop_idle_elsewhere(self) -> bool:
+        """Close the longest-idle connection of any host to make room; False if none is idle."""
+        oldest: _Exchange | None = None
+        for idle in self._idle.values():
+            if idle and (oldest is None or idle[0].idle_since < oldest.idle_since):
+                oldest = idle[0]
+        if oldest is None:
+            return False
+        self._idle[oldest.key].remove(oldest)
+        oldest.close()
+        self._open -= 1
+        return True
+
+    def _schedule_sweep(self) -> None:
+        if self._sweeper is None:
+            loop = asyncio.get_running_loop()
+            self._sweeper = loop.call_later(IDLE_SECONDS / 2, self._sweep)
+
+    def _sweep(self) -> None:
+        self._sweeper = None
+        limit = time.monotonic() - IDLE_SECONDS
+        for key, idle in list(self._idle.items()):
+            keep = [e for e in idle if not e.closed and e.idle_since > limit]
+            for exchange in idle:
+                if exchange not in keep:
+                    exchange.close()
+                    self._open -= 1
+            if keep:
+                self._idle[key] = keep
+            else:
+                del self._idle[key]
+        if self._idle:
+            self._schedule_sweep()
+        self._wake()
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for idle in self._idle.values():
+            for exchange in idle:
+                exchange.close()
+        self._idle.clear()
+        self._open = 0
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+def _is_ip(host: str) -> bool:
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return True
+    return False
+
+
+def _shown(connection: Connection, request: HttpRequest) -> str:
+    return f"{connection.base_url}{request.path}"
+
+
+def _os_text(error: OSError) -> str:
+    """The same plain account of an OS error that the aiohttp edge gives."""
+    if error.errno:
+        return os.strerror(error.errno)
+    if error.strerror:
+        return str(error.strerror)
+    return str(error) or type(error).__name__
