@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 from . import _cli_execute
 from ._version import __version__
+from .engine import _cli as _cli_engine
 from .local_server import _cli as _cli_local_server
+from .runtime import _cli as _cli_serve
 
 USAGE_ERROR = 2
 
@@ -23,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _cli_execute.add_commands(commands)
     _cli_local_server.add_commands(commands)
+    _cli_serve.add_commands(commands)
+    _cli_engine.add_commands(commands)
     return parser
 
 

@@ -1,0 +1,414 @@
+"""The engine's bookkeeping (Core v0.2.0 semantics), without the network: services by token,
+executions in progress, task listeners, results and their listeners.
+
+What it keeps from the real engine, because the service must cope with it:
+- An execution's inputs are validated against mesg.yml before it exists; the service receives
+  them re-encoded the Go way (keys sorted, ``<>&`` escaped).
+- Executions are handed to every task listener of the service in turn, under one global lock,
+  each hand-over waiting until the listener has taken it: a listener that stops reading stalls
+  publishing for every service. An execution created while nobody listens is never delivered.
+- A result is accepted once per execution, after its output key and data pass mesg.yml; the
+  execution then leaves the in-progress set, so a second result is refused ("doesn't exists").
+  A refused result leaves the execution in progress.
+
+It also records what tests need to see: every ``SubmitResult`` (accepted or not) and every
+accepted result, and lets a test hand a service raw ``TaskData`` the real engine would have
+refused (`deliver`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from .._errors import MesgPusherError
+from ..mesg._definition import ServiceDefinition, load_packaged, validate
+from ..mesg._proto.core_pb2 import ResultData
+from ..mesg._proto.service_pb2 import TaskData
+from ..pusher._json import loads
+from . import _messages
+
+log = logging.getLogger("mesg_pusher.engine")
+T = TypeVar("T")
+ALL = ("", "*")  # filters that match everything
+
+
+class EngineError(MesgPusherError):
+    """A refusal of the engine; its text is the engine's (sent as gRPC status UNKNOWN)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    id: str
+    token: str
+    task_key: str
+    input_data: str
+    tags: tuple[str, ...] = ()
+    created: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    service_id: str
+    execution_id: str
+    task_key: str
+    output_key: str
+    output_data: str
+    data: Mapping[str, Any]
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One ``SubmitResult`` call as the engine saw it; `error` is None when it was accepted."""
+
+    execution_id: str
+    output_key: str
+    output_data: str
+    error: str | None
+
+
+class StreamEnded(Exception):
+    """The engine ended the stream (it is shutting down)."""
+
+
+class Subscription(Generic[T]):
+    """One listener's stream. With `handover`, `offer` returns once the listener has taken the
+    item (the engine's unbuffered hand-over); without it items queue without bound."""
+
+    def __init__(self, *, handover: bool, on_close: Callable[[Subscription[T]], None]) -> None:
+        self._handover = handover
+        self._items: deque[T] = deque()
+        self._changed = asyncio.Event()
+        self._on_close = on_close
+        self.closed = False
+        self._ended = False
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def offer(self, item: T) -> None:
+        if self.closed:
+            return
+        self._items.append(item)
+        self._notify()
+        while self._handover and self._items and not self.closed:
+            await self._changed.wait()
+
+    def offer_nowait(self, item: T) -> None:
+        if not self.closed:
+            self._items.append(item)
+            self._notify()
+
+    async def get(self) -> T:
+        """The next item; StreamEnded once `end` was called."""
+        while not self._items:
+            if self._ended:
+                raise StreamEnded
+            await self._changed.wait()
+        item = self._items.popleft()
+        self._notify()
+        return item
+
+    def close(self) -> None:
+        """The listener is gone: forget it, and free a publisher waiting on it."""
+        if self.closed:
+            return
+        self.closed = True
+        self._items.clear()
+        self._notify()
+        self._on_close(self)
+
+    def end(self) -> None:
+        """Close, and make a reader waiting in `get` raise StreamEnded."""
+        self._ended = True
+        self.close()
+
+
+@dataclass(slots=True)
+class _ResultFilter:
+    task: str
+    output: str
+    tags: frozenset[str]
+
+    def matches(self, result: Result) -> bool:
+        return (
+            (self.task in ALL or self.task == result.task_key)
+            and (self.output in ALL or self.output == result.output_key)
+            and self.tags.issubset(result.tags)
+        )
+
+
+@dataclass(slots=True)
+class _Service:
+    token: str
+    definition: ServiceDefinition
+    task_listeners: list[Subscription[TaskData]] = field(default_factory=list)
+    result_listeners: list[tuple[Subscription[ResultData], _ResultFilter]] = field(
+        default_factory=list
+    )
+
+
+class Engine:
+    """The engine's state. `add_service` registers a service definition under a token (its
+    id); ``Engine()`` starts with the packaged mesg.yml, whose token is `token`.
+
+    `ready_header`: send ``status: ready`` on ``ListenTask`` as engines from v0.7 do (v0.2
+    sends nothing). `new_id` makes execution ids.
+    """
+
+    def __init__(
+        self,
+        definition: ServiceDefinition | None = None,
+        *,
+        token: str | None = None,
+        ready_header: bool = False,
+        new_id: Callable[[], str] | None = None,
+        keep_submissions: int = 1_000_000,
+    ) -> None:
+        self.ready_header = ready_header
+        self._new_id = new_id if new_id is not None else _random_id
+        self._services: dict[str, _Service] = {}
+        self.in_progress: dict[str, Execution] = {}
+        self.results: dict[str, Result] = {}
+        self.submissions: deque[Submission] = deque(maxlen=keep_submissions)
+        self.executions_created = 0
+        self._publishing = asyncio.Lock()
+        self._changed = asyncio.Event()
+        self.token = self.add_service(definition or load_packaged(), token=token)
+
+    # Services ------------------------------------------------------------------------------
+
+    def add_service(self, definition: ServiceDefinition, *, token: str | None = None) -> str:
+        """Register `definition`; its token (a new random one unless given)."""
+        token = token if token is not None else secrets.token_hex(20)
+        self._services[token] = _Service(token, definition)
+        return token
+
+    def definition(self, token: str) -> ServiceDefinition:
+        return self._service(token).definition
+
+    def _service(self, token: str) -> _Service:
+        service = self._services.get(token)
+        if service is None:
+            raise EngineError(_messages.service_not_found(token))
+        return service
+
+    def task_listeners(self, token: str | None = None) -> int:
+        """How many ``ListenTask`` streams the service has open."""
+        return len(self._service(token or self.token).task_listeners)
+
+    def result_listeners(self, token: str | None = None) -> int:
+        return len(self._service(token or self.token).result_listeners)
+
+    # api.Core ------------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        service_id: str,
+        task_key: str,
+        input_data: str | Mapping[str, Any],
+        tags: Iterable[str] = (),
+    ) -> str:
+        """``ExecuteTask``: validate, create the execution, hand it to the listeners; its id."""
+        service = self._service(service_id)
+        text = input_data if isinstance(input_data, str) else _messages.go_json(input_data)
+        problem = _messages.json_error(text)
+        if problem is not None:
+            raise EngineError(problem)
+        inputs = loads(text) or {}
+        definition = service.definition
+        task = definition.tasks.get(task_key)
+        if task is None:
+            raise EngineError(_messages.task_not_found(task_key, definition.name))
+        problems = validate(task.inputs, inputs)
+        if problems:
+            raise EngineError(_messages.inputs_invalid(task_key, problems))
+        return await self._create(service, task_key, _messages.go_json(inputs), tuple(tags))
+
+    async def deliver(self, token: str, task_key: str, input_data: str) -> str:
+        """Hand the service a ``TaskData`` with these raw fields, unvalidated (what a faulty
+        or future engine might send); its execution id."""
+        return await self._create(self._service(token), task_key, input_data, ())
+
+    async def _create(
+        self, service: _Service, task_key: str, input_data: str, tags: tuple[str, ...]
+    ) -> str:
+        execution = Execution(
+            self._new_id(), service.token, task_key, input_data, tags, time.time()
+        )
+        self.in_progress[execution.id] = execution
+        self.executions_created += 1
+        message = TaskData(executionID=execution.id, taskKey=task_key, inputData=input_data)
+        async with self._publishing:  # the engine's global lock
+            listeners = list(service.task_listeners)
+            for listener in listeners:
+                await listener.offer(message)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "execution %s of task %s created, handed to %d listeners",
+                execution.id,
+                task_key,
+                len(listeners),
+            )
+        self._notify()
+        return execution.id
+
+    def listen_results(
+        self,
+        service_id: str,
+        task_filter: str = "",
+        output_filter: str = "",
+        tag_filters: Iterable[str] = (),
+    ) -> Subscription[ResultData]:
+        """``ListenResult``: a stream of the service's results that pass the filters."""
+        service = self._service(service_id)
+        definition = service.definition
+        if task_filter not in ALL:
+            task = definition.tasks.get(task_filter)
+            if task is None:
+                raise EngineError(_messages.task_not_found(task_filter, definition.name))
+            if output_filter not in ALL and output_filter not in task.outputs:
+                raise EngineError(
+                    _messages.output_not_found(output_filter, task_filter, definition.name)
+                )
+        wanted = _ResultFilter(task_filter, output_filter, frozenset(tag_filters))
+
+        def forget(subscription: Subscription[ResultData]) -> None:
+            service.result_listeners[:] = [
+                pair for pair in service.result_listeners if pair[0] is not subscription
+            ]
+            self._notify()
+
+        subscription: Subscription[ResultData] = Subscription(handover=False, on_close=forget)
+        service.result_listeners.append((subscription, wanted))
+        self._notify()
+        return subscription
+
+    # api.Service ---------------------------------------------------------------------------
+
+    def listen_tasks(self, token: str) -> Subscription[TaskData]:
+        """``ListenTask``: the service's stream of executions from now on."""
+        service = self._service(token)
+
+        def forget(subscription: Subscription[TaskData]) -> None:
+            if subscription in service.task_listeners:
+                service.task_listeners.remove(subscription)
+            self._notify()
+
+        subscription: Subscription[TaskData] = Subscription(handover=True, on_close=forget)
+        service.task_listeners.append(subscription)
+        self._notify()
+        return subscription
+
+    def submit_result(self, execution_id: str, output_key: str, output_data: str) -> Result:
+        """``SubmitResult``: accept the execution's one result, or refuse it."""
+        try:
+            result = self._accept(execution_id, output_key, output_data)
+        except EngineError as error:
+            self.submissions.append(Submission(execution_id, output_key, output_data, str(error)))
+            log.info("result for execution %s refused: %s", execution_id, error)
+            self._notify()
+            raise
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "execution %s answered with %s %s",
+                execution_id,
+                result.output_key,
+                result.output_data,
+            )
+        self.submissions.append(Submission(execution_id, output_key, output_data, None))
+        message = ResultData(
+            executionID=result.execution_id,
+            taskKey=result.task_key,
+            outputKey=result.output_key,
+            outputData=result.output_data,
+            executionTags=result.tags,
+        )
+        service = self._services[result.service_id]
+        for listener, wanted in list(service.result_listeners):
+            if wanted.matches(result):
+                listener.offer_nowait(message)
+        self._notify()
+        return result
+
+    def _accept(self, execution_id: str, output_key: str, output_data: str) -> Result:
+        execution = self.in_progress.get(execution_id)
+        if execution is None:
+            raise EngineError(_messages.execution_not_found(execution_id))
+        problem = _messages.json_error(output_data)
+        if problem is not None:
+            raise EngineError(problem)
+        data = loads(output_data) or {}
+        definition = self._services[execution.token].definition
+        task = definition.tasks.get(execution.task_key)
+        if task is None:  # only reachable through `deliver`
+            raise EngineError(_messages.task_not_found(execution.task_key, definition.name))
+        output = task.outputs.get(output_key)
+        if output is None:
+            raise EngineError(
+                _messages.output_not_found(output_key, execution.task_key, definition.name)
+            )
+        problems = validate(output.data, data)
+        if problems:
+            raise EngineError(_messages.outputs_invalid(output_key, execution.task_key, problems))
+        del self.in_progress[execution_id]
+        result = Result(
+            execution.token,
+            execution_id,
+            execution.task_key,
+            output_key,
+            _messages.go_json(data),
+            data,
+            execution.tags,
+        )
+        self.results[execution_id] = result
+        return result
+
+    def emit_event(self, token: str, event_key: str, event_data: str) -> None:
+        """``EmitEvent``: check the event against mesg.yml (this stand-in keeps no events)."""
+        definition = self._service(token).definition
+        event = definition.events.get(event_key)
+        if event is None:
+            raise EngineError(_messages.event_not_found(event_key, definition.name))
+        problem = _messages.json_error(event_data)
+        if problem is not None:
+            raise EngineError(problem)
+        problems = validate(event.data, loads(event_data) or {})
+        if problems:
+            raise EngineError(_messages.event_data_invalid(event_key, problems))
+
+    def end_streams(self) -> None:
+        """End every open stream, as an engine that shuts down does."""
+        for service in self._services.values():
+            for listener in list(service.task_listeners):
+                listener.end()
+            for result_listener, _ in list(service.result_listeners):
+                result_listener.end()
+
+    # For tests and demos --------------------------------------------------------------------
+
+    def refused(self) -> list[Submission]:
+        """The ``SubmitResult`` calls the engine refused."""
+        return [s for s in self.submissions if s.error is not None]
+
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Return once `condition()` holds, checked after every change (bound it with
+        ``asyncio.timeout``)."""
+        while not condition():
+            await self._changed.wait()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+
+def _random_id() -> str:
+    return secrets.token_hex(12)

@@ -1,0 +1,190 @@
+"""The stand-in's gRPC edge: `api.Service` and `api.Core` served from an `Engine` on 127.0.0.1
+(or a unix socket), in the caller's event loop. Every `EngineError` becomes status UNKNOWN with
+the engine's text, as the Go engine's plain errors did.
+
+`EngineServer.restart` drops every connection and listens again on the same address while the
+engine keeps its executions, as when the engine's network goes away and comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any, Final
+
+import grpc
+from grpc import aio
+
+from ..mesg._proto.core_pb2 import (
+    ExecuteTaskReply,
+    ExecuteTaskRequest,
+    ListenResultRequest,
+    ResultData,
+)
+from ..mesg._proto.core_pb2_grpc import CoreServicer, add_CoreServicer_to_server
+from ..mesg._proto.service_pb2 import (
+    EmitEventReply,
+    EmitEventRequest,
+    ListenTaskRequest,
+    SubmitResultReply,
+    SubmitResultRequest,
+    TaskData,
+)
+from ..mesg._proto.service_pb2_grpc import ServiceServicer, add_ServiceServicer_to_server
+from ._engine import Engine, EngineError, StreamEnded
+
+READY: Final = (("status", "ready"),)
+Context = aio.ServicerContext[Any, Any]
+
+
+class _ServiceApi(ServiceServicer):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    async def ListenTask(
+        self, request: ListenTaskRequest, context: Context
+    ) -> AsyncIterator[TaskData]:
+        try:
+            subscription = self._engine.listen_tasks(request.token)
+        except EngineError as error:
+            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
+        try:
+            if self._engine.ready_header:
+                await context.send_initial_metadata(READY)
+            while True:
+                yield await subscription.get()
+        except StreamEnded:
+            return
+        finally:
+            subscription.close()
+
+    async def SubmitResult(
+        self, request: SubmitResultRequest, context: Context
+    ) -> SubmitResultReply:
+        try:
+            self._engine.submit_result(request.executionID, request.outputKey, request.outputData)
+        except EngineError as error:
+            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
+        return SubmitResultReply()
+
+    async def EmitEvent(self, request: EmitEventRequest, context: Context) -> EmitEventReply:
+        try:
+            self._engine.emit_event(request.token, request.eventKey, request.eventData)
+        except EngineError as error:
+            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
+        return EmitEventReply()
+
+
+class _CoreApi(CoreServicer):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    async def ExecuteTask(self, request: ExecuteTaskRequest, context: Context) -> ExecuteTaskReply:
+        try:
+            execution_id = await self._engine.execute(
+                request.serviceID, request.taskKey, request.inputData, request.executionTags
+            )
+        except EngineError as error:
+            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
+        return ExecuteTaskReply(executionID=execution_id)
+
+    async def ListenResult(
+        self, request: ListenResultRequest, context: Context
+    ) -> AsyncIterator[ResultData]:
+        try:
+            subscription = self._engine.listen_results(
+                request.serviceID, request.taskFilter, request.outputFilter, request.tagFilters
+            )
+        except EngineError as error:
+            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
+        try:
+            # Sent even in v0.2 mode: clients of this stand-in learn that they are subscribed.
+            await context.send_initial_metadata(READY)
+            while True:
+                yield await subscription.get()
+        except StreamEnded:
+            return
+        finally:
+            subscription.close()
+
+
+class EngineServer:
+    """Serves `engine` (a new ``Engine()`` by default) on ``127.0.0.1:port`` (port 0: a free
+    one, read back from `port`) or on the unix socket `unix_socket`. Use ``async with`` or
+    `start`/`stop`; `address` is what ``MESG_ENDPOINT_TCP`` should say."""
+
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        *,
+        port: int = 0,
+        unix_socket: str | None = None,
+    ) -> None:
+        self.engine = engine if engine is not None else Engine()
+        self.port = port
+        self.unix_socket = unix_socket
+        self._server: aio.Server | None = None
+
+    @property
+    def address(self) -> str:
+        if self.unix_socket is not None:
+            return f"unix://{self.unix_socket}"
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def token(self) -> str:
+        """The token of the engine's first service (the packaged mesg.yml by default)."""
+        return self.engine.token
+
+    async def start(self) -> EngineServer:
+        if self._server is not None:
+            raise RuntimeError("the engine stand-in is already serving")
+        # No SO_REUSEPORT: two stand-ins must never share a port. (SO_REUSEADDR, which gRPC
+        # sets anyway, is what lets `restart` bind the same port again at once.)
+        server = aio.server(options=[("grpc.so_reuseport", 0)])
+        add_ServiceServicer_to_server(_ServiceApi(self.engine), server)
+        add_CoreServicer_to_server(_CoreApi(self.engine), server)
+        where = (
+            f"unix:{self.unix_socket}" if self.unix_socket is not None else f"127.0.0.1:{self.port}"
+        )
+        bound = server.add_insecure_port(where)
+        if self.unix_socket is None:
+            if bound == 0:
+                raise OSError(f"the engine stand-in could not listen on {where}")
+            self.port = bound
+        await server.start()
+        self._server = server
+        return self
+
+    async def stop(self, grace: float = 1.0) -> None:
+        """Stop serving as an engine that shuts down: end the open streams, then give calls
+        under way `grace` seconds."""
+        server, self._server = self._server, None
+        if server is not None:
+            self.engine.end_streams()
+            await server.stop(grace)
+
+    async def drop(self) -> None:
+        """Stop serving at once, cutting every connection (the network went away)."""
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop(None)
+
+    async def restart(self, downtime: float = 0.0) -> None:
+        """Cut every connection, stay away `downtime` seconds, serve again at `address`; the
+        engine keeps its executions in progress."""
+        await self.drop()
+        await asyncio.sleep(downtime)
+        await self.start()
+
+    async def __aenter__(self) -> EngineServer:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        await self.stop()

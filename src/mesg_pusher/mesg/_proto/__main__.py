@@ -1,0 +1,55 @@
+"""Regenerates the gRPC code beside the ``.proto`` files: ``python -m mesg_pusher.mesg._proto``.
+
+Needs the dev tools grpcio-tools and mypy-protobuf (whose protoc plugins sit beside the Python
+executable). `generate(out)` writes into another directory, which is how the staleness test
+compares a fresh generation with the checked-in files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from grpc_tools import protoc  # type: ignore[import-untyped]
+
+HERE = Path(__file__).resolve().parent
+SOURCE_ROOT = HERE.parents[2]  # src/: generated imports read ``mesg_pusher.mesg._proto``
+PROTOS = ("core.proto", "service.proto")
+GENERATED = tuple(
+    f"{Path(proto).stem}{suffix}"
+    for proto in PROTOS
+    for suffix in ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
+)
+
+
+def _plugin(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} not found: install mypy-protobuf")
+    return found
+
+
+def generate(out: Path) -> list[Path]:
+    """Generate into `out` (laid out like src/); the paths of the generated files."""
+    relative = HERE.relative_to(SOURCE_ROOT)
+    args = [
+        "grpc_tools.protoc",
+        f"--proto_path={SOURCE_ROOT}",
+        f"--plugin=protoc-gen-mypy={_plugin('protoc-gen-mypy')}",
+        f"--plugin=protoc-gen-mypy_grpc={_plugin('protoc-gen-mypy_grpc')}",
+        f"--python_out={out}",
+        f"--grpc_python_out={out}",
+        f"--mypy_out={out}",
+        f"--mypy_grpc_out={out}",
+        *(str(relative / proto) for proto in PROTOS),
+    ]
+    status = protoc.main(args)
+    if status != 0:
+        raise SystemExit(f"protoc failed with status {status}")
+    return [out / relative / name for name in GENERATED]
+
+
+if __name__ == "__main__":
+    for path in generate(SOURCE_ROOT):
+        print(f"generated {path.relative_to(SOURCE_ROOT)}")

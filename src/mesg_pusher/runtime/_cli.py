@@ -1,0 +1,107 @@
+"""``mesg-pusher serve``: options and environment in, the service run until a signal.
+
+The first SIGTERM or SIGINT stops the service gracefully (it stops listening, lets executions
+finish within the grace period, submits their results and exits 0); a second one exits at once
+with status 128 + the signal's number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from typing import Final
+
+from ._config import ENGINE_PORT, SETTINGS, ConfigError, ServeConfig, defaults, resolve
+from ._logs import configure
+
+USAGE_ERROR: Final = 2
+log = logging.getLogger("mesg_pusher.runtime")
+
+_DESCRIPTION = """\
+Serve this service's tasks (trigger, triggerBatch) to a MESG engine of the v0.1 to v0.9
+generation: listen for executions on the engine's gRPC API (api.Service/ListenTask), run them
+concurrently, and submit exactly one result per execution (SubmitResult). This is the command
+the container runs; the engine gives it MESG_TOKEN and MESG_ENDPOINT_TCP.
+
+Every option can be set by the environment variable named in its help; an option given on the
+command line wins. Log lines go to standard error, one per execution (id, task, outcome,
+duration) plus connection events; app secrets and proxy passwords never appear in them.
+"""
+
+_EPILOG = f"""\
+environment variables:
+  MESG_TOKEN                       the service's token (required); given by the engine
+  MESG_ENDPOINT_TCP                the engine's address, host:port (port {ENGINE_PORT} if omitted)
+  MESG_ENDPOINT                    read when MESG_ENDPOINT_TCP is unset (engine v0.2 set it to
+                                   unix:///mesg/server.sock)
+  MESG_PUSHER_MAX_IN_FLIGHT, MESG_PUSHER_QUEUE_SIZE, MESG_PUSHER_GRACE_PERIOD,
+  MESG_PUSHER_RECONNECT_MAX_DELAY, MESG_PUSHER_SUBMIT_TIMEOUT, MESG_PUSHER_LOG_FORMAT,
+  MESG_PUSHER_LOG_LEVEL            the options above
+
+signals:
+  SIGTERM, SIGINT                  stop gracefully (exit status 0); a second one exits at once
+
+exit status:
+  0 stopped by a signal with every execution answered; 1 the engine refused the token (or is
+  not a MESG engine of this generation) or results could not be submitted; 2 a usage error
+"""
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="serve the tasks to a MESG engine (what the container runs)",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    default = defaults()
+    for setting in SETTINGS:
+        shown = default.get(setting.field)
+        variables = " or ".join(setting.env)
+        text = f"{setting.help} (env {variables}"
+        text += f"; default {shown})" if shown is not None else ")"
+        serve.add_argument(
+            setting.option, dest=setting.field, metavar=setting.metavar, default=None, help=text
+        )
+    serve.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    options = {setting.field: getattr(args, setting.field) for setting in SETTINGS}
+    try:
+        config = resolve(options, os.environ)
+    except ConfigError as error:
+        print(f"mesg-pusher serve: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    configure(config.log_format, config.log_level)
+    return asyncio.run(_main(config))
+
+
+async def _main(config: ServeConfig) -> int:
+    # gRPC's C core logs connection events as unformatted lines on standard error; keep its
+    # errors only (GRPC_VERBOSITY set by the operator wins). It is read when gRPC loads.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    from ._service import Service  # noqa: PLC0415 - gRPC loads only when serving
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    seen: list[int] = []
+
+    def on_signal(number: int) -> None:
+        seen.append(number)
+        name = signal.Signals(number).name
+        if len(seen) == 1:
+            log.info("received %s: stopping gracefully (send it again to exit at once)", name)
+            stop.set()
+        else:
+            log.warning("received %s again: exiting at once", name)
+            os._exit(128 + number)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, on_signal, number)
+    return await Service(config).run(stop)

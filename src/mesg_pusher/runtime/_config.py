@@ -1,0 +1,247 @@
+"""The configuration of ``mesg-pusher serve``: every setting with its option, its environment
+variables and its default in one table, resolved once into a frozen `ServeConfig`.
+
+An option on the command line wins over the environment, which wins over the default. The engine
+gives a service ``MESG_TOKEN`` and ``MESG_ENDPOINT_TCP`` (``host:port``); v0.2 also gave
+``MESG_ENDPOINT=unix:///mesg/server.sock``, so ``MESG_ENDPOINT`` is read when the TCP one is unset.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, Final
+
+from .._errors import MesgPusherError
+
+#: The engine's gRPC port, used when an endpoint names a host only.
+ENGINE_PORT: Final = 50052
+#: Inputs of waiting executions held at most, in characters of their JSON text (about bytes).
+QUEUE_BYTES: Final = 64 * 1024 * 1024
+#: The first reconnection waits about this long; each further one doubles up to the maximum.
+RECONNECT_BASE_DELAY: Final = 0.1
+LOG_FORMATS: Final = ("text", "json")
+LOG_LEVELS: Final = ("debug", "info", "warning", "error")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_PASSED_THROUGH = ("unix:", "unix-abstract:", "dns:", "ipv4:", "ipv6:")
+
+
+class ConfigError(MesgPusherError):
+    """A setting is missing or has a value it cannot take."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServeConfig:
+    endpoint: str
+    token: str
+    max_in_flight: int = 100
+    queue_size: int = 1000
+    grace_period: float = 8.0
+    reconnect_max_delay: float = 10.0
+    submit_timeout: float = 10.0
+    log_format: str = "text"
+    log_level: str = "info"
+    queue_bytes: int = QUEUE_BYTES
+    reconnect_base_delay: float = RECONNECT_BASE_DELAY
+
+    def __post_init__(self) -> None:
+        if not self.token:
+            raise ConfigError("no service token: set MESG_TOKEN (or --token)")
+        if self.max_in_flight < 1:
+            raise ConfigError("max-in-flight: 1 or more")
+        if self.queue_size < 0:
+            raise ConfigError("queue-size: 0 or more")
+        if self.grace_period < 0:
+            raise ConfigError("grace-period: 0 or more seconds")
+        if self.reconnect_max_delay < self.reconnect_base_delay:
+            raise ConfigError(f"reconnect-max-delay: {self.reconnect_base_delay} s or more")
+        if self.submit_timeout <= 0:
+            raise ConfigError("submit-timeout: more than 0 seconds")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"log-format: one of {', '.join(LOG_FORMATS)}")
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"log-level: one of {', '.join(LOG_LEVELS)}")
+        grpc_target(self.endpoint)  # refuses an endpoint it cannot use
+
+    @property
+    def target(self) -> str:
+        """The endpoint as a gRPC channel target."""
+        return grpc_target(self.endpoint)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: the `ServeConfig` field, its option, its environment variables (first set
+    wins), how its text reads, a metavar and the help text."""
+
+    field: str
+    option: str
+    env: tuple[str, ...]
+    parse: Callable[[str], Any]
+    metavar: str
+    help: str
+
+
+def _int(text: str) -> int:
+    return int(text.strip())
+
+
+def _seconds(text: str) -> float:
+    value = float(text.strip())
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return value
+
+
+def _lower(text: str) -> str:
+    return text.strip().lower()
+
+
+SETTINGS: Final = (
+    Setting(
+        "endpoint",
+        "--endpoint",
+        ("MESG_ENDPOINT_TCP", "MESG_ENDPOINT"),
+        str.strip,
+        "ADDRESS",
+        "the engine's gRPC address: host:port (the port defaults to 50052) or "
+        "unix:///path/to/socket",
+    ),
+    Setting(
+        "token",
+        "--token",
+        ("MESG_TOKEN",),
+        str.strip,
+        "TOKEN",
+        "the service's token (its id, given by the engine)",
+    ),
+    Setting(
+        "max_in_flight",
+        "--max-in-flight",
+        ("MESG_PUSHER_MAX_IN_FLIGHT",),
+        _int,
+        "N",
+        "executions run at once",
+    ),
+    Setting(
+        "queue_size",
+        "--queue-size",
+        ("MESG_PUSHER_QUEUE_SIZE",),
+        _int,
+        "N",
+        "executions that wait for a free slot; beyond them an execution is answered at once "
+        "with the error output 'the service is overloaded'",
+    ),
+    Setting(
+        "grace_period",
+        "--grace-period",
+        ("MESG_PUSHER_GRACE_PERIOD",),
+        _seconds,
+        "SECONDS",
+        "on SIGTERM/SIGINT, how long running and waiting executions may take to finish; "
+        "those still running after it are answered with an error output (keep it under the "
+        "container's stop timeout, 10 s by default)",
+    ),
+    Setting(
+        "reconnect_max_delay",
+        "--reconnect-max-delay",
+        ("MESG_PUSHER_RECONNECT_MAX_DELAY",),
+        _seconds,
+        "SECONDS",
+        "longest wait between two attempts to reach the engine (and between retries of a "
+        "result); waits start at 0.1 s and double, with jitter",
+    ),
+    Setting(
+        "submit_timeout",
+        "--submit-timeout",
+        ("MESG_PUSHER_SUBMIT_TIMEOUT",),
+        _seconds,
+        "SECONDS",
+        "how long one attempt to submit a result may wait for the engine",
+    ),
+    Setting(
+        "log_format",
+        "--log-format",
+        ("MESG_PUSHER_LOG_FORMAT",),
+        _lower,
+        "{text,json}",
+        "log lines as text or as one JSON object each",
+    ),
+    Setting(
+        "log_level",
+        "--log-level",
+        ("MESG_PUSHER_LOG_LEVEL",),
+        _lower,
+        "{debug,info,warning,error}",
+        "the least important log lines shown; info shows one line per execution",
+    ),
+)
+
+
+def defaults() -> dict[str, Any]:
+    """The default of every setting that has one (for help texts)."""
+    return {f.name: f.default for f in fields(ServeConfig) if f.default is not MISSING}
+
+
+def resolve(options: Mapping[str, str | None], environ: Mapping[str, str]) -> ServeConfig:
+    """The configuration from option values (field -> text, None when not given) and the
+    environment; ConfigError names the option or variable at fault."""
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        text = options.get(setting.field)
+        source = setting.option
+        if text is None:
+            for name in setting.env:
+                if environ.get(name, "").strip():
+                    text, source = environ[name], name
+                    break
+        if text is None:
+            continue
+        try:
+            values[setting.field] = setting.parse(text)
+        except ValueError:
+            raise ConfigError(f"{source}: {text!r} is not {_kind(setting)}") from None
+    if not values.get("endpoint"):
+        raise ConfigError("no engine address: set MESG_ENDPOINT_TCP (or --endpoint)")
+    values.setdefault("token", "")
+    return ServeConfig(**values)
+
+
+def _kind(setting: Setting) -> str:
+    return "a whole number" if setting.parse is _int else "a number of seconds"
+
+
+def grpc_target(endpoint: str) -> str:
+    """`endpoint` as a gRPC target: ``host:port`` and gRPC's own ``unix:``/``dns:`` forms are
+    kept, ``tcp://host:port`` loses its scheme, and a bare host gets the engine's port."""
+    address = endpoint.strip()
+    if not address:
+        raise ConfigError("the engine address is empty")
+    if address.startswith(_PASSED_THROUGH):
+        if address.startswith("unix://") and not address.startswith("unix:///"):
+            return "unix:" + address[len("unix://") :]  # unix://relative/path
+        return address
+    if address.startswith("tcp://"):
+        address = address[len("tcp://") :].rstrip("/")
+    elif "://" in address:
+        scheme = _SCHEME.match(address)
+        name = scheme.group(1) if scheme else address.split("://")[0]
+        raise ConfigError(f"the engine address {endpoint!r}: scheme {name}:// is not supported")
+    if address.startswith("["):  # [IPv6] or [IPv6]:port
+        closing = address.find("]")
+        if closing < 0:
+            raise ConfigError(f"the engine address {endpoint!r} is not host:port")
+        rest = address[closing + 1 :]
+        if not rest:
+            return f"{address}:{ENGINE_PORT}"
+        if rest.startswith(":") and rest[1:].isdigit():
+            return address
+        raise ConfigError(f"the engine address {endpoint!r} is not host:port")
+    host, sep, port = address.rpartition(":")
+    if not sep:
+        return f"{address}:{ENGINE_PORT}"
+    if not host or not port.isdigit():
+        raise ConfigError(f"the engine address {endpoint!r} is not host:port")
+    return address

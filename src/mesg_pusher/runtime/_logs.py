@@ -1,0 +1,79 @@
+"""Log lines an operator can read or feed to a log system: text or one JSON object per line,
+each with a UTC time, the level, the message and the line's fields (``extra={"fields": {...}}``).
+
+Nothing here sees task inputs: the lines carry execution ids, task keys, outcomes, durations and
+error outputs, which the task runner has already scrubbed of app secrets and proxy passwords.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any, Final, TextIO
+
+NAMESPACE: Final = "mesg_pusher"
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@+")
+
+
+def _when(record: logging.LogRecord) -> str:
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+    return f"{seconds}.{int(record.msecs):03d}Z"
+
+
+def _fields(record: logging.LogRecord) -> Mapping[str, Any]:
+    fields = getattr(record, "fields", None)
+    return fields if isinstance(fields, Mapping) else {}
+
+
+def _text_value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if text and all(c in _PLAIN for c in text):
+        return text
+    return json.dumps(text, ensure_ascii=False)  # quoted, so a value never breaks the line
+
+
+class TextFormatter(logging.Formatter):
+    """``2019-05-01T10:00:00.123Z info message key=value key="two words"``"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{_when(record)} {record.levelname.lower()} {record.getMessage()}"
+        fields = _fields(record)
+        if fields:
+            line += " " + " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
+        if record.exc_info:
+            line += " exception=" + _text_value(self.formatException(record.exc_info))
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time": ..., "level": ..., "logger": ..., "message": ..., <fields>}`` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": _when(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(_fields(record))
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure(log_format: str, level: str, stream: TextIO | None = None) -> logging.Handler:
+    """Send log lines to `stream` (standard error): the package's from `level` up, other
+    libraries' from warning up."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    numeric = logging.getLevelNamesMapping()[level.upper()]
+    root.setLevel(max(numeric, logging.WARNING))
+    logging.getLogger(NAMESPACE).setLevel(numeric)
+    return handler

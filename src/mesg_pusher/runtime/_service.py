@@ -1,0 +1,515 @@
+"""The service under the engine: listen for executions, run them, answer each exactly once.
+
+Theory of operation. One task reads the ``ListenTask`` stream and never waits on anything else,
+because the engine hands each execution to its listeners under a global lock. For each
+``TaskData`` the pure `Admission` decides: run it now (one asyncio task, which afterwards takes
+over waiting executions in turn), let it wait in the bounded queue, or refuse it at once with the
+``error`` output "the service is overloaded". An execution runs through `TaskRunner.execute`
+(inputs validated with the engine's rules, never raises), its output is checked against mesg.yml,
+and the result is submitted with ``SubmitResult``, retried with backoff while the engine cannot
+be reached: results of executions that finish while the engine is away wait, in their task, for
+it to come back. The engine's answers decide the rest: "doesn't exists" drops a result, a refused
+output is replaced once by the ``error`` output saying why.
+
+When the stream breaks, the reader reconnects with capped, jittered exponential backoff, logging
+each attempt. On stop the reader stops first; running and waiting executions get the grace period
+to finish and be answered; those still running after it are answered with an ``error`` output,
+and what cannot be submitted in a short final window is logged as unsent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from grpc import aio
+
+from .._errors import MesgPusherError
+from .._version import __version__
+from ..mesg._definition import ServiceDefinition, load_packaged
+from ..mesg._proto.service_pb2 import ListenTaskRequest, SubmitResultRequest, TaskData
+from ..mesg._proto.service_pb2_grpc import ServiceStub
+from ..pusher import HttpPool
+from ..tasks import ERROR, SUCCESS, Output, TaskRunner
+from ._admission import Admission, Decision
+from ._backoff import Backoff
+from ._config import ServeConfig
+from ._faults import SubmitVerdict, listen_refusal, submit_verdict
+from ._outputs import STOPPED, checked, overloaded, refused_by_engine
+
+if TYPE_CHECKING:
+    from ..mesg._proto.service_pb2_grpc import ServiceAsyncStub
+
+log = logging.getLogger("mesg_pusher.runtime")
+
+#: Refusals ("overloaded") submitted at once, and refusals waiting for that (ids and a message).
+REFUSAL_SENDERS: Final = 16
+REFUSAL_BACKLOG: Final = 10_000
+#: Tries for a result the engine fails on for reasons other than being unreachable.
+FAILED_SUBMIT_TRIES: Final = 5
+#: After the grace period, time left to submit the answers of executions stopped short.
+FINAL_WINDOW: Final = 1.5
+#: Longest error text repeated in a log line.
+LOGGED_ERROR_CHARS: Final = 300
+#: Client keepalive: well above the 5 minutes under which Go servers call pings abusive, and
+#: well below the 15 idle minutes after which Docker's network drops a connection.
+KEEPALIVE_MS: Final = 6 * 60 * 1000
+
+# Outcomes in the per-execution log line.
+OVERLOADED: Final = "overloaded"
+STOPPED_SHORT: Final = "stopped"
+DROPPED: Final = "dropped"  # the engine had no such execution in progress
+REFUSED: Final = "refused"  # the engine refused even the error output
+UNSENT: Final = "unsent"  # never reached the engine
+
+
+class ServiceFailed(MesgPusherError):
+    """The service cannot go on: the engine refused its token, or is not such an engine."""
+
+
+@dataclass
+class Stats:
+    """Counts since start; every received execution ends in exactly one outcome counter."""
+
+    received: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    overloaded: int = 0
+    stopped: int = 0
+    dropped: int = 0
+    refused: int = 0
+    unsent: int = 0
+    connections: int = 0
+
+    @property
+    def answered(self) -> int:
+        return self.succeeded + self.failed + self.overloaded + self.stopped
+
+    @property
+    def settled(self) -> int:
+        return self.answered + self.dropped + self.refused + self.unsent
+
+
+def channel_options(config: ServeConfig) -> list[tuple[str, Any]]:
+    """gRPC channel settings: our own retries only, reconnection paced like ours, keepalive."""
+    return [
+        ("grpc.enable_retries", 0),
+        ("grpc.initial_reconnect_backoff_ms", int(config.reconnect_base_delay * 1000)),
+        ("grpc.min_reconnect_backoff_ms", int(config.reconnect_base_delay * 1000)),
+        ("grpc.max_reconnect_backoff_ms", int(config.reconnect_max_delay * 1000)),
+        ("grpc.keepalive_time_ms", KEEPALIVE_MS),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.http2.max_pings_without_data", 0),
+    ]
+
+
+class Service:
+    """Serves the engine at `config.endpoint` until `run`'s stop event is set.
+
+    `draw` gives the random numbers of the backoff jitter and `clock` monotonic seconds, so
+    tests may pass their own. `stats` counts what happened.
+    """
+
+    def __init__(
+        self,
+        config: ServeConfig,
+        *,
+        definition: ServiceDefinition | None = None,
+        http: HttpPool | None = None,
+        draw: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.definition = definition if definition is not None else load_packaged()
+        self.stats = Stats()
+        self._http = http if http is not None else HttpPool()
+        self._runner = TaskRunner(self._http, definition=self.definition)
+        self._draw = draw
+        self._clock = clock
+        self._admission: Admission[TaskData] = Admission(
+            max_in_flight=config.max_in_flight,
+            queue_size=config.queue_size,
+            queue_bytes=config.queue_bytes,
+        )
+        self._refusals: Admission[tuple[str, str, Output]] = Admission(
+            max_in_flight=REFUSAL_SENDERS, queue_size=REFUSAL_BACKLOG, queue_bytes=0
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._executing: set[asyncio.Task[Any]] = set()
+        self._abandoning = False
+        self._delivered = 0
+        self._channel: aio.Channel | None = None
+        self._stub: ServiceAsyncStub | None = None
+        self.listening = asyncio.Event()
+
+    # The whole life -------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> int:
+        """Serve until `stop` is set or the engine refuses the service; the exit status:
+        0 after a clean stop, 1 when the service could not go on or results went unsent."""
+        config = self.config
+        log.info(
+            "mesg-pusher %s serving",
+            __version__,
+            extra={
+                "fields": {
+                    "tasks": ",".join(sorted(self.definition.tasks)),
+                    "endpoint": config.endpoint,
+                    "max_in_flight": config.max_in_flight,
+                    "queue_size": config.queue_size,
+                    "grace_period_s": config.grace_period,
+                    "log_level": config.log_level,
+                }
+            },
+        )
+        self._channel = aio.insecure_channel(config.target, options=channel_options(config))
+        self._stub = ServiceStub(self._channel)
+        listener = asyncio.create_task(self._listen_forever())
+        stopper = asyncio.create_task(stop.wait())
+        status = 0
+        try:
+            await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if listener.done() and not listener.cancelled():
+                error = listener.exception()
+                if error is not None:
+                    status = 1
+                    if isinstance(error, ServiceFailed):
+                        log.error("cannot serve: %s", error)
+                    else:
+                        log.error("the task listener failed", exc_info=error)
+            else:
+                log.info("stopping: no more executions are taken")
+        finally:
+            stopper.cancel()
+            listener.cancel()
+            await asyncio.gather(listener, stopper, return_exceptions=True)
+            self.listening.clear()
+            await self._drain()
+            await self._channel.close(None)
+            await self._http.close()
+        stats = self.stats
+        log.info(
+            "stopped",
+            extra={
+                "fields": {
+                    "received": stats.received,
+                    "succeeded": stats.succeeded,
+                    "failed": stats.failed,
+                    "overloaded": stats.overloaded,
+                    "stopped": stats.stopped,
+                    "dropped": stats.dropped,
+                    "refused": stats.refused,
+                    "unsent": stats.unsent,
+                }
+            },
+        )
+        return 1 if status or stats.unsent else 0
+
+    async def _drain(self) -> None:
+        """Let running and waiting executions finish within the grace period, stop those still
+        running after it, and give their answers a short final window."""
+        if not self._tasks:
+            return
+        log.info(
+            "waiting up to %g s for %d executions (%d running, %d waiting)",
+            self.config.grace_period,
+            self._admission.running + self._admission.waiting,
+            self._admission.running,
+            self._admission.waiting,
+        )
+        _, pending = await asyncio.wait(set(self._tasks), timeout=self.config.grace_period)
+        if not pending:
+            return
+        self._abandoning = True
+        log.warning(
+            "grace period over: answering %d unfinished executions with an error",
+            self._admission.running + self._admission.waiting,
+        )
+        for task in list(self._executing):
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=FINAL_WINDOW)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for left in self._admission.take_waiting():
+            self._settle(left.executionID, left.taskKey, UNSENT, 0.0, None)
+        for execution_id, task_key, _ in self._refusals.take_waiting():
+            self._settle(execution_id, task_key, UNSENT, 0.0, None)
+
+    # Listening ------------------------------------------------------------------------------
+
+    async def _listen_forever(self) -> None:
+        config = self.config
+        backoff = Backoff(
+            base=config.reconnect_base_delay, cap=config.reconnect_max_delay, draw=self._draw
+        )
+        while True:
+            attempt = backoff.attempt + 1
+            log.info(
+                "connecting to the engine",
+                extra={"fields": {"endpoint": config.endpoint, "attempt": attempt}},
+            )
+            opened = self._clock()
+            delivered = self._delivered
+            connections = self.stats.connections
+            try:
+                await self._listen_once()
+                reason = "the engine ended the task stream"
+            except aio.AioRpcError as error:
+                details = error.details() or ""
+                refusal = listen_refusal(error.code(), details)
+                if refusal is not None:
+                    raise ServiceFailed(refusal) from None
+                reason = f"{error.code().name}: {details}"
+            finally:
+                self.listening.clear()
+            if self._delivered > delivered or self._clock() - opened >= config.reconnect_max_delay:
+                backoff.reset()  # that connection worked: start the schedule over
+            delay = backoff.next_delay()
+            lost = self.stats.connections > connections
+            log.warning(
+                "lost the engine" if lost else "could not reach the engine",
+                extra={
+                    "fields": {
+                        "endpoint": config.endpoint,
+                        "reason": reason,
+                        "retry_in_s": round(delay, 3),
+                    }
+                },
+            )
+            await asyncio.sleep(delay)
+
+    async def _listen_once(self) -> None:
+        """One ``ListenTask`` stream, read until it ends (returns) or fails (raises)."""
+        assert self._stub is not None
+        call = self._stub.ListenTask(ListenTaskRequest(token=self.config.token))
+        announcer = asyncio.create_task(self._announce(call))
+        try:
+            accept = self._accept
+            async for task_data in call:
+                accept(task_data)
+        finally:
+            call.cancel()
+            announcer.cancel()
+
+    async def _announce(self, call: aio.UnaryStreamCall[ListenTaskRequest, TaskData]) -> None:
+        """Log the connection once the channel is up, and the ``status: ready`` header if it
+        comes. The header is not waited for: engines before v0.7 send no header until the first
+        execution (and gRPC's own "connected" waits for a header)."""
+        assert self._channel is not None
+        try:
+            await self._channel.channel_ready()
+            self.stats.connections += 1
+            self.listening.set()
+            log.info("listening for tasks", extra={"fields": {"endpoint": self.config.endpoint}})
+            metadata = await call.initial_metadata()
+        except aio.AioRpcError:
+            return
+        if metadata is not None and "ready" in metadata.get_all("status"):
+            log.info("the engine reports the task stream ready")
+
+    def _accept(self, task_data: TaskData) -> None:
+        """Called for every ``TaskData`` by the reader: decides at once, never waits."""
+        self.stats.received += 1
+        self._delivered += 1
+        decision = self._admission.offer(task_data, len(task_data.inputData))
+        if decision is Decision.RUN:
+            self._spawn(self._work(task_data))
+        elif decision is Decision.REFUSE:
+            self._refuse(task_data)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # Executions -----------------------------------------------------------------------------
+
+    async def _work(self, task_data: TaskData | None) -> None:
+        """Runs `task_data`, then each waiting execution handed over to this slot."""
+        task = asyncio.current_task()
+        while task_data is not None:
+            try:
+                await self._handle(task_data, task)
+            except Exception:  # a defect of ours: keep the slot turning, leave a trace
+                log.exception("execution %s: unexpected failure", task_data.executionID)
+            task_data = self._admission.finished()
+
+    async def _handle(self, task_data: TaskData, task: asyncio.Task[Any] | None) -> None:
+        started = self._clock()
+        task_key = task_data.taskKey
+        if self._abandoning:
+            output = STOPPED
+        else:
+            if task is not None:
+                self._executing.add(task)
+            try:
+                output = await self._runner.execute(task_key, task_data.inputData)
+            except asyncio.CancelledError:
+                if not self._abandoning or task is None:
+                    raise
+                task.uncancel()  # stopped by the grace period: answer instead
+                output = STOPPED
+            finally:
+                if task is not None:
+                    self._executing.discard(task)
+            output = checked(self.definition, task_key, output)
+        await self._answer(task_data.executionID, task_key, output, started)
+
+    def _refuse(self, task_data: TaskData) -> None:
+        answer = overloaded(self._admission.running, self._admission.waiting)
+        item = (task_data.executionID, task_data.taskKey, answer)
+        decision = self._refusals.offer(item)
+        if decision is Decision.RUN:
+            self._spawn(self._refuse_work(item))
+        elif decision is Decision.REFUSE:
+            self._settle(item[0], item[1], UNSENT, 0.0, "too many refusals waiting to be sent")
+
+    async def _refuse_work(self, item: tuple[str, str, Output] | None) -> None:
+        while item is not None:
+            execution_id, task_key, answer = item
+            try:
+                await self._answer(execution_id, task_key, answer, self._clock(), OVERLOADED)
+            except Exception:  # a defect of ours
+                log.exception("execution %s: unexpected failure", execution_id)
+            item = self._refusals.finished()
+
+    # Answers --------------------------------------------------------------------------------
+
+    async def _answer(
+        self,
+        execution_id: str,
+        task_key: str,
+        output: Output,
+        started: float,
+        outcome: str | None = None,
+    ) -> None:
+        """Submit `output` and write the execution's log line; `outcome` names an answer
+        that is not the task's own (overloaded)."""
+        try:
+            failure, output = await self._submit(execution_id, task_key, output)
+        except asyncio.CancelledError:
+            self._settle(execution_id, task_key, UNSENT, self._clock() - started, None)
+            raise
+        if failure is not None:
+            outcome = failure
+        elif outcome is None:
+            outcome = STOPPED_SHORT if output is STOPPED else output.key
+        error = output.data.get("error") if output.key == ERROR else None
+        self._settle(execution_id, task_key, outcome, self._clock() - started, error)
+
+    async def _submit(
+        self, execution_id: str, task_key: str, output: Output
+    ) -> tuple[str | None, Output]:
+        """Submit until the engine takes it; None when it did, else the failed outcome, and the
+        output finally offered."""
+        request = SubmitResultRequest(
+            executionID=execution_id, outputKey=output.key, outputData=output.json()
+        )
+        assert self._stub is not None
+        submit = self._stub.SubmitResult
+        backoff: Backoff | None = None
+        failures = 0
+        while True:
+            try:
+                await submit(request, timeout=self.config.submit_timeout, wait_for_ready=True)
+                return None, output
+            except aio.AioRpcError as error:
+                code = error.code()
+                details = error.details() or ""
+            verdict = submit_verdict(code, details)
+            if verdict is SubmitVerdict.GONE:
+                log.warning(
+                    "execution %s: the engine has no such execution in progress (answered "
+                    "already, or forgotten by a restarted engine): %s",
+                    execution_id,
+                    details,
+                )
+                return DROPPED, output
+            if verdict is SubmitVerdict.REFUSED:
+                replacement = refused_by_engine(output, details)
+                log.error("execution %s: the engine refused the output: %s", execution_id, details)
+                if replacement is None:
+                    return REFUSED, output
+                output = replacement
+                request = SubmitResultRequest(
+                    executionID=execution_id, outputKey=output.key, outputData=output.json()
+                )
+                continue
+            failures += 1
+            if verdict is SubmitVerdict.FAILED and failures >= FAILED_SUBMIT_TRIES:
+                log.error(
+                    "execution %s: giving up on the result after %d tries: %s %s",
+                    execution_id,
+                    failures,
+                    code.name,
+                    details,
+                )
+                return UNSENT, output
+            if backoff is None:
+                backoff = Backoff(
+                    base=self.config.reconnect_base_delay,
+                    cap=self.config.reconnect_max_delay,
+                    draw=self._draw,
+                )
+            delay = backoff.next_delay()
+            if failures == 1 or log.isEnabledFor(logging.DEBUG):
+                log.warning(
+                    "execution %s: submitting the result failed (%s: %s); retrying in %.2f s",
+                    execution_id,
+                    code.name,
+                    details,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+
+    def _settle(
+        self,
+        execution_id: str,
+        task_key: str,
+        outcome: str,
+        duration: float,
+        error: Any,
+    ) -> None:
+        """Count the execution's outcome and write its one log line."""
+        stats = self.stats
+        if outcome == SUCCESS:
+            stats.succeeded += 1
+            level = logging.INFO
+        elif outcome == ERROR:
+            stats.failed += 1
+            level = logging.INFO
+        elif outcome == OVERLOADED:
+            stats.overloaded += 1
+            level = logging.WARNING
+        elif outcome == STOPPED_SHORT:
+            stats.stopped += 1
+            level = logging.WARNING
+        elif outcome == DROPPED:
+            stats.dropped += 1
+            level = logging.WARNING
+        elif outcome == REFUSED:
+            stats.refused += 1
+            level = logging.ERROR
+        else:
+            stats.unsent += 1
+            level = logging.ERROR
+        if not log.isEnabledFor(level):
+            return
+        fields: dict[str, Any] = {
+            "execution_id": execution_id,
+            "task": task_key,
+            "outcome": outcome,
+            "duration_ms": round(duration * 1000, 1),
+        }
+        if error is not None:
+            text = str(error)
+            fields["error"] = (
+                text if len(text) <= LOGGED_ERROR_CHARS else text[:LOGGED_ERROR_CHARS] + "..."
+            )
+        log.log(level, "execution", extra={"fields": fields})

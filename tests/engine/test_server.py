@@ -1,0 +1,197 @@
+"""The stand-in over gRPC, as a service and an application meet it: refusals as status UNKNOWN
+with the engine's texts, the ready header, results on ListenResult, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import grpc
+import pytest
+from grpc import aio
+
+from mesg_pusher.engine import CoreClient, Engine, EngineServer
+from mesg_pusher.mesg._proto.service_pb2 import (
+    EmitEventRequest,
+    ListenTaskRequest,
+    SubmitResultRequest,
+    TaskData,
+)
+from mesg_pusher.mesg._proto.service_pb2_grpc import ServiceStub
+
+if TYPE_CHECKING:
+    from mesg_pusher.mesg._proto.service_pb2_grpc import ServiceAsyncStub
+
+INPUTS = {"appId": "3", "key": "k", "secret": "s", "name": "ev", "data": {"a": 1}, "channel": "c"}
+
+
+@pytest.fixture
+async def service_side(server: EngineServer) -> AsyncIterator[ServiceAsyncStub]:
+    async with aio.insecure_channel(server.address) as channel:
+        yield ServiceStub(channel)
+
+
+async def _refusal(call: object) -> aio.AioRpcError:
+    with pytest.raises(aio.AioRpcError) as error:
+        async with asyncio.timeout(5):
+            await call  # type: ignore[misc]
+    assert error.value.code() == grpc.StatusCode.UNKNOWN
+    return error.value
+
+
+async def test_listen_task_with_an_unknown_token_ends_at_once(
+    service_side: ServiceAsyncStub,
+) -> None:
+    call = service_side.ListenTask(ListenTaskRequest(token="wrong"))
+    with pytest.raises(aio.AioRpcError) as error:
+        async with asyncio.timeout(5):
+            await call.read()
+    assert error.value.code() == grpc.StatusCode.UNKNOWN
+    assert error.value.details() == "Database services: Service with hash 'wrong' not found"
+
+
+async def test_execute_task_refusals(server: EngineServer, client: CoreClient) -> None:
+    token = server.token
+    error = await _refusal(client.execute("nobody", "trigger", INPUTS))
+    assert error.details() == "Database services: Service with hash 'nobody' not found"
+    error = await _refusal(client.execute(token, "nope", INPUTS))
+    assert error.details() == "Task 'nope' not found in service 'mesg-pusher'"
+    error = await _refusal(client.execute(token, "trigger", dict(INPUTS, data="text")))
+    assert error.details() == (
+        "Inputs of task 'trigger' are invalid. Value of 'data' is not an object or array"
+    )
+    error = await _refusal(client.execute(token, "trigger", "{"))
+    assert error.details() == "unexpected end of JSON input"
+
+
+async def test_a_whole_execution_as_service_and_application_see_it(
+    server: EngineServer, client: CoreClient, service_side: ServiceAsyncStub
+) -> None:
+    listen = service_side.ListenTask(ListenTaskRequest(token=server.token))
+    async with asyncio.timeout(10):
+        await server.engine.wait_until(lambda: server.engine.task_listeners() == 1)
+        async with client.results(server.token) as results:
+            execution_id = await client.execute(server.token, "trigger", INPUTS, tags=["t1"])
+            task_data = await listen.read()
+            assert isinstance(task_data, TaskData)
+            assert task_data.executionID == execution_id
+            assert task_data.taskKey == "trigger"
+            assert task_data.inputData == (
+                '{"appId":"3","channel":"c","data":{"a":1},"key":"k","name":"ev","secret":"s"}'
+            )
+            submit = service_side.SubmitResult
+            error = await _refusal(
+                submit(
+                    SubmitResultRequest(
+                        executionID=execution_id, outputKey="done", outputData='{"message":"m"}'
+                    )
+                )
+            )
+            assert error.details() == (
+                "Output 'done' of task 'trigger' not found in service 'mesg-pusher'"
+            )
+            error = await _refusal(
+                submit(SubmitResultRequest(executionID=execution_id, outputKey="success"))
+            )
+            assert error.details() == "unexpected end of JSON input"
+            error = await _refusal(
+                submit(
+                    SubmitResultRequest(
+                        executionID=execution_id, outputKey="success", outputData='{"message":1}'
+                    )
+                )
+            )
+            assert error.details() == (
+                "Outputs 'success' of task 'trigger' are invalid. Value of 'message' is not a "
+                "string"
+            )
+            await submit(
+                SubmitResultRequest(
+                    executionID=execution_id, outputKey="error", outputData='{"error":"no"}'
+                )
+            )
+            error = await _refusal(
+                submit(
+                    SubmitResultRequest(
+                        executionID=execution_id, outputKey="error", outputData='{"error":"no"}'
+                    )
+                )
+            )
+            assert error.details() == f"Execution {execution_id} doesn't exists"
+            result = (await results.wait_for([execution_id]))[execution_id]
+    listen.cancel()
+    assert (result.taskKey, result.outputKey, result.outputData) == (
+        "trigger",
+        "error",
+        '{"error":"no"}',
+    )
+    assert list(result.executionTags) == ["t1"]
+    assert len(results.by_execution[execution_id]) == 1
+
+
+@pytest.mark.parametrize("ready_header", [False, True])
+async def test_the_ready_header_is_sent_only_by_engines_from_v0_7(ready_header: bool) -> None:
+    async with (
+        EngineServer(Engine(ready_header=ready_header)) as server,
+        aio.insecure_channel(server.address) as channel,
+        CoreClient(server.address) as client,
+    ):
+        listen = ServiceStub(channel).ListenTask(ListenTaskRequest(token=server.token))
+        async with asyncio.timeout(10):
+            await server.engine.wait_until(lambda: server.engine.task_listeners() == 1)
+            if ready_header:  # before any execution
+                assert (await listen.initial_metadata()).get_all("status") == ["ready"]
+            await client.execute(server.token, "trigger", INPUTS)
+            await listen.read()
+            metadata = await listen.initial_metadata()
+        listen.cancel()
+    assert metadata.get_all("status") == (["ready"] if ready_header else [])
+
+
+async def test_result_filters(server: EngineServer, client: CoreClient) -> None:
+    engine = server.engine
+    async with asyncio.timeout(10):
+        async with (
+            client.results(server.token, task="trigger", output="error") as errors,
+            client.results(server.token, tags=["x"]) as tagged,
+        ):
+            plain = await engine.execute(server.token, "trigger", INPUTS)
+            marked = await engine.execute(server.token, "trigger", INPUTS, tags=["x", "y"])
+            engine.submit_result(plain, "error", '{"error":"e"}')
+            engine.submit_result(marked, "success", '{"message":"sent"}')
+            await errors.wait_for([plain])
+            await tagged.wait_for([marked])
+        error = await _refusal(client.results(server.token, task="nope").start())
+        assert error.details() == "Task 'nope' not found in service 'mesg-pusher'"
+    assert [r.executionID for r in errors.received] == [plain]
+    assert [r.executionID for r in tagged.received] == [marked]
+
+
+async def test_emit_event_checks_the_event_key(
+    server: EngineServer, service_side: ServiceAsyncStub
+) -> None:
+    request = EmitEventRequest(token=server.token, eventKey="started", eventData="{}")
+    error = await _refusal(service_side.EmitEvent(request))
+    assert error.details() == "Event 'started' not found in service 'mesg-pusher'"
+
+
+async def test_restart_cuts_connections_and_keeps_executions(server: EngineServer) -> None:
+    execution_id = await server.engine.execute(server.token, "trigger", INPUTS)
+    port = server.port
+    async with aio.insecure_channel(server.address) as channel:
+        listen = ServiceStub(channel).ListenTask(ListenTaskRequest(token=server.token))
+        async with asyncio.timeout(10):
+            await server.engine.wait_until(lambda: server.engine.task_listeners() == 1)
+            await server.restart(downtime=0.1)
+            with pytest.raises(aio.AioRpcError) as cut:
+                await listen.read()
+            assert cut.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert server.port == port
+            await ServiceStub(channel).SubmitResult(
+                SubmitResultRequest(
+                    executionID=execution_id, outputKey="success", outputData='{"message":"m"}'
+                ),
+                wait_for_ready=True,
+            )
+    assert server.engine.results[execution_id].output_key == "success"
