@@ -1,0 +1,105 @@
+"""Configuration: options over environment over defaults; endpoints as the engine gives them."""
+
+from __future__ import annotations
+
+import pytest
+
+from mesg_pusher.runtime import ConfigError, ServeConfig, grpc_target, resolve
+from mesg_pusher.runtime._config import SETTINGS
+
+NO_OPTIONS: dict[str, str | None] = {}
+
+
+def test_the_engine_environment_alone_is_enough() -> None:
+    config = resolve(NO_OPTIONS, {"MESG_TOKEN": "abc", "MESG_ENDPOINT_TCP": "mesg-core:50052"})
+    assert (config.token, config.endpoint, config.target) == (
+        "abc",
+        "mesg-core:50052",
+        "mesg-core:50052",
+    )
+    assert config == ServeConfig(endpoint="mesg-core:50052", token="abc")
+
+
+def test_mesg_endpoint_is_read_when_the_tcp_one_is_unset() -> None:
+    environ = {"MESG_TOKEN": "t", "MESG_ENDPOINT": "unix:///mesg/server.sock"}
+    assert resolve(NO_OPTIONS, environ).target == "unix:///mesg/server.sock"
+    environ["MESG_ENDPOINT_TCP"] = "mesg-core:50052"
+    assert resolve(NO_OPTIONS, environ).target == "mesg-core:50052"
+
+
+def test_options_win_over_environment() -> None:
+    environ = {
+        "MESG_TOKEN": "t",
+        "MESG_ENDPOINT_TCP": "a:1",
+        "MESG_PUSHER_MAX_IN_FLIGHT": "7",
+        "MESG_PUSHER_GRACE_PERIOD": "2.5",
+        "MESG_PUSHER_LOG_FORMAT": "JSON",
+    }
+    config = resolve({"max_in_flight": "9", "endpoint": "b:2"}, environ)
+    assert (config.max_in_flight, config.endpoint, config.grace_period) == (9, "b:2", 2.5)
+    assert config.log_format == "json"
+
+
+ENGINE = {"MESG_TOKEN": "t", "MESG_ENDPOINT_TCP": "a:1"}
+
+
+@pytest.mark.parametrize(
+    ("options", "environ", "message"),
+    [
+        ({}, {"MESG_TOKEN": "t"}, "no engine address: set MESG_ENDPOINT_TCP"),
+        ({}, {"MESG_ENDPOINT_TCP": "a:1"}, "no service token: set MESG_TOKEN"),
+        ({}, {"MESG_ENDPOINT_TCP": "a:1", "MESG_TOKEN": "  "}, "no service token"),
+        ({"max_in_flight": "many"}, ENGINE, "--max-in-flight: 'many' is not a whole number"),
+        (
+            {},
+            {**ENGINE, "MESG_PUSHER_GRACE_PERIOD": "soon"},
+            "MESG_PUSHER_GRACE_PERIOD: 'soon' is not a number of seconds",
+        ),
+        ({"grace_period": "nan"}, ENGINE, "--grace-period: 'nan' is not a number of seconds"),
+        ({"max_in_flight": "0"}, ENGINE, "max-in-flight: 1 or more"),
+        ({"queue_size": "-1"}, ENGINE, "queue-size: 0 or more"),
+        ({"submit_timeout": "0"}, ENGINE, "submit-timeout: more than 0 seconds"),
+        ({"reconnect_max_delay": "0.01"}, ENGINE, "reconnect-max-delay: 0.1 s or more"),
+        ({"log_format": "xml"}, ENGINE, "log-format: one of text, json"),
+        ({"log_level": "loud"}, ENGINE, "log-level: one of debug"),
+        ({"endpoint": "http://x:1"}, ENGINE, "scheme http:// is not supported"),
+    ],
+)
+def test_bad_settings_name_their_source(
+    options: dict[str, str | None], environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        resolve(options, environ)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "target"),
+    [
+        ("mesg-core:50052", "mesg-core:50052"),
+        ("mesg-core", "mesg-core:50052"),
+        (" 127.0.0.1:9 ", "127.0.0.1:9"),
+        ("tcp://mesg-core:50052/", "mesg-core:50052"),
+        ("unix:///mesg/server.sock", "unix:///mesg/server.sock"),
+        ("unix://relative.sock", "unix:relative.sock"),
+        ("unix:relative.sock", "unix:relative.sock"),
+        ("[::1]:50052", "[::1]:50052"),
+        ("[::1]", "[::1]:50052"),
+        ("dns:///mesg-core:50052", "dns:///mesg-core:50052"),
+    ],
+)
+def test_grpc_target(endpoint: str, target: str) -> None:
+    assert grpc_target(endpoint) == target
+
+
+@pytest.mark.parametrize("endpoint", ["", "host:port", ":50052", "[::1", "[::1]x"])
+def test_grpc_target_refuses(endpoint: str) -> None:
+    with pytest.raises(ConfigError):
+        grpc_target(endpoint)
+
+
+def test_every_setting_is_a_config_field_with_an_environment_variable() -> None:
+    fields = set(ServeConfig.__dataclass_fields__)
+    for setting in SETTINGS:
+        assert setting.field in fields
+        assert setting.option == "--" + setting.field.replace("_", "-")
+        assert setting.env

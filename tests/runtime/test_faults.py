@@ -1,0 +1,65 @@
+"""What failed engine calls mean, from their status and the engine's text."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from mesg_pusher.runtime import SubmitVerdict, listen_refusal, submit_verdict
+
+Code = grpc.StatusCode
+
+
+@pytest.mark.parametrize(
+    ("code", "details", "verdict"),
+    [
+        (Code.UNKNOWN, "Execution 42 doesn't exists", SubmitVerdict.GONE),
+        (Code.UNAVAILABLE, "failed to connect to all addresses", SubmitVerdict.UNREACHABLE),
+        (Code.DEADLINE_EXCEEDED, "Deadline Exceeded", SubmitVerdict.UNREACHABLE),
+        (
+            Code.UNKNOWN,
+            "Outputs 'success' of task 'trigger' are invalid. Value of 'message' is required",
+            SubmitVerdict.REFUSED,
+        ),
+        (
+            Code.UNKNOWN,
+            "Output 'x' of task 'trigger' not found in service 'mesg-pusher'",
+            SubmitVerdict.REFUSED,
+        ),
+        (Code.UNKNOWN, "Task 'x' not found in service 'mesg-pusher'", SubmitVerdict.REFUSED),
+        (
+            Code.UNKNOWN,
+            "invalid character 'x' looking for beginning of value",
+            SubmitVerdict.REFUSED,
+        ),
+        (Code.UNKNOWN, "unexpected end of JSON input", SubmitVerdict.REFUSED),
+        (Code.INVALID_ARGUMENT, "bad", SubmitVerdict.REFUSED),
+        (Code.UNKNOWN, "database is locked", SubmitVerdict.FAILED),
+        (Code.INTERNAL, "RST_STREAM", SubmitVerdict.FAILED),
+        (Code.CANCELLED, "Cancelled", SubmitVerdict.FAILED),
+    ],
+)
+def test_submit_verdicts(code: grpc.StatusCode, details: str, verdict: SubmitVerdict) -> None:
+    assert submit_verdict(code, details) is verdict
+
+
+def test_an_unknown_token_is_a_refusal_to_report() -> None:
+    refusal = listen_refusal(Code.UNKNOWN, "Database services: Service with hash 'abc' not found")
+    assert refusal is not None
+    assert "MESG_TOKEN" in refusal
+    assert "Service with hash 'abc' not found" in refusal
+    assert "MESG_TOKEN" in (listen_refusal(Code.PERMISSION_DENIED, "no") or "")
+    assert "v0.1 to v0.9" in (listen_refusal(Code.UNIMPLEMENTED, "Method not found") or "")
+
+
+@pytest.mark.parametrize(
+    ("code", "details"),
+    [
+        (Code.UNAVAILABLE, "Connection refused"),
+        (Code.UNAVAILABLE, "Cancelling all calls"),
+        (Code.UNKNOWN, "Stream removed"),
+        (Code.INTERNAL, "Received RST_STREAM"),
+    ],
+)
+def test_connection_trouble_is_worth_retrying(code: grpc.StatusCode, details: str) -> None:
+    assert listen_refusal(code, details) is None

@@ -1,0 +1,64 @@
+"""Log lines: text or one JSON object each, fields included, nothing breaking a line."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from mesg_pusher.runtime._logs import JsonFormatter, TextFormatter, configure
+
+
+def _record(message: str, fields: dict[str, object] | None = None) -> logging.LogRecord:
+    record = logging.LogRecord("mesg_pusher.runtime", logging.INFO, "x", 1, message, (), None)
+    record.created = 1556704800.123
+    record.msecs = 123
+    if fields is not None:
+        record.fields = fields
+    return record
+
+
+def test_text_lines_quote_values_that_would_break_them() -> None:
+    line = TextFormatter().format(
+        _record("execution", {"id": "a1", "error": 'bad "x"\nnext', "ms": 1.5})
+    )
+    assert line == (
+        '2019-05-01T10:00:00.123Z info execution id=a1 error="bad \\"x\\"\\nnext" ms=1.5'
+    )
+
+
+def test_json_lines_carry_the_fields() -> None:
+    line = JsonFormatter().format(_record("execution", {"execution_id": "a1", "outcome": "error"}))
+    assert json.loads(line) == {
+        "time": "2019-05-01T10:00:00.123Z",
+        "level": "info",
+        "logger": "mesg_pusher.runtime",
+        "message": "execution",
+        "execution_id": "a1",
+        "outcome": "error",
+    }
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    package_level = logging.getLogger("mesg_pusher").level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("mesg_pusher").setLevel(package_level)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_configure_levels_the_package_and_quiets_other_libraries() -> None:
+    stream = io.StringIO()
+    configure("json", "debug", stream)
+    logging.getLogger("mesg_pusher.runtime").debug("ours")
+    logging.getLogger("aiohttp.client").info("theirs")
+    logging.getLogger("grpc").warning("theirs, important")
+    messages = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+    assert messages == ["ours", "theirs, important"]

@@ -1,0 +1,304 @@
+"""``mesg-pusher serve`` as the engine runs it: a process with MESG_TOKEN and MESG_ENDPOINT_TCP,
+stopped by signals, facing a wrong token, an engine that goes away, and load. The engine
+stand-in and the Pusher-like server run in the test's event loop on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mesg_pusher.engine import CoreClient, Engine, EngineServer
+from tests.runtime.conftest import WAIT, GatedPusher, trigger_inputs, until
+from tests.support.fake_pusher import FakePusher
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class ServeProcess:
+    process: asyncio.subprocess.Process
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace")
+
+    def send(self, number: int) -> None:
+        os.kill(self.pid, number)
+
+    async def exit_status(self, within: float = WAIT) -> int:
+        async with asyncio.timeout(within):
+            return await self.process.wait()
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident memory so far (Linux VmHWM)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise AssertionError("no VmHWM")
+
+
+def engine_env(server: EngineServer, token: str | None = None) -> dict[str, str]:
+    """The variables the engine gives a service container."""
+    return {
+        "MESG_TOKEN": token if token is not None else server.token,
+        "MESG_ENDPOINT_TCP": server.address,
+    }
+
+
+@asynccontextmanager
+async def serve(tmp_path: Path, env: dict[str, str], *args: str) -> AsyncIterator[ServeProcess]:
+    """``mesg-pusher serve`` with `env` (and no other MESG_ variable); killed by PID if a test
+    leaves it running."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("MESG_", "GRPC_"))}
+    environ.update(env)
+    log_path = tmp_path / f"serve-{time.monotonic_ns()}.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "mesg_pusher.cli",
+            "serve",
+            *args,
+            env=environ,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+    running = ServeProcess(process, log_path)
+    try:
+        yield running
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _listening(server: EngineServer, process: ServeProcess) -> None:
+    try:
+        await until(lambda: server.engine.task_listeners() >= 1)
+    except TimeoutError:
+        raise AssertionError(f"serve never listened; its log:\n{process.log()}") from None
+
+
+async def test_a_wrong_token_is_reported_and_ends_the_process(
+    tmp_path: Path, engine_server: EngineServer
+) -> None:
+    async with serve(tmp_path, engine_env(engine_server, "not-a-service")) as process:
+        status = await process.exit_status()
+    assert status == 1
+    assert (
+        "the engine does not know the service token (MESG_TOKEN): Database services: Service "
+        "with hash 'not-a-service' not found"
+    ) in process.log()
+
+
+async def test_missing_settings_are_a_usage_error(
+    tmp_path: Path, engine_server: EngineServer
+) -> None:
+    async with serve(tmp_path, engine_env(engine_server, "")) as process:
+        assert await process.exit_status() == 2
+    assert "no service token: set MESG_TOKEN" in process.log()
+
+
+async def test_sigterm_with_100_executions_in_flight_answers_all_and_exits_0(
+    tmp_path: Path, engine_server: EngineServer, fake_pusher: FakePusher
+) -> None:
+    engine = engine_server.engine
+    fake_pusher.delay = 1.0
+    async with serve(tmp_path, engine_env(engine_server), "--grace-period", "60") as process:
+        await _listening(engine_server, process)
+        ids = [
+            await engine.execute(engine.token, "trigger", trigger_inputs(fake_pusher))
+            for _ in range(100)
+        ]  # each returns once the service has taken it: all 100 are in the service now
+        assert not engine.results
+        process.send(signal.SIGTERM)
+        assert await process.exit_status(within=60) == 0
+
+    assert sorted(engine.results) == sorted(ids)
+    assert {r.output_key for r in engine.results.values()} == {"success"}
+    assert len(engine.submissions) == 100
+    assert len(fake_pusher.accepted) == 100
+    log = process.log()
+    assert "received SIGTERM: stopping gracefully" in log
+    assert "waiting up to 60 s for 100 executions" in log
+
+
+async def test_a_second_signal_exits_at_once(
+    tmp_path: Path, engine_server: EngineServer, pusher: GatedPusher
+) -> None:
+    engine = engine_server.engine
+    pusher.gate.clear()
+    async with serve(tmp_path, engine_env(engine_server), "--grace-period", "600") as process:
+        await _listening(engine_server, process)
+        await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
+        await until(lambda: pusher.waiting == 1)
+        process.send(signal.SIGTERM)
+        await until(lambda: "waiting up to 600 s" in process.log())
+        process.send(signal.SIGINT)
+        assert await process.exit_status() == 128 + signal.SIGINT
+    assert "received SIGINT again: exiting at once" in process.log()
+
+
+async def test_the_engine_restarted_mid_stream_loses_nothing_and_answers_nothing_twice(
+    tmp_path: Path, engine_server: EngineServer, pusher: GatedPusher
+) -> None:
+    engine = engine_server.engine
+    pusher.gate.clear()
+    async with serve(tmp_path, engine_env(engine_server), "--reconnect-max-delay", "1") as process:
+        await _listening(engine_server, process)
+        before = [
+            await engine.execute(engine.token, "trigger", trigger_inputs(pusher)) for _ in range(20)
+        ]
+        await until(lambda: pusher.waiting == 20)
+        await engine_server.drop()  # the engine goes away with 20 executions under way
+        pusher.gate.set()  # ... which finish while it is away
+        await until(lambda: len(pusher.accepted) == 20)
+        await asyncio.sleep(0.5)  # a few reconnection attempts fail
+        await engine_server.start()
+        await until(lambda: all(i in engine.results for i in before))
+        await until(lambda: engine.task_listeners() == 1)
+        after = [
+            await engine.execute(engine.token, "trigger", trigger_inputs(pusher)) for _ in range(20)
+        ]
+        await until(lambda: all(i in engine.results for i in after))
+        process.send(signal.SIGTERM)
+        assert await process.exit_status() == 0
+
+    assert {engine.results[i].output_key for i in before + after} == {"success"}
+    assert len(engine.submissions) == 40  # one SubmitResult per execution, none refused
+    log = process.log()
+    assert "lost the engine" in log
+    assert "could not reach the engine" in log
+    assert "attempt=2" in log
+
+
+async def test_5000_executions_each_answered_exactly_once_in_bounded_memory(
+    tmp_path: Path, engine_server: EngineServer, fake_pusher: FakePusher
+) -> None:
+    engine = engine_server.engine
+    inputs = trigger_inputs(fake_pusher, keepAlive=True)
+    # The queue holds every execution the engine hands over faster than they run, so all are
+    # sent (the in-process overload test covers refusals); memory must stay flat regardless.
+    settings = ("--max-in-flight", "100", "--queue-size", "5000")
+    async with serve(tmp_path, engine_env(engine_server), *settings) as process:
+        await _listening(engine_server, process)
+        started, cpu = time.perf_counter(), process.cpu_seconds()
+        ids = [await engine.execute(engine.token, "trigger", inputs) for _ in range(1000)]
+        await until(lambda: len(engine.results) == 1000)
+        after_1000 = process.peak_rss_mb()
+        ids += [await engine.execute(engine.token, "trigger", inputs) for _ in range(4000)]
+        await until(lambda: len(engine.results) == 5000)
+        elapsed = time.perf_counter() - started
+        cpu_ms = (process.cpu_seconds() - cpu) / 5
+        peak = process.peak_rss_mb()
+        process.send(signal.SIGTERM)
+        assert await process.exit_status() == 0
+
+    assert sorted(engine.results) == sorted(ids)
+    assert {r.output_key for r in engine.results.values()} == {"success"}
+    assert len(engine.submissions) == 5000
+    assert len(fake_pusher.accepted) == 5000
+    assert peak < 120, f"peak RSS {peak:.1f} MB"
+    assert peak - after_1000 < 25, f"RSS grew from {after_1000:.1f} to {peak:.1f} MB"
+    print(
+        f"\n5000 executions in {elapsed:.1f} s, service CPU {cpu_ms:.2f} ms per execution; "
+        f"service peak RSS {after_1000:.1f} MB after 1000, {peak:.1f} MB after 5000"
+    )
+
+
+async def test_1000_in_flight_stay_within_memory_bounds(
+    tmp_path: Path, engine_server: EngineServer, pusher: GatedPusher
+) -> None:
+    engine = engine_server.engine
+    pusher.gate.clear()
+    inputs = trigger_inputs(pusher, keepAlive=True)
+    async with serve(tmp_path, engine_env(engine_server), "--max-in-flight", "1000") as process:
+        await _listening(engine_server, process)
+        for _ in range(1000):
+            await engine.execute(engine.token, "trigger", inputs)
+        await until(lambda: pusher.waiting >= 256)  # the HTTP pool's connection limit
+        pusher.gate.set()
+        await until(lambda: len(engine.results) == 1000)
+        peak = process.peak_rss_mb()
+        process.send(signal.SIGTERM)
+        assert await process.exit_status() == 0
+    assert {r.output_key for r in engine.results.values()} == {"success"}
+    assert peak < 120, f"peak RSS {peak:.1f} MB"
+    print(f"\n1000 executions in flight at once: service peak RSS {peak:.1f} MB")
+
+
+async def test_unix_socket_endpoint_of_engine_v0_2(tmp_path: Path, fake_pusher: FakePusher) -> None:
+    socket = tmp_path / "server.sock"
+    engine = Engine()
+    async with (
+        EngineServer(engine, unix_socket=str(socket)) as server,
+        serve(
+            tmp_path, {"MESG_TOKEN": server.token, "MESG_ENDPOINT": f"unix://{socket}"}
+        ) as process,
+    ):
+        await _listening(server, process)
+        execution = await engine.execute(engine.token, "trigger", trigger_inputs(fake_pusher))
+        await until(lambda: execution in engine.results)
+        process.send(signal.SIGTERM)
+        assert await process.exit_status() == 0
+    assert engine.results[execution].output_key == "success"
+
+
+async def test_json_logs_one_line_per_execution_and_no_secrets(
+    tmp_path: Path, engine_server: EngineServer, fake_pusher: FakePusher
+) -> None:
+    secret = fake_pusher.inputs()["secret"]
+    password = "pr0xy-pa55word"
+    async with (
+        serve(tmp_path, engine_env(engine_server), "--log-format", "json") as process,
+        CoreClient(engine_server.address) as client,
+        client.results(engine_server.token) as results,
+    ):
+        await _listening(engine_server, process)
+        token = engine_server.token
+        good = await client.execute(token, "trigger", trigger_inputs(fake_pusher))
+        wrong = await client.execute(
+            token, "trigger", trigger_inputs(fake_pusher, secret=secret[::-1])
+        )
+        proxied = await client.execute(
+            token,
+            "trigger",
+            trigger_inputs(fake_pusher, proxy=f"http://user:{password}@127.0.0.1:9"),
+        )
+        async with asyncio.timeout(WAIT):
+            answers = await results.wait_for([good, wrong, proxied])
+        process.send(signal.SIGTERM)
+        assert await process.exit_status() == 0
+
+    log = process.log()
+    lines = [json.loads(line) for line in log.splitlines()]  # every line is JSON
+    executions = {line["execution_id"]: line for line in lines if line["message"] == "execution"}
+    assert set(executions) == {good, wrong, proxied}
+    for execution_id, line in executions.items():
+        assert line["task"] == "trigger"
+        assert line["outcome"] == answers[execution_id].outputKey
+        assert isinstance(line["duration_ms"], float)
+    assert executions[proxied]["error"].startswith("request to http://127.0.0.1:")
+    everything = log + "".join(a.outputData for a in answers.values())
+    for hidden in (secret, secret[::-1], password):
+        assert hidden not in everything

@@ -1,0 +1,259 @@
+"""The service end to end, in one event loop with the engine stand-in and a Pusher-like server:
+what a MESG application sees through ExecuteTask and ListenResult, and the service's answers to
+malformed executions, overload, refusals and a lost engine."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+
+import pytest
+
+from mesg_pusher.engine import CoreClient, Engine, EngineServer
+from mesg_pusher.mesg import Output as DeclaredOutput
+from mesg_pusher.mesg import Parameter, ServiceDefinition, Task, load_packaged
+from tests.runtime.conftest import WAIT, GatedPusher, serving, trigger_inputs, until
+
+PACKAGED = load_packaged()
+
+
+def _with_task(definition: ServiceDefinition, key: str) -> ServiceDefinition:
+    """`definition` plus a task this service does not implement (as a newer mesg.yml might)."""
+    outputs = {
+        "success": DeclaredOutput("success", {"message": Parameter("message")}),
+        "error": DeclaredOutput("error", {"error": Parameter("error")}),
+    }
+    return dataclasses.replace(
+        definition, tasks={**definition.tasks, key: Task(key, inputs={}, outputs=outputs)}
+    )
+
+
+def _success_also_needs_count(definition: ServiceDefinition) -> ServiceDefinition:
+    """`definition` whose success outputs declare a second, required parameter."""
+    tasks = {}
+    for key, task in definition.tasks.items():
+        success = task.outputs["success"]
+        data = {**success.data, "count": Parameter("count", type="Number")}
+        outputs = {**task.outputs, "success": dataclasses.replace(success, data=data)}
+        tasks[key] = dataclasses.replace(task, outputs=outputs)
+    return dataclasses.replace(definition, tasks=tasks)
+
+
+@pytest.mark.parametrize("ready_header", [False, True], ids=["v0.2", "v0.7-header"])
+async def test_both_tasks_as_an_application_sees_them(
+    pusher: GatedPusher, ready_header: bool
+) -> None:
+    engine = Engine(ready_header=ready_header)
+    async with (
+        EngineServer(engine) as server,
+        serving(server) as running,
+        CoreClient(server.address) as client,
+        client.results(server.token) as results,
+    ):
+        token = server.token
+        single = await client.execute(
+            token, "trigger", trigger_inputs(pusher, data={"text": "<b>héllo</b>"}, socket_id="1.2")
+        )
+        batch = await client.execute(
+            token,
+            "triggerBatch",
+            {
+                **pusher.inputs(),
+                "batch": [
+                    {"channel": "a", "name": "e1", "data": "raw"},
+                    {"channel": "b", "name": "e2", "data": {"n": 2}},
+                ],
+            },
+        )
+        wrong_secret = await client.execute(
+            token, "trigger", trigger_inputs(pusher, secret="not-the-secret-at-all")
+        )
+        bad_channel = await client.execute(
+            token, "trigger", trigger_inputs(pusher, channel="no spaces allowed")
+        )
+        async with asyncio.timeout(WAIT):
+            answers = await results.wait_for([single, batch, wrong_secret, bad_channel])
+        assert await running.finish() == 0
+
+    assert (answers[single].taskKey, answers[single].outputKey) == ("trigger", "success")
+    assert json.loads(answers[single].outputData) == {"message": "sent"}
+    assert (answers[batch].taskKey, answers[batch].outputKey) == ("triggerBatch", "success")
+    assert answers[wrong_secret].outputKey == "error"
+    error = json.loads(answers[wrong_secret].outputData)["error"]
+    assert error.startswith("Pusher answered 401 Unauthorized: Invalid signature")
+    assert "not-the-secret-at-all" not in error
+    assert answers[bad_channel].outputKey == "error"
+    assert "channel" in json.loads(answers[bad_channel].outputData)["error"]
+    assert all(len(results.by_execution[i]) == 1 for i in answers)
+
+    sent = {r.path: r.json for r in pusher.accepted}
+    assert sent["/apps/3/events"] == {
+        "name": "my-event",
+        "channels": ["my-channel"],
+        "data": '{"text":"<b>héllo</b>"}',
+        "socket_id": "1.2",
+    }
+    assert [e["name"] for e in sent["/apps/3/batch_events"]["batch"]] == ["e1", "e2"]
+    assert running.service.stats.succeeded == 2
+    assert running.service.stats.failed == 2
+    assert engine.refused() == []
+
+
+async def test_malformed_task_data_gets_an_error_each_and_serving_goes_on(
+    pusher: GatedPusher,
+) -> None:
+    # The engine knows a task this service does not, so it lets such executions through.
+    engine = Engine(_with_task(PACKAGED, "channels"))
+    async with EngineServer(engine) as server, serving(server) as running:
+        token = server.token
+        bad_json = await engine.deliver(token, "trigger", '{"appId": "3",')
+        not_object = await engine.deliver(token, "trigger", "[1, 2]")
+        wrong_types = await engine.deliver(
+            token, "trigger", json.dumps({**trigger_inputs(pusher), "appId": 3, "data": "x"})
+        )
+        unknown_task = await engine.execute(token, "channels", {})
+        good = await engine.execute(token, "trigger", trigger_inputs(pusher))
+        ids = [bad_json, not_object, wrong_types, unknown_task, good]
+        await until(lambda: all(i in engine.results for i in ids))
+        assert await running.finish() == 0
+
+    errors = {i: str(engine.results[i].data.get("error")) for i in ids}
+    assert errors[bad_json].startswith("inputData: not valid JSON")
+    assert errors[not_object] == "inputData: the inputs are a JSON object"
+    assert errors[wrong_types] == (
+        "Inputs of task 'trigger' are invalid. Value of 'appId' is not a string. "
+        "Value of 'data' is not an object or array"
+    )
+    assert errors[unknown_task] == (
+        "taskKey: Task 'channels' not found in service 'mesg-pusher' "
+        "(its tasks: trigger, triggerBatch)"
+    )
+    assert engine.results[good].output_key == "success"
+    assert engine.refused() == []
+
+
+async def test_beyond_slots_and_queue_executions_are_refused_at_once(
+    engine_server: EngineServer, pusher: GatedPusher
+) -> None:
+    engine = engine_server.engine
+    pusher.gate.clear()  # hold every Pusher request until the test lets them through
+    async with serving(engine_server, max_in_flight=2, queue_size=3) as running:
+        ids = [
+            await engine.execute(engine.token, "trigger", trigger_inputs(pusher)) for _ in range(10)
+        ]
+        refused = ids[5:]
+        await until(lambda: all(i in engine.results for i in refused))
+        assert not any(i in engine.results for i in ids[:5])
+        assert pusher.waiting == 2
+        pusher.gate.set()
+        await until(lambda: all(i in engine.results for i in ids))
+        assert await running.finish() == 0
+
+    for execution_id in refused:
+        assert engine.results[execution_id].data == {
+            "error": "the service is overloaded (2 executions in flight and 3 waiting); "
+            "the execution was not run, try again later"
+        }
+    assert [engine.results[i].output_key for i in ids[:5]] == ["success"] * 5
+    assert len(engine.submissions) == 10
+    assert running.service.stats.overloaded == 5
+
+
+async def test_after_the_grace_period_unfinished_executions_are_answered_with_an_error(
+    engine_server: EngineServer, pusher: GatedPusher
+) -> None:
+    engine = engine_server.engine
+    pusher.gate.clear()
+    async with serving(engine_server, max_in_flight=2, queue_size=3, grace_period=0.2) as running:
+        ids = [
+            await engine.execute(engine.token, "trigger", trigger_inputs(pusher)) for _ in range(5)
+        ]
+        await until(lambda: pusher.waiting == 2)
+        assert await running.finish() == 0
+
+    stopped = "the service stopped before the execution finished"
+    assert all(engine.results[i].data["error"].startswith(stopped) for i in ids)
+    assert running.service.stats.stopped == 5
+    assert engine.refused() == []
+
+
+async def test_outputs_are_checked_against_mesg_yml_before_submission(
+    engine_server: EngineServer, pusher: GatedPusher
+) -> None:
+    engine = engine_server.engine
+    strict = _success_also_needs_count(PACKAGED)  # the service's own mesg.yml, stricter
+    async with serving(engine_server, definition=strict) as running:
+        execution_id = await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
+        await until(lambda: execution_id in engine.results)
+        assert await running.finish() == 0
+
+    assert engine.results[execution_id].data == {
+        "error": "the service produced an output the engine would refuse: Outputs 'success' "
+        "of task 'trigger' are invalid. Value of 'count' is required"
+    }
+    assert engine.refused() == []  # the engine never had to refuse anything
+
+
+async def test_an_output_the_engine_refuses_is_answered_with_an_error_instead(
+    pusher: GatedPusher,
+) -> None:
+    engine = Engine(_success_also_needs_count(PACKAGED))  # the engine's mesg.yml differs
+    async with EngineServer(engine) as server, serving(server) as running:
+        execution_id = await engine.execute(server.token, "trigger", trigger_inputs(pusher))
+        await until(lambda: execution_id in engine.results)
+        assert await running.finish() == 0
+
+    assert engine.results[execution_id].data == {
+        "error": "the engine refused the success output: Outputs 'success' of task 'trigger' "
+        "are invalid. Value of 'count' is required"
+    }
+    assert [s.output_key for s in engine.submissions] == ["success", "error"]
+
+
+async def test_a_result_for_an_execution_the_engine_forgot_is_dropped_not_retried(
+    engine_server: EngineServer, pusher: GatedPusher
+) -> None:
+    engine = engine_server.engine
+    pusher.gate.clear()
+    async with serving(engine_server) as running:
+        execution_id = await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
+        await until(lambda: pusher.waiting == 1)
+        engine.submit_result(execution_id, "error", '{"error":"answered elsewhere"}')
+        pusher.gate.set()
+        await until(lambda: len(engine.submissions) == 2)
+        await until(lambda: running.service.stats.dropped == 1)
+        assert await running.finish() == 0
+
+    assert [s.error for s in engine.submissions] == [
+        None,
+        f"Execution {execution_id} doesn't exists",
+    ]
+
+
+async def test_results_finished_while_the_engine_is_away_are_submitted_on_its_return(
+    engine_server: EngineServer, pusher: GatedPusher
+) -> None:
+    engine = engine_server.engine
+    pusher.gate.clear()
+    async with serving(engine_server, reconnect_max_delay=0.5) as running:
+        before = [
+            await engine.execute(engine.token, "trigger", trigger_inputs(pusher)) for _ in range(5)
+        ]
+        await until(lambda: pusher.waiting == 5)
+        await engine_server.drop()
+        pusher.gate.set()  # they finish while nobody can take their results
+        await until(lambda: len(pusher.accepted) == 5)
+        assert engine.results == {}
+        await engine_server.start()
+        await until(lambda: all(i in engine.results for i in before))
+        await until(lambda: engine.task_listeners() == 1)
+        after = [
+            await engine.execute(engine.token, "trigger", trigger_inputs(pusher)) for _ in range(5)
+        ]
+        await until(lambda: all(i in engine.results for i in after))
+        assert await running.finish() == 0
+
+    assert [engine.results[i].output_key for i in before + after] == ["success"] * 10
+    assert len(engine.submissions) == 10
+    assert running.service.stats.connections >= 2
