@@ -3,7 +3,7 @@
 `Engine` keeps the engine's state and rules (validation with the engine's message forms, the
 global hand-over lock, one result per execution); `EngineServer` serves it over gRPC as
 ``api.Service`` and ``api.Core``; `CoreClient` is an application's side (``ExecuteTask``,
-``ListenResult``). The gRPC parts are imported on first use.
+``ListenResult``). Each is imported on first use.
 
     engine = Engine()                                   # the packaged mesg.yml; engine.token
     async with EngineServer(engine) as server:          # 127.0.0.1, a free port
@@ -16,16 +16,27 @@ global hand-over lock, one result per execution); `EngineServer` serves it over 
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from . import _messages as messages
-from ._engine import Engine, EngineError, Execution, Result, Submission, Subscription
-
 if TYPE_CHECKING:
+    from . import _messages as messages
     from ._client import CoreClient, Results
+    from ._engine import Engine, EngineError, Execution, Result, Submission, Subscription
     from ._server import EngineServer
 
-_LAZY = {"CoreClient": "_client", "Results": "_client", "EngineServer": "_server"}
+# Loaded on first use, so that registering the ``engine`` command costs other commands nothing.
+_LAZY = {
+    "CoreClient": "_client",
+    "Results": "_client",
+    "Engine": "_engine",
+    "EngineError": "_engine",
+    "Execution": "_engine",
+    "Result": "_engine",
+    "Submission": "_engine",
+    "Subscription": "_engine",
+    "EngineServer": "_server",
+}
 
 __all__ = [
     "CoreClient",
@@ -42,9 +53,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "messages":
+        return import_module(f"{__name__}._messages")
     module = _LAZY.get(name)
     if module is not None:
-        from importlib import import_module  # noqa: PLC0415 - gRPC loads on first use
-
         return getattr(import_module(f"{__name__}.{module}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

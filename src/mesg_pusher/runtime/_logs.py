@@ -7,20 +7,26 @@ error outputs, which the task runner has already scrubbed of app secrets and pro
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Mapping
 from typing import Any, Final, TextIO
 
 NAMESPACE: Final = "mesg_pusher"
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@+")
+_PLAIN = re.compile(r"[A-Za-z0-9_.:/@+-]+")
+
+
+@functools.lru_cache(maxsize=4)  # lines come many per second: format each second once
+def _second(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 def _when(record: logging.LogRecord) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-    return f"{seconds}.{int(record.msecs):03d}Z"
+    return f"{_second(int(record.created))}.{int(record.msecs):03d}Z"
 
 
 def _fields(record: logging.LogRecord) -> Mapping[str, Any]:
@@ -30,7 +36,7 @@ def _fields(record: logging.LogRecord) -> Mapping[str, Any]:
 
 def _text_value(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    if text and all(c in _PLAIN for c in text):
+    if _PLAIN.fullmatch(text):
         return text
     return json.dumps(text, ensure_ascii=False)  # quoted, so a value never breaks the line
 

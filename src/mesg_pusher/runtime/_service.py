@@ -59,6 +59,8 @@ LOGGED_ERROR_CHARS: Final = 300
 #: Client keepalive: well above the 5 minutes under which Go servers call pings abusive, and
 #: well below the 15 idle minutes after which Docker's network drops a connection.
 KEEPALIVE_MS: Final = 6 * 60 * 1000
+#: Largest TaskData taken (gRPC's default is 4 MiB); far beyond any input Pusher would accept.
+MAX_MESSAGE_BYTES: Final = 16 * 1024 * 1024
 
 # Outcomes in the per-execution log line.
 OVERLOADED: Final = "overloaded"
@@ -105,6 +107,7 @@ def channel_options(config: ServeConfig) -> list[tuple[str, Any]]:
         ("grpc.keepalive_time_ms", KEEPALIVE_MS),
         ("grpc.keepalive_timeout_ms", 20_000),
         ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ]
 
 
@@ -317,7 +320,7 @@ class Service:
         """Called for every ``TaskData`` by the reader: decides at once, never waits."""
         self.stats.received += 1
         self._delivered += 1
-        decision = self._admission.offer(task_data, len(task_data.inputData))
+        decision = self._admission.offer(task_data, task_data.ByteSize())
         if decision is Decision.RUN:
             self._spawn(self._work(task_data))
         elif decision is Decision.REFUSE:
