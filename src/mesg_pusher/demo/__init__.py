@@ -1,0 +1,5 @@
+"""The one-command local demo: local Pusher server, engine stand-in, ``serve`` and a subscriber."""
+
+from ._scenario import Step, steps
+
+__all__ = ["Step", "steps"]

@@ -1,0 +1,143 @@
+"""The whole system on one machine: the local Pusher server, the engine stand-in, `mesg-pusher
+serve` as its own process (as under the engine), and a subscriber that shows what arrives.
+
+Each step is run through the engine protocol (``ExecuteTask``, then ``ListenResult``), its output
+printed the way the engine's CLI printed it, then the events the subscriber received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TextIO
+
+from ..engine import CoreClient, Engine, EngineServer
+from ..local_server import DEFAULT_APP, LocalServer, ReceivedEvent, ServerSettings, Subscriber
+from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, steps
+
+#: How long the demo waits for any one thing (a result, an event, a process) before giving up.
+WAIT = 10.0
+
+
+class DemoFailed(Exception):
+    """Something did not happen as the scenario says; the message says what."""
+
+
+async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
+    started = time.monotonic()
+
+    def say(text: str = "") -> None:
+        print(text, file=out, flush=True)
+
+    async with (
+        LocalServer(ServerSettings(), port=port) as pusher,
+        EngineServer(Engine()) as engine,
+        _serve_process(engine) as serve,
+        CoreClient(engine.address) as core,
+        core.results(engine.token) as results,
+        await Subscriber.connect(pusher.ws_url, DEFAULT_APP.key) as subscriber,
+    ):
+        say(
+            f"Local Pusher server   {pusher.url}/  (app {DEFAULT_APP.app_id}, key "
+            f"{DEFAULT_APP.key})"
+        )
+        say(f"Engine stand-in       {engine.address}  (service token {engine.token})")
+        say(f"mesg-pusher serve     pid {serve.pid}, listening for executions")
+        await subscriber.subscribe(PUBLIC_CHANNEL)
+        await subscriber.subscribe_signed(PRIVATE_CHANNEL, DEFAULT_APP)
+        say(
+            f"Subscriber            socket {subscriber.socket_id}, on {PUBLIC_CHANNEL} and "
+            f"{PRIVATE_CHANNEL}"
+        )
+
+        delivered = 0
+        for number, step in enumerate(steps(DEFAULT_APP, pusher.port), 1):
+            say()
+            say(f"[{number}] {step.title}")
+            execution = await core.execute(engine.token, step.task, step.inputs)
+            async with asyncio.timeout(WAIT):
+                result = (await results.wait_for([execution]))[execution]
+            say(f"Task {result.taskKey} returned output {result.outputKey} with data:")
+            say(json.dumps(json.loads(result.outputData), indent=2, ensure_ascii=False))
+            if result.outputKey != step.output:
+                raise DemoFailed(f"step {number} answered {result.outputKey}, not {step.output}")
+            for event in await _events(subscriber, len(step.events)):
+                say(f"  subscriber received {event.event!r} on {event.channel}: {event.data}")
+                delivered += 1
+            if await _events(subscriber, 1, within=0.05):
+                raise DemoFailed(f"step {number} delivered more than it should")
+
+        say()
+        say(
+            f"{len(steps(DEFAULT_APP, pusher.port))} executions answered through the engine "
+            f"protocol, {delivered} events delivered, in {time.monotonic() - started:.1f} s."
+        )
+        if stay:
+            say(
+                f"open {pusher.url}/ to watch; publish with `mesg-pusher execute trigger "
+                f"-d appId={DEFAULT_APP.app_id} -d key={DEFAULT_APP.key} "
+                f"-d secret={DEFAULT_APP.secret} -d host=127.0.0.1 -d port={pusher.port} ...`;"
+                " Ctrl-C ends the demo"
+            )
+            await _until_signal()
+    return 0
+
+
+async def _events(subscriber: Subscriber, count: int, within: float = WAIT) -> list[ReceivedEvent]:
+    events = []
+    with contextlib.suppress(TimeoutError):
+        for _ in range(count):
+            events.append(await subscriber.next_event(within=within))
+    if within == WAIT and len(events) < count:
+        raise DemoFailed(f"the subscriber received {len(events)} of {count} events")
+    return events
+
+
+@contextlib.asynccontextmanager
+async def _serve_process(engine: EngineServer) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`mesg-pusher serve` in its own process, stopped with SIGTERM (its graceful stop)."""
+    env = {
+        **os.environ,
+        "MESG_ENDPOINT_TCP": engine.address,
+        "MESG_TOKEN": engine.token,
+        "MESG_PUSHER_LOG_LEVEL": "warning",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mesg_pusher.cli", "serve", env=env
+    )
+    try:
+        await _wait_for(lambda: engine.engine.task_listeners(engine.token) > 0, process)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                async with asyncio.timeout(WAIT):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _wait_for(condition: Callable[[], bool], process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if process.returncode is not None:
+            raise DemoFailed(f"mesg-pusher serve exited with status {process.returncode}")
+        if time.monotonic() > deadline:
+            raise DemoFailed("mesg-pusher serve did not start listening")
+        await asyncio.sleep(0.02)
+
+
+async def _until_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
