@@ -164,7 +164,8 @@ async def test_the_engine_restarted_mid_stream_loses_nothing_and_answers_nothing
 ) -> None:
     engine = engine_server.engine
     pusher.gate.clear()
-    async with serve(tmp_path, engine_env(engine_server), "--reconnect-max-delay", "1") as process:
+    settings = ("--reconnect-max-delay", "1", "--submit-timeout", "0.1")
+    async with serve(tmp_path, engine_env(engine_server), *settings) as process:
         await _listening(engine_server, process)
         before = [
             await engine.execute(engine.token, "trigger", trigger_inputs(pusher)) for _ in range(20)
@@ -173,7 +174,7 @@ async def test_the_engine_restarted_mid_stream_loses_nothing_and_answers_nothing
         await engine_server.drop()  # the engine goes away with 20 executions under way
         pusher.gate.set()  # ... which finish while it is away
         await until(lambda: len(pusher.accepted) == 20)
-        await asyncio.sleep(0.5)  # a few reconnection attempts fail
+        await asyncio.sleep(1.0)  # a few attempts to reconnect and to submit fail
         await engine_server.start()
         await until(lambda: all(i in engine.results for i in before))
         await until(lambda: engine.task_listeners() == 1)
@@ -190,6 +191,7 @@ async def test_the_engine_restarted_mid_stream_loses_nothing_and_answers_nothing
     assert "lost the engine" in log
     assert "could not reach the engine" in log
     assert "attempt=2" in log
+    assert "submitting the result failed (DEADLINE_EXCEEDED" in log
 
 
 async def test_5000_executions_each_answered_exactly_once_in_bounded_memory(

@@ -75,6 +75,7 @@ async def test_both_tasks_as_an_application_sees_them(
         async with asyncio.timeout(WAIT):
             answers = await results.wait_for([single, batch, wrong_secret, bad_channel])
         assert await running.finish() == 0
+        assert running.service.stats.settled == running.service.stats.received
 
     assert (answers[single].taskKey, answers[single].outputKey) == ("trigger", "success")
     assert json.loads(answers[single].outputData) == {"message": "sent"}
@@ -117,6 +118,7 @@ async def test_malformed_task_data_gets_an_error_each_and_serving_goes_on(
         ids = [bad_json, not_object, wrong_types, unknown_task, good]
         await until(lambda: all(i in engine.results for i in ids))
         assert await running.finish() == 0
+        assert running.service.stats.settled == running.service.stats.received
 
     errors = {i: str(engine.results[i].data.get("error")) for i in ids}
     assert errors[bad_json].startswith("inputData: not valid JSON")
@@ -149,6 +151,7 @@ async def test_beyond_slots_and_queue_executions_are_refused_at_once(
         pusher.gate.set()
         await until(lambda: all(i in engine.results for i in ids))
         assert await running.finish() == 0
+        assert running.service.stats.settled == running.service.stats.received
 
     for execution_id in refused:
         assert engine.results[execution_id].data == {
@@ -171,6 +174,7 @@ async def test_after_the_grace_period_unfinished_executions_are_answered_with_an
         ]
         await until(lambda: pusher.waiting == 2)
         assert await running.finish() == 0
+        assert running.service.stats.settled == running.service.stats.received
 
     stopped = "the service stopped before the execution finished"
     assert all(engine.results[i].data["error"].startswith(stopped) for i in ids)
@@ -187,6 +191,7 @@ async def test_outputs_are_checked_against_mesg_yml_before_submission(
         execution_id = await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
         await until(lambda: execution_id in engine.results)
         assert await running.finish() == 0
+        assert running.service.stats.settled == running.service.stats.received
 
     assert engine.results[execution_id].data == {
         "error": "the service produced an output the engine would refuse: Outputs 'success' "
@@ -203,6 +208,7 @@ async def test_an_output_the_engine_refuses_is_answered_with_an_error_instead(
         execution_id = await engine.execute(server.token, "trigger", trigger_inputs(pusher))
         await until(lambda: execution_id in engine.results)
         assert await running.finish() == 0
+        assert running.service.stats.settled == running.service.stats.received
 
     assert engine.results[execution_id].data == {
         "error": "the engine refused the success output: Outputs 'success' of task 'trigger' "
@@ -224,6 +230,7 @@ async def test_a_result_for_an_execution_the_engine_forgot_is_dropped_not_retrie
         await until(lambda: len(engine.submissions) == 2)
         await until(lambda: running.service.stats.dropped == 1)
         assert await running.finish() == 0
+        assert running.service.stats.settled == running.service.stats.received
 
     assert [s.error for s in engine.submissions] == [
         None,
@@ -236,7 +243,8 @@ async def test_results_finished_while_the_engine_is_away_are_submitted_on_its_re
 ) -> None:
     engine = engine_server.engine
     pusher.gate.clear()
-    async with serving(engine_server, reconnect_max_delay=0.5) as running:
+    # Short attempts, so that results are retried several times while the engine is away.
+    async with serving(engine_server, reconnect_max_delay=0.5, submit_timeout=0.1) as running:
         before = [
             await engine.execute(engine.token, "trigger", trigger_inputs(pusher)) for _ in range(5)
         ]
@@ -244,6 +252,7 @@ async def test_results_finished_while_the_engine_is_away_are_submitted_on_its_re
         await engine_server.drop()
         pusher.gate.set()  # they finish while nobody can take their results
         await until(lambda: len(pusher.accepted) == 5)
+        await asyncio.sleep(0.5)  # several attempts to submit fail meanwhile
         assert engine.results == {}
         await engine_server.start()
         await until(lambda: all(i in engine.results for i in before))
@@ -253,6 +262,7 @@ async def test_results_finished_while_the_engine_is_away_are_submitted_on_its_re
         ]
         await until(lambda: all(i in engine.results for i in after))
         assert await running.finish() == 0
+        assert running.service.stats.settled == running.service.stats.received
 
     assert [engine.results[i].output_key for i in before + after] == ["success"] * 10
     assert len(engine.submissions) == 10

@@ -20,6 +20,7 @@ and what cannot be submitted in a short final window is logged as unsent.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -90,10 +91,12 @@ class Stats:
 
     @property
     def answered(self) -> int:
+        """Executions whose result the engine took."""
         return self.succeeded + self.failed + self.overloaded + self.stopped
 
     @property
     def settled(self) -> int:
+        """Executions with an outcome; equals `received` once the service has stopped."""
         return self.answered + self.dropped + self.refused + self.unsent
 
 
@@ -196,21 +199,7 @@ class Service:
             await self._channel.close(None)
             await self._http.close()
         stats = self.stats
-        log.info(
-            "stopped",
-            extra={
-                "fields": {
-                    "received": stats.received,
-                    "succeeded": stats.succeeded,
-                    "failed": stats.failed,
-                    "overloaded": stats.overloaded,
-                    "stopped": stats.stopped,
-                    "dropped": stats.dropped,
-                    "refused": stats.refused,
-                    "unsent": stats.unsent,
-                }
-            },
-        )
+        log.info("stopped", extra={"fields": dataclasses.asdict(stats)})
         return 1 if status or stats.unsent else 0
 
     async def _drain(self) -> None:
