@@ -21,7 +21,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from . import _client_cases, _machine, _nginx, _report, _runner, _stats, _targets
+from . import (
+    _client_cases,
+    _machine,
+    _nginx,
+    _report,
+    _runner,
+    _service_cases,
+    _stats,
+    _targets,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -96,10 +105,29 @@ def _summaries(
     return rows
 
 
+def _ceiling_note(medians: dict[str, dict[str, float]]) -> str:
+    """How much of the engine stand-in's own ceiling the service reaches at saturation."""
+    ceiling = medians.get(_service_cases.CEILING_SAT, {}).get("rate")
+    parts = []
+    for key, name in ((_service_cases.SERVE_SAT, "nginx"), (_service_cases.LOCAL_SAT, "local")):
+        rate = medians.get(key, {}).get("rate")
+        share = _stats.ratio(rate, ceiling)
+        if share is not None:
+            parts.append(f"{share:.0%} with the {name} endpoint")
+    if not parts:
+        return ""
+    return (
+        f"At saturation the service reaches {' and '.join(parts)} of the engine stand-in's own "
+        f"ceiling ({ceiling:,.0f} executions/s with a service that answers without calling "
+        "Pusher): the load generator, the stand-in, the service and the endpoint share 2 cores."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = _options(argv)
     parts = options.only or list(PARTS)
     rounds = options.rounds or (2 if options.quick else 5)
+    service_rounds = options.rounds or (1 if options.quick else 3)
     count, seconds, warmup = (1500, 1.0, 200) if options.quick else (6000, 2.5, 500)
     node = _node_ready() if "client" in parts else shutil.which("node")
     nginx = _nginx.nginx_path()
@@ -110,26 +138,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     skipped: dict[str, str] = {}
     notes: dict[str, str] = {}
 
+    cases: list[_runner.Case] = []
     if "client" in parts:
-        cases = _client_cases.cases(count=count, seconds=seconds, warmup=warmup, node=node)
+        cases += _client_cases.cases(count=count, seconds=seconds, warmup=warmup, node=node)
         if node is None:
             notes["client"] = "The Node SDK was not measured: node or its npm packages are missing."
-        try:
-            with _nginx.running() as sink:
-                _log(f"bench: client part, nginx sink on 127.0.0.1:{sink.port}, {rounds} rounds")
-                reports |= _runner.run_rounds(
-                    cases, rounds, values | {"port": str(sink.port)}, _log
-                )
-            all_cases += cases
-        except RuntimeError as error:
-            skipped["client"] = str(error)
+    if "service" in parts:
+        service_seconds = 1.5 if options.quick else 3.0
+        cases += _service_cases.service_cases(
+            count=3000, seconds=service_seconds, warmup=200, local=not options.quick
+        )
+    if "footprint" in parts:
+        cases += _service_cases.footprint_cases(seconds=10.0)
+    try:
+        with _nginx.running() as sink:
+            _log(f"bench: nginx sink on 127.0.0.1:{sink.port}; {len(cases)} cases")
+            run_values = values | {"port": str(sink.port)}
+            for group in PARTS:
+                chosen = [c for c in cases if c.group == group]
+                if chosen:
+                    times = rounds if group == "client" else service_rounds
+                    reports |= _runner.run_rounds(chosen, times, run_values, _log)
+                    all_cases += chosen
+    except RuntimeError as error:
+        for part in parts:
+            skipped[part] = str(error)
 
-    for part in ("service", "footprint"):
-        if part in parts:
-            skipped[part] = "not wired yet"
-
-    medians = {row["key"]: row["medians"] for row in _summaries(all_cases, reports)}
-    targets = _targets.client(medians) if "client" in parts else []
+    rows = _summaries(all_cases, reports)
+    medians = {row["key"]: row["medians"] for row in rows}
+    targets: list[_targets.Target] = []
+    if "client" in parts:
+        targets += _targets.client(medians)
+    if "service" in parts:
+        unanswered = sum(
+            float(r.get("extra", {}).get("unanswered", 0)) + (1 if "error" in r else 0)
+            for row in rows
+            if row["group"] == "service"
+            for r in reports.get(row["key"], [])
+        )
+        targets += _targets.service(medians, unanswered)
+        notes["service"] = _ceiling_note(medians)
+    if "footprint" in parts:
+        targets += _targets.footprint(medians)
     command = ".venv/bin/python -m bench" + (" --quick" if options.quick else "")
     results: dict[str, Any] = {
         "date": datetime.date.today().isoformat(),
@@ -138,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quick": options.quick,
         "seconds": round(time.monotonic() - started, 1),
         "machine": _machine.describe(node, nginx),
-        "cases": _summaries(all_cases, reports),
+        "cases": rows,
         "skipped": skipped,
         "notes": notes,
         "targets": [asdict(t) | {"met": t.met} for t in targets],

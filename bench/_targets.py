@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import _client_cases as cc
+from . import _service_cases as sc
 from ._stats import ratio
 
 Medians = Mapping[str, Mapping[str, float]]
@@ -43,4 +44,31 @@ def client(medians: Medians) -> list[Target]:
                ratio(ours, _figure(medians, cc.SDK_NODE, "rate")), 1.0, "x", at_least=True),
         Target("client CPU per trigger (64 in flight, keep-alive)",
                _figure(medians, cc.OURS_64_KA, "cpu_ms"), 0.35, "ms", at_least=False),
+    ]  # fmt: skip
+
+
+def service(medians: Medians, unanswered: float) -> list[Target]:
+    def added(name: str) -> float | None:
+        serve = _figure(medians, sc.SERVE_RATE, name)
+        ceiling = _figure(medians, sc.CEILING_RATE, name)
+        return None if serve is None or ceiling is None else serve - ceiling
+
+    return [
+        Target("service CPU per execution at saturation (serve -> nginx)",
+               _figure(medians, sc.SERVE_SAT, "cpu_ms"), 0.9, "ms", at_least=False),
+        Target("executions without a result (all service cases, all rounds)",
+               unanswered, 0, "", at_least=False),
+        Target(f"added latency p50 at {sc.RATE}/s (serve minus the stand-in's ceiling)",
+               added("p50_ms"), 1.0, "ms", at_least=False),
+        Target(f"added latency p99 at {sc.RATE}/s (serve minus the stand-in's ceiling)",
+               added("p99_ms"), 5.0, "ms", at_least=False),
+    ]  # fmt: skip
+
+
+def footprint(medians: Medians) -> list[Target]:
+    return [
+        Target(f"serve peak RSS with {sc.FOOTPRINT_IN_FLIGHT:,} executions in flight",
+               _figure(medians, sc.FOOTPRINT, "peak_rss_mb"), 80.0, "MB", at_least=False),
+        Target("serve start to ready (listening)",
+               _figure(medians, sc.FOOTPRINT, "ready_s"), 0.5, "s", at_least=False),
     ]  # fmt: skip
