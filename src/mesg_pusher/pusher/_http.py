@@ -14,16 +14,19 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from typing import Final
-
-import aiohttp
-from yarl import URL
+from typing import TYPE_CHECKING, Final
 
 from .._errors import PusherConnectionError, PusherTimeoutError
 from .._version import __version__
 from ._http_plain import PlainPool
 from ._requests import CONTENT_TYPE, HttpRequest
 from ._settings import Connection
+
+if TYPE_CHECKING:
+    import aiohttp
+
+# aiohttp is imported where it is first needed (TLS, proxies, lean=False): it takes a good
+# part of the service's start-up time, which plain HTTP does not need to pay.
 
 #: Connections open at once, per pool (keep-alive and not), over all endpoints.
 DEFAULT_CONNECTION_LIMIT: Final = 256
@@ -60,6 +63,8 @@ class HttpPool:
         self._closed = False
 
     def _session(self, keep_alive: bool) -> aiohttp.ClientSession:
+        import aiohttp  # noqa: PLC0415 - see the note on imports above
+
         session = self._pooled if keep_alive else self._fresh
         if session is None:
             if self._closed:
@@ -83,6 +88,8 @@ class HttpPool:
         return session
 
     def _timeout(self, timeout_ms: float) -> aiohttp.ClientTimeout:
+        import aiohttp  # noqa: PLC0415
+
         timeout = self._timeouts.get(timeout_ms)
         if timeout is None:
             timeout = aiohttp.ClientTimeout(total=timeout_ms / 1000)
@@ -95,6 +102,9 @@ class HttpPool:
         proxy = connection.proxy
         if proxy is None and self._plain is not None and connection.scheme == "http":
             return await self._plain.send(connection, request)
+        import aiohttp  # noqa: PLC0415
+        from yarl import URL  # noqa: PLC0415
+
         session = self._session(connection.keep_alive)
         headers = proxy_headers = None
         if proxy is not None and proxy.authorization is not None:
@@ -145,6 +155,8 @@ def _shown(connection: Connection, request: HttpRequest) -> str:
 
 def _describe(error: aiohttp.ClientError, connection: Connection) -> str:
     """A plain account of a library error, built from its parts rather than its text."""
+    import aiohttp  # noqa: PLC0415
+
     proxy = connection.proxy.redacted if connection.proxy is not None else None
     if isinstance(error, aiohttp.ClientHttpProxyError):
         return f"the proxy {proxy} answered {error.status} {error.message}".rstrip()
