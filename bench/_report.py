@@ -7,9 +7,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-import matplotlib.pyplot as plt
-
 from . import _client_cases as cc
 from ._targets import Target
 
@@ -55,6 +52,18 @@ def table(results: Mapping[str, Any]) -> str:
         f"interleaved rounds, each case in its own process. Rerun: `{results['command']}`.",
         "",
     ]
+    loads = [
+        r["extra"]["load1"]
+        for case in results["cases"]
+        for r in case.get("rounds", [])
+        if "load1" in r.get("extra", {})
+    ]
+    if loads:
+        lines[0] += (
+            f" The 1-minute load average was {min(loads):.1f} to {max(loads):.1f} during the run "
+            f"({machine.get('cores', '?')} cores): other work on the machine shows most in the "
+            "latency percentiles."
+        )
     sdk_best = _sdk_best(results["cases"])
     for group, title in TITLES.items():
         rows = [case for case in results["cases"] if case["group"] == group]
@@ -126,8 +135,12 @@ def refresh_readme(readme: Path, text: str) -> bool:
 
 
 def chart(results: Mapping[str, Any], path: Path) -> None:
-    """Bars of throughput and CPU per operation for each case measured, one panel per group."""
+    """Bars of throughput, CPU per operation and latency for each case, one panel per figure."""
+    # Loaded here so the table (and its tests) need no plotting library.
+    import matplotlib  # noqa: PLC0415
+
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
 
     panels: list[tuple[str, str, str, list[Mapping[str, Any]]]] = []
     client = [c for c in results["cases"] if c["group"] == "client"]
@@ -138,32 +151,39 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
     if service:
         panels.append(("Service: executions/s", "rate", "{:,.0f}", service))
         panels.append(("Service: CPU ms per execution", "cpu_ms", "{:.3f}", service))
+        paced = [c for c in service if not math.isnan(c["medians"].get("offered", math.nan))]
+        if paced:
+            title = "Service: latency at a fixed offered rate, p50 ms (p99 in brackets)"
+            panels.append((title, "p50_ms", "{:.2f}", paced))
     if not panels:
         return
     height = sum(0.9 + 0.32 * len(rows) for *_, rows in panels)
     figure, axes = plt.subplots(len(panels), 1, figsize=(10, max(3.0, height)), squeeze=False)
     for axis, (title, key, form, rows) in zip(axes[:, 0], panels, strict=True):
-        labels = [row["label"] for row in rows]
         values = [row["medians"].get(key, math.nan) for row in rows]
-        colors = [_color(row["key"]) for row in rows]
         bars = axis.barh(
-            range(len(rows)), [0 if math.isnan(v) else v for v in values], color=colors
+            range(len(rows)),
+            [0 if math.isnan(v) else v for v in values],
+            color=[_color(row["key"]) for row in rows],
         )
-        axis.set_yticks(range(len(rows)), labels, fontsize=8)
+        axis.set_yticks(range(len(rows)), [row["label"] for row in rows], fontsize=8)
         axis.invert_yaxis()
         axis.set_title(title, fontsize=10, loc="left")
         axis.tick_params(axis="x", labelsize=8)
-        for bar, value in zip(bars, values, strict=True):
-            if not math.isnan(value):
-                middle = bar.get_y() + bar.get_height() / 2
-                axis.text(
-                    bar.get_width(), middle, " " + form.format(value), va="center", fontsize=7
-                )
+        for bar, value, row in zip(bars, values, rows, strict=True):
+            if math.isnan(value):
+                continue
+            text = " " + form.format(value)
+            p99 = row["medians"].get("p99_ms", math.nan)
+            if key == "p50_ms" and not math.isnan(p99):
+                text += f" ({p99:.1f})"
+            middle = bar.get_y() + bar.get_height() / 2
+            axis.text(bar.get_width(), middle, text, va="center", fontsize=7)
         axis.margins(x=0.15)
     figure.suptitle(
         f"mesg-pusher benchmarks, {results['date']}, {results['machine']['summary']}", fontsize=9
     )
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.985))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -7,6 +7,7 @@ another; rounds go A B C, A B C, ... so a slow spell of the shared machine hits 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -38,6 +39,7 @@ def _quiet(_: str) -> None:
 def run_once(case: Case, values: Mapping[str, str]) -> dict[str, Any]:
     """The worker's JSON report, or ``{"error": ...}`` if it failed or said nothing."""
     argv = [part.format(**values) for part in case.argv]
+    load = os.getloadavg()[0]  # other work on the shared machine shows here
     try:
         done = subprocess.run(
             argv, capture_output=True, text=True, timeout=case.timeout, check=False
@@ -51,6 +53,7 @@ def run_once(case: Case, values: Mapping[str, str]) -> dict[str, Any]:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         return {"error": f"exit {done.returncode}: " + " | ".join(tail)}
     report: dict[str, Any] = json.loads(lines[-1])
+    report.setdefault("extra", {})["load1"] = load
     return report
 
 
