@@ -146,7 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "service" in parts:
         service_seconds = 1.5 if options.quick else 3.0
         cases += _service_cases.service_cases(
-            count=3000, seconds=service_seconds, warmup=200, local=not options.quick
+            count=3000,
+            seconds=service_seconds,
+            rate_seconds=2 * service_seconds,
+            warmup=200,
+            local=not options.quick,
         )
     if "footprint" in parts:
         cases += _service_cases.footprint_cases(seconds=10.0)

@@ -23,15 +23,20 @@ _TARGETS = {
 }
 
 
-def service_cases(*, count: int, seconds: float, warmup: int, local: bool) -> list[Case]:
+def service_cases(
+    *, count: int, seconds: float, rate_seconds: float, warmup: int, local: bool
+) -> list[Case]:
+    """`rate_seconds` is longer than `seconds`: a p99 needs many executions at a low rate."""
+
     def case(key: str, target: str, rate: int) -> Case:
         load = f"{rate}/s offered" if rate else f"saturation ({SATURATION_IN_FLIGHT} in flight)"
+        span = rate_seconds if rate else seconds
         argv = (
             "{python}", "-m", "bench._service", "--port", "{port}", "--target", target,
-            "--count", str(count), "--seconds", str(seconds), "--warmup", str(warmup),
+            "--count", str(count), "--seconds", str(span), "--warmup", str(warmup),
             "--concurrency", str(SATURATION_IN_FLIGHT), "--rate", str(rate),
         )  # fmt: skip
-        return Case(key, "service", f"{_TARGETS[target]}, {load}", argv, 60 + 3 * seconds)
+        return Case(key, "service", f"{_TARGETS[target]}, {load}", argv, 60 + 3 * span)
 
     found = [
         case(CEILING_SAT, "none", 0),
