@@ -119,7 +119,10 @@ def _ceiling_note(medians: dict[str, dict[str, float]]) -> str:
     return (
         f"At saturation the service reaches {' and '.join(parts)} of the engine stand-in's own "
         f"ceiling ({ceiling:,.0f} executions/s with a service that answers without calling "
-        "Pusher): the load generator, the stand-in, the service and the endpoint share 2 cores."
+        "Pusher): the load generator, the stand-in, the service and the endpoint share 2 cores. "
+        "p50 and p99 run from ExecuteTask to the result on ListenResult; the in-serve figures "
+        "are serve's own time per execution (its log's duration, from the task's arrival to "
+        "the result submitted, SubmitResult's round trip included)."
     )
 
 
@@ -183,7 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         targets += _targets.service(medians, unanswered)
         notes["service"] = _ceiling_note(medians)
     if "footprint" in parts:
-        targets += _targets.footprint(medians)
+        serve_starts = [
+            float(r["extra"]["ready_s"])
+            for row in rows
+            if row["key"].startswith(("service.serve.", "footprint."))
+            for r in row["rounds"]
+            if "ready_s" in r.get("extra", {})
+        ]
+        targets += _targets.footprint(medians, serve_starts)
     command = ".venv/bin/python -m bench" + (" --quick" if options.quick else "")
     results: dict[str, Any] = {
         "date": datetime.date.today().isoformat(),

@@ -26,6 +26,8 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("Service CPU ms per execution", "cpu_ms", "{:.3f}"),
         ("p50 ms", "p50_ms", "{:.2f}"),
         ("p99 ms", "p99_ms", "{:.2f}"),
+        ("In serve p50 ms", "in_service_p50_ms", "{:.1f}"),
+        ("In serve p99 ms", "in_service_p99_ms", "{:.1f}"),
         ("Unanswered", "unanswered", "{:.0f}"),
     ],
     "footprint": [

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +30,16 @@ from . import _proc, _processes, _stats, _worker
 #: How long results of the measured executions are awaited after the last one was sent.
 DRAIN_SECONDS = 5.0
 PROBE_TRIES = 100
+
+
+_LOGGED = re.compile(r"execution_id=(\S+).*?duration_ms=([0-9.]+)")
+
+
+def _in_service_ms(log: str, ids: list[str]) -> list[float]:
+    """Each measured execution's time inside serve, from its log line (``duration_ms``: from
+    the task's arrival to the result submitted); none for the null service."""
+    durations = {m.group(1): float(m.group(2)) for m in _LOGGED.finditer(log)}
+    return [durations[i] for i in ids if i in durations]
 
 
 def inputs(host: str, port: int, app: tuple[str, str, str]) -> str:
@@ -178,6 +189,7 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
             elapsed, cpu = last - t0, _proc.cpu_seconds(service.pid) - cpu0
             latencies = [1000 * (app.arrived[i][0] - app.sent[i]) for i in answered]
             errors = sum(1 for i in answered if app.arrived[i][1] != "success")
+            in_service = _in_service_ms(service.log.read_text("utf-8", "replace"), ids)
         finally:
             await app.close()
     extra = {
@@ -186,6 +198,8 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
         "p99_ms": _stats.percentile(latencies, 0.99),
         "unanswered": float(len(ids) - len(answered)),
         "ready_s": ready,
+        "in_service_p50_ms": _stats.percentile(in_service, 0.50),
+        "in_service_p99_ms": _stats.percentile(in_service, 0.99),
     }
     return _worker.Sample(len(answered), errors, elapsed, cpu, extra)
 
