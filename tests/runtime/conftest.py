@@ -22,15 +22,18 @@ WAIT = 20.0  # seconds any single wait in these tests may take at most
 
 @dataclass
 class GatedPusher(FakePusher):
-    """A FakePusher whose requests wait until `gate` is open (it starts open)."""
+    """A FakePusher whose requests wait until `gate` is open (it starts open); `arrived`
+    counts requests as they come in, `waiting` those held at the gate."""
 
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     waiting: int = 0
+    arrived: int = 0
 
     def __post_init__(self) -> None:
         self.gate.set()
 
     async def _handle(self, request: web.Request) -> web.Response:
+        self.arrived += 1
         self.waiting += 1
         try:
             await self.gate.wait()
@@ -105,3 +108,13 @@ def trigger_inputs(pusher: FakePusher, **extra: Any) -> dict[str, Any]:
         "data": {"a": 1},
         **extra,
     }
+
+
+def assert_answered_once(engine: Engine, ids: list[str]) -> None:
+    """Each execution of `ids` had exactly one result accepted. A refused SubmitResult may only
+    be the retry of an attempt that timed out after the engine took it ("doesn't exists")."""
+    accepted = sorted(s.execution_id for s in engine.submissions if s.error is None)
+    assert accepted == sorted(ids)
+    for refused in engine.refused():
+        assert refused.error == f"Execution {refused.execution_id} doesn't exists"
+        assert refused.execution_id in engine.results

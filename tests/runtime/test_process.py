@@ -18,7 +18,13 @@ from pathlib import Path
 import pytest
 
 from mesg_pusher.engine import CoreClient, Engine, EngineServer
-from tests.runtime.conftest import WAIT, GatedPusher, trigger_inputs, until
+from tests.runtime.conftest import (
+    WAIT,
+    GatedPusher,
+    assert_answered_once,
+    trigger_inputs,
+    until,
+)
 from tests.support.fake_pusher import FakePusher
 
 pytestmark = pytest.mark.integration
@@ -120,27 +126,47 @@ async def test_missing_settings_are_a_usage_error(
 
 
 async def test_sigterm_with_100_executions_in_flight_answers_all_and_exits_0(
-    tmp_path: Path, engine_server: EngineServer, fake_pusher: FakePusher
+    tmp_path: Path, engine_server: EngineServer, pusher: GatedPusher
 ) -> None:
     engine = engine_server.engine
-    fake_pusher.delay = 1.0
+    pusher.delay = 1.0  # a slow Pusher
     async with serve(tmp_path, engine_env(engine_server), "--grace-period", "60") as process:
         await _listening(engine_server, process)
         ids = [
-            await engine.execute(engine.token, "trigger", trigger_inputs(fake_pusher))
+            await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
             for _ in range(100)
-        ]  # each returns once the service has taken it: all 100 are in the service now
+        ]
+        await until(lambda: pusher.arrived == 100)  # all 100 are in flight
         assert not engine.results
         process.send(signal.SIGTERM)
         assert await process.exit_status(within=60) == 0
 
-    assert sorted(engine.results) == sorted(ids)
+    assert sorted(engine.results) == sorted(ids), process.log()
     assert {r.output_key for r in engine.results.values()} == {"success"}
     assert len(engine.submissions) == 100
-    assert len(fake_pusher.accepted) == 100
+    assert len(pusher.accepted) == 100
     log = process.log()
     assert "received SIGTERM: stopping gracefully" in log
-    assert "waiting up to 60 s for 100 executions" in log
+    assert "waiting up to 60 s for 100 executions (100 running, 0 waiting)" in log
+
+
+async def test_executions_sent_just_before_sigterm_are_still_answered(
+    tmp_path: Path, engine_server: EngineServer, pusher: GatedPusher
+) -> None:
+    engine = engine_server.engine
+    pusher.delay = 0.5
+    async with serve(tmp_path, engine_env(engine_server)) as process:
+        await _listening(engine_server, process)
+        ids = [
+            await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
+            for _ in range(100)
+        ]
+        # At once: the last executions are still on their way through the stream.
+        process.send(signal.SIGTERM)
+        assert await process.exit_status() == 0
+
+    assert sorted(engine.results) == sorted(ids), process.log()
+    assert {r.output_key for r in engine.results.values()} == {"success"}
 
 
 async def test_a_second_signal_exits_at_once(
@@ -186,7 +212,7 @@ async def test_the_engine_restarted_mid_stream_loses_nothing_and_answers_nothing
         assert await process.exit_status() == 0
 
     assert {engine.results[i].output_key for i in before + after} == {"success"}
-    assert len(engine.submissions) == 40  # one SubmitResult per execution, none refused
+    assert_answered_once(engine, before + after)
     log = process.log()
     assert "lost the engine" in log
     assert "could not reach the engine" in log
@@ -216,7 +242,7 @@ async def test_5000_executions_each_answered_exactly_once_in_bounded_memory(
         process.send(signal.SIGTERM)
         assert await process.exit_status() == 0
 
-    assert sorted(engine.results) == sorted(ids)
+    assert sorted(engine.results) == sorted(ids), process.log()
     assert {r.output_key for r in engine.results.values()} == {"success"}
     assert len(engine.submissions) == 5000
     assert len(fake_pusher.accepted) == 5000

@@ -13,7 +13,14 @@ import pytest
 from mesg_pusher.engine import CoreClient, Engine, EngineServer
 from mesg_pusher.mesg import Output as DeclaredOutput
 from mesg_pusher.mesg import Parameter, ServiceDefinition, Task, load_packaged
-from tests.runtime.conftest import WAIT, GatedPusher, serving, trigger_inputs, until
+from tests.runtime.conftest import (
+    WAIT,
+    GatedPusher,
+    assert_answered_once,
+    serving,
+    trigger_inputs,
+    until,
+)
 
 PACKAGED = load_packaged()
 
@@ -265,5 +272,5 @@ async def test_results_finished_while_the_engine_is_away_are_submitted_on_its_re
         assert running.service.stats.settled == running.service.stats.received
 
     assert [engine.results[i].output_key for i in before + after] == ["success"] * 10
-    assert len(engine.submissions) == 10
+    assert_answered_once(engine, before + after)
     assert running.service.stats.connections >= 2

@@ -12,9 +12,10 @@ it to come back. The engine's answers decide the rest: "doesn't exists" drops a 
 output is replaced once by the ``error`` output saying why.
 
 When the stream breaks, the reader reconnects with capped, jittered exponential backoff, logging
-each attempt. On stop the reader stops first; running and waiting executions get the grace period
-to finish and be answered; those still running after it are answered with an ``error`` output,
-and what cannot be submitted in a short final window is logged as unsent.
+each attempt. On stop the reader stops first, once it has taken what the engine already sent (the
+stream falls quiet); running and waiting executions get the grace period to finish and be
+answered; those still running after it are answered with an ``error`` output, and what cannot be
+submitted in a short final window is logged as unsent.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ REFUSAL_BACKLOG: Final = 10_000
 FAILED_SUBMIT_TRIES: Final = 5
 #: After the grace period, time left to submit the answers of executions stopped short.
 FINAL_WINDOW: Final = 1.5
+#: On stop, the stream is read on until it has been quiet this long (at most DRAIN_MAX), so
+#: executions the engine has already sent are taken rather than lost with the stream.
+DRAIN_QUIET: Final = 0.1
+DRAIN_MAX: Final = 2.0
 #: Longest error text repeated in a log line.
 LOGGED_ERROR_CHARS: Final = 300
 #: Client keepalive: well above the 5 minutes under which Go servers call pings abusive, and
@@ -149,6 +154,8 @@ class Service:
         self._executing: set[asyncio.Task[Any]] = set()
         self._abandoning = False
         self._delivered = 0
+        self._last_delivery = 0.0
+        self._closing = False
         self._channel: aio.Channel | None = None
         self._stub: ServiceAsyncStub | None = None
         self.listening = asyncio.Event()
@@ -189,8 +196,10 @@ class Service:
                     else:
                         log.error("the task listener failed", exc_info=error)
             else:
-                log.info("stopping: no more executions are taken")
+                log.info("stopping: taking what the engine already sent, then no more")
+                await self._stop_listening(listener)
         finally:
+            self._closing = True
             stopper.cancel()
             listener.cancel()
             await asyncio.gather(listener, stopper, return_exceptions=True)
@@ -201,6 +210,19 @@ class Service:
         stats = self.stats
         log.info("stopped", extra={"fields": dataclasses.asdict(stats)})
         return 1 if status or stats.unsent else 0
+
+    async def _stop_listening(self, listener: asyncio.Task[None]) -> None:
+        """Read on until the stream has been quiet for DRAIN_QUIET (or DRAIN_MAX passed):
+        cancelling the stream drops whatever the engine sent that is not read yet, and the
+        engine counts those executions as delivered."""
+        self._closing = True
+        deadline = self._clock() + DRAIN_MAX
+        while not listener.done() and self.listening.is_set() and self._clock() < deadline:
+            await asyncio.sleep(DRAIN_QUIET)
+            await asyncio.sleep(0)  # lets a read that is already due land first
+            if self._clock() - self._last_delivery >= DRAIN_QUIET:
+                break
+        listener.cancel()
 
     async def _drain(self) -> None:
         """Let running and waiting executions finish within the grace period, stop those still
@@ -260,6 +282,8 @@ class Service:
                 reason = f"{error.code().name}: {details}"
             finally:
                 self.listening.clear()
+            if self._closing:
+                return
             if self._delivered > delivered or self._clock() - opened >= config.reconnect_max_delay:
                 backoff.reset()  # that connection worked: start the schedule over
             delay = backoff.next_delay()
@@ -309,6 +333,7 @@ class Service:
         """Called for every ``TaskData`` by the reader: decides at once, never waits."""
         self.stats.received += 1
         self._delivered += 1
+        self._last_delivery = self._clock()
         decision = self._admission.offer(task_data, task_data.ByteSize())
         if decision is Decision.RUN:
             self._spawn(self._work(task_data))
