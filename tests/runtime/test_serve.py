@@ -13,6 +13,7 @@ import pytest
 from mesg_pusher.engine import CoreClient, Engine, EngineServer
 from mesg_pusher.mesg import Output as DeclaredOutput
 from mesg_pusher.mesg import Parameter, ServiceDefinition, Task, load_packaged
+from mesg_pusher.tasks import Output
 from tests.runtime.conftest import (
     WAIT,
     GatedPusher,
@@ -187,6 +188,32 @@ async def test_after_the_grace_period_unfinished_executions_are_answered_with_an
     assert all(engine.results[i].data["error"].startswith(stopped) for i in ids)
     assert running.service.stats.stopped == 5
     assert engine.refused() == []
+
+
+async def test_a_defect_in_a_task_is_answered_and_serving_goes_on(
+    engine_server: EngineServer, pusher: GatedPusher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = engine_server.engine
+    async with serving(engine_server) as running:
+        runner = running.service._runner
+        execute = runner.execute
+        calls = []
+
+        async def broken_once(task_key: str, input_data: str) -> Output:
+            calls.append(task_key)
+            if len(calls) == 1:
+                raise RuntimeError("a defect")
+            return await execute(task_key, input_data)
+
+        monkeypatch.setattr(runner, "execute", broken_once)
+        first = await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
+        second = await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
+        await until(lambda: first in engine.results and second in engine.results)
+        assert await running.finish() == 0
+        assert running.service.stats.settled == running.service.stats.received
+
+    assert engine.results[first].data == {"error": "internal error in the service: RuntimeError"}
+    assert engine.results[second].output_key == "success"
 
 
 async def test_outputs_are_checked_against_mesg_yml_before_submission(

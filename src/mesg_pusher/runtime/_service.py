@@ -366,16 +366,22 @@ class Service:
             if task is not None:
                 self._executing.add(task)
             try:
-                output = await self._runner.execute(task_key, task_data.inputData)
+                output = checked(
+                    self.definition,
+                    task_key,
+                    await self._runner.execute(task_key, task_data.inputData),
+                )
             except asyncio.CancelledError:
                 if not self._abandoning or task is None:
                     raise
                 task.uncancel()  # stopped by the grace period: answer instead
                 output = STOPPED
+            except Exception as error:  # a defect of ours: the execution is answered anyway
+                log.exception("execution %s: unexpected failure", task_data.executionID)
+                output = Output.error(f"internal error in the service: {type(error).__name__}")
             finally:
                 if task is not None:
                     self._executing.discard(task)
-            output = checked(self.definition, task_key, output)
         await self._answer(task_data.executionID, task_key, output, started)
 
     def _refuse(self, task_data: TaskData) -> None:
