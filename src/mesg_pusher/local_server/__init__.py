@@ -2,13 +2,30 @@
 
 `LocalServer` serves the HTTP API (``/apps/<id>/...``), the websocket protocol 7
 (``/app/<key>``) and the debug console (``/``) from one aiohttp application; `Subscriber` is a
-small protocol-7 client for programs and tests that want to see events arrive.
+small protocol-7 client for programs and tests that want to see events arrive. Both are imported
+on first use, so registering the ``local-server`` command costs other commands nothing.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._api_rules import ApiError, Publish
-from ._app import LocalServer, create_app
 from ._config import DEFAULT_APP, DEFAULT_HOST, DEFAULT_PORT, ServerSettings, parse_app
-from ._subscriber import ReceivedEvent, Subscriber, SubscriberError, presence_data
+
+if TYPE_CHECKING:
+    from ._app import LocalServer, create_app
+    from ._subscriber import ReceivedEvent, Subscriber, SubscriberError, presence_data
+
+_LAZY = {
+    "LocalServer": "_app",
+    "create_app": "_app",
+    "ReceivedEvent": "_subscriber",
+    "Subscriber": "_subscriber",
+    "SubscriberError": "_subscriber",
+    "presence_data": "_subscriber",
+}
 
 __all__ = [
     "DEFAULT_APP",
@@ -25,3 +42,10 @@ __all__ = [
     "parse_app",
     "presence_data",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        return getattr(import_module(f"{__name__}.{module}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,11 +10,14 @@ import argparse
 import asyncio
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from .._errors import InputError
 from ..pusher import App
-from ._app import LocalServer
 from ._config import DEFAULT_APP, DEFAULT_HOST, DEFAULT_PORT, ServerSettings, parse_app
+
+if TYPE_CHECKING:
+    from ._app import LocalServer
 
 USAGE_ERROR = 2
 
@@ -79,6 +82,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"mesg-pusher: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     try:
+        # The server (aiohttp's web part) loads only when this command runs.
+        from ._app import LocalServer  # noqa: PLC0415
+
         return asyncio.run(_serve(LocalServer(settings, host=args.host, port=args.port), apps))
     except OSError as error:
         print(f"mesg-pusher: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)

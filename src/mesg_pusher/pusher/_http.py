@@ -12,12 +12,12 @@ it use a fresh connection each, closed after the answer. Library errors become
 from __future__ import annotations
 
 import asyncio
-import os
 import ssl
 from typing import TYPE_CHECKING, Final
 
 from .._errors import PusherConnectionError, PusherTimeoutError
 from .._version import __version__
+from ._failures import os_text, shown
 from ._http_plain import PlainPool
 from ._requests import CONTENT_TYPE, HttpRequest
 from ._settings import Connection
@@ -129,12 +129,12 @@ class HttpPool:
             ) as response:
                 return response.status, await response.read()
         except TimeoutError:
-            raise PusherTimeoutError(_shown(connection, request), connection.timeout_ms) from None
+            raise PusherTimeoutError(shown(connection, request), connection.timeout_ms) from None
         except aiohttp.ClientError as error:
             detail = _describe(error, connection)
-            raise PusherConnectionError(_shown(connection, request), detail) from None
+            raise PusherConnectionError(shown(connection, request), detail) from None
         except OSError as error:
-            raise PusherConnectionError(_shown(connection, request), _os_error(error)) from None
+            raise PusherConnectionError(shown(connection, request), os_text(error)) from None
 
     async def close(self) -> None:
         self._closed = True
@@ -149,10 +149,6 @@ class HttpPool:
             await asyncio.sleep(0)
 
 
-def _shown(connection: Connection, request: HttpRequest) -> str:
-    return f"{connection.base_url}{request.path}"
-
-
 def _describe(error: aiohttp.ClientError, connection: Connection) -> str:
     """A plain account of a library error, built from its parts rather than its text."""
     import aiohttp  # noqa: PLC0415
@@ -161,17 +157,17 @@ def _describe(error: aiohttp.ClientError, connection: Connection) -> str:
     if isinstance(error, aiohttp.ClientHttpProxyError):
         return f"the proxy {proxy} answered {error.status} {error.message}".rstrip()
     if isinstance(error, aiohttp.ClientProxyConnectionError):
-        return f"could not connect to the proxy {proxy}: {_os_error(error.os_error)}"
+        return f"could not connect to the proxy {proxy}: {os_text(error.os_error)}"
     if isinstance(error, aiohttp.ClientConnectorCertificateError):
         cause = error.certificate_error
         detail = getattr(cause, "verify_message", None) or type(cause).__name__
         return f"the server's TLS certificate was refused: {detail}"
     if isinstance(error, aiohttp.ClientSSLError):
-        return f"TLS failed: {_os_error(error.os_error)}"
+        return f"TLS failed: {os_text(error.os_error)}"
     if isinstance(error, aiohttp.ClientConnectorDNSError):
-        return f"could not resolve {connection.host}: {_os_error(error.os_error)}"
+        return f"could not resolve {connection.host}: {os_text(error.os_error)}"
     if isinstance(error, aiohttp.ClientConnectorError):
-        return f"could not connect: {_os_error(error.os_error)}"
+        return f"could not connect: {os_text(error.os_error)}"
     if isinstance(error, aiohttp.ServerDisconnectedError):
         return "the server closed the connection without answering"
     if isinstance(error, aiohttp.ClientPayloadError):
@@ -179,13 +175,5 @@ def _describe(error: aiohttp.ClientError, connection: Connection) -> str:
     if isinstance(error, aiohttp.ClientResponseError):
         return f"the answer was not valid HTTP ({error.status} {error.message})".rstrip()
     if isinstance(error, aiohttp.ClientOSError):
-        return _os_error(error)
+        return os_text(error)
     return type(error).__name__
-
-
-def _os_error(error: OSError) -> str:
-    if error.errno:
-        return os.strerror(error.errno)
-    if error.strerror:
-        return str(error.strerror)
-    return str(error) or type(error).__name__

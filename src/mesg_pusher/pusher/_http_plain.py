@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import socket
 import time
 from typing import Final
 
 from .._errors import PusherConnectionError, PusherTimeoutError
+from ._failures import os_text, shown
 from ._http1 import ProtocolError, ResponseParser, header_lines, request_head
 from ._requests import HttpRequest
 from ._settings import Connection
@@ -85,7 +85,7 @@ class _Exchange(asyncio.Protocol):
             if exc is None:
                 self._fail(_cut_short(parser))
             else:
-                text = _os_text(exc) if isinstance(exc, OSError) else type(exc).__name__
+                text = os_text(exc) if isinstance(exc, OSError) else type(exc).__name__
                 self._fail(_Failure(text))
 
     def _answer(self, parser: ResponseParser) -> None:
@@ -157,11 +157,11 @@ class PlainPool:
             finally:
                 timer.cancel()
         except TimeoutError:  # only the deadline raises it: OS errors arrive as _Failure
-            raise PusherTimeoutError(_shown(connection, request), connection.timeout_ms) from None
+            raise PusherTimeoutError(shown(connection, request), connection.timeout_ms) from None
         except _Failure as failure:
-            raise PusherConnectionError(_shown(connection, request), str(failure)) from None
+            raise PusherConnectionError(shown(connection, request), str(failure)) from None
         except OSError as error:
-            raise PusherConnectionError(_shown(connection, request), _os_text(error)) from None
+            raise PusherConnectionError(shown(connection, request), os_text(error)) from None
         finally:
             if exchange is not None:
                 exchange.waiter = None
@@ -230,7 +230,7 @@ class PlainPool:
                 continue
             return exchange
         assert last is not None
-        raise _Failure(f"could not connect: {_os_text(last)}")
+        raise _Failure(f"could not connect: {os_text(last)}")
 
     async def _resolve(self, key: _Key) -> list[tuple[str, int]]:
         host, port = key
@@ -245,7 +245,7 @@ class PlainPool:
         try:
             infos = await loop.getaddrinfo(bare, port, type=socket.SOCK_STREAM)
         except OSError as error:
-            raise _Failure(f"could not resolve {host}: {_os_text(error)}") from None
+            raise _Failure(f"could not resolve {host}: {os_text(error)}") from None
         addresses = list(dict.fromkeys((str(info[4][0]), port) for info in infos))
         if len(self._addresses) >= 1024:
             self._addresses.clear()
@@ -328,16 +328,3 @@ def _is_ip(host: str) -> bool:
             continue
         return True
     return False
-
-
-def _shown(connection: Connection, request: HttpRequest) -> str:
-    return f"{connection.base_url}{request.path}"
-
-
-def _os_text(error: OSError) -> str:
-    """The same plain account of an OS error that the aiohttp edge gives."""
-    if error.errno:
-        return os.strerror(error.errno)
-    if error.strerror:
-        return str(error.strerror)
-    return str(error) or type(error).__name__

@@ -7,14 +7,13 @@ follows the Pusher SDKs: an explicit host wins over a cluster, a cluster gives
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import quote, unquote, urlsplit
-
-import aiohttp
 
 from .._errors import InputError
 
@@ -101,7 +100,8 @@ class Proxy:
         """The ``Proxy-Authorization`` header value, if the URL carried credentials."""
         if self.username is None:
             return None
-        return aiohttp.encode_basic_auth(self.username, self.password or "")
+        pair = f"{self.username}:{self.password or ''}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)
