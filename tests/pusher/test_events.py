@@ -160,3 +160,23 @@ def test_values_are_frozen() -> None:
     event = Event("e", "d", ("c",))
     with pytest.raises(AttributeError):
         event.name = "other"  # type: ignore[misc]
+
+
+def test_server_to_user_channels_name_a_user() -> None:
+    Event("e", "d", ("#server-to-user-u1", "other"))
+    BatchEvent("e", "#server-to-user-ada.lovelace", "d")
+    with pytest.raises(InputError) as caught:
+        Event("e", "d", ("#server-to-user-bad user",))
+    assert caught.value.input == "channels[0]"
+    assert caught.value.rule.startswith('user id "bad user" has the forbidden character " "')
+    with pytest.raises(InputError, match="forbidden character"):
+        Event("e", "d", ("#other-prefix",))
+
+
+def test_encrypted_channels_are_refused_without_an_encryption_key() -> None:
+    for channels in (("private-encrypted-a",), ("public", "private-encrypted-a")):
+        with pytest.raises(InputError) as caught:
+            Event("e", "plain", channels)
+        assert "encryption master key" in caught.value.rule
+    with pytest.raises(InputError, match="encryption master key"):
+        BatchEvent("e", "private-encrypted-a", "d")

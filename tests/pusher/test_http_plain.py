@@ -287,3 +287,59 @@ async def test_a_closed_pool_refuses_requests() -> None:
     await http.close()
     with pytest.raises(RuntimeError, match="closed"):
         await http.send(connection(1), REQUEST)
+
+
+BIG = 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize("lean", [True, False])
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+async def test_answers_larger_than_a_mebibyte_are_refused_on_both_edges(
+    serve: Callable[[Script], Awaitable[Scripted]], lean: bool, framing: str
+) -> None:
+    async def flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await scripted.read_request(reader)
+        block = b"x" * 65536
+        if framing == "length":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % BIG)
+        elif framing == "chunked":
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            block = b"10000\r\n" + block + b"\r\n"
+        else:
+            writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+        for _ in range(BIG // 65536):
+            writer.write(block)
+            await writer.drain()
+
+    scripted = await serve(flood)
+    message = await error_of(lean, scripted.port)
+    assert message == (
+        f"PusherConnectionError: request to http://127.0.0.1:{scripted.port}/apps/1/events "
+        "failed: the answer is larger than 1048576 bytes"
+    )
+
+
+async def test_closing_the_pool_fails_requests_still_waiting_for_room(
+    serve: Callable[[Script], Awaitable[Scripted]],
+) -> None:
+    release = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await scripted.read_request(reader)
+        arrived.set()
+        await release.wait()
+        writer.write(OK)
+
+    scripted = await serve(slow)
+    http = HttpPool(limit=1)
+    first = asyncio.create_task(http.send(connection(scripted.port), REQUEST))
+    second = asyncio.create_task(http.send(connection(scripted.port), REQUEST))
+    await asyncio.wait_for(arrived.wait(), 5)
+    await asyncio.sleep(0.05)  # the second request is now waiting for room
+    await http.close()
+    release.set()
+    assert await first == (200, b"{}")
+    with pytest.raises(PusherConnectionError, match="shutting down: the request was not sent"):
+        await second
+    assert scripted.connections == 1

@@ -66,3 +66,22 @@ def test_long_bodies_are_shortened_and_flattened_to_one_line() -> None:
 def test_unknown_status_has_no_reason() -> None:
     with pytest.raises(PusherHTTPError, match=r"^Pusher answered 599: oops$"):
         interpret(599, b"oops")
+
+
+def test_an_html_error_page_gives_its_visible_text() -> None:
+    page = (
+        b'<?xml version="1.0"?><!DOCTYPE html><html><head><title>407 Hidden</title>'
+        b"<style>p{}</style></head><body><h1>Unauthorized</h1><p>Ask the &amp; admin.</p>"
+        b"<script>var x = 1;</script></body></html>"
+    )
+    with pytest.raises(PusherHTTPError) as caught:
+        interpret(407, page)
+    assert caught.value.message == "Unauthorized Ask the & admin."
+
+
+@pytest.mark.parametrize("body", [b"<" * 3_000_000, b"<head" * 500_000, b"<a " * 1_000_000])
+def test_hostile_error_pages_are_read_only_so_far(body: bytes) -> None:
+    # Unbounded markup stripping took minutes on such bodies and stalled every execution.
+    with pytest.raises(PusherHTTPError) as caught:
+        interpret(502, body)
+    assert len(caught.value.message) <= 500

@@ -338,3 +338,17 @@ async def test_inputs_are_not_changed_by_execution(runner: TaskRunner) -> None:
 async def test_short_secrets_are_not_scrubbed_from_ordinary_words(runner: TaskRunner) -> None:
     message = await error_of(runner, "trigger", trigger_inputs(secret="s", port="x"))
     assert message == "Inputs of task 'trigger' are invalid. Value of 'port' is not a number"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"data": {"x": 1e400}}', "inputData: not valid JSON (the number 1e400 is too large"),
+        ('{"data": ' + "[" * 50_000 + "]" * 50_000 + "}", "inputData: not valid JSON (nested too"),
+    ],
+)
+async def test_json_that_python_cannot_carry_is_an_input_error(
+    runner: TaskRunner, text: str, expected: str
+) -> None:
+    message = await error_of(runner, "trigger", text)
+    assert message.startswith(expected)

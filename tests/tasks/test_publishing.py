@@ -309,3 +309,24 @@ async def test_secret_never_in_outputs_or_logs(
     for output in outputs:
         assert secret not in output.json()
     assert secret not in caplog.text
+
+
+async def test_https_to_a_plain_http_port_says_so(
+    runner: TaskRunner, fake_pusher: FakePusher
+) -> None:
+    output = await trigger(runner, fake_pusher, encrypted=True)
+    assert output == Output(
+        "error",
+        {
+            "error": f"request to https://127.0.0.1:{fake_pusher.port}/apps/3/events failed: "
+            "TLS failed: WRONG_VERSION_NUMBER (the server does not speak TLS on that port)"
+        },
+    )
+
+
+async def test_numbers_in_data_arrive_as_javascript_writes_them(
+    runner: TaskRunner, fake_pusher: FakePusher
+) -> None:
+    output = await trigger(runner, fake_pusher, data={"price": 10.0, "tiny": 1e-7, "big": 1e21})
+    assert output.key == "success", output
+    assert fake_pusher.received[0].json["data"] == '{"price":10,"tiny":1e-7,"big":1e+21}'

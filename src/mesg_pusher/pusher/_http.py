@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 from .._errors import PusherConnectionError, PusherTimeoutError
 from .._version import __version__
 from ._failures import os_text, shown
+from ._http1 import MAX_BODY_BYTES, AnswerTooLarge
 from ._http_plain import PlainPool
 from ._requests import CONTENT_TYPE, HttpRequest
 from ._settings import Connection
@@ -127,7 +128,9 @@ class HttpPool:
                 proxy_headers=proxy_headers,
                 allow_redirects=False,
             ) as response:
-                return response.status, await response.read()
+                return response.status, await _read_bounded(response)
+        except AnswerTooLarge as error:
+            raise PusherConnectionError(shown(connection, request), str(error)) from None
         except TimeoutError:
             raise PusherTimeoutError(shown(connection, request), connection.timeout_ms) from None
         except aiohttp.ClientError as error:
@@ -149,6 +152,18 @@ class HttpPool:
             await asyncio.sleep(0)
 
 
+async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
+    """The whole body, refused past `MAX_BODY_BYTES` as the lean edge refuses it."""
+    if (response.content_length or 0) > MAX_BODY_BYTES:
+        raise AnswerTooLarge(f"the answer is larger than {MAX_BODY_BYTES} bytes")
+    body = bytearray()
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise AnswerTooLarge(f"the answer is larger than {MAX_BODY_BYTES} bytes")
+    return bytes(body)
+
+
 def _describe(error: aiohttp.ClientError, connection: Connection) -> str:
     """A plain account of a library error, built from its parts rather than its text."""
     import aiohttp  # noqa: PLC0415
@@ -163,7 +178,7 @@ def _describe(error: aiohttp.ClientError, connection: Connection) -> str:
         detail = getattr(cause, "verify_message", None) or type(cause).__name__
         return f"the server's TLS certificate was refused: {detail}"
     if isinstance(error, aiohttp.ClientSSLError):
-        return f"TLS failed: {os_text(error.os_error)}"
+        return f"TLS failed: {_tls_text(error.os_error)}"
     if isinstance(error, aiohttp.ClientConnectorDNSError):
         return f"could not resolve {connection.host}: {os_text(error.os_error)}"
     if isinstance(error, aiohttp.ClientConnectorError):
@@ -175,5 +190,18 @@ def _describe(error: aiohttp.ClientError, connection: Connection) -> str:
     if isinstance(error, aiohttp.ClientResponseError):
         return f"the answer was not valid HTTP ({error.status} {error.message})".rstrip()
     if isinstance(error, aiohttp.ClientOSError):
-        return os_text(error)
+        # Without an errno its text is aiohttp's own, which quotes the signed URL.
+        if error.errno and error.errno > 0:
+            return os_text(error)
+        return "the connection failed while the request was under way"
     return type(error).__name__
+
+
+def _tls_text(error: OSError) -> str:
+    # OpenSSL's codes are not system errno values: its reason ("WRONG_VERSION_NUMBER") says it.
+    if isinstance(error, ssl.SSLError):
+        reason = str(error.reason or error.strerror or type(error).__name__)
+        if reason == "WRONG_VERSION_NUMBER":
+            return f"{reason} (the server does not speak TLS on that port)"
+        return reason
+    return os_text(error)

@@ -15,6 +15,9 @@ from typing import Final
 #: Longest status line plus headers accepted, and longest chunk-size line.
 MAX_HEAD_BYTES: Final = 65_536
 MAX_CHUNK_LINE: Final = 1_024
+#: Largest answer body accepted: Pusher's answers are a few hundred bytes; this bounds the memory
+#: a wrong or hostile server can take.
+MAX_BODY_BYTES: Final = 1_048_576
 
 _NO_BODY = frozenset({204, 304})
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
@@ -27,6 +30,10 @@ _FRAMING_HEADERS = re.compile(
 
 class ProtocolError(Exception):
     """The answer is not valid HTTP/1.x; the message says how."""
+
+
+class AnswerTooLarge(ProtocolError):
+    """The answer's body is larger than `MAX_BODY_BYTES`."""
 
 
 def header_lines(host: str, headers: tuple[tuple[str, str], ...] = ()) -> bytes:
@@ -75,7 +82,10 @@ class ResponseParser:
         if data:
             self.started = True
         self._buffer += data
-        return self._advance()
+        complete = self._advance()
+        if len(self._body) > MAX_BODY_BYTES:
+            raise AnswerTooLarge(f"the answer is larger than {MAX_BODY_BYTES} bytes")
+        return complete
 
     def feed_eof(self) -> bool:
         """The peer closed; True if that completes the answer (a body read to the end).
@@ -83,6 +93,8 @@ class ResponseParser:
         if self._state == "eof":
             self._body += self._buffer
             self._buffer.clear()
+            if len(self._body) > MAX_BODY_BYTES:
+                raise AnswerTooLarge(f"the answer is larger than {MAX_BODY_BYTES} bytes")
             self._state = "done"
             self.reusable = False
             return True
@@ -195,6 +207,8 @@ class ResponseParser:
                 self._state = "chunk-size"
         elif lengths:
             self._left = _content_length(lengths)
+            if self._left > MAX_BODY_BYTES:
+                raise AnswerTooLarge(f"the answer is larger than {MAX_BODY_BYTES} bytes")
             self._state = "length"
             if not self._left:
                 self._finish()

@@ -22,7 +22,7 @@ from typing import Final
 
 from .._errors import PusherConnectionError, PusherTimeoutError
 from ._failures import os_text, shown
-from ._http1 import ProtocolError, ResponseParser, header_lines, request_head
+from ._http1 import AnswerTooLarge, ProtocolError, ResponseParser, header_lines, request_head
 from ._requests import HttpRequest
 from ._settings import Connection
 
@@ -61,6 +61,10 @@ class _Exchange(asyncio.Protocol):
             return
         try:
             complete = parser.feed(data)
+        except AnswerTooLarge as error:
+            self._fail(_Failure(str(error)))
+            self.close()
+            return
         except ProtocolError as error:
             self._fail(_Failure(f"the answer was not valid HTTP ({error})"))
             self.close()
@@ -71,10 +75,15 @@ class _Exchange(asyncio.Protocol):
     def eof_received(self) -> bool:
         parser = self.parser
         if parser is not None:
-            if parser.feed_eof():
-                self._answer(parser)
+            try:
+                complete = parser.feed_eof()
+            except AnswerTooLarge as error:
+                self._fail(_Failure(str(error)))
             else:
-                self._fail(_cut_short(parser))
+                if complete:
+                    self._answer(parser)
+                else:
+                    self._fail(_cut_short(parser))
         self.closed = True
         return False  # let the transport close
 
@@ -211,6 +220,8 @@ class PlainPool:
                 else:
                     waiter.cancel()
                 raise
+            if self._closed:
+                raise _Failure("the service is shutting down: the request was not sent")
         self._open += 1
         try:
             return await self._connect(key)
@@ -312,8 +323,10 @@ class PlainPool:
         for idle in self._idle.values():
             for exchange in idle:
                 exchange.close()
+                self._open -= 1
         self._idle.clear()
-        self._open = 0
+        # Requests still waiting for room are woken to fail; those under way finish and
+        # close their connections as they are released.
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():

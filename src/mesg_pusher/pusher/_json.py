@@ -1,28 +1,104 @@
 """JSON in and out, the way JavaScript's ``JSON.stringify`` and ``JSON.parse`` do it.
 
 Pusher's other clients and subscribers are JavaScript, so the data string we send is compact
-(no spaces), keeps non-ASCII characters as they are (sizes are counted in UTF-8 bytes), and
-escapes lone surrogates as ``\\udXXX`` so the result is always valid UTF-8. Parsing refuses the
-``NaN`` and ``Infinity`` words that Python's json module accepts but JSON does not.
+(no spaces), keeps non-ASCII characters as they are (sizes are counted in UTF-8 bytes), writes
+numbers with fractions or exponents as JavaScript writes them (``1`` for ``1.0``, ``1e-7``,
+``1e+21``), and escapes lone surrogates as ``\\udXXX`` so the result is always valid UTF-8.
+Integers are written exactly. Parsing refuses what JSON does not allow or cannot carry: the
+``NaN`` and ``Infinity`` words, numbers too large for a double, and nesting too deep to handle;
+every refusal is a `ValueError`.
 """
 
 from __future__ import annotations
 
 import json
+import json.encoder
+import math
 import re
 from typing import Any
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Integral doubles below this are written as integers directly; beyond it JavaScript writes
+#: the shortest digits padded with zeros, which the general rule does.
+_EXACT_INTEGERS = 2.0**53
 
 
 def _escape_surrogate(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
+def js_number(value: float) -> str:
+    """A finite double as JavaScript's ``Number.prototype.toString`` writes it."""
+    if not math.isfinite(value):
+        raise ValueError(f"{value} is not a JSON number")
+    if value == 0:
+        return "0"
+    if value.is_integer() and abs(value) < _EXACT_INTEGERS:
+        return str(int(value))
+    sign = "-" if value < 0 else ""
+    # repr gives the shortest digits that read back as the same double, as JavaScript does;
+    # only the layout differs.
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    stripped = digits.lstrip("0")
+    point = len(whole) - (len(digits) - len(stripped)) + (int(exponent) if exponent else 0)
+    digits = stripped.rstrip("0")
+    count = len(digits)
+    if count <= point <= 21:
+        text = digits + "0" * (point - count)
+    elif 0 < point <= 21:
+        text = f"{digits[:point]}.{digits[point:]}"
+    elif -6 < point <= 0:
+        text = "0." + "0" * -point + digits
+    else:
+        power = point - 1
+        shown = digits if count == 1 else f"{digits[0]}.{digits[1:]}"
+        text = f"{shown}e{'+' if power >= 0 else '-'}{abs(power)}"
+    return sign + text
+
+
+def _has_float(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
+def _encode_with_js_numbers(value: Any) -> str:
+    if isinstance(value, float):
+        return js_number(value)
+    # The standard library's own encoder, with JavaScript's number layout: the C encoder
+    # cannot be told how to write floats, so values holding them take this path.
+    chunks = json.encoder._make_iterencode(  # type: ignore[attr-defined]
+        {},
+        _encoder.default,
+        json.encoder.encode_basestring,
+        None,
+        js_number,
+        ":",
+        ",",
+        False,
+        False,
+        True,
+    )
+    return "".join(chunks(value, 0))
+
+
 def dumps(value: Any) -> str:
-    """Encode `value` as compact JSON text; always encodable as UTF-8."""
-    text = _encoder.encode(value)
+    """Encode `value` as compact JSON text; always encodable as UTF-8. Raises `ValueError` for
+    what JSON cannot carry (NaN, infinities, nesting too deep)."""
+    try:
+        text = _encode_with_js_numbers(value) if _has_float(value) else _encoder.encode(value)
+    except RecursionError:
+        raise ValueError("nested too deeply to encode") from None
     if not text.isascii() and _LONE_SURROGATE.search(text):
         text = _LONE_SURROGATE.sub(_escape_surrogate, text)
     return text
@@ -32,12 +108,20 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        shown = text if len(text) <= 30 else text[:27] + "..."
+        raise ValueError(f"the number {shown} is too large for a JSON number")
+    return value
+
+
 # Built once: json.loads with a keyword argument builds a new decoder on every call.
-_decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+_decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 def loads(text: str | bytes) -> Any:
-    """Decode JSON text, refusing the non-standard ``NaN``/``Infinity`` constants.
+    """Decode JSON text; every refusal is a `ValueError`.
 
     Bytes are decoded as `json.loads` does it (UTF-8, -16 or -32, found from the first bytes).
     """
@@ -47,4 +131,7 @@ def loads(text: str | bytes) -> Any:
         raise TypeError(f"the JSON object must be str or bytes, not {type(text).__name__}")
     elif text.startswith("\ufeff"):
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    return _decoder.decode(text)
+    try:
+        return _decoder.decode(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None

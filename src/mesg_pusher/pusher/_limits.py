@@ -22,3 +22,5 @@ SIGNATURE_WINDOW_SECONDS: Final = 600
 PRIVATE_PREFIX: Final = "private-"
 PRESENCE_PREFIX: Final = "presence-"
 ENCRYPTED_PREFIX: Final = "private-encrypted-"
+#: Events to this prefix plus a user id reach the connections signed in as that user.
+SERVER_TO_USER_PREFIX: Final = "#server-to-user-"

@@ -19,9 +19,14 @@ from ._signing import sign_request
 CONTENT_TYPE = "application/json"
 
 
-def encode_data(data: Any) -> str:
+def encode_data(data: Any, where: str = "data") -> str:
     """The data string Pusher delivers: strings as they are, anything else as JSON."""
-    return data if isinstance(data, str) else _json.dumps(data)
+    if isinstance(data, str):
+        return data
+    try:
+        return _json.dumps(data)
+    except ValueError as error:
+        raise InputError(where, f"event data cannot be written as JSON ({error})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +69,7 @@ class BatchEvent:
 
     def __post_init__(self) -> None:
         _validate.event_name(self.name, "name")
-        _validate.channel_name(self.channel, "channel")
+        _validate.event_channel(self.channel, "channel")
         _validate.data_size(self.data, "data", self.max_data_bytes)
         if self.socket_id is not None:
             _validate.socket_id(self.socket_id, "socket_id")

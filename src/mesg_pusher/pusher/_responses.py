@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import html
-import re
+from html.parser import HTMLParser
 from http import HTTPStatus
 from typing import Any
 
@@ -12,8 +11,9 @@ from . import _json
 
 #: Longest piece of a Pusher error body quoted in a message.
 MAX_MESSAGE_CHARS = 500
-_HEAD = re.compile(r"<head\b.*?</head>|<\?xml.*?\?>|<!DOCTYPE[^>]*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
+#: Bytes of an error body read for its message: enough for any real one, and a bound on the work
+#: a hostile answer can cause.
+MAX_SCANNED_BYTES = 16_384
 
 
 def interpret(status: int, body: bytes, via: str | None = None) -> dict[str, Any]:
@@ -56,17 +56,47 @@ def _parse(body: bytes) -> Any:
 def _message(body: bytes) -> str:
     """Pusher's text: the body itself (Pusher answers errors in plain text), or the ``error``
     field of a JSON body."""
-    text = body.decode("utf-8", "replace").strip()
+    text = body[:MAX_SCANNED_BYTES].decode("utf-8", "replace").strip()
     if text.startswith("<"):
         # An HTML error page (from a proxy or a load balancer): its text, without the markup.
-        return html.unescape(_TAG.sub(" ", _HEAD.sub(" ", text)))
-    parsed = _parse(body) if text.startswith("{") else None
+        return _PageText.of(text)
+    parsed = _parse(body) if text.startswith("{") and len(body) <= MAX_SCANNED_BYTES else None
     if isinstance(parsed, dict):
         for field in ("error", "message"):
             value = parsed.get(field)
             if isinstance(value, str) and value:
                 return value
     return text
+
+
+class _PageText(HTMLParser):
+    """The visible text of an HTML page: what is outside ``head``, ``script`` and ``style``."""
+
+    _HIDDEN = frozenset({"head", "script", "style", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._hidden = 0
+        self._parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._HIDDEN:
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._HIDDEN and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self._parts.append(data)
+
+    @classmethod
+    def of(cls, page: str) -> str:
+        parser = cls()
+        parser.feed(page)
+        parser.close()
+        return " ".join(parser._parts)
 
 
 def _shorten(text: str) -> str:

@@ -12,10 +12,12 @@ from .._errors import InputError
 from ._limits import (
     CHANNEL_NAME_CHARACTERS,
     CHANNEL_NAME_PATTERN,
+    ENCRYPTED_PREFIX,
     MAX_CHANNEL_NAME_LENGTH,
     MAX_CHANNELS_PER_EVENT,
     MAX_DATA_BYTES,
     MAX_EVENT_NAME_LENGTH,
+    SERVER_TO_USER_PREFIX,
     SOCKET_ID_PATTERN,
 )
 
@@ -38,6 +40,27 @@ def channel_name(name: str, where: str) -> None:
         )
 
 
+def event_channel(name: str, where: str) -> None:
+    """A channel an event may be published to: a channel name, or ``#server-to-user-<id>``
+    (the user id following the channel name rules). Encrypted channels are refused: their data
+    must be encrypted with the app's encryption master key, which is not among the inputs."""
+    if name.startswith(SERVER_TO_USER_PREFIX):
+        user_id = name[len(SERVER_TO_USER_PREFIX) :]
+        try:
+            channel_name(user_id, where)
+        except InputError as error:
+            raise InputError(where, error.rule.replace("channel name", "user id")) from None
+        return
+    channel_name(name, where)
+    if name.startswith(ENCRYPTED_PREFIX):
+        raise InputError(
+            where,
+            f"{ENCRYPTED_PREFIX} channels need the data encrypted end to end with the app's "
+            "encryption master key, which this service does not take; publish to a private- "
+            "channel instead",
+        )
+
+
 def channel_names(names: Sequence[str], where: str) -> None:
     if not names:
         raise InputError(where, "at least one channel is required")
@@ -47,7 +70,7 @@ def channel_names(names: Sequence[str], where: str) -> None:
             f"an event goes to at most {MAX_CHANNELS_PER_EVENT} channels (got {len(names)})",
         )
     for index, name in enumerate(names):
-        channel_name(name, f"{where}[{index}]")
+        event_channel(name, f"{where}[{index}]")
 
 
 def event_name(name: str, where: str) -> None:

@@ -55,7 +55,7 @@ def event(inputs: Mapping[str, Any], lim: Limits) -> Event:
     if channel is None and channels is None:
         raise InputError("channel", "one of channel or channels is required")
     if channel is not None:
-        _validate.channel_name(channel, "channel")
+        _validate.event_channel(channel, "channel")
         names: tuple[str, ...] = (channel,)
     else:
         names = _channel_list(channels)
