@@ -82,6 +82,10 @@ async def test_info_is_answered_from_subscription_state(
         assert loads(text) == {"users": [{"id": "alice"}]}
         status, text = await api(http, server, "GET", "/apps/42/channels/quiet")
         assert loads(text) == {"occupied": False}
+        status, text = await api(
+            http, server, "GET", "/apps/42/channels/news", params={"info": "cache"}
+        )
+        assert (status, loads(text)) == (200, {"occupied": True})
 
 
 async def test_info_refusals(server: LocalServer, http: aiohttp.ClientSession) -> None:

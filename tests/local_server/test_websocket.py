@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,7 +11,7 @@ import aiohttp
 import pytest
 
 from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber, SubscriberError
-from mesg_pusher.pusher import channel_auth
+from mesg_pusher.pusher import Connection, PusherClient, channel_auth
 
 from .conftest import APP, api
 
@@ -254,3 +255,65 @@ async def test_silent_client_is_pinged_then_closed_with_4201(
                 with pytest.raises(TimeoutError):
                     await sub.next_event(within=0.5)
             assert not sub.closed
+
+
+async def test_a_subscriber_that_stops_reading_delays_nobody(
+    server: LocalServer, http: aiohttp.ClientSession
+) -> None:
+    stuck, healthy = await raw(http, server), await raw(http, server)
+    for ws in (stuck, healthy):
+        await frame(ws)
+        await ws.send_str('{"event":"pusher:subscribe","data":{"channel":"busy"}}')
+        assert (await frame(ws))["event"] == "pusher_internal:subscription_succeeded"
+    transport = stuck._response.connection.transport  # type: ignore[union-attr]
+    assert transport is not None
+    transport.pause_reading()  # a subscriber that stops reading its socket
+
+    received = 0
+    all_received = asyncio.Event()
+
+    async def read_healthy() -> None:
+        nonlocal received
+        async for message in healthy:
+            if '"busy"' in message.data:
+                received += 1
+                if received == count:
+                    all_received.set()
+
+    count = 1500
+    reader = asyncio.create_task(read_healthy())
+    connection = Connection.create(
+        host="127.0.0.1", port=server.port, keep_alive=True, timeout_ms=5000
+    )
+    async with PusherClient(APP, connection) as client:
+        for _ in range(count):
+            await client.trigger("busy", "e", "x" * 10_000)
+    await asyncio.wait_for(all_received.wait(), 10)
+    # The stuck one was dropped as over capacity (4100) instead of holding anybody up.
+    transport.resume_reading()
+    async with asyncio.timeout(20):
+        while not stuck.closed:
+            await stuck.receive()
+    assert stuck.close_code == 4100
+    reader.cancel()
+    await healthy.close()
+
+
+@pytest.mark.parametrize(
+    "frame_text",
+    [
+        '{"event":"client-x","channel":"private-a","data":{"n":1e400}}',
+        '{"event":"pusher:subscribe","data":' + "[" * 50_000 + "]" * 50_000 + "}",
+    ],
+)
+async def test_frames_json_cannot_carry_are_refused_not_crashed_on(
+    server: LocalServer, http: aiohttp.ClientSession, frame_text: str
+) -> None:
+    ws = await raw(http, server)
+    await frame(ws)
+    await ws.send_str(frame_text)
+    error = await frame(ws)
+    assert error["event"] == "pusher:error"
+    await ws.send_str('{"event":"pusher:ping","data":{}}')
+    assert (await frame(ws))["event"] == "pusher:pong"
+    await ws.close()

@@ -14,6 +14,7 @@ from aiohttp import web
 from ..pusher import App, limits
 from ..pusher._json import dumps
 from ._api_rules import (
+    CHANNEL_INFO_ATTRIBUTES,
     ApiError,
     Publish,
     authenticate,
@@ -149,7 +150,7 @@ class Api:
     ) -> tuple[web.Response, list[Publish]]:
         name = request.match_info["channel"]
         check_channel(name, "channel")
-        info = parse_info(request.query.get("info", ""))
+        info = parse_info(request.query.get("info", ""), known=CHANNEL_INFO_ATTRIBUTES)
         if "user_count" in info and not is_presence(name):
             raise ApiError(400, "info=user_count is only available for presence channels")
         state = self.broker.state(app)

@@ -23,6 +23,9 @@ from ._config import ServerSettings
 
 SERVER_TO_USER_PREFIX: Final = "#server-to-user-"
 INFO_ATTRIBUTES: Final = frozenset({"subscription_count", "user_count"})
+#: ``GET channels/<name>`` also takes ``cache`` (the last event of a cache channel); this server
+#: keeps no cache channels, so the attribute is accepted and has nothing to add.
+CHANNEL_INFO_ATTRIBUTES: Final = INFO_ATTRIBUTES | {"cache"}
 _ISO8601: Final = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -261,13 +264,14 @@ def check_user_id(user_id: str, where: str) -> None:
         raise ApiError(400, f"Invalid user id: {where}: {rule}") from None
 
 
-def parse_info(text: str, where: str = "info") -> frozenset[str]:
+def parse_info(
+    text: str, where: str = "info", known: frozenset[str] = INFO_ATTRIBUTES
+) -> frozenset[str]:
     attributes = frozenset(part.strip() for part in text.split(",") if part.strip())
-    unknown = sorted(attributes - INFO_ATTRIBUTES)
+    unknown = sorted(attributes - known)
     if unknown:
         raise ApiError(
             400,
-            f"{where}: unknown attribute {unknown[0]!r} "
-            f"(known: {', '.join(sorted(INFO_ATTRIBUTES))})",
+            f"{where}: unknown attribute {unknown[0]!r} (known: {', '.join(sorted(known))})",
         )
     return attributes

@@ -1,18 +1,22 @@
 """The live server's one shared object: it joins each app's `AppState` to the open websockets,
 delivers events, answers ``info`` from the real subscription state and feeds the debug console.
 
-State changes happen between awaits, so they are atomic on the event loop; only the sending
-awaits. A socket that fails while being written to is dropped, never the publisher's request.
+State changes happen between awaits, so they are atomic on the event loop. Nothing waits on a
+socket: each has an outbox (bounded) that its own writer task empties in order, so a subscriber
+that stops reading delays nobody else. One whose outbox fills is closed with 4100 (over
+capacity), as Pusher drops connections that cannot keep up; one that fails while being written
+to is dropped, never the publisher's request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -22,6 +26,12 @@ from ._api_rules import SERVER_TO_USER_PREFIX, Publish
 from ._config import ServerSettings
 from ._debug_feed import DebugFeed, preview
 from ._state import AppState, Joined, Left, is_presence
+
+#: Messages waiting for one socket before it counts as not keeping up.
+MAX_OUTBOX: Final = 1024
+#: How long a socket being closed may take to write what it was sent before.
+CLOSE_FLUSH_SECONDS: Final = 1.0
+OVER_CAPACITY: Final = 4100
 
 
 def random_socket_id() -> str:
@@ -36,6 +46,9 @@ class Peer:
     app: App
     remote: str
     connected_at: float
+    outbox: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(MAX_OUTBOX))
+    writer: asyncio.Task[None] | None = None
+    closing: bool = False
 
 
 class Broker:
@@ -53,6 +66,7 @@ class Broker:
         self._new_socket_id = new_socket_id
         self._states = {app.app_id: AppState() for app in settings.apps}
         self._peers: dict[str, Peer] = {}
+        self._closers: set[asyncio.Task[None]] = set()
         self.debug = DebugFeed(settings.debug_history, clock, self.snapshot)
 
     def state(self, app: App) -> AppState:
@@ -64,7 +78,9 @@ class Broker:
         socket_id = self._new_socket_id()
         while socket_id in self._peers:
             socket_id = self._new_socket_id()
-        self._peers[socket_id] = Peer(ws, app, remote, self.clock())
+        peer = Peer(ws, app, remote, self.clock())
+        peer.writer = asyncio.create_task(_write(peer))
+        self._peers[socket_id] = peer
         self.state(app).connect(socket_id)
         self.debug.record(
             "connection", app=app.app_id, socket_id=socket_id, action="open", remote=remote
@@ -76,6 +92,8 @@ class Broker:
         peer = self._peers.pop(socket_id, None)
         if peer is None:
             return
+        if peer.writer is not None:
+            peer.writer.cancel()
         left = self.state(peer.app).disconnect(socket_id)
         self.debug.record(
             "connection", app=peer.app.app_id, socket_id=socket_id, action="close", reason=reason
@@ -89,28 +107,35 @@ class Broker:
                 text = protocol.member_removed(item.channel, item.member_removed)
                 await self.broadcast(app, item.channel, text)
 
-    async def send(self, socket_id: str, text: str) -> bool:
+    def send(self, socket_id: str, text: str) -> bool:
+        """Queue `text` for the socket, in order; never waits. False if it is gone."""
         peer = self._peers.get(socket_id)
-        if peer is None or peer.ws.closed:
+        if peer is None or peer.closing or peer.ws.closed:
             return False
         try:
-            await peer.ws.send_str(text)
-        except (ConnectionError, RuntimeError):
+            peer.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            peer.closing = True
+            message = "Over capacity: the connection does not read its messages"
+            closer = asyncio.create_task(_close(peer, OVER_CAPACITY, message, flush=False))
+            self._closers.add(closer)
+            closer.add_done_callback(self._closers.discard)
             return False
         return True
 
     async def broadcast(self, app: App, channel: str, text: str, exclude: str | None = None) -> int:
-        sent = 0
-        for socket_id in self.state(app).recipients(channel, exclude):
-            sent += await self.send(socket_id, text)
-        return sent
+        return sum(
+            self.send(socket_id, text) for socket_id in self.state(app).recipients(channel, exclude)
+        )
 
     async def close_socket(self, socket_id: str, code: int, message: str) -> None:
+        """Send Pusher's error frame, let the socket write what it was sent, then close it."""
         peer = self._peers.get(socket_id)
-        if peer is None:
+        if peer is None or peer.closing:
             return
-        await self.send(socket_id, protocol.error(message, code))
-        await peer.ws.close(code=code, message=message.encode()[:120])
+        self.send(socket_id, protocol.error(message, code))
+        peer.closing = True
+        await _close(peer, code, message, flush=True)
 
     # --- subscriptions -----------------------------------------------------------------------
 
@@ -118,7 +143,7 @@ class Broker:
         state = self.state(app)
         joined = state.subscribe(socket_id, sub.channel, sub.member)
         presence = state.presence(sub.channel) if is_presence(sub.channel) else None
-        await self.send(socket_id, protocol.subscription_succeeded(sub.channel, presence))
+        self.send(socket_id, protocol.subscription_succeeded(sub.channel, presence))
         if joined.member_added is not None:
             text = protocol.member_added(sub.channel, joined.member_added)
             await self.broadcast(app, sub.channel, text, exclude=socket_id)
@@ -159,7 +184,7 @@ class Broker:
                 user_id = channel[len(SERVER_TO_USER_PREFIX) :]
                 for socket_id in state.user_sockets(user_id):
                     if socket_id != publish.socket_id:
-                        await self.send(socket_id, text)
+                        self.send(socket_id, text)
             else:
                 await self.broadcast(app, channel, text, exclude=publish.socket_id)
         if not publish.info:
@@ -262,3 +287,23 @@ class Broker:
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await peer.ws.close(code=code, message=message.encode())
         self.debug.close()
+
+
+async def _write(peer: Peer) -> None:
+    """Empty the socket's outbox in order, until the socket fails or is detached."""
+    try:
+        while True:
+            text = await peer.outbox.get()
+            await peer.ws.send_str(text)
+            peer.outbox.task_done()
+    except (ConnectionError, RuntimeError):
+        peer.closing = True  # the connection's own coroutine sees it closed and detaches it
+
+
+async def _close(peer: Peer, code: int, message: str, *, flush: bool) -> None:
+    if flush:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_FLUSH_SECONDS):
+                await peer.outbox.join()
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await peer.ws.close(code=code, message=message.encode()[:120])

@@ -45,8 +45,9 @@ class Sockets:
         socket_id = self.broker.attach(app, ws, request.remote or "")
         reason = "closed by the client"
         try:
-            await ws.send_str(
-                protocol.connection_established(socket_id, self.settings.activity_timeout)
+            self.broker.send(
+                socket_id,
+                protocol.connection_established(socket_id, self.settings.activity_timeout),
             )
             reason = await self._serve(app, socket_id, ws)
         finally:
@@ -70,14 +71,14 @@ class Sockets:
                     await self.broker.close_socket(socket_id, protocol.PONG_NOT_RECEIVED, text)
                     return text
                 pinged = True
-                await ws.send_str(protocol.ping())
+                self.broker.send(socket_id, protocol.ping())
                 continue
             if message.type == WSMsgType.TEXT:
                 pinged = False
                 await self._on_text(app, socket_id, ws, message.data)
             elif message.type == WSMsgType.BINARY:
                 pinged = False
-                await ws.send_str(protocol.error("Binary frames are not supported"))
+                self.broker.send(socket_id, protocol.error("Binary frames are not supported"))
             elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
                 return "closed by the client"
             elif message.type == WSMsgType.ERROR:
@@ -91,7 +92,7 @@ class Sockets:
             frame = protocol.read_frame(text)
             event = frame.event
             if event == "pusher:ping":
-                await ws.send_str(protocol.pong())
+                self.broker.send(socket_id, protocol.pong())
             elif event == "pusher:pong":
                 pass
             elif event == "pusher:subscribe":
@@ -106,7 +107,7 @@ class Sockets:
                     frame.data, key=app.key, secret=app.secret, socket_id=socket_id
                 )
                 self.broker.state(app).sign_in(socket_id, user_id)
-                await ws.send_str(protocol.signin_success(user_data))
+                self.broker.send(socket_id, protocol.signin_success(user_data))
                 self.broker.debug.record(
                     "signin", app=app.app_id, socket_id=socket_id, user_id=user_id
                 )
@@ -116,7 +117,11 @@ class Sockets:
             else:
                 raise protocol.Refused(f"Unsupported event received: {event}")
         except protocol.Refused as refused:
-            await ws.send_str(protocol.error(refused.message, refused.code))
+            code = refused.code
+            if code is not None and 4000 <= code < 4100:  # Pusher's codes that end a connection
+                await self.broker.close_socket(socket_id, code, refused.message)
+            else:
+                self.broker.send(socket_id, protocol.error(refused.message, refused.code))
             if channel is not None:
                 self.broker.debug.record(
                     "subscription",
@@ -126,8 +131,6 @@ class Sockets:
                     action="refused",
                     message=refused.message,
                 )
-            if refused.code is not None and 4000 <= refused.code < 4100:
-                await ws.close(code=refused.code, message=refused.message.encode()[:120])
 
     async def _subscribe(self, app: App, socket_id: str, data: object) -> None:
         sub = protocol.check_subscription(data, key=app.key, secret=app.secret, socket_id=socket_id)
