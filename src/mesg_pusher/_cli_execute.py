@@ -79,7 +79,12 @@ def _definition(path: str | None) -> ServiceDefinition:
         text = Path(path).read_text("utf-8")
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    return load(text)
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    try:
+        return load(text)
+    except RecursionError:
+        raise DefinitionError(f"{path} is nested too deeply") from None
 
 
 def _gen_doc(args: argparse.Namespace) -> int:
@@ -136,6 +141,8 @@ def _read_inputs(
             text = sys.stdin.read() if json_file == "-" else Path(json_file).read_text("utf-8")
         except OSError as error:
             raise UsageError(f"--json: cannot read {json_file}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"--json: {json_file} is not UTF-8 text") from None
         try:
             parsed = loads(text)
         except ValueError as error:

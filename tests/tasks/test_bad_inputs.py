@@ -316,15 +316,70 @@ async def test_bad_host_and_cluster(runner: TaskRunner) -> None:
     assert message.startswith("cluster: a cluster name uses only letters, digits and '-'")
 
 
-async def test_the_secret_never_appears_even_where_an_input_repeats_it(
-    runner: TaskRunner, caplog: Any
+@pytest.mark.parametrize(
+    ("changes", "where"),
+    [
+        ({"channel": f"{SECRET} x"}, "channel"),
+        ({"name": SECRET * 20}, "name"),
+        ({"channel": DROP, "channels": ["ok", "x" + SECRET]}, "channels[1]"),
+        ({"data": {"nested": [{"note": f"my secret is {SECRET}"}]}}, "data.nested[0].note"),
+        ({"data": {SECRET: 1}}, "data (a key)"),
+        ({"socket_id": SECRET}, "socket_id"),
+        ({"host": SECRET}, "host"),
+    ],
+)
+async def test_no_other_input_may_hold_the_secret(
+    runner: TaskRunner, caplog: Any, changes: dict[str, Any], where: str
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    message = await error_of(runner, "trigger", trigger_inputs(channel=f"{SECRET} x"))
-    assert "***" in message
-    message = await error_of(runner, "trigger", trigger_inputs(name=SECRET * 20))
-    assert f"has {len(SECRET) * 20}" in message
+    message = await error_of(runner, "trigger", trigger_inputs(**changes))
+    assert message == (
+        f"{where}: holds the app secret or the proxy password, which must never be published "
+        "or shown; nothing was sent"
+    )
     assert SECRET not in caplog.text
+
+
+async def test_no_batch_event_may_hold_the_secret(runner: TaskRunner) -> None:
+    events = [
+        {"name": "e", "channel": "c", "data": "d"},
+        {"name": "e", "channel": "c", "data": {"k": [SECRET]}},
+    ]
+    message = await error_of(runner, "triggerBatch", batch_inputs(events))
+    assert message.startswith("batch[1].data.k[0]: holds the app secret")
+
+
+async def test_no_input_may_hold_the_proxy_password(runner: TaskRunner) -> None:
+    password = "proxy-pa55word"
+    message = await error_of(
+        runner,
+        "trigger",
+        trigger_inputs(proxy=f"http://user:{password}@127.0.0.1:9", data={"p": password}),
+    )
+    assert message.startswith("data.p: holds the app secret or the proxy password")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("port", 10**400, "port: a port is a whole number from 1 to 65535 (got 10000000... "),
+        ("timeout", -(10**400), "timeout: a timeout is a number of milliseconds above 0"),
+        ("secret", "top-secret\ud800", "secret: an app secret must be valid Unicode text"),
+        ("proxy", "http://u:pa55\ud800@h:1", "proxy: proxy credentials must be valid Unicode"),
+    ],
+)
+async def test_values_python_reads_but_cannot_use_are_input_errors(
+    runner: TaskRunner, caplog: Any, key: str, value: Any, expected: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # Written as JSON text: these values only arise from parsing (a 401-digit integer, an
+    # escaped lone surrogate), so they are spliced in as the engine would pass them.
+    literal = str(value) if isinstance(value, int) else f'"{value}"'
+    raw = json.dumps(trigger_inputs(**{key: DROP}))[:-1] + f', "{key}": {literal}}}'
+    message = await error_of(runner, "trigger", raw)
+    assert message.startswith(expected)
+    assert "internal error" not in message
+    assert "top-secret" not in caplog.text
 
 
 async def test_inputs_are_not_changed_by_execution(runner: TaskRunner) -> None:
@@ -352,3 +407,17 @@ async def test_json_that_python_cannot_carry_is_an_input_error(
 ) -> None:
     message = await error_of(runner, "trigger", text)
     assert message.startswith(expected)
+
+
+async def test_a_defect_is_answered_and_logged_without_its_text(
+    runner: TaskRunner, caplog: Any
+) -> None:
+    async def broken(_: TaskRunner, inputs: Any) -> Any:
+        raise RuntimeError(f"something quoting {inputs['secret']}")
+
+    runner._handlers["trigger"] = broken
+    caplog.set_level(logging.DEBUG)
+    message = await error_of(runner, "trigger", trigger_inputs())
+    assert message == "internal error in task trigger: RuntimeError"
+    assert "task trigger failed unexpectedly: RuntimeError at test_bad_inputs.py:" in caplog.text
+    assert SECRET not in caplog.text

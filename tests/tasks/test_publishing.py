@@ -330,3 +330,29 @@ async def test_numbers_in_data_arrive_as_javascript_writes_them(
     output = await trigger(runner, fake_pusher, data={"price": 10.0, "tiny": 1e-7, "big": 1e21})
     assert output.key == "success", output
     assert fake_pusher.received[0].json["data"] == '{"price":10,"tiny":1e-7,"big":1e+21}'
+
+
+@pytest.mark.parametrize(
+    ("secret", "body"),
+    [
+        # cut off by the message's length limit, which would have kept its first characters
+        ("Zq9xK2mLp0sT4vW8yB1c", "x" * 490 + "Zq9xK2mLp0sT4vW8yB1c"),
+        # whitespace in it, which messages reflow
+        ("my  secret\nvalue-42", "bad request for my  secret\nvalue-42 here"),
+        # as a JSON body escapes it
+        ('ab"cd\\efgh-1234', json.dumps({"error": 'no app for ab"cd\\efgh-1234'})),
+    ],
+)
+async def test_a_server_that_echoes_the_secret_never_gets_it_shown(
+    runner: TaskRunner, fake_pusher: FakePusher, caplog: Any, secret: str, body: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake_pusher.answer = (400, body)
+    output = await trigger(runner, fake_pusher, secret=secret)
+    message = output.data["error"]
+    assert output.key == "error"
+    assert message.startswith("Pusher answered 400 Bad Request: ")
+    assert "***" in message
+    for piece in (secret, secret[:7], " ".join(secret.split()), json.dumps(secret)[1:-1]):
+        assert piece not in message
+    assert secret[:7] not in caplog.text

@@ -40,3 +40,6 @@ def _demo(args: argparse.Namespace) -> int:
     except DemoFailed as error:
         print(f"mesg-pusher demo: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a port already taken, mostly
+        print(f"mesg-pusher demo: cannot start: {error.strerror or error}", file=sys.stderr)
+        return 1

@@ -43,6 +43,7 @@ class App:
         _url_safe(self.key, "key", "an app key")
         if not self.secret:
             raise InputError("secret", "an app secret must not be empty")
+        unicode_text(self.secret, "secret", "an app secret")
 
     @property
     def events_path(self) -> str:
@@ -85,6 +86,9 @@ class Proxy:
         netloc = _bracketed(parts.hostname) + (f":{port}" if port is not None else "")
         username = unquote(parts.username) if parts.username is not None else None
         password = unquote(parts.password) if parts.password is not None else None
+        for credential in (username, password):
+            if credential is not None:
+                unicode_text(credential, where, "proxy credentials")
         return cls(f"{parts.scheme}://{netloc}", username, password)
 
     @property
@@ -190,17 +194,40 @@ def _host(host: str, where: str) -> None:
 def _port(port: float, where: str) -> int:
     if isinstance(port, bool) or not isinstance(port, int | float):
         raise InputError(where, "a port is a number")
-    if not math.isfinite(port) or port != int(port) or not 1 <= port <= MAX_PORT:
-        raise InputError(where, f"a port is a whole number from 1 to {MAX_PORT} (got {port:g})")
+    # Integers are compared as they are: JSON integers can be far beyond what a float holds.
+    whole = isinstance(port, int) or (math.isfinite(port) and port.is_integer())
+    if not whole or not 1 <= port <= MAX_PORT:
+        raise InputError(
+            where, f"a port is a whole number from 1 to {MAX_PORT} (got {_number(port)})"
+        )
     return int(port)
 
 
 def _timeout(timeout_ms: float, where: str) -> None:
     if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int | float):
         raise InputError(where, "a timeout is a number of milliseconds")
-    if not math.isfinite(timeout_ms) or not 0 < timeout_ms <= MAX_TIMEOUT_MS:
+    finite = isinstance(timeout_ms, int) or math.isfinite(timeout_ms)
+    if not finite or not 0 < timeout_ms <= MAX_TIMEOUT_MS:
         raise InputError(
             where,
             f"a timeout is a number of milliseconds above 0 and at most {MAX_TIMEOUT_MS} "
-            f"(got {timeout_ms:g})",
+            f"(got {_number(timeout_ms)})",
         )
+
+
+def _number(value: float) -> str:
+    """A number as a message shows it: short, whatever its size."""
+    if isinstance(value, int):
+        text = str(value)
+        return text if len(text) <= 20 else f"{text[:8]}... ({len(text)} digits)"
+    return f"{value:g}"
+
+
+def unicode_text(value: str, where: str, what: str) -> None:
+    """`value` can be written as UTF-8: JSON text may carry lone surrogates (``\\ud800``),
+    which cannot be signed or sent."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        rule = f"{what} must be valid Unicode text (it holds a lone surrogate)"
+        raise InputError(where, rule) from None

@@ -7,10 +7,13 @@ at this one boundary, with any app secret or proxy password scrubbed from its me
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
@@ -28,7 +31,9 @@ SUCCESS: Final = "success"
 ERROR: Final = "error"
 SENT: Final = "sent"
 REDACTED: Final = "***"
-MIN_SCRUBBED: Final = 4
+#: Secrets shorter than this cannot be told from ordinary words, so they are not looked for in
+#: other texts; Pusher's app secrets have 20 characters.
+MIN_SCRUBBED: Final = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,21 +95,26 @@ class TaskRunner:
             problems = validate(task.inputs, inputs)
             if problems:
                 raise InputsInvalid(task_key, problems)
+            _inputs.free_of(secrets_of(inputs), inputs)
             return await handler(self, inputs)
         except MesgPusherError as error:
             return Output.error(scrub(str(error), inputs))
         except Exception as error:  # a defect: answer anyway, and leave a trace for us
-            log.error("task %s failed unexpectedly: %s", task_key, scrub(repr(error), inputs))
-            return Output.error(
-                scrub(f"internal error in task {task_key}: {type(error).__name__}", inputs)
+            # Only the kind and the place: an exception's text can quote an input, a secret too.
+            log.error(
+                "task %s failed unexpectedly: %s at %s",
+                task_key,
+                type(error).__name__,
+                _origin(error),
             )
+            return Output.error(f"internal error in task {task_key}: {type(error).__name__}")
 
     async def _trigger(self, inputs: Mapping[str, Any]) -> Output:
         app = _inputs.app(inputs)
         connection = _inputs.connection(inputs)
         event = _inputs.event(inputs, self.limits)
         request = trigger_request(app, event, timestamp=int(self.clock()))
-        return await self._send(connection, request)
+        return await self._send(connection, request, secrets_of(inputs))
 
     async def _trigger_batch(self, inputs: Mapping[str, Any]) -> Output:
         app = _inputs.app(inputs)
@@ -113,12 +123,33 @@ class TaskRunner:
         request = batch_request(
             app, events, timestamp=int(self.clock()), max_events=self.limits.max_batch_events
         )
-        return await self._send(connection, request)
+        return await self._send(connection, request, secrets_of(inputs))
 
-    async def _send(self, connection: Connection, request: HttpRequest) -> Output:
+    async def _send(
+        self, connection: Connection, request: HttpRequest, secrets: list[str]
+    ) -> Output:
         status, body = await self.http.send(connection, request)
+        if secrets and status >= 300:
+            # Before the message is cut or reflowed, so no part of a secret survives.
+            body = _scrub_body(body, secrets)
         interpret(status, body, _via(connection))
         return Output.success()
+
+
+def _scrub_body(body: bytes, secrets: list[str]) -> bytes:
+    """`body` without any secret, as written or as JSON escapes it."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        for form in {secret, dumps(secret)[1:-1], json.dumps(secret)[1:-1]}:
+            body = body.replace(form.encode("utf-8", "surrogatepass"), REDACTED.encode())
+    return body
+
+
+def _origin(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "an unknown place"
+    last = frames[-1]
+    return f"{Path(last.filename).name}:{last.lineno} in {last.name}"
 
 
 def _via(connection: Connection) -> str | None:
@@ -141,8 +172,9 @@ def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:
 def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
     """The values that must never be shown: the app secret and a proxy password.
 
-    Messages are built without them; scrubbing is the safety net for text that echoes an input
-    or a server's answer. Values shorter than `MIN_SCRUBBED` cannot be told from ordinary words.
+    No other input may hold them (`_inputs.free_of`), so messages that quote an input cannot
+    show them; a server's answer is scrubbed before it is quoted, and every error message once
+    more at the end. Values shorter than `MIN_SCRUBBED` are not looked for.
     """
     found = []
     secret = inputs.get("secret")
