@@ -56,13 +56,22 @@ ENGINE = {"MESG_TOKEN": "t", "MESG_ENDPOINT_TCP": "a:1"}
             "MESG_PUSHER_GRACE_PERIOD: 'soon' is not a number of seconds",
         ),
         ({"grace_period": "nan"}, ENGINE, "--grace-period: 'nan' is not a number of seconds"),
-        ({"max_in_flight": "0"}, ENGINE, "max-in-flight: 1 or more"),
-        ({"queue_size": "-1"}, ENGINE, "queue-size: 0 or more"),
-        ({"submit_timeout": "0"}, ENGINE, "submit-timeout: more than 0 seconds"),
-        ({"reconnect_max_delay": "0.01"}, ENGINE, "reconnect-max-delay: 0.1 s or more"),
+        ({"max_in_flight": "0"}, ENGINE, "max-in-flight: from 1 to 10000$"),
+        ({"max_in_flight": "99999999999999999999"}, ENGINE, "max-in-flight: from 1 to 10000$"),
+        ({"queue_size": "-1"}, ENGINE, "queue-size: from 0 to 1000000$"),
+        ({"queue_size": "1000001"}, ENGINE, "queue-size: from 0 to 1000000$"),
+        ({"submit_timeout": "0"}, ENGINE, "submit-timeout: from 0.01 to 86400 seconds"),
+        # gRPC would time every attempt out at once: results would never be submitted.
+        ({"submit_timeout": "1e10"}, ENGINE, "submit-timeout: from 0.01 to 86400 seconds"),
+        ({"reconnect_max_delay": "0.01"}, ENGINE, "reconnect-max-delay: from 0.1 to 86400 sec"),
+        # gRPC's reconnection settings are 32-bit milliseconds: OverflowError.
+        ({"reconnect_max_delay": "3000000"}, ENGINE, "reconnect-max-delay: from 0.1 to 86400"),
+        ({"grace_period": "-1"}, ENGINE, "grace-period: from 0 to 86400 seconds"),
+        ({"grace_period": "1e308"}, ENGINE, "grace-period: from 0 to 86400 seconds"),
         ({"log_format": "xml"}, ENGINE, "log-format: one of text, json"),
         ({"log_level": "loud"}, ENGINE, "log-level: one of debug"),
         ({"endpoint": "http://x:1"}, ENGINE, "scheme http:// is not supported"),
+        ({"endpoint": "::1"}, ENGINE, r"an IPv6 address goes in brackets, e.g. \[::1\]"),
     ],
 )
 def test_bad_settings_name_their_source(
@@ -84,6 +93,7 @@ def test_bad_settings_name_their_source(
         ("unix:relative.sock", "unix:relative.sock"),
         ("[::1]:50052", "[::1]:50052"),
         ("[::1]", "[::1]:50052"),
+        ("tcp://[fe80::1%eth0]:7", "[fe80::1%eth0]:7"),
         ("dns:///mesg-core:50052", "dns:///mesg-core:50052"),
     ],
 )
@@ -91,7 +101,25 @@ def test_grpc_target(endpoint: str, target: str) -> None:
     assert grpc_target(endpoint) == target
 
 
-@pytest.mark.parametrize("endpoint", ["", "host:port", ":50052", "[::1", "[::1]x"])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "",
+        "host:port",
+        ":50052",
+        "host:0",
+        "host:65536",
+        "host:\uff15",  # a digit to str.isdigit, not to gRPC
+        "[::1",
+        "[::1]x",
+        "[::1]:",
+        "[mesg-core]:50052",
+        # Unbracketed IPv6: gRPC would dial port 443 for "::1"; "fe80::1:50052" is ambiguous.
+        "::1",
+        "fe80::1:50052",
+        "tcp://::1",
+    ],
+)
 def test_grpc_target_refuses(endpoint: str) -> None:
     with pytest.raises(ConfigError):
         grpc_target(endpoint)

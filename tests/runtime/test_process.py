@@ -125,6 +125,28 @@ async def test_missing_settings_are_a_usage_error(
     assert "no service token: set MESG_TOKEN" in process.log()
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        # An OverflowError inside gRPC, before.
+        (("--reconnect-max-delay", "3000000"), "reconnect-max-delay: from 0.1 to 86400 seconds"),
+        # Accepted before, and then every SubmitResult timed out at once.
+        (("--submit-timeout", "1e10"), "submit-timeout: from 0.01 to 86400 seconds"),
+        # Dialled on port 443 before.
+        (("--endpoint", "::1"), "the engine address '::1': an IPv6 address goes in brackets"),
+    ],
+    ids=["reconnect-max-delay", "submit-timeout", "endpoint"],
+)
+async def test_settings_grpc_cannot_take_are_a_one_line_usage_error(
+    tmp_path: Path, engine_server: EngineServer, setting: tuple[str, str], message: str
+) -> None:
+    async with serve(tmp_path, engine_env(engine_server), *setting) as process:
+        assert await process.exit_status() == 2
+    lines = process.log().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"mesg-pusher serve: error: {message}")
+
+
 async def test_sigterm_with_100_executions_in_flight_answers_all_and_exits_0(
     tmp_path: Path, engine_server: EngineServer, pusher: GatedPusher
 ) -> None:

@@ -8,6 +8,7 @@ gives a service ``MESG_TOKEN`` and ``MESG_ENDPOINT_TCP`` (``host:port``); v0.2 a
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -20,8 +21,18 @@ from .._errors import MesgPusherError
 ENGINE_PORT: Final = 50052
 #: Inputs of waiting executions held at most, in characters of their JSON text (about bytes).
 QUEUE_BYTES: Final = 64 * 1024 * 1024
+#: Largest TaskData run, in bytes; a larger execution is answered at once with an error.
+MAX_INPUT_BYTES: Final = 16 * 1024 * 1024
 #: The first reconnection waits about this long; each further one doubles up to the maximum.
 RECONNECT_BASE_DELAY: Final = 0.1
+#: Upper bounds of the settings: far beyond any sensible value, and within what gRPC and
+#: asyncio can take (gRPC overflows on deadlines of a few hundred years, and on reconnection
+#: waits above 24 days).
+MAX_SECONDS: Final = 24 * 60 * 60
+MAX_IN_FLIGHT: Final = 10_000
+MAX_QUEUE_SIZE: Final = 1_000_000
+#: The shortest SubmitResult attempt: below it no engine could ever answer in time.
+MIN_SUBMIT_TIMEOUT: Final = 0.01
 LOG_FORMATS: Final = ("text", "json")
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -44,21 +55,25 @@ class ServeConfig:
     log_format: str = "text"
     log_level: str = "info"
     queue_bytes: int = QUEUE_BYTES
+    max_input_bytes: int = MAX_INPUT_BYTES
     reconnect_base_delay: float = RECONNECT_BASE_DELAY
 
     def __post_init__(self) -> None:
         if not self.token:
             raise ConfigError("no service token: set MESG_TOKEN (or --token)")
-        if self.max_in_flight < 1:
-            raise ConfigError("max-in-flight: 1 or more")
-        if self.queue_size < 0:
-            raise ConfigError("queue-size: 0 or more")
-        if self.grace_period < 0:
-            raise ConfigError("grace-period: 0 or more seconds")
-        if self.reconnect_max_delay < self.reconnect_base_delay:
-            raise ConfigError(f"reconnect-max-delay: {self.reconnect_base_delay} s or more")
-        if self.submit_timeout <= 0:
-            raise ConfigError("submit-timeout: more than 0 seconds")
+        _within("max-in-flight", self.max_in_flight, 1, MAX_IN_FLIGHT)
+        _within("queue-size", self.queue_size, 0, MAX_QUEUE_SIZE)
+        _within("grace-period", self.grace_period, 0, MAX_SECONDS, " seconds")
+        _within(
+            "reconnect-max-delay",
+            self.reconnect_max_delay,
+            self.reconnect_base_delay,
+            MAX_SECONDS,
+            " seconds",
+        )
+        _within("submit-timeout", self.submit_timeout, MIN_SUBMIT_TIMEOUT, MAX_SECONDS, " seconds")
+        if self.queue_bytes < 0 or self.max_input_bytes < 0 or self.reconnect_base_delay <= 0:
+            raise ConfigError("queue_bytes, max_input_bytes: 0 or more; reconnect_base_delay: > 0")
         if self.log_format not in LOG_FORMATS:
             raise ConfigError(f"log-format: one of {', '.join(LOG_FORMATS)}")
         if self.log_level not in LOG_LEVELS:
@@ -69,6 +84,15 @@ class ServeConfig:
     def target(self) -> str:
         """The endpoint as a gRPC channel target."""
         return grpc_target(self.endpoint)
+
+
+def _within(name: str, value: float, low: float, high: float, unit: str = "") -> None:
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: from {_shown(low)} to {_shown(high)}{unit}")
+
+
+def _shown(number: float) -> str:
+    return f"{number:g}" if isinstance(number, float) else str(number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,17 +255,34 @@ def grpc_target(endpoint: str) -> str:
         raise ConfigError(f"the engine address {endpoint!r}: scheme {name}:// is not supported")
     if address.startswith("["):  # [IPv6] or [IPv6]:port
         closing = address.find("]")
-        if closing < 0:
-            raise ConfigError(f"the engine address {endpoint!r} is not host:port")
+        if closing < 0 or not _is_ipv6(address[1:closing]):
+            raise ConfigError(f"the engine address {endpoint!r} is not [IPv6 address]:port")
         rest = address[closing + 1 :]
         if not rest:
             return f"{address}:{ENGINE_PORT}"
-        if rest.startswith(":") and rest[1:].isdigit():
+        if rest.startswith(":") and _is_port(rest[1:]):
             return address
-        raise ConfigError(f"the engine address {endpoint!r} is not host:port")
+        raise ConfigError(f"the engine address {endpoint!r} is not [IPv6 address]:port")
+    if address.count(":") > 1:  # "::1" would be read as host "::" and port 1, or port 443
+        raise ConfigError(
+            f"the engine address {endpoint!r}: an IPv6 address goes in brackets, "
+            f"e.g. [::1] or [::1]:{ENGINE_PORT}"
+        )
     host, sep, port = address.rpartition(":")
     if not sep:
         return f"{address}:{ENGINE_PORT}"
-    if not host or not port.isdigit():
-        raise ConfigError(f"the engine address {endpoint!r} is not host:port")
+    if not host or not _is_port(port):
+        raise ConfigError(f"the engine address {endpoint!r} is not host:port (port 1 to 65535)")
     return address
+
+
+def _is_port(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 1 <= int(text) <= 65535
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
