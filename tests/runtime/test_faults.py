@@ -14,6 +14,11 @@ Code = grpc.StatusCode
     ("code", "details", "verdict"),
     [
         (Code.UNKNOWN, "Execution 42 doesn't exists", SubmitVerdict.GONE),
+        # Only the engine's own text with its status means "not in progress".
+        (Code.UNAVAILABLE, "Execution 42 doesn't exists", SubmitVerdict.UNREACHABLE),
+        (Code.UNKNOWN, "database file does not exist", SubmitVerdict.FAILED),
+        (Code.UNKNOWN, "open /mesg/db: file doesn't exist", SubmitVerdict.FAILED),
+        (Code.UNKNOWN, "Execution 42 doesn't exists\nand more", SubmitVerdict.FAILED),
         (Code.UNAVAILABLE, "failed to connect to all addresses", SubmitVerdict.UNREACHABLE),
         (Code.DEADLINE_EXCEEDED, "Deadline Exceeded", SubmitVerdict.UNREACHABLE),
         (
@@ -55,6 +60,10 @@ def test_an_unknown_token_is_a_refusal_to_report() -> None:
 @pytest.mark.parametrize(
     ("code", "details"),
     [
+        # "not found" alone is not the engine's refusal of the token: try again later.
+        (Code.UNKNOWN, "dial tcp: lookup mesg-core: not found"),
+        (Code.UNKNOWN, "Database services: Service with hash 'abc' not found, retry"),
+        (Code.INTERNAL, "Database services: Service with hash 'abc' not found"),
         (Code.UNAVAILABLE, "Connection refused"),
         (Code.UNAVAILABLE, "Cancelling all calls"),
         (Code.UNKNOWN, "Stream removed"),

@@ -23,11 +23,22 @@ def _record(message: str, fields: dict[str, object] | None = None) -> logging.Lo
 
 def test_text_lines_quote_values_that_would_break_them() -> None:
     line = TextFormatter().format(
-        _record("execution", {"id": "a1", "error": 'bad "x"\nnext', "ms": 1.5})
+        _record("execution", {"id": "a1", "error": 'bad "x"\nnext\u2028', "ms": 1.5})
     )
     assert line == (
-        '2019-05-01T10:00:00.123Z info execution id=a1 error="bad \\"x\\"\\nnext" ms=1.5'
+        '2019-05-01T10:00:00.123Z info execution id=a1 error="bad \\"x\\"\\nnext\\u2028" ms=1.5'
     )
+
+
+def test_text_lines_escape_line_breaks_in_the_message() -> None:
+    record = _record("execution %s: the engine refused the output: %s")
+    record.args = ("a1", "bad\r\nfake 2019-05-01T10:00:00.000Z error injected\u2028x\x1b[31m")
+    line = TextFormatter().format(record)
+    assert line == (
+        "2019-05-01T10:00:00.123Z info execution a1: the engine refused the output: "
+        "bad\\r\\nfake 2019-05-01T10:00:00.000Z error injected\\u2028x\\u001b[31m"
+    )
+    assert len(line.splitlines()) == 1
 
 
 def test_json_lines_carry_the_fields() -> None:

@@ -26,6 +26,10 @@ _OUTPUT_REFUSED = re.compile(
     r"^(Outputs? '.*' of task '.*'|Task '.*' not found|invalid character|unexpected end of JSON"
     r"|json: )"
 )
+#: The engine's text for a result whose execution is not in progress (its spelling).
+_EXECUTION_GONE = re.compile(r"Execution \S* doesn't exists")
+#: The engine's text for a token it has no service for.
+_UNKNOWN_TOKEN = re.compile(r"(Database services: )?Service with hash '.*' not found")
 
 
 class SubmitVerdict(Enum):
@@ -37,9 +41,9 @@ class SubmitVerdict(Enum):
 
 def submit_verdict(code: StatusCode, details: str) -> SubmitVerdict:
     """The meaning of a failed ``SubmitResult``."""
-    if "doesn't exist" in details or "does not exist" in details:
-        return SubmitVerdict.GONE
     name = code.name
+    if name == "UNKNOWN" and _EXECUTION_GONE.fullmatch(details):
+        return SubmitVerdict.GONE
     if name in _UNREACHABLE:
         return SubmitVerdict.UNREACHABLE
     if name in _REFUSALS or (name == "UNKNOWN" and _OUTPUT_REFUSED.match(details)):
@@ -51,7 +55,7 @@ def listen_refusal(code: StatusCode, details: str) -> str | None:
     """Why ``ListenTask`` can never succeed with this token at this address (the operator must
     act), or None when trying again later makes sense."""
     name = code.name
-    if name == "UNKNOWN" and "not found" in details:
+    if name == "UNKNOWN" and _UNKNOWN_TOKEN.fullmatch(details):
         return f"the engine does not know the service token (MESG_TOKEN): {details}"
     if name in ("UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND"):
         return f"the engine refused the service token (MESG_TOKEN): {details}"

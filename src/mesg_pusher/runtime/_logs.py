@@ -18,6 +18,8 @@ from typing import Any, Final, TextIO
 
 NAMESPACE: Final = "mesg_pusher"
 _PLAIN = re.compile(r"[A-Za-z0-9_.:/@+-]+")
+#: Characters that would end or garble a text line (line breaks, other controls).
+_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 @functools.lru_cache(maxsize=4)  # lines come many per second: format each second once
@@ -34,18 +36,30 @@ def _fields(record: logging.LogRecord) -> Mapping[str, Any]:
     return fields if isinstance(fields, Mapping) else {}
 
 
+def _escape(match: re.Match[str]) -> str:
+    return json.dumps(match.group())[1:-1]
+
+
+def _text_message(message: str) -> str:
+    """The message with what would break the line escaped as in JSON (``\\n``): a message
+    carries text from the engine or the network."""
+    return _BREAKING.sub(_escape, message)
+
+
 def _text_value(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     if _PLAIN.fullmatch(text):
         return text
-    return json.dumps(text, ensure_ascii=False)  # quoted, so a value never breaks the line
+    # Quoted, so a value never breaks the line (JSON leaves U+2028 and the like as they are).
+    return _text_message(json.dumps(text, ensure_ascii=False))
 
 
 class TextFormatter(logging.Formatter):
     """``2019-05-01T10:00:00.123Z info message key=value key="two words"``"""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = f"{_when(record)} {record.levelname.lower()} {record.getMessage()}"
+        message = _text_message(record.getMessage())
+        line = f"{_when(record)} {record.levelname.lower()} {message}"
         fields = _fields(record)
         if fields:
             line += " " + " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
