@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from mesg_pusher.mesg import load, load_packaged
 from mesg_pusher.runtime import checked, problem_with
-from mesg_pusher.runtime._outputs import STOPPED, overloaded, refused_by_engine
+from mesg_pusher.runtime._outputs import (
+    NOT_STARTED,
+    STOPPED,
+    overloaded,
+    refused_by_engine,
+    too_large,
+)
 from mesg_pusher.tasks import Output
 
 DEFINITION = load_packaged()
@@ -12,7 +18,8 @@ DEFINITION = load_packaged()
 
 def test_the_tasks_own_outputs_pass() -> None:
     for task in ("trigger", "triggerBatch"):
-        for output in (Output.success(), Output.error("x"), STOPPED, overloaded(1, 2)):
+        answers = (STOPPED, NOT_STARTED, overloaded(1, 2), too_large(17 << 20, 16 << 20))
+        for output in (Output.success(), Output.error("x"), *answers):
             assert checked(DEFINITION, task, output) is output
 
 
@@ -57,3 +64,11 @@ def test_an_output_the_engine_refused_is_replaced_once() -> None:
         "the engine refused the success output: Outputs 'success' ... invalid"
     )
     assert refused_by_engine(Output.error("x"), "nope") is None
+
+
+def test_too_large_names_the_size_and_the_limit() -> None:
+    assert too_large(17_825_792, 16_777_216).data == {
+        "error": "the execution is too large: 17 MiB of task data, above the 16 MiB this "
+        "service takes; it was not run"
+    }
+    assert "1.5 MiB of task data, above the 1000 bytes" in str(too_large(3 << 19, 1000).data)

@@ -1,8 +1,9 @@
 """``mesg-pusher serve``: options and environment in, the service run until a signal.
 
-The first SIGTERM or SIGINT stops the service gracefully (it stops listening, lets executions
-finish within the grace period, submits their results and exits 0); a second one exits at once
-with status 128 + the signal's number.
+The first SIGTERM or SIGINT stops the service gracefully, within the grace period counted from
+the signal (it stops listening, lets executions finish and submits their results, answers those
+it has to stop with an error output, and exits 0); a second one exits at once with status 128 +
+the signal's number.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ environment variables:
   MESG_PUSHER_LOG_LEVEL            the options above
 
 signals:
-  SIGTERM, SIGINT                  stop gracefully (exit status 0); a second one exits at once
+  SIGTERM, SIGINT                  stop gracefully, exiting within the grace period (exit
+                                   status 0); a second one exits at once
 
 exit status:
   0 stopped by a signal with every execution answered; 1 the engine refused the token (or is

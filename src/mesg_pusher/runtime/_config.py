@@ -130,7 +130,7 @@ SETTINGS: Final = (
         ("MESG_ENDPOINT_TCP", "MESG_ENDPOINT"),
         str.strip,
         "ADDRESS",
-        "the engine's gRPC address: host:port (the port defaults to 50052) or "
+        "the engine's gRPC address: host:port (the port defaults to 50052), [IPv6]:port or "
         "unix:///path/to/socket",
     ),
     Setting(
@@ -147,7 +147,7 @@ SETTINGS: Final = (
         ("MESG_PUSHER_MAX_IN_FLIGHT",),
         _int,
         "N",
-        "executions run at once",
+        f"executions run at once (1 to {MAX_IN_FLIGHT})",
     ),
     Setting(
         "queue_size",
@@ -156,7 +156,7 @@ SETTINGS: Final = (
         _int,
         "N",
         "executions that wait for a free slot; beyond them an execution is answered at once "
-        "with the error output 'the service is overloaded'",
+        f"with the error output 'the service is overloaded' (0 to {MAX_QUEUE_SIZE})",
     ),
     Setting(
         "grace_period",
@@ -164,9 +164,11 @@ SETTINGS: Final = (
         ("MESG_PUSHER_GRACE_PERIOD",),
         _seconds,
         "SECONDS",
-        "on SIGTERM/SIGINT, how long running and waiting executions may take to finish; "
-        "those still running after it are answered with an error output (keep it under the "
-        "container's stop timeout, 10 s by default)",
+        "on SIGTERM/SIGINT, the longest the whole stop takes, from the signal to the exit: "
+        "taking the executions the engine already sent (at most 2 s of it), then letting "
+        "executions finish until its last 1.5 s (its second half if it is under 3 s), in which "
+        "those still running or waiting are answered with an error output; keep it under the "
+        f"container's stop timeout, 10 s by default (0 to {MAX_SECONDS})",
     ),
     Setting(
         "reconnect_max_delay",
@@ -175,7 +177,8 @@ SETTINGS: Final = (
         _seconds,
         "SECONDS",
         "longest wait between two attempts to reach the engine (and between retries of a "
-        "result); waits start at 0.1 s and double, with jitter",
+        "result); waits start at 0.1 s and double, with jitter "
+        f"({RECONNECT_BASE_DELAY} to {MAX_SECONDS})",
     ),
     Setting(
         "submit_timeout",
@@ -183,7 +186,8 @@ SETTINGS: Final = (
         ("MESG_PUSHER_SUBMIT_TIMEOUT",),
         _seconds,
         "SECONDS",
-        "how long one attempt to submit a result may wait for the engine",
+        "how long one attempt to submit a result may wait for the engine "
+        f"({MIN_SUBMIT_TIMEOUT} to {MAX_SECONDS})",
     ),
     Setting(
         "log_format",

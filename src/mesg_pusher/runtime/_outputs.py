@@ -16,6 +16,27 @@ STOPPED: Final = Output.error(
     "the service stopped before the execution finished (grace period over); "
     "it may or may not have been published"
 )
+#: For an execution still waiting for a slot when the service stopped.
+NOT_STARTED: Final = Output.error(
+    "the service stopped before running this execution (grace period over); nothing was published"
+)
+_MIB = 1024 * 1024
+
+
+def too_large(size: int, limit: int) -> Output:
+    """The answer for an execution whose TaskData (`size` bytes) is above `limit` bytes."""
+    return Output.error(
+        f"the execution is too large: {_mebibytes(size)} of task data, above the "
+        f"{_mebibytes(limit)} this service takes; it was not run"
+    )
+
+
+def _mebibytes(size: int) -> str:
+    if size % _MIB == 0:
+        return f"{size // _MIB} MiB"
+    if size >= _MIB:
+        return f"{size / _MIB:.1f} MiB"
+    return f"{size} bytes"
 
 
 def overloaded(in_flight: int, waiting: int) -> Output:

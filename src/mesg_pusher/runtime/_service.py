@@ -12,10 +12,15 @@ it to come back. The engine's answers decide the rest: "doesn't exists" drops a 
 output is replaced once by the ``error`` output saying why.
 
 When the stream breaks, the reader reconnects with capped, jittered exponential backoff, logging
-each attempt. On stop the reader stops first, once it has taken what the engine already sent (the
-stream falls quiet); running and waiting executions get the grace period to finish and be
-answered; those still running after it are answered with an ``error`` output, and what cannot be
-submitted in a short final window is logged as unsent.
+each attempt; a channel gRPC holds in TRANSIENT_FAILURE is replaced at the next attempt, so that
+gRPC's own reconnection schedule never adds to ours. An execution larger than MAX_INPUT_BYTES is
+answered at once with the ``error`` output and not run.
+
+A stop fits the grace period, counted from the signal (see ``_stopping.py``): the reader stops
+first, once it has taken what the engine already sent (the stream falls quiet); running and
+waiting executions then finish and are answered until a final window before the end, when those
+still running are stopped and those still waiting are not started, each answered with an
+``error`` output saying which; what is not submitted by the end is logged as unsent.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+import grpc
 from grpc import aio
 
 from .._errors import MesgPusherError
@@ -42,7 +48,8 @@ from ._admission import Admission, Decision
 from ._backoff import Backoff
 from ._config import ServeConfig
 from ._faults import SubmitVerdict, listen_refusal, submit_verdict
-from ._outputs import STOPPED, checked, overloaded, refused_by_engine
+from ._outputs import NOT_STARTED, STOPPED, checked, overloaded, refused_by_engine, too_large
+from ._stopping import DRAIN_QUIET, StopPlan, stop_plan
 
 if TYPE_CHECKING:
     from ..mesg._proto.service_pb2_grpc import ServiceAsyncStub
@@ -54,19 +61,13 @@ REFUSAL_SENDERS: Final = 16
 REFUSAL_BACKLOG: Final = 10_000
 #: Tries for a result the engine fails on for reasons other than being unreachable.
 FAILED_SUBMIT_TRIES: Final = 5
-#: After the grace period, time left to submit the answers of executions stopped short.
-FINAL_WINDOW: Final = 1.5
-#: On stop, the stream is read on until it has been quiet this long (at most DRAIN_MAX), so
-#: executions the engine has already sent are taken rather than lost with the stream.
-DRAIN_QUIET: Final = 0.1
-DRAIN_MAX: Final = 2.0
 #: Longest error text repeated in a log line.
 LOGGED_ERROR_CHARS: Final = 300
 #: Client keepalive: well above the 5 minutes under which Go servers call pings abusive, and
 #: well below the 15 idle minutes after which Docker's network drops a connection.
 KEEPALIVE_MS: Final = 6 * 60 * 1000
-#: Largest TaskData taken (gRPC's default is 4 MiB); far beyond any input Pusher would accept.
-MAX_MESSAGE_BYTES: Final = 16 * 1024 * 1024
+#: The least time a connection attempt is given (gRPC's "minimum connect timeout").
+CONNECT_TIMEOUT_MS: Final = 5_000
 
 # Outcomes in the per-execution log line.
 OVERLOADED: Final = "overloaded"
@@ -106,16 +107,22 @@ class Stats:
 
 
 def channel_options(config: ServeConfig) -> list[tuple[str, Any]]:
-    """gRPC channel settings: our own retries only, reconnection paced like ours, keepalive."""
+    """gRPC channel settings: our own retries only, keepalive, any message size (an oversized
+    execution is answered, not left to break the stream). gRPC reconnects a failed channel on
+    its own no sooner than our longest wait: the service replaces such a channel at its next
+    attempt, so our backoff alone paces reconnection."""
+    cap_ms = int(config.reconnect_max_delay * 1000)
     return [
         ("grpc.enable_retries", 0),
-        ("grpc.initial_reconnect_backoff_ms", int(config.reconnect_base_delay * 1000)),
-        ("grpc.min_reconnect_backoff_ms", int(config.reconnect_base_delay * 1000)),
-        ("grpc.max_reconnect_backoff_ms", int(config.reconnect_max_delay * 1000)),
+        ("grpc.initial_reconnect_backoff_ms", cap_ms),
+        ("grpc.max_reconnect_backoff_ms", cap_ms),
+        ("grpc.min_reconnect_backoff_ms", CONNECT_TIMEOUT_MS),
+        # Otherwise a new channel shares the failed one's connection, backoff timer included.
+        ("grpc.use_local_subchannel_pool", 1),
         ("grpc.keepalive_time_ms", KEEPALIVE_MS),
         ("grpc.keepalive_timeout_ms", 20_000),
         ("grpc.http2.max_pings_without_data", 0),
-        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_receive_message_length", -1),
     ]
 
 
@@ -147,7 +154,8 @@ class Service:
             queue_size=config.queue_size,
             queue_bytes=config.queue_bytes,
         )
-        self._refusals: Admission[tuple[str, str, Output]] = Admission(
+        # Executions answered at once without running: (id, task key, answer, outcome).
+        self._refusals: Admission[tuple[str, str, Output, str]] = Admission(
             max_in_flight=REFUSAL_SENDERS, queue_size=REFUSAL_BACKLOG, queue_bytes=0
         )
         self._tasks: set[asyncio.Task[None]] = set()
@@ -180,13 +188,15 @@ class Service:
                 }
             },
         )
-        self._channel = aio.insecure_channel(config.target, options=channel_options(config))
-        self._stub = ServiceStub(self._channel)
+        self._open_channel()
         listener = asyncio.create_task(self._listen_forever())
         stopper = asyncio.create_task(stop.wait())
         status = 0
+        plan = stop_plan(config.grace_period)
+        began: float | None = None
         try:
             await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            began = self._clock()
             if listener.done() and not listener.cancelled():
                 error = listener.exception()
                 if error is not None:
@@ -196,64 +206,103 @@ class Service:
                     else:
                         log.error("the task listener failed", exc_info=error)
             else:
-                log.info("stopping: taking what the engine already sent, then no more")
-                await self._stop_listening(listener)
+                log.info(
+                    "stopping within %g s: taking what the engine already sent, then no more",
+                    config.grace_period,
+                )
+                await self._stop_listening(listener, began + plan.drain_until)
         finally:
+            began = self._clock() if began is None else began
             self._closing = True
             stopper.cancel()
             listener.cancel()
             await asyncio.gather(listener, stopper, return_exceptions=True)
             self.listening.clear()
-            await self._drain()
-            await self._channel.close(None)
+            await self._drain(began, plan)
+            if self._channel is not None:
+                await self._channel.close(None)
             await self._http.close()
         stats = self.stats
         log.info("stopped", extra={"fields": dataclasses.asdict(stats)})
         return 1 if status or stats.unsent else 0
 
-    async def _stop_listening(self, listener: asyncio.Task[None]) -> None:
-        """Read on until the stream has been quiet for DRAIN_QUIET (or DRAIN_MAX passed):
-        cancelling the stream drops whatever the engine sent that is not read yet, and the
-        engine counts those executions as delivered."""
+    async def _stop_listening(self, listener: asyncio.Task[None], until: float) -> None:
+        """Read on until the stream has been quiet for DRAIN_QUIET (or `until`): cancelling the
+        stream drops whatever the engine sent that is not read yet, and the engine counts those
+        executions as delivered."""
         self._closing = True
-        deadline = self._clock() + DRAIN_MAX
-        while not listener.done() and self.listening.is_set() and self._clock() < deadline:
-            await asyncio.sleep(DRAIN_QUIET)
+        while not listener.done() and self.listening.is_set():
+            left = until - self._clock()
+            if left <= 0:
+                break
+            await asyncio.sleep(min(DRAIN_QUIET, left))
             await asyncio.sleep(0)  # lets a read that is already due land first
             if self._clock() - self._last_delivery >= DRAIN_QUIET:
                 break
         listener.cancel()
 
-    async def _drain(self) -> None:
-        """Let running and waiting executions finish within the grace period, stop those still
-        running after it, and give their answers a short final window."""
+    async def _drain(self, began: float, plan: StopPlan) -> None:
+        """Let running and waiting executions finish until the plan's `stop_at`, then stop
+        those still running, answer those still waiting without starting them, and give up on
+        what is not submitted by `exit_at` (both counted from `began`, the stop signal)."""
         if not self._tasks:
             return
+        admission = self._admission
         log.info(
-            "waiting up to %g s for %d executions (%d running, %d waiting)",
-            self.config.grace_period,
-            self._admission.running + self._admission.waiting,
-            self._admission.running,
-            self._admission.waiting,
+            "waiting up to %.1f s for %d executions (%d running, %d waiting)",
+            max(0.0, began + plan.stop_at - self._clock()),
+            admission.running + admission.waiting,
+            admission.running,
+            admission.waiting,
         )
-        _, pending = await asyncio.wait(set(self._tasks), timeout=self.config.grace_period)
+        _, pending = await asyncio.wait(
+            set(self._tasks), timeout=max(0.0, began + plan.stop_at - self._clock())
+        )
         if not pending:
             return
         self._abandoning = True
         log.warning(
-            "grace period over: answering %d unfinished executions with an error",
-            self._admission.running + self._admission.waiting,
+            "the grace period ends in %.1f s: answering %d unfinished executions with an error "
+            "(%d stopped while running, %d not started)",
+            max(0.0, began + plan.exit_at - self._clock()),
+            admission.running + admission.waiting,
+            len(self._executing),
+            admission.waiting,
         )
         for task in list(self._executing):
             task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=FINAL_WINDOW)
+        _, pending = await asyncio.wait(
+            pending, timeout=max(0.0, began + plan.exit_at - self._clock())
+        )
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        for left in self._admission.take_waiting():
+        for left in admission.take_waiting():
             self._settle(left.executionID, left.taskKey, UNSENT, 0.0, None)
-        for execution_id, task_key, _ in self._refusals.take_waiting():
+        for execution_id, task_key, _, _ in self._refusals.take_waiting():
             self._settle(execution_id, task_key, UNSENT, 0.0, None)
+
+    # The channel ------------------------------------------------------------------------------
+
+    def _open_channel(self) -> tuple[aio.Channel, ServiceAsyncStub]:
+        channel = aio.insecure_channel(self.config.target, options=channel_options(self.config))
+        stub: ServiceAsyncStub = ServiceStub(channel)
+        self._channel, self._stub = channel, stub
+        return channel, stub
+
+    async def _renew_failed_channel(self) -> tuple[aio.Channel, ServiceAsyncStub]:
+        """Before an attempt to listen: a channel gRPC holds in TRANSIENT_FAILURE fails every
+        call at once with its last error until gRPC's own reconnection timer fires, so it is
+        replaced, and the attempt connects now. Results waiting on the old channel were not
+        sent (it has no connection); closing it makes them try again on the new one."""
+        old, stub = self._channel, self._stub
+        if old is None or stub is None:
+            return self._open_channel()
+        if old.get_state() is not grpc.ChannelConnectivity.TRANSIENT_FAILURE:
+            return old, stub
+        renewed = self._open_channel()
+        await asyncio.shield(old.close(None))
+        return renewed
 
     # Listening ------------------------------------------------------------------------------
 
@@ -302,9 +351,9 @@ class Service:
 
     async def _listen_once(self) -> None:
         """One ``ListenTask`` stream, read until it ends (returns) or fails (raises)."""
-        assert self._stub is not None
-        call = self._stub.ListenTask(ListenTaskRequest(token=self.config.token))
-        announcer = asyncio.create_task(self._announce(call))
+        channel, stub = await self._renew_failed_channel()
+        call = stub.ListenTask(ListenTaskRequest(token=self.config.token))
+        announcer = asyncio.create_task(self._announce(channel, call))
         try:
             accept = self._accept
             async for task_data in call:
@@ -313,13 +362,14 @@ class Service:
             call.cancel()
             announcer.cancel()
 
-    async def _announce(self, call: aio.UnaryStreamCall[ListenTaskRequest, TaskData]) -> None:
+    async def _announce(
+        self, channel: aio.Channel, call: aio.UnaryStreamCall[ListenTaskRequest, TaskData]
+    ) -> None:
         """Log the connection once the channel is up, and the ``status: ready`` header if it
         comes. The header is not waited for: engines before v0.7 send no header until the first
         execution (and gRPC's own "connected" waits for a header)."""
-        assert self._channel is not None
         try:
-            await self._channel.channel_ready()
+            await channel.channel_ready()
             self.stats.connections += 1
             self.listening.set()
             log.info("listening for tasks", extra={"fields": {"endpoint": self.config.endpoint}})
@@ -334,11 +384,17 @@ class Service:
         self.stats.received += 1
         self._delivered += 1
         self._last_delivery = self._clock()
-        decision = self._admission.offer(task_data, task_data.ByteSize())
+        size = task_data.ByteSize()
+        if size > self.config.max_input_bytes:  # answered at once; its inputs are not kept
+            answer = too_large(size, self.config.max_input_bytes)
+            self._refuse(task_data.executionID, task_data.taskKey, answer, ERROR)
+            return
+        decision = self._admission.offer(task_data, size)
         if decision is Decision.RUN:
             self._spawn(self._work(task_data))
         elif decision is Decision.REFUSE:
-            self._refuse(task_data)
+            answer = overloaded(self._admission.running, self._admission.waiting)
+            self._refuse(task_data.executionID, task_data.taskKey, answer, OVERLOADED)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -360,8 +416,8 @@ class Service:
     async def _handle(self, task_data: TaskData, task: asyncio.Task[Any] | None) -> None:
         started = self._clock()
         task_key = task_data.taskKey
-        if self._abandoning:
-            output = STOPPED
+        if self._abandoning:  # taken from the queue after the stop: never started
+            output = NOT_STARTED
         else:
             if task is not None:
                 self._executing.add(task)
@@ -384,20 +440,20 @@ class Service:
                     self._executing.discard(task)
         await self._answer(task_data.executionID, task_key, output, started)
 
-    def _refuse(self, task_data: TaskData) -> None:
-        answer = overloaded(self._admission.running, self._admission.waiting)
-        item = (task_data.executionID, task_data.taskKey, answer)
+    def _refuse(self, execution_id: str, task_key: str, answer: Output, outcome: str) -> None:
+        """Answer an execution at once with `answer`, without running it."""
+        item = (execution_id, task_key, answer, outcome)
         decision = self._refusals.offer(item)
         if decision is Decision.RUN:
             self._spawn(self._refuse_work(item))
         elif decision is Decision.REFUSE:
-            self._settle(item[0], item[1], UNSENT, 0.0, "too many refusals waiting to be sent")
+            self._settle(execution_id, task_key, UNSENT, 0.0, "too many answers waiting to be sent")
 
-    async def _refuse_work(self, item: tuple[str, str, Output] | None) -> None:
+    async def _refuse_work(self, item: tuple[str, str, Output, str] | None) -> None:
         while item is not None:
-            execution_id, task_key, answer = item
+            execution_id, task_key, answer, outcome = item
             try:
-                await self._answer(execution_id, task_key, answer, self._clock(), OVERLOADED)
+                await self._answer(execution_id, task_key, answer, self._clock(), outcome)
             except Exception:  # a defect of ours
                 log.exception("execution %s: unexpected failure", execution_id)
             item = self._refusals.finished()
@@ -412,8 +468,8 @@ class Service:
         started: float,
         outcome: str | None = None,
     ) -> None:
-        """Submit `output` and write the execution's log line; `outcome` names an answer
-        that is not the task's own (overloaded)."""
+        """Submit `output` and write the execution's log line; `outcome`, when given, is the
+        outcome of an answer given without running the task (overloaded, too large)."""
         try:
             failure, output = await self._submit(execution_id, task_key, output)
         except asyncio.CancelledError:
@@ -422,7 +478,7 @@ class Service:
         if failure is not None:
             outcome = failure
         elif outcome is None:
-            outcome = STOPPED_SHORT if output is STOPPED else output.key
+            outcome = STOPPED_SHORT if output is STOPPED or output is NOT_STARTED else output.key
         error = output.data.get("error") if output.key == ERROR else None
         self._settle(execution_id, task_key, outcome, self._clock() - started, error)
 
@@ -434,17 +490,27 @@ class Service:
         request = SubmitResultRequest(
             executionID=execution_id, outputKey=output.key, outputData=output.json()
         )
-        assert self._stub is not None
-        submit = self._stub.SubmitResult
         backoff: Backoff | None = None
         failures = 0
         while True:
+            stub = self._stub
+            assert stub is not None
             try:
-                await submit(request, timeout=self.config.submit_timeout, wait_for_ready=True)
+                await stub.SubmitResult(
+                    request, timeout=self.config.submit_timeout, wait_for_ready=True
+                )
                 return None, output
             except aio.AioRpcError as error:
                 code = error.code()
                 details = error.details() or ""
+            except asyncio.CancelledError:
+                # gRPC cancels the calls of a channel it closes. When the service replaced the
+                # channel (it had no connection, so the call was not sent), try again on the
+                # new one; when this task is being cancelled, stop.
+                task = asyncio.current_task()
+                if stub is self._stub or (task is not None and task.cancelling()):
+                    raise
+                continue
             verdict = submit_verdict(code, details)
             if verdict is SubmitVerdict.GONE:
                 log.warning(
