@@ -4,6 +4,7 @@ to present listeners, one result per execution."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -100,3 +101,36 @@ async def test_deliver_hands_over_raw_task_data() -> None:
         task_data = await listener.get()
         assert task_data.executionID == await pending
     assert (task_data.taskKey, task_data.inputData) == ("nope", "{not json")
+
+
+async def test_a_message_that_cannot_be_built_leaves_no_execution_behind() -> None:
+    engine = Engine()
+    with pytest.raises(UnicodeEncodeError):  # not UTF-8: no TaskData can carry it
+        await engine.deliver(engine.token, "trigger", '{"a": "\ud800"}')
+    assert engine.in_progress == {}
+    assert engine.executions_created == 0
+
+
+async def test_inputs_are_read_the_go_way_before_the_execution_exists() -> None:
+    engine = Engine()
+    listener = engine.listen_tasks(engine.token)
+    text = json.dumps({**INPUTS, "data": {"a": "\ud800", "\udfff": 1}})  # escaped surrogates
+    pending = asyncio.create_task(engine.execute(engine.token, "trigger", text))
+    async with asyncio.timeout(5):
+        task_data = await listener.get()
+        await pending
+    assert json.loads(task_data.inputData)["data"] == {"a": "\ufffd", "\ufffd": 1}
+    refusals = [
+        ("[" * 3000 + "]" * 3000, "invalid character '[' exceeded max depth"),
+        ("[1e400]", "json: cannot unmarshal number 1e400 into Go value of type float64"),
+        (
+            "1" + "0" * 400,
+            f"json: cannot unmarshal number 1{'0' * 400} into Go value of type float64",
+        ),
+    ]
+    for data, message in refusals:
+        text = json.dumps({**INPUTS, "data": "DATA"}).replace('"DATA"', data)
+        with pytest.raises(EngineError) as error:
+            await engine.execute(engine.token, "trigger", text)
+        assert str(error.value) == message
+    assert len(engine.in_progress) == 1  # the first one only

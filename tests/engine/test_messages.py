@@ -53,7 +53,40 @@ def test_go_json_sorts_keys_escapes_html_and_writes_float64() -> None:
         ("null", None),  # Go leaves the map nil: no error, no values
         ("true", "json: cannot unmarshal bool into Go value of type map[string]interface {}"),
         ("1.5", "json: cannot unmarshal number into Go value of type map[string]interface {}"),
+        # Numbers beyond float64, in Go's words (the literal as written).
+        ('{"a": [1e400]}', "json: cannot unmarshal number 1e400 into Go value of type float64"),
+        ('{"a": -1E+400}', "json: cannot unmarshal number -1E+400 into Go value of type float64"),
+        (
+            '{"a": 1' + "0" * 400 + "}",
+            f"json: cannot unmarshal number 1{'0' * 400} into Go value of type float64",
+        ),
+        ('{"a": 1e-400, "b": 12345678901234567890}', None),  # underflow is 0; big is float
+        # The whole text's syntax and kind come first.
+        ('{"a": 1e400, "b": }', "invalid character '}' looking for beginning of value"),
+        ("[1e400]", "json: cannot unmarshal array into Go value of type map[string]interface {}"),
+        # Nesting beyond what is decoded, in the words of Go's own limit.
+        ('{"a":' + "[" * 3000 + "]" * 3000 + "}", "invalid character '[' exceeded max depth"),
+        (
+            '{"a":' + "[" * 499 + "{" + "}" + "]" * 499 + "}",
+            "invalid character '{' exceeded max depth",
+        ),
+        ('{"a":' + "[" * 499 + "]" * 499 + "}", None),  # 500 deep, the object included
+        ('{"a": "' + "[" * 3000 + '"}', None),  # brackets in strings do not nest
+        ('{"a": "\\\\", "b": "\\"' + "[" * 3000 + '"}', None),
     ],
 )
 def test_json_error(text: str, problem: str | None) -> None:
     assert messages.json_error(text) == problem
+
+
+def test_lone_surrogates_become_the_replacement_character_as_in_go() -> None:
+    decoded = messages.decode_object('{"a": "\\ud800x", "\\udfff": ["\\ud83d\\ude00\\udc00"]}')
+    assert decoded == {"a": "\ufffdx", "\ufffd": ["\U0001f600\ufffd"]}
+    assert messages.go_json({"k\ud800": "\udfff"}) == '{"k\ufffd":"\ufffd"}'
+    assert messages.go_json(decoded).encode("utf-8")  # always encodable
+
+
+def test_null_is_an_empty_map_and_refusals_are_value_errors() -> None:
+    assert messages.decode_object("null") == {}
+    with pytest.raises(ValueError, match=r"^unexpected end of JSON input$"):
+        messages.decode_object("")

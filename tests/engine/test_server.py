@@ -4,6 +4,7 @@ with the engine's texts, the ready header, results on ListenResult, restarts."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -63,6 +64,17 @@ async def test_execute_task_refusals(server: EngineServer, client: CoreClient) -
     )
     error = await _refusal(client.execute(token, "trigger", "{"))
     assert error.details() == "unexpected end of JSON input"
+    # What Python's decoder cannot take is refused in Go's words, not as an unexpected error.
+    base = json.dumps({**INPUTS, "data": "DATA"})
+    for data, details in [
+        ("[1e400]", "json: cannot unmarshal number 1e400 into Go value of type float64"),
+        ("[" * 3000 + "]" * 3000, "invalid character '[' exceeded max depth"),
+    ]:
+        error = await _refusal(client.execute(token, "trigger", base.replace('"DATA"', data)))
+        assert error.details() == details
+    assert server.engine.in_progress == {}
+    execution_id = await client.execute(token, "trigger", base.replace('"DATA"', '["\\ud800"]'))
+    assert json.loads(server.engine.in_progress[execution_id].input_data)["data"] == ["\ufffd"]
 
 
 async def test_a_whole_execution_as_service_and_application_see_it(

@@ -19,6 +19,7 @@ refused (`deliver`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 import time
@@ -31,7 +32,6 @@ from .._errors import MesgPusherError
 from ..mesg._definition import ServiceDefinition, load_packaged, validate
 from ..mesg._proto.core_pb2 import ResultData
 from ..mesg._proto.service_pb2 import TaskData
-from ..pusher._json import loads
 from . import _messages
 
 log = logging.getLogger("mesg_pusher.engine")
@@ -219,11 +219,9 @@ class Engine:
     ) -> str:
         """``ExecuteTask``: validate, create the execution, hand it to the listeners; its id."""
         service = self._service(service_id)
-        text = input_data if isinstance(input_data, str) else _messages.go_json(input_data)
-        problem = _messages.json_error(text)
-        if problem is not None:
-            raise EngineError(problem)
-        inputs = loads(text) or {}
+        # A mapping travels as an application would send it; the engine then reads it as Go.
+        text = input_data if isinstance(input_data, str) else json.dumps(input_data)
+        inputs = _decoded(text)
         definition = service.definition
         task = definition.tasks.get(task_key)
         if task is None:
@@ -244,9 +242,10 @@ class Engine:
         execution = Execution(
             self._new_id(), service.token, task_key, input_data, tags, time.time()
         )
+        # Built before the execution exists: a message that cannot be built leaves nothing.
+        message = TaskData(executionID=execution.id, taskKey=task_key, inputData=input_data)
         self.in_progress[execution.id] = execution
         self.executions_created += 1
-        message = TaskData(executionID=execution.id, taskKey=task_key, inputData=input_data)
         async with self._publishing:  # the engine's global lock
             listeners = list(service.task_listeners)
             for listener in listeners:
@@ -343,10 +342,7 @@ class Engine:
         execution = self.in_progress.get(execution_id)
         if execution is None:
             raise EngineError(_messages.execution_not_found(execution_id))
-        problem = _messages.json_error(output_data)
-        if problem is not None:
-            raise EngineError(problem)
-        data = loads(output_data) or {}
+        data = _decoded(output_data)
         definition = self._services[execution.token].definition
         task = definition.tasks.get(execution.task_key)
         if task is None:  # only reachable through `deliver`
@@ -378,10 +374,7 @@ class Engine:
         event = definition.events.get(event_key)
         if event is None:
             raise EngineError(_messages.event_not_found(event_key, definition.name))
-        problem = _messages.json_error(event_data)
-        if problem is not None:
-            raise EngineError(problem)
-        problems = validate(event.data, loads(event_data) or {})
+        problems = validate(event.data, _decoded(event_data))
         if problems:
             raise EngineError(_messages.event_data_invalid(event_key, problems))
 
@@ -412,3 +405,11 @@ class Engine:
 
 def _random_id() -> str:
     return secrets.token_hex(12)
+
+
+def _decoded(text: str) -> dict[str, Any]:
+    """A JSON object the way the engine reads one, or its refusal."""
+    try:
+        return _messages.decode_object(text)
+    except _messages.GoJsonError as error:
+        raise EngineError(str(error)) from None

@@ -1,18 +1,33 @@
-"""The engine's refusals, word for word (Core v0.2.0), and JSON the way its Go code writes it.
+"""The engine's refusals, word for word (Core v0.2.0), and JSON the way its Go code reads and
+writes it.
 
 Every refusal reaches a gRPC client as status UNKNOWN with one of these texts: the engine
-returned plain Go errors.
+returned plain Go errors. Decoding follows Go's ``json.Unmarshal`` into a
+``map[string]interface{}``: a lone UTF-16 surrogate becomes U+FFFD, a number beyond float64 is
+refused in Go's words. One difference: nesting deeper than MAX_DEPTH is refused with the text
+Go (from 1.15) uses for its own limit of 10000, because Python cannot decode that deep.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from .._errors import InputsInvalid
+
+#: Deepest nesting of arrays and objects decoded (Go's own limit is 10000).
+MAX_DEPTH: Final = 500
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_STRUCTURE = re.compile(r'["\\\[\]{}]')
+
+
+class GoJsonError(ValueError):
+    """`text` is not what Go's ``json.Unmarshal`` into a map takes; the message is Go's."""
 
 
 def service_not_found(token: str) -> str:
@@ -53,25 +68,127 @@ def event_data_invalid(event: str, problems: Sequence[tuple[str, str]]) -> str:
 
 def json_error(text: str) -> str | None:
     """What Go's ``json.Unmarshal`` into a map says about `text`, or None when it is a JSON
-    object or null. (Go's wording for malformed text depends on the parser state; this keeps its
-    two commonest forms.)"""
+    object or null."""
     try:
-        value = json.loads(text, parse_constant=_refuse)
-    except json.JSONDecodeError as error:
+        decode_object(text)
+    except GoJsonError as error:
+        return str(error)
+    return None
+
+
+def decode_object(text: str) -> dict[str, Any]:
+    """`text` as Go's ``json.Unmarshal`` into ``map[string]interface{}`` decodes it (null is an
+    empty map), or GoJsonError with Go's message. Go's wording for malformed text depends on
+    the parser state; this keeps its two commonest forms."""
+    problem = _depth_error(text, MAX_DEPTH)
+    if problem is not None:
+        raise GoJsonError(problem)
+    try:
+        value = json.loads(text, parse_constant=_refuse, parse_float=_float, parse_int=_int)
+    except _OutOfRange as error:
+        # Go checks the syntax of the whole text first, and refuses a non-object as a whole
+        # before it converts any number in it.
+        try:
+            _check_is_object(json.loads(text, parse_constant=_refuse))
+        except (ValueError, RecursionError) as other:
+            raise _go_error(text, other) from None
+        raise GoJsonError(
+            f"json: cannot unmarshal number {error} into Go value of type float64"
+        ) from None
+    except (ValueError, RecursionError) as error:
+        raise _go_error(text, error) from None
+    _check_is_object(value)
+    if value is None:
+        return {}
+    if _SURROGATE_ESCAPE.search(text):
+        value = _without_lone_surrogates(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _go_error(text: str, error: BaseException) -> GoJsonError:
+    """Go's message for what stopped Python's decoder."""
+    if isinstance(error, GoJsonError):
+        return error
+    if isinstance(error, json.JSONDecodeError):
         rest = text[error.pos :].strip()
         if not rest:
-            return "unexpected end of JSON input"
-        return f"invalid character '{rest[0]}' looking for beginning of value"
-    except ValueError as error:  # NaN, Infinity, -Infinity
-        return f"invalid character '{str(error).lstrip('-')[0]}' looking for beginning of value"
+            return GoJsonError("unexpected end of JSON input")
+        return GoJsonError(f"invalid character '{rest[0]}' looking for beginning of value")
+    if isinstance(error, RecursionError):  # MAX_DEPTH is well within Python's limit; in case
+        return GoJsonError(_depth_error(text, MAX_DEPTH // 4) or "exceeded max depth")
+    word = str(error).lstrip("-")[:1] or "N"  # NaN, Infinity, -Infinity
+    return GoJsonError(f"invalid character '{word}' looking for beginning of value")
+
+
+def _check_is_object(value: Any) -> None:
     if not isinstance(value, dict) and value is not None:  # null makes an empty (nil) map
         kind = "array" if isinstance(value, list) else _go_kind(value)
-        return f"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
+        raise GoJsonError(
+            f"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
+        )
+
+
+def _depth_error(text: str, limit: int) -> str | None:
+    """Go's scanner's refusal of nesting deeper than `limit`, or None."""
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    depth = 0
+    in_string = False
+    escaped = -1  # index of a character escaped inside a string
+    for match in _STRUCTURE.finditer(text):
+        index, char = match.start(), match.group()
+        if in_string:
+            if index == escaped:
+                continue
+            if char == "\\":
+                escaped = index + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return f"invalid character '{char}' exceeded max depth"
+        elif char in "]}":
+            depth -= 1
     return None
+
+
+class _OutOfRange(ValueError):
+    """A number literal beyond float64 (its text is the message)."""
+
+
+def _float(literal: str) -> float:
+    value = float(literal)
+    if math.isinf(value):
+        raise _OutOfRange(literal)
+    return value
+
+
+def _int(literal: str) -> int:
+    if math.isinf(float(literal)):  # float() of digits never raises; int() may, for 4300+
+        raise _OutOfRange(literal)
+    return int(literal)
 
 
 def _refuse(name: str) -> Any:
     raise ValueError(name)
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """`value` with every lone UTF-16 surrogate in its strings replaced by U+FFFD, as Go's
+    decoder does (Python's keeps them, and they cannot be encoded as UTF-8)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {
+            _without_lone_surrogates(key): _without_lone_surrogates(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    return value
 
 
 def _go_kind(value: Any) -> str:
@@ -125,6 +242,8 @@ def _encode(value: Any, parts: list[str]) -> None:
 
 
 def _string(text: str) -> str:
+    # Go writes what is not UTF-8 (here: a lone surrogate) as U+FFFD.
+    text = _LONE_SURROGATE.sub("\ufffd", text)
     return json.dumps(text, ensure_ascii=False).translate(_ESCAPES)
 
 
