@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     engine.add_argument(
-        "--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)"
+        "--port", type=_port, default=0, help="TCP port on 127.0.0.1 (default: a free one)"
     )
     engine.add_argument(
         "--unix-socket", metavar="PATH", help="listen on this unix socket instead of TCP"
@@ -46,18 +47,42 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     engine.set_defaults(run=_run)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return port
+
+
 def _definition(path: str | None) -> ServiceDefinition:
     if path is None:
         return load_packaged()
-    return load(Path(path).read_text("utf-8"))
+    try:
+        return load(Path(path).read_text("utf-8"))
+    except UnicodeDecodeError:
+        raise DefinitionError(f"{path}: not UTF-8 text") from None
+    except RecursionError:
+        raise DefinitionError(f"{path}: nested too deeply") from None
+    except OSError as error:
+        raise DefinitionError(f"{path}: {error.strerror or error}") from None
+    except ValueError as error:  # whatever else the YAML reader refuses
+        raise DefinitionError(f"{path}: {error}") from None
+
+
+def _usage_error(error: Exception) -> int:
+    text = " ".join(str(error).split())  # one line, whatever the message holds
+    print(f"mesg-pusher engine: error: {text}", file=sys.stderr)
+    return USAGE_ERROR
 
 
 def _run(args: argparse.Namespace) -> int:
     try:
         definition = _definition(args.file)
-    except (OSError, DefinitionError) as error:
-        print(f"mesg-pusher engine: error: {error}", file=sys.stderr)
-        return USAGE_ERROR
+    except DefinitionError as error:
+        return _usage_error(error)
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
@@ -65,12 +90,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace, definition: ServiceDefinition) -> int:
+    # gRPC's C core writes lines of its own on standard error (for a failed bind, which is
+    # reported here in one line); GRPC_VERBOSITY set by the operator brings them back. It is
+    # read when gRPC loads.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     from ._engine import Engine  # noqa: PLC0415 - gRPC loads only for this command
     from ._server import EngineServer  # noqa: PLC0415
 
     engine = Engine(definition, token=args.token, ready_header=args.ready_header)
     server = EngineServer(engine, port=args.port, unix_socket=args.unix_socket)
-    await server.start()
+    try:
+        await server.start()
+    except OSError as error:
+        return _usage_error(error)
     variable = "MESG_ENDPOINT" if args.unix_socket else "MESG_ENDPOINT_TCP"
     print(f"MESG engine stand-in (v0.2.0 semantics) for service {definition.name}", flush=True)
     print(f"{variable}={server.address}", flush=True)

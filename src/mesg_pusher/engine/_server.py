@@ -9,7 +9,9 @@ engine keeps its executions, as when the engine's network goes away and comes ba
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
@@ -148,14 +150,34 @@ class EngineServer:
         where = (
             f"unix:{self.unix_socket}" if self.unix_socket is not None else f"127.0.0.1:{self.port}"
         )
-        bound = server.add_insecure_port(where)
+        try:
+            bound = server.add_insecure_port(where)
+        except RuntimeError:  # gRPC's own text says only "Failed to bind"
+            raise OSError(f"cannot listen on {where}: {self._why_not()}") from None
         if self.unix_socket is None:
-            if bound == 0:
-                raise OSError(f"the engine stand-in could not listen on {where}")
             self.port = bound
         await server.start()
         self._server = server
         return self
+
+    def _why_not(self) -> str:
+        """Why binding the address fails, asked of the system itself."""
+        if self.unix_socket is not None:
+            folder = Path(self.unix_socket).parent
+            if not folder.is_dir():
+                return f"no such directory: {folder}"
+            family, address = socket.AF_UNIX, self.unix_socket
+            probe: tuple[str, int] | str = address
+        else:
+            family, probe = socket.AF_INET, ("127.0.0.1", self.port)
+        with socket.socket(family, socket.SOCK_STREAM) as trial:
+            try:
+                trial.bind(probe)
+            except OSError as error:
+                return error.strerror or str(error)
+        if self.unix_socket is not None:
+            Path(self.unix_socket).unlink(missing_ok=True)  # the trial's own socket file
+        return "refused by gRPC"
 
     async def stop(self, grace: float = 1.0) -> None:
         """Stop serving as an engine that shuts down: end the open streams, then give calls
