@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mesg_pusher.runtime._stopping import DRAIN_MAX, FINAL_WINDOW, StopPlan, stop_plan
+from mesg_pusher.runtime import StopPlan, stop_plan
+from mesg_pusher.runtime._stopping import DRAIN_MAX, FINAL_WINDOW
 
 
 def test_the_default_grace_period_ends_the_stop_well_before_dockers_10_s() -> None:

@@ -1,8 +1,9 @@
 """``mesg-pusher serve``: the service under the MESG engine (v0.1 to v0.9 generation).
 
 A pure core (configuration, backoff schedule, admission of executions, output checks, fault
-verdicts) and one gRPC edge, `Service` (see ``_service.py`` for the theory of operation).
-`Service` is imported on first use, so commands other than ``serve`` do not load gRPC.
+verdicts, the plan of a stop) and one gRPC edge, `Service` (see ``_service.py`` for the theory
+of operation). `Service` is imported on first use, so commands other than ``serve`` do not load
+gRPC.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ._backoff import Backoff, backoff_delay
 from ._config import SETTINGS, ConfigError, ServeConfig, grpc_target, resolve
 from ._faults import SubmitVerdict, listen_refusal, submit_verdict
 from ._outputs import checked, problem_with
+from ._stopping import StopPlan, stop_plan
 
 if TYPE_CHECKING:
     from ._service import Service, ServiceFailed, Stats
@@ -30,6 +32,7 @@ __all__ = [
     "Service",
     "ServiceFailed",
     "Stats",
+    "StopPlan",
     "SubmitVerdict",
     "backoff_delay",
     "checked",
@@ -37,6 +40,7 @@ __all__ = [
     "listen_refusal",
     "problem_with",
     "resolve",
+    "stop_plan",
     "submit_verdict",
 ]
 
