@@ -412,7 +412,7 @@ async def test_json_that_python_cannot_carry_is_an_input_error(
 async def test_a_defect_is_answered_and_logged_without_its_text(
     runner: TaskRunner, caplog: Any
 ) -> None:
-    async def broken(_: TaskRunner, inputs: Any) -> Any:
+    async def broken(_: TaskRunner, inputs: Any, secrets: list[str]) -> Any:
         raise RuntimeError(f"something quoting {inputs['secret']}")
 
     runner._handlers["trigger"] = broken

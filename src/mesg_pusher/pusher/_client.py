@@ -64,9 +64,7 @@ class PusherClient:
 
     async def send(self, request: HttpRequest) -> dict[str, Any]:
         status, body = await self._http.send(self.connection, request)
-        proxy = self.connection.proxy
-        via = proxy.redacted if proxy is not None and self.connection.scheme == "http" else None
-        return interpret(status, body, via)
+        return interpret(status, body, self.connection.via)
 
     async def close(self) -> None:
         if self._owns_http:

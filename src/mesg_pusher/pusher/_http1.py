@@ -107,11 +107,7 @@ class ResponseParser:
                 if not self._head():
                     return False
             elif state == "length":
-                take = min(self._left, len(self._buffer))
-                self._body += self._buffer[:take]
-                del self._buffer[:take]
-                self._left -= take
-                if self._left:
+                if not self._take():
                     return False
                 self._finish()
             elif state == "chunk-size":
@@ -125,11 +121,7 @@ class ResponseParser:
                 self._left = size
                 self._state = "chunk-data" if size else "trailers"
             elif state == "chunk-data":
-                take = min(self._left, len(self._buffer))
-                self._body += self._buffer[:take]
-                del self._buffer[:take]
-                self._left -= take
-                if self._left:
+                if not self._take():
                     return False
                 self._state = "chunk-end"
             elif state == "chunk-end":
@@ -154,6 +146,14 @@ class ResponseParser:
                     # Bytes the server sent unasked: the connection's state is unknown.
                     self.reusable = False
                 return True
+
+    def _take(self) -> bool:
+        """Move up to `_left` buffered bytes into the body; True once all of them are in."""
+        take = min(self._left, len(self._buffer))
+        self._body += self._buffer[:take]
+        del self._buffer[:take]
+        self._left -= take
+        return not self._left
 
     def _line(self, limit: int, what: str) -> bytes | None:
         end = self._buffer.find(b"\r\n")

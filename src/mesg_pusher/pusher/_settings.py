@@ -128,6 +128,14 @@ class Connection:
         _timeout(self.timeout_ms, "timeout")
         object.__setattr__(self, "base_url", f"{self.scheme}://{self.host}:{self.port}")
 
+    @property
+    def via(self) -> str | None:
+        """The proxy, printable, whose own answers may stand in for Pusher's: through a plain-HTTP
+        proxy (not a tunnel) a refusal can come from the proxy itself."""
+        if self.proxy is None or self.scheme != "http":
+            return None
+        return self.proxy.redacted
+
     @classmethod
     def create(
         cls,

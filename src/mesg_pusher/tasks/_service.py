@@ -55,7 +55,8 @@ class Output:
         return dumps(self.data)
 
 
-Handler = Callable[["TaskRunner", Mapping[str, Any]], Awaitable[Output]]
+#: A task: the runner, the valid inputs, and their secrets (to scrub from what a server says).
+Handler = Callable[["TaskRunner", Mapping[str, Any], list[str]], Awaitable[Output]]
 
 
 class TaskRunner:
@@ -95,8 +96,9 @@ class TaskRunner:
             problems = validate(task.inputs, inputs)
             if problems:
                 raise InputsInvalid(task_key, problems)
-            _inputs.free_of(secrets_of(inputs), inputs)
-            return await handler(self, inputs)
+            secrets = secrets_of(inputs)
+            _inputs.free_of(secrets, inputs)
+            return await handler(self, inputs, secrets)
         except MesgPusherError as error:
             return Output.error(scrub(str(error), inputs))
         except Exception as error:  # a defect: answer anyway, and leave a trace for us
@@ -109,21 +111,21 @@ class TaskRunner:
             )
             return Output.error(f"internal error in task {task_key}: {type(error).__name__}")
 
-    async def _trigger(self, inputs: Mapping[str, Any]) -> Output:
+    async def _trigger(self, inputs: Mapping[str, Any], secrets: list[str]) -> Output:
         app = _inputs.app(inputs)
         connection = _inputs.connection(inputs)
         event = _inputs.event(inputs, self.limits)
         request = trigger_request(app, event, timestamp=int(self.clock()))
-        return await self._send(connection, request, secrets_of(inputs))
+        return await self._send(connection, request, secrets)
 
-    async def _trigger_batch(self, inputs: Mapping[str, Any]) -> Output:
+    async def _trigger_batch(self, inputs: Mapping[str, Any], secrets: list[str]) -> Output:
         app = _inputs.app(inputs)
         connection = _inputs.connection(inputs)
         events = _inputs.batch(inputs, self.limits)
         request = batch_request(
             app, events, timestamp=int(self.clock()), max_events=self.limits.max_batch_events
         )
-        return await self._send(connection, request, secrets_of(inputs))
+        return await self._send(connection, request, secrets)
 
     async def _send(
         self, connection: Connection, request: HttpRequest, secrets: list[str]
@@ -132,7 +134,7 @@ class TaskRunner:
         if secrets and status >= 300:
             # Before the message is cut or reflowed, so no part of a secret survives.
             body = _scrub_body(body, secrets)
-        interpret(status, body, _via(connection))
+        interpret(status, body, connection.via)
         return Output.success()
 
 
@@ -150,11 +152,6 @@ def _origin(error: BaseException) -> str:
         return "an unknown place"
     last = frames[-1]
     return f"{Path(last.filename).name}:{last.lineno} in {last.name}"
-
-
-def _via(connection: Connection) -> str | None:
-    proxy = connection.proxy
-    return proxy.redacted if proxy is not None and connection.scheme == "http" else None
 
 
 def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:
