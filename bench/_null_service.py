@@ -14,8 +14,8 @@ import sys
 
 from grpc import aio
 
-from mesg_pusher.mesg._proto.service_pb2 import ListenTaskRequest, SubmitResultRequest, TaskData
-from mesg_pusher.mesg._proto.service_pb2_grpc import ServiceStub
+from mesg_pusher.mesg.protocol.service_pb2 import ListenTaskRequest, SubmitResultRequest, TaskData
+from mesg_pusher.mesg.protocol.service_pb2_grpc import ServiceStub
 
 SENT = '{"message":"sent"}'
 

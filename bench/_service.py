@@ -22,8 +22,8 @@ from typing import Any
 
 from grpc import aio
 
-from mesg_pusher.mesg._proto.core_pb2 import ExecuteTaskRequest, ListenResultRequest
-from mesg_pusher.mesg._proto.core_pb2_grpc import CoreStub
+from mesg_pusher.mesg.protocol.core_pb2 import ExecuteTaskRequest, ListenResultRequest
+from mesg_pusher.mesg.protocol.core_pb2_grpc import CoreStub
 
 from . import _proc, _processes, _stats, _worker
 

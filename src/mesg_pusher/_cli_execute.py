@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._json import loads
 from .mesg import DefinitionError, ServiceDefinition, load, load_packaged, render
 from .pusher import HttpPool
-from .pusher._json import loads
 from .tasks import SUCCESS, Output, TaskRunner
 
 USAGE_ERROR = 2

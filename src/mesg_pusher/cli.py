@@ -7,12 +7,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import _cli_execute
+from . import _cli_execute, demo, engine, local_server, runtime
 from ._version import __version__
-from .demo import _cli as _cli_demo
-from .engine import _cli as _cli_engine
-from .local_server import _cli as _cli_local_server
-from .runtime import _cli as _cli_serve
 
 USAGE_ERROR = 2
 
@@ -24,11 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mesg-pusher {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _cli_demo.add_commands(commands)
+    demo.add_commands(commands)
     _cli_execute.add_commands(commands)
-    _cli_local_server.add_commands(commands)
-    _cli_serve.add_commands(commands)
-    _cli_engine.add_commands(commands)
+    local_server.add_commands(commands)
+    runtime.add_commands(commands)
+    engine.add_commands(commands)
     return parser
 
 

@@ -13,16 +13,16 @@ import pytest
 from grpc import aio
 
 from mesg_pusher.engine import CoreClient, Engine, EngineServer
-from mesg_pusher.mesg._proto.service_pb2 import (
+from mesg_pusher.mesg.protocol.service_pb2 import (
     EmitEventRequest,
     ListenTaskRequest,
     SubmitResultRequest,
     TaskData,
 )
-from mesg_pusher.mesg._proto.service_pb2_grpc import ServiceStub
+from mesg_pusher.mesg.protocol.service_pb2_grpc import ServiceStub
 
 if TYPE_CHECKING:
-    from mesg_pusher.mesg._proto.service_pb2_grpc import ServiceAsyncStub
+    from mesg_pusher.mesg.protocol.service_pb2_grpc import ServiceAsyncStub
 
 INPUTS = {"appId": "3", "key": "k", "secret": "s", "name": "ev", "data": {"a": 1}, "channel": "c"}
 

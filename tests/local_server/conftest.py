@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from mesg_pusher._json import dumps
 from mesg_pusher.local_server import LocalServer, ServerSettings
 from mesg_pusher.pusher import App, channel_auth, sign_request, user_auth
-from mesg_pusher.pusher._json import dumps
 
 APP = App(app_id="42", key="test-key", secret="test-secret")
 OTHER_APP = App(app_id="43", key="other-key", secret="other-secret")

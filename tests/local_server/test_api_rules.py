@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from mesg_pusher._json import dumps
 from mesg_pusher.local_server import ApiError, ServerSettings
 from mesg_pusher.local_server._api_rules import authenticate, parse_info, read_batch, read_trigger
-from mesg_pusher.pusher._json import dumps
 
 # The test vector of the Pusher docs (spec/pusher-http-api.md).
 KEY = "278d425bdf160c739803"

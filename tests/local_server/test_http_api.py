@@ -7,8 +7,8 @@ import time
 
 import aiohttp
 
+from mesg_pusher._json import loads
 from mesg_pusher.local_server import LocalServer, Subscriber
-from mesg_pusher.pusher._json import loads
 
 from .conftest import APP, OTHER_APP, api, signed_target
 

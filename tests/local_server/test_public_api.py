@@ -18,6 +18,7 @@ def test_all_is_sorted_and_complete() -> None:
         "ServerSettings",
         "Subscriber",
         "SubscriberError",
+        "add_commands",
         "create_app",
         "parse_app",
         "presence_data",

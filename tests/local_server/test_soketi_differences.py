@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 
+from mesg_pusher._json import dumps, loads
 from mesg_pusher.local_server import LocalServer
-from mesg_pusher.pusher._json import dumps, loads
 
 from .conftest import Soketi
 from .test_strictness import Row, event, target

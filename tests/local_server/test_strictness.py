@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from mesg_pusher._json import dumps
 from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
-from mesg_pusher.pusher._json import dumps
 from mesg_pusher.pusher._signing import canonical_query, hmac_sha256_hex
 
 from .conftest import APP

@@ -1,5 +1,6 @@
 """The one-command local demo: local Pusher server, engine stand-in, ``serve`` and a subscriber."""
 
+from ._cli import add_commands
 from ._scenario import Step, steps
 
-__all__ = ["Step", "steps"]
+__all__ = ["Step", "add_commands", "steps"]

@@ -19,6 +19,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from ._cli import add_commands
+
 if TYPE_CHECKING:
     from . import _messages as messages
     from ._client import CoreClient, Results
@@ -48,6 +50,7 @@ __all__ = [
     "Results",
     "Submission",
     "Subscription",
+    "add_commands",
     "messages",
 ]
 

@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from ..mesg._definition import DefinitionError, ServiceDefinition, load, load_packaged
+from ..mesg import DefinitionError, ServiceDefinition, load, load_packaged
 
 USAGE_ERROR = 2
 

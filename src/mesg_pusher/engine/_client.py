@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from grpc import aio
 
-from ..mesg._proto.core_pb2 import ExecuteTaskRequest, ListenResultRequest, ResultData
-from ..mesg._proto.core_pb2_grpc import CoreStub
-from ..pusher._json import dumps
+from .._json import dumps
+from ..mesg.protocol.core_pb2 import ExecuteTaskRequest, ListenResultRequest, ResultData
+from ..mesg.protocol.core_pb2_grpc import CoreStub
 
 if TYPE_CHECKING:
-    from ..mesg._proto.core_pb2_grpc import CoreAsyncStub
+    from ..mesg.protocol.core_pb2_grpc import CoreAsyncStub
 
 
 class CoreClient:

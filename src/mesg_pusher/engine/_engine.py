@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from .._errors import MesgPusherError
-from ..mesg._definition import ServiceDefinition, load_packaged, validate
-from ..mesg._proto.core_pb2 import ResultData
-from ..mesg._proto.service_pb2 import TaskData
+from ..mesg import ServiceDefinition, load_packaged, validate
+from ..mesg.protocol.core_pb2 import ResultData
+from ..mesg.protocol.service_pb2 import TaskData
 from . import _messages
 
 log = logging.getLogger("mesg_pusher.engine")

@@ -18,14 +18,14 @@ from typing import Any, Final
 import grpc
 from grpc import aio
 
-from ..mesg._proto.core_pb2 import (
+from ..mesg.protocol.core_pb2 import (
     ExecuteTaskReply,
     ExecuteTaskRequest,
     ListenResultRequest,
     ResultData,
 )
-from ..mesg._proto.core_pb2_grpc import CoreServicer, add_CoreServicer_to_server
-from ..mesg._proto.service_pb2 import (
+from ..mesg.protocol.core_pb2_grpc import CoreServicer, add_CoreServicer_to_server
+from ..mesg.protocol.service_pb2 import (
     EmitEventReply,
     EmitEventRequest,
     ListenTaskRequest,
@@ -33,7 +33,7 @@ from ..mesg._proto.service_pb2 import (
     SubmitResultRequest,
     TaskData,
 )
-from ..mesg._proto.service_pb2_grpc import ServiceServicer, add_ServiceServicer_to_server
+from ..mesg.protocol.service_pb2_grpc import ServiceServicer, add_ServiceServicer_to_server
 from ._engine import Engine, EngineError, StreamEnded
 
 READY: Final = (("status", "ready"),)

@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from ._api_rules import ApiError, Publish
+from ._cli import add_commands
 from ._config import DEFAULT_APP, DEFAULT_HOST, DEFAULT_PORT, ServerSettings, parse_app
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ __all__ = [
     "ServerSettings",
     "Subscriber",
     "SubscriberError",
+    "add_commands",
+    "add_commands",
     "create_app",
     "parse_app",
     "presence_data",

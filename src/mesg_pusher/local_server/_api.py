@@ -11,8 +11,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from .._json import dumps
 from ..pusher import App, limits
-from ..pusher._json import dumps
 from ._api_rules import (
     CHANNEL_INFO_ATTRIBUTES,
     ApiError,

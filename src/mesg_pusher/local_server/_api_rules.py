@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .._errors import InputError
-from ..pusher import _validate, body_md5, limits, string_to_sign, verify_signature
-from ..pusher._json import loads
-from ..pusher._signing import AUTH_VERSION
+from .._json import loads
+from ..pusher import AUTH_VERSION, body_md5, limits, rules, string_to_sign, verify_signature
 from ._config import ServerSettings
 
 SERVER_TO_USER_PREFIX: Final = "#server-to-user-"
@@ -203,11 +202,11 @@ def _event(
         raise ApiError(400, f"Expected {prefix}data parameter to be a string")
     check_channels(channels, prefix + where, settings.max_channels_per_event)
     try:
-        _validate.event_name(name, prefix + "name")
+        rules.event_name(name, prefix + "name")
     except InputError as error:
         raise ApiError(400, str(error)) from None
     try:
-        _validate.data_size(data, prefix + "data", settings.max_data_bytes)
+        rules.data_size(data, prefix + "data", settings.max_data_bytes)
     except InputError:
         raise ApiError(
             413,
@@ -219,7 +218,7 @@ def _event(
         if not isinstance(socket_id, str):
             raise ApiError(400, f"Expected {prefix}socket_id parameter to be a string")
         try:
-            _validate.socket_id(socket_id, prefix + "socket_id")
+            rules.socket_id(socket_id, prefix + "socket_id")
         except InputError as error:
             raise ApiError(400, str(error)) from None
     info = item.get("info")
@@ -251,14 +250,14 @@ def check_channel(channel: str, where: str) -> None:
         check_user_id(channel[len(SERVER_TO_USER_PREFIX) :], where)
         return
     try:
-        _validate.channel_name(channel, where)
+        rules.channel_name(channel, where)
     except InputError as error:
         raise ApiError(400, f"Invalid channel name: {error}") from None
 
 
 def check_user_id(user_id: str, where: str) -> None:
     try:
-        _validate.channel_name(user_id, where)
+        rules.channel_name(user_id, where)
     except InputError as error:
         rule = error.rule.replace("channel name", "user id")
         raise ApiError(400, f"Invalid user id: {where}: {rule}") from None

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..pusher._json import dumps, loads
+from .._json import dumps, loads
 from ._api_rules import ApiError, Publish, read_trigger
 from ._broker import Broker
 

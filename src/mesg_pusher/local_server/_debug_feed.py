@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
-from ..pusher._json import dumps
+from .._json import dumps
 
 #: Characters of an event's data shown in the console.
 DATA_PREVIEW_CHARS: Final = 300

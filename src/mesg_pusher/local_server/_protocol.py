@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .._errors import InputError
-from ..pusher import _validate, limits
-from ..pusher._json import dumps, loads
-from ..pusher._signing import hmac_sha256_hex
+from .._json import dumps, loads
+from ..pusher import hmac_sha256_hex, limits, rules
 from ._state import Member, is_presence
 
 PROTOCOL_VERSION: Final = 7
@@ -147,7 +146,7 @@ def check_subscription(data: Any, *, key: str, secret: str, socket_id: str) -> S
         raise Refused("Invalid subscription: expected data with a channel name")
     channel: str = data["channel"]
     try:
-        _validate.channel_name(channel, "channel")
+        rules.channel_name(channel, "channel")
     except InputError as problem:
         raise Refused(f"Invalid channel name: {problem.rule}") from None
     if not channel.startswith((limits.PRIVATE_PREFIX, limits.PRESENCE_PREFIX)):

@@ -20,9 +20,9 @@ from typing import Any, Final
 import aiohttp
 
 from .._errors import MesgPusherError
+from .._json import dumps, loads
 from .._version import __version__
 from ..pusher import App, channel_auth, user_auth
-from ..pusher._json import dumps, loads
 
 DEFAULT_TIMEOUT: Final = 10.0
 CLIENT_NAME: Final = "mesg-pusher-python"

@@ -2,6 +2,7 @@
 responses) and one thin aiohttp edge (`HttpPool`)."""
 
 from . import _limits as limits
+from . import _validate as rules
 from ._client import PusherClient
 from ._http import HttpPool
 from ._requests import (
@@ -16,8 +17,10 @@ from ._requests import (
 from ._responses import interpret
 from ._settings import DEFAULT_HOST, DEFAULT_TIMEOUT_MS, App, Connection, Proxy
 from ._signing import (
+    AUTH_VERSION,
     body_md5,
     channel_auth,
+    hmac_sha256_hex,
     sign_request,
     string_to_sign,
     user_auth,
@@ -25,6 +28,7 @@ from ._signing import (
 )
 
 __all__ = [
+    "AUTH_VERSION",
     "DEFAULT_HOST",
     "DEFAULT_TIMEOUT_MS",
     "App",
@@ -40,8 +44,10 @@ __all__ = [
     "channel_auth",
     "check_batch_size",
     "encode_data",
+    "hmac_sha256_hex",
     "interpret",
     "limits",
+    "rules",
     "sign_request",
     "string_to_sign",
     "trigger_request",

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import _json
 from .._errors import InputError
-from . import _json, _validate
+from . import _validate
 from ._limits import MAX_DATA_BYTES, MAX_EVENTS_PER_BATCH
 from ._settings import App
 from ._signing import sign_request

@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 from http import HTTPStatus
 from typing import Any
 
+from .. import _json
 from .._errors import PusherHTTPError
-from . import _json
 
 #: Longest piece of a Pusher error body quoted in a message.
 MAX_MESSAGE_CHARS = 500

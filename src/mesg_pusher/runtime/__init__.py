@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._admission import Admission, Decision
 from ._backoff import Backoff, backoff_delay
+from ._cli import add_commands
 from ._config import SETTINGS, ConfigError, ServeConfig, grpc_target, resolve
 from ._faults import SubmitVerdict, listen_refusal, submit_verdict
 from ._outputs import checked, problem_with
@@ -34,6 +35,7 @@ __all__ = [
     "Stats",
     "StopPlan",
     "SubmitVerdict",
+    "add_commands",
     "backoff_delay",
     "checked",
     "grpc_target",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..mesg._definition import ServiceDefinition, validate
+from ..mesg import ServiceDefinition, validate
 from ..tasks import ERROR, Output
 
 STOPPED: Final = Output.error(

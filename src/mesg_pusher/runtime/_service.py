@@ -39,9 +39,9 @@ from grpc import aio
 
 from .._errors import MesgPusherError
 from .._version import __version__
-from ..mesg._definition import ServiceDefinition, load_packaged
-from ..mesg._proto.service_pb2 import ListenTaskRequest, SubmitResultRequest, TaskData
-from ..mesg._proto.service_pb2_grpc import ServiceStub
+from ..mesg import ServiceDefinition, load_packaged
+from ..mesg.protocol.service_pb2 import ListenTaskRequest, SubmitResultRequest, TaskData
+from ..mesg.protocol.service_pb2_grpc import ServiceStub
 from ..pusher import HttpPool
 from ..tasks import ERROR, SUCCESS, Output, TaskRunner
 from ._admission import Admission, Decision
@@ -52,7 +52,7 @@ from ._outputs import NOT_STARTED, STOPPED, checked, overloaded, refused_by_engi
 from ._stopping import DRAIN_QUIET, StopPlan, stop_plan
 
 if TYPE_CHECKING:
-    from ..mesg._proto.service_pb2_grpc import ServiceAsyncStub
+    from ..mesg.protocol.service_pb2_grpc import ServiceAsyncStub
 
 log = logging.getLogger("mesg_pusher.runtime")
 

@@ -6,7 +6,7 @@ the input. Empty strings in optional text inputs count as not given, as in the P
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +16,10 @@ from ..pusher import (
     BatchEvent,
     Connection,
     Event,
-    _validate,
     check_batch_size,
     encode_data,
     limits,
+    rules,
 )
 
 
@@ -55,7 +55,7 @@ def event(inputs: Mapping[str, Any], lim: Limits) -> Event:
     if channel is None and channels is None:
         raise InputError("channel", "one of channel or channels is required")
     if channel is not None:
-        _validate.event_channel(channel, "channel")
+        rules.event_channel(channel, "channel")
         names: tuple[str, ...] = (channel,)
     else:
         names = _channel_list(channels)
@@ -112,35 +112,3 @@ def _batch_event(item: Any, index: int, lim: Limits) -> BatchEvent:
         )
     except InputError as error:
         raise error.within(where) from None
-
-
-#: Inputs allowed to hold a secret: the app secret itself, and the proxy URL its password.
-_SECRET_HOLDERS = frozenset({"secret", "proxy"})
-
-
-def free_of(secrets: Sequence[str], inputs: Mapping[str, Any]) -> None:
-    """Refuse inputs (other than `secret` and `proxy`) that hold a secret: it would be sent to
-    Pusher's subscribers or quoted in a message. Walks nested data without recursion."""
-    if not secrets:
-        return
-    stack: list[tuple[Any, str]] = [
-        (value, key) for key, value in inputs.items() if key not in _SECRET_HOLDERS
-    ]
-    while stack:
-        value, where = stack.pop()
-        if isinstance(value, str):
-            if any(secret in value for secret in secrets):
-                raise InputError(
-                    where,
-                    "holds the app secret or the proxy password, which must never be published "
-                    "or shown; nothing was sent",
-                )
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                stack.append((key, f"{where} (a key)"))
-                if isinstance(key, str) and not any(secret in key for secret in secrets):
-                    stack.append((item, f"{where}.{key}"))
-                else:
-                    stack.append((item, where))
-        elif isinstance(value, list):
-            stack.extend((item, f"{where}[{index}]") for index, item in enumerate(value))

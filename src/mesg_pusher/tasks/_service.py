@@ -7,7 +7,6 @@ at this one boundary, with any app secret or proxy password scrubbed from its me
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import traceback
@@ -15,13 +14,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import unquote, urlsplit
 
 from .._errors import InputError, InputsInvalid, MesgPusherError
-from ..mesg._definition import ServiceDefinition, load_packaged, validate
-from ..pusher import HttpPool, HttpRequest, batch_request, interpret, trigger_request
-from ..pusher._json import dumps, loads
-from ..pusher._settings import Connection
+from .._json import dumps, loads
+from .._secrets import free_of, scrub, scrub_body, secrets_of
+from ..mesg import ServiceDefinition, load_packaged, validate
+from ..pusher import Connection, HttpPool, HttpRequest, batch_request, interpret, trigger_request
 from . import _inputs
 from ._inputs import Limits
 
@@ -30,10 +28,6 @@ log = logging.getLogger("mesg_pusher.tasks")
 SUCCESS: Final = "success"
 ERROR: Final = "error"
 SENT: Final = "sent"
-REDACTED: Final = "***"
-#: Secrets shorter than this cannot be told from ordinary words, so they are not looked for in
-#: other texts; Pusher's app secrets have 20 characters.
-MIN_SCRUBBED: Final = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +75,10 @@ class TaskRunner:
 
     async def execute(self, task_key: str, input_data: str | Mapping[str, Any]) -> Output:
         """Exactly one output for one execution; never raises (cancellation aside)."""
-        inputs: Mapping[str, Any] = {}
+        secrets: list[str] = []
         try:
             inputs = _parse(input_data)
+            secrets = secrets_of(inputs)
             task = self.definition.tasks.get(task_key)
             handler = self._handlers.get(task_key)
             if task is None or handler is None:
@@ -96,11 +91,10 @@ class TaskRunner:
             problems = validate(task.inputs, inputs)
             if problems:
                 raise InputsInvalid(task_key, problems)
-            secrets = secrets_of(inputs)
-            _inputs.free_of(secrets, inputs)
+            free_of(secrets, inputs)
             return await handler(self, inputs, secrets)
         except MesgPusherError as error:
-            return Output.error(scrub(str(error), inputs))
+            return Output.error(scrub(str(error), secrets))
         except Exception as error:  # a defect: answer anyway, and leave a trace for us
             # Only the kind and the place: an exception's text can quote an input, a secret too.
             log.error(
@@ -133,17 +127,9 @@ class TaskRunner:
         status, body = await self.http.send(connection, request)
         if secrets and status >= 300:
             # Before the message is cut or reflowed, so no part of a secret survives.
-            body = _scrub_body(body, secrets)
+            body = scrub_body(body, secrets)
         interpret(status, body, connection.via)
         return Output.success()
-
-
-def _scrub_body(body: bytes, secrets: list[str]) -> bytes:
-    """`body` without any secret, as written or as JSON escapes it."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        for form in {secret, dumps(secret)[1:-1], json.dumps(secret)[1:-1]}:
-            body = body.replace(form.encode("utf-8", "surrogatepass"), REDACTED.encode())
-    return body
 
 
 def _origin(error: BaseException) -> str:
@@ -164,32 +150,3 @@ def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise InputError("inputData", "the inputs are a JSON object")
     return value
-
-
-def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
-    """The values that must never be shown: the app secret and a proxy password.
-
-    No other input may hold them (`_inputs.free_of`), so messages that quote an input cannot
-    show them; a server's answer is scrubbed before it is quoted, and every error message once
-    more at the end. Values shorter than `MIN_SCRUBBED` are not looked for.
-    """
-    found = []
-    secret = inputs.get("secret")
-    if isinstance(secret, str):
-        found.append(secret)
-    proxy = inputs.get("proxy")
-    if isinstance(proxy, str) and "@" in proxy:
-        try:
-            password = urlsplit(proxy).password
-        except ValueError:
-            password = None
-        if password:
-            found.extend({password, unquote(password)})
-    return [value for value in found if len(value) >= MIN_SCRUBBED]
-
-
-def scrub(text: str, inputs: Mapping[str, Any]) -> str:
-    """`text` with every secret of `inputs` replaced by ``***``, longest first."""
-    for secret in sorted(secrets_of(inputs), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text

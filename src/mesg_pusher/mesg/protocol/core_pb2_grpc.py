@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from mesg_pusher.mesg._proto import core_pb2 as mesg__pusher_dot_mesg_dot___proto_dot_core__pb2
+from mesg_pusher.mesg.protocol import core_pb2 as mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in mesg_pusher/mesg/_proto/core_pb2_grpc.py depends on'
+        + ' but the generated code in mesg_pusher/mesg/protocol/core_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,13 +37,13 @@ class CoreStub:
         """
         self.ExecuteTask = channel.unary_unary(
                 '/api.Core/ExecuteTask',
-                request_serializer=mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ExecuteTaskRequest.SerializeToString,
-                response_deserializer=mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ExecuteTaskReply.FromString,
+                request_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ExecuteTaskRequest.SerializeToString,
+                response_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ExecuteTaskReply.FromString,
                 _registered_method=True)
         self.ListenResult = channel.unary_stream(
                 '/api.Core/ListenResult',
-                request_serializer=mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ListenResultRequest.SerializeToString,
-                response_deserializer=mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ResultData.FromString,
+                request_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ListenResultRequest.SerializeToString,
+                response_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ResultData.FromString,
                 _registered_method=True)
 
 
@@ -70,13 +70,13 @@ def add_CoreServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'ExecuteTask': grpc.unary_unary_rpc_method_handler(
                     servicer.ExecuteTask,
-                    request_deserializer=mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ExecuteTaskRequest.FromString,
-                    response_serializer=mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ExecuteTaskReply.SerializeToString,
+                    request_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ExecuteTaskRequest.FromString,
+                    response_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ExecuteTaskReply.SerializeToString,
             ),
             'ListenResult': grpc.unary_stream_rpc_method_handler(
                     servicer.ListenResult,
-                    request_deserializer=mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ListenResultRequest.FromString,
-                    response_serializer=mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ResultData.SerializeToString,
+                    request_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ListenResultRequest.FromString,
+                    response_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ResultData.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -105,8 +105,8 @@ class Core:
             request,
             target,
             '/api.Core/ExecuteTask',
-            mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ExecuteTaskRequest.SerializeToString,
-            mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ExecuteTaskReply.FromString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ExecuteTaskRequest.SerializeToString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ExecuteTaskReply.FromString,
             options,
             channel_credentials,
             insecure,
@@ -132,8 +132,8 @@ class Core:
             request,
             target,
             '/api.Core/ListenResult',
-            mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ListenResultRequest.SerializeToString,
-            mesg__pusher_dot_mesg_dot___proto_dot_core__pb2.ResultData.FromString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ListenResultRequest.SerializeToString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ResultData.FromString,
             options,
             channel_credentials,
             insecure,

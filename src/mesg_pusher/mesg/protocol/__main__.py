@@ -1,4 +1,4 @@
-"""Regenerates the gRPC code beside the ``.proto`` files: ``python -m mesg_pusher.mesg._proto``.
+"""Regenerates the gRPC code beside the ``.proto`` files: ``python -m mesg_pusher.mesg.protocol``.
 
 Needs the dev tools grpcio-tools and mypy-protobuf (whose protoc plugins sit beside the Python
 executable). `generate(out)` writes into another directory, which is how the staleness test
@@ -14,7 +14,7 @@ from pathlib import Path
 from grpc_tools import protoc  # type: ignore[import-untyped]
 
 HERE = Path(__file__).resolve().parent
-SOURCE_ROOT = HERE.parents[2]  # src/: generated imports read ``mesg_pusher.mesg._proto``
+SOURCE_ROOT = HERE.parents[2]  # src/: generated imports read ``mesg_pusher.mesg.protocol``
 PROTOS = ("core.proto", "service.proto")
 GENERATED = tuple(
     f"{Path(proto).stem}{suffix}"

@@ -8,7 +8,7 @@ description; package, message and field names and numbers are the wire format.
 
 from collections import abc as _abc
 from grpc import aio as _aio
-from mesg_pusher.mesg._proto import core_pb2 as _core_pb2
+from mesg_pusher.mesg.protocol import core_pb2 as _core_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys

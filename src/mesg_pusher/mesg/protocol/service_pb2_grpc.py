@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from mesg_pusher.mesg._proto import service_pb2 as mesg__pusher_dot_mesg_dot___proto_dot_service__pb2
+from mesg_pusher.mesg.protocol import service_pb2 as mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in mesg_pusher/mesg/_proto/service_pb2_grpc.py depends on'
+        + ' but the generated code in mesg_pusher/mesg/protocol/service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,18 +37,18 @@ class ServiceStub:
         """
         self.EmitEvent = channel.unary_unary(
                 '/api.Service/EmitEvent',
-                request_serializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.EmitEventRequest.SerializeToString,
-                response_deserializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.EmitEventReply.FromString,
+                request_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.EmitEventRequest.SerializeToString,
+                response_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.EmitEventReply.FromString,
                 _registered_method=True)
         self.ListenTask = channel.unary_stream(
                 '/api.Service/ListenTask',
-                request_serializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.ListenTaskRequest.SerializeToString,
-                response_deserializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.TaskData.FromString,
+                request_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.ListenTaskRequest.SerializeToString,
+                response_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.TaskData.FromString,
                 _registered_method=True)
         self.SubmitResult = channel.unary_unary(
                 '/api.Service/SubmitResult',
-                request_serializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.SubmitResultRequest.SerializeToString,
-                response_deserializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.SubmitResultReply.FromString,
+                request_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.SubmitResultRequest.SerializeToString,
+                response_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.SubmitResultReply.FromString,
                 _registered_method=True)
 
 
@@ -82,18 +82,18 @@ def add_ServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'EmitEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.EmitEvent,
-                    request_deserializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.EmitEventRequest.FromString,
-                    response_serializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.EmitEventReply.SerializeToString,
+                    request_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.EmitEventRequest.FromString,
+                    response_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.EmitEventReply.SerializeToString,
             ),
             'ListenTask': grpc.unary_stream_rpc_method_handler(
                     servicer.ListenTask,
-                    request_deserializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.ListenTaskRequest.FromString,
-                    response_serializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.TaskData.SerializeToString,
+                    request_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.ListenTaskRequest.FromString,
+                    response_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.TaskData.SerializeToString,
             ),
             'SubmitResult': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitResult,
-                    request_deserializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.SubmitResultRequest.FromString,
-                    response_serializer=mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.SubmitResultReply.SerializeToString,
+                    request_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.SubmitResultRequest.FromString,
+                    response_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.SubmitResultReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -122,8 +122,8 @@ class Service:
             request,
             target,
             '/api.Service/EmitEvent',
-            mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.EmitEventRequest.SerializeToString,
-            mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.EmitEventReply.FromString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.EmitEventRequest.SerializeToString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.EmitEventReply.FromString,
             options,
             channel_credentials,
             insecure,
@@ -149,8 +149,8 @@ class Service:
             request,
             target,
             '/api.Service/ListenTask',
-            mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.ListenTaskRequest.SerializeToString,
-            mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.TaskData.FromString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.ListenTaskRequest.SerializeToString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.TaskData.FromString,
             options,
             channel_credentials,
             insecure,
@@ -176,8 +176,8 @@ class Service:
             request,
             target,
             '/api.Service/SubmitResult',
-            mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.SubmitResultRequest.SerializeToString,
-            mesg__pusher_dot_mesg_dot___proto_dot_service__pb2.SubmitResultReply.FromString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.SubmitResultRequest.SerializeToString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_service__pb2.SubmitResultReply.FromString,
             options,
             channel_credentials,
             insecure,

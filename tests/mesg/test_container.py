@@ -118,7 +118,7 @@ def test_the_package_ships_what_serve_reads() -> None:
     for name in ("mesg.yml", "py.typed"):
         assert (package / name).is_file()
     for name in ("service_pb2.py", "service_pb2_grpc.py", "core_pb2.py", "core_pb2_grpc.py"):
-        assert (package / "mesg" / "_proto" / name).is_file()
+        assert (package / "mesg" / "protocol" / name).is_file()
 
 
 def test_the_entry_point_runs_and_documents_every_variable() -> None:

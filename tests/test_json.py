@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mesg_pusher import InputError
+from mesg_pusher._json import dumps, js_number, loads
 from mesg_pusher.pusher import encode_data
-from mesg_pusher.pusher._json import dumps, js_number, loads
 
 # What Node.js 20 prints for String(x) of each double (checked with node -e).
 JS_NUMBERS = [

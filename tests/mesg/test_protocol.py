@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from google.protobuf.descriptor import FieldDescriptor
 
-from mesg_pusher.mesg._proto import core_pb2, service_pb2
-from mesg_pusher.mesg._proto.__main__ import GENERATED, HERE, generate
+from mesg_pusher.mesg.protocol import core_pb2, service_pb2
+from mesg_pusher.mesg.protocol.__main__ import GENERATED, HERE, generate
 
 STRING = FieldDescriptor.TYPE_STRING
 
@@ -64,7 +64,7 @@ def test_the_generated_code_is_what_the_proto_files_give_now(tmp_path: Path) -> 
     fresh = generate(tmp_path)
     assert [path.name for path in fresh] == list(GENERATED)
     stale = [path.name for path in fresh if path.read_bytes() != (HERE / path.name).read_bytes()]
-    assert not stale, f"regenerate with: python -m mesg_pusher.mesg._proto ({stale})"
+    assert not stale, f"regenerate with: python -m mesg_pusher.mesg.protocol ({stale})"
 
 
 @pytest.mark.parametrize("message", sorted(MESSAGES))

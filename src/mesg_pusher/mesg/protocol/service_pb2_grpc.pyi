@@ -8,7 +8,7 @@ the wire format and must not change. inputData, outputData and eventData are JSO
 
 from collections import abc as _abc
 from grpc import aio as _aio
-from mesg_pusher.mesg._proto import service_pb2 as _service_pb2
+from mesg_pusher.mesg.protocol import service_pb2 as _service_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
