@@ -230,7 +230,7 @@ async def test_a_defect_in_a_task_is_answered_and_serving_goes_on(
         assert await running.finish() == 0
         assert running.service.stats.settled == running.service.stats.received
 
-    assert engine.results[first].data == {"error": "internal error in the service: RuntimeError"}
+    assert engine.results[first].data == {"error": "internal error in task trigger: RuntimeError"}
     assert engine.results[second].output_key == "success"
 
 

@@ -40,7 +40,6 @@ __all__ = [
     "Subscriber",
     "SubscriberError",
     "add_commands",
-    "add_commands",
     "create_app",
     "parse_app",
     "presence_data",

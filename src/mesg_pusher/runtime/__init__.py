@@ -15,7 +15,6 @@ from ._backoff import Backoff, backoff_delay
 from ._cli import add_commands
 from ._config import SETTINGS, ConfigError, ServeConfig, grpc_target, resolve
 from ._faults import SubmitVerdict, listen_refusal, submit_verdict
-from ._outputs import checked, problem_with
 from ._stopping import StopPlan, stop_plan
 
 if TYPE_CHECKING:
@@ -37,10 +36,8 @@ __all__ = [
     "SubmitVerdict",
     "add_commands",
     "backoff_delay",
-    "checked",
     "grpc_target",
     "listen_refusal",
-    "problem_with",
     "resolve",
     "stop_plan",
     "submit_verdict",

@@ -1,15 +1,10 @@
-"""Outputs checked against mesg.yml before they are submitted, with the engine's own rules, so
-the engine never has a reason to reject one.
-
-An output the task does not declare, or whose data breaks its declared parameters, is a defect
-of ours; it becomes the ``error`` output saying so, which is itself valid.
-"""
+"""The answers the service gives without a task's own output: an execution stopped or never
+started by a stop, refused for its size or for overload, or whose output the engine refused."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from ..mesg import ServiceDefinition, validate
 from ..tasks import ERROR, Output
 
 STOPPED: Final = Output.error(
@@ -45,34 +40,6 @@ def overloaded(in_flight: int, waiting: int) -> Output:
         f"the service is overloaded ({in_flight} executions in flight and {waiting} waiting); "
         "the execution was not run, try again later"
     )
-
-
-def problem_with(definition: ServiceDefinition, task_key: str, output: Output) -> str | None:
-    """What the engine would say against `output` of task `task_key`, or None when it passes.
-
-    A task mesg.yml does not know has no outputs to check against: None.
-    """
-    task = definition.tasks.get(task_key)
-    if task is None:
-        return None
-    declared = task.outputs.get(output.key)
-    if declared is None:
-        return (
-            f"Output '{output.key}' of task '{task_key}' not found in service '{definition.name}'"
-        )
-    problems = validate(declared.data, output.data)
-    if not problems:
-        return None
-    details = ". ".join(f"Value of '{key}' {problem}" for key, problem in problems)
-    return f"Outputs '{output.key}' of task '{task_key}' are invalid. {details}"
-
-
-def checked(definition: ServiceDefinition, task_key: str, output: Output) -> Output:
-    """`output` when mesg.yml accepts it, else the ``error`` output explaining why not."""
-    problem = problem_with(definition, task_key, output)
-    if problem is None:
-        return output
-    return Output.error(f"the service produced an output the engine would refuse: {problem}")
 
 
 def refused_by_engine(output: Output, message: str) -> Output | None:

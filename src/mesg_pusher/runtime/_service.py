@@ -5,7 +5,7 @@ because the engine hands each execution to its listeners under a global lock. Fo
 ``TaskData`` the pure `Admission` decides: run it now (one asyncio task, which afterwards takes
 over waiting executions in turn), let it wait in the bounded queue, or refuse it at once with the
 ``error`` output "the service is overloaded". An execution runs through `TaskRunner.execute`
-(inputs validated with the engine's rules, never raises), its output is checked against mesg.yml,
+(inputs validated with the engine's rules, never raises, its output checked against mesg.yml),
 and the result is submitted with ``SubmitResult``, retried with backoff while the engine cannot
 be reached: results of executions that finish while the engine is away wait, in their task, for
 it to come back. The engine's answers decide the rest: "doesn't exists" drops a result, a refused
@@ -43,12 +43,12 @@ from ..mesg import ServiceDefinition, load_packaged
 from ..mesg.protocol.service_pb2 import ListenTaskRequest, SubmitResultRequest, TaskData
 from ..mesg.protocol.service_pb2_grpc import ServiceStub
 from ..pusher import HttpPool
-from ..tasks import ERROR, SUCCESS, Output, TaskRunner
+from ..tasks import ERROR, SUCCESS, Output, TaskRunner, defect
 from ._admission import Admission, Decision
 from ._backoff import Backoff
 from ._config import ServeConfig
 from ._faults import SubmitVerdict, listen_refusal, submit_verdict
-from ._outputs import NOT_STARTED, STOPPED, checked, overloaded, refused_by_engine, too_large
+from ._outputs import NOT_STARTED, STOPPED, overloaded, refused_by_engine, too_large
 from ._stopping import DRAIN_QUIET, StopPlan, stop_plan
 
 if TYPE_CHECKING:
@@ -422,19 +422,14 @@ class Service:
             if task is not None:
                 self._executing.add(task)
             try:
-                output = checked(
-                    self.definition,
-                    task_key,
-                    await self._runner.execute(task_key, task_data.inputData),
-                )
+                output = await self._runner.execute(task_key, task_data.inputData)
             except asyncio.CancelledError:
                 if not self._abandoning or task is None:
                     raise
                 task.uncancel()  # stopped by the grace period: answer instead
                 output = STOPPED
             except Exception as error:  # a defect of ours: the execution is answered anyway
-                log.exception("execution %s: unexpected failure", task_data.executionID)
-                output = Output.error(f"internal error in the service: {type(error).__name__}")
+                output = defect(task_key, error)
             finally:
                 if task is not None:
                     self._executing.discard(task)

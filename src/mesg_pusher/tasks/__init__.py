@@ -1,6 +1,16 @@
 """The service's tasks, ``trigger`` and ``triggerBatch``: inputs in, exactly one output out."""
 
 from ._inputs import Limits
-from ._service import ERROR, SUCCESS, Output, TaskRunner
+from ._outputs import ERROR, SUCCESS, Output, checked, defect, problem_with
+from ._service import TaskRunner
 
-__all__ = ["ERROR", "SUCCESS", "Limits", "Output", "TaskRunner"]
+__all__ = [
+    "ERROR",
+    "SUCCESS",
+    "Limits",
+    "Output",
+    "TaskRunner",
+    "checked",
+    "defect",
+    "problem_with",
+]

@@ -1,53 +1,25 @@
 """The life of one execution, top to bottom: received, validated, executed, answered.
 
 `TaskRunner.execute` takes a task key and the inputs' JSON text and returns exactly one `Output`,
-``success`` only once Pusher has answered 2xx. Every exception becomes the ``error`` output here,
-at this one boundary, with any app secret or proxy password scrubbed from its message.
+checked against mesg.yml, ``success`` only once Pusher has answered 2xx. Every exception becomes
+the ``error`` output here, at this one boundary, with any app secret or proxy password scrubbed
+from its message.
 """
 
 from __future__ import annotations
 
-import logging
 import time
-import traceback
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from .._errors import InputError, InputsInvalid, MesgPusherError
-from .._json import dumps, loads
+from .._json import loads
 from .._secrets import free_of, scrub, scrub_body, secrets_of
 from ..mesg import ServiceDefinition, load_packaged, validate
 from ..pusher import Connection, HttpPool, HttpRequest, batch_request, interpret, trigger_request
 from . import _inputs
 from ._inputs import Limits
-
-log = logging.getLogger("mesg_pusher.tasks")
-
-SUCCESS: Final = "success"
-ERROR: Final = "error"
-SENT: Final = "sent"
-
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    """A task's answer: the output key and its data, as mesg.yml declares them."""
-
-    key: str
-    data: Mapping[str, Any]
-
-    @classmethod
-    def success(cls, message: str = SENT) -> Output:
-        return cls(SUCCESS, {"message": message})
-
-    @classmethod
-    def error(cls, message: str) -> Output:
-        return cls(ERROR, {"error": message})
-
-    def json(self) -> str:
-        return dumps(self.data)
-
+from ._outputs import Output, checked, defect
 
 #: A task: the runner, the valid inputs, and their secrets (to scrub from what a server says).
 Handler = Callable[["TaskRunner", Mapping[str, Any], list[str]], Awaitable[Output]]
@@ -92,18 +64,12 @@ class TaskRunner:
             if problems:
                 raise InputsInvalid(task_key, problems)
             free_of(secrets, inputs)
-            return await handler(self, inputs, secrets)
+            output = await handler(self, inputs, secrets)
         except MesgPusherError as error:
             return Output.error(scrub(str(error), secrets))
         except Exception as error:  # a defect: answer anyway, and leave a trace for us
-            # Only the kind and the place: an exception's text can quote an input, a secret too.
-            log.error(
-                "task %s failed unexpectedly: %s at %s",
-                task_key,
-                type(error).__name__,
-                _origin(error),
-            )
-            return Output.error(f"internal error in task {task_key}: {type(error).__name__}")
+            return defect(task_key, error)
+        return checked(self.definition, task_key, output)
 
     async def _trigger(self, inputs: Mapping[str, Any], secrets: list[str]) -> Output:
         app = _inputs.app(inputs)
@@ -130,14 +96,6 @@ class TaskRunner:
             body = scrub_body(body, secrets)
         interpret(status, body, connection.via)
         return Output.success()
-
-
-def _origin(error: BaseException) -> str:
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "an unknown place"
-    last = frames[-1]
-    return f"{Path(last.filename).name}:{last.lineno} in {last.name}"
 
 
 def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:
