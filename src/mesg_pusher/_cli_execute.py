@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._errors import MesgPusherError
 from ._json import loads
 from .mesg import DefinitionError, ServiceDefinition, load, load_packaged, render
 from .pusher import HttpPool
@@ -18,8 +19,8 @@ from .tasks import SUCCESS, Output, TaskRunner
 USAGE_ERROR = 2
 
 
-class UsageError(Exception):
-    pass
+class UsageError(MesgPusherError, ValueError):
+    """The command line is wrong: an option's value cannot be read; exit status 2."""
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
+from .._errors import MesgPusherError
 from ..engine import CoreClient, Engine, EngineServer
 from ..local_server import DEFAULT_APP, LocalServer, ReceivedEvent, ServerSettings, Subscriber
 from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, steps
@@ -25,7 +26,7 @@ from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, steps
 WAIT = 10.0
 
 
-class DemoFailed(Exception):
+class DemoFailed(MesgPusherError):
     """Something did not happen as the scenario says; the message says what."""
 
 

@@ -74,7 +74,7 @@ class Submission:
     error: str | None
 
 
-class StreamEnded(Exception):
+class StreamEnded(MesgPusherError):
     """The engine ended the stream (it is shutting down)."""
 
 

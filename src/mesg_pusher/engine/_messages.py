@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from .._errors import InputsInvalid
+from .._errors import InputsInvalid, MesgPusherError
 
 #: Deepest nesting of arrays and objects decoded (Go's own limit is 10000).
 MAX_DEPTH: Final = 500
@@ -26,7 +26,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _STRUCTURE = re.compile(r'["\\\[\]{}]')
 
 
-class GoJsonError(ValueError):
+class GoJsonError(MesgPusherError, ValueError):
     """`text` is not what Go's ``json.Unmarshal`` into a map takes; the message is Go's."""
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .._errors import InputError
+from .._errors import InputError, MesgPusherError
 from .._json import loads
 from ..pusher import AUTH_VERSION, body_md5, limits, rules, string_to_sign, verify_signature
 from ._config import ServerSettings
@@ -28,7 +28,7 @@ CHANNEL_INFO_ATTRIBUTES: Final = INFO_ATTRIBUTES | {"cache"}
 _ISO8601: Final = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class ApiError(Exception):
+class ApiError(MesgPusherError):
     """A refused request: Pusher's `status` and its plain-text `message`."""
 
     def __init__(self, status: int, message: str) -> None:

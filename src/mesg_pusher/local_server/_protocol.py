@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .._errors import InputError
+from .._errors import InputError, MesgPusherError
 from .._json import dumps, loads
 from ..pusher import hmac_sha256_hex, limits, rules
 from ._state import Member, is_presence
@@ -35,7 +35,7 @@ UNAUTHORIZED: Final = 4009
 PONG_NOT_RECEIVED: Final = 4201
 
 
-class Refused(Exception):
+class Refused(MesgPusherError):
     """A client frame that is refused with ``pusher:error``: `code` (None for most) and text."""
 
     def __init__(self, message: str, code: int | None = None) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from .._errors import MesgPusherError
+
 #: Longest status line plus headers accepted, and longest chunk-size line.
 MAX_HEAD_BYTES: Final = 65_536
 MAX_CHUNK_LINE: Final = 1_024
@@ -28,7 +30,7 @@ _FRAMING_HEADERS = re.compile(
 )
 
 
-class ProtocolError(Exception):
+class ProtocolError(MesgPusherError):
     """The answer is not valid HTTP/1.x; the message says how."""
 
 
