@@ -1,30 +1,31 @@
-"""The package's public surface is explicit, sorted and importable."""
+"""`mesg_pusher.local_server`'s public surface: pinned, sorted, complete and importable."""
 
 from __future__ import annotations
 
 import mesg_pusher.local_server as local_server
+from tests.support.surface import assert_surface
 
 
-def test_all_is_sorted_and_complete() -> None:
-    assert local_server.__all__ == sorted(local_server.__all__, key=lambda n: (not n.isupper(), n))
-    assert set(local_server.__all__) == {
-        "DEFAULT_APP",
-        "DEFAULT_HOST",
-        "DEFAULT_PORT",
-        "ApiError",
-        "LocalServer",
-        "Publish",
-        "ReceivedEvent",
-        "ServerSettings",
-        "Subscriber",
-        "SubscriberError",
-        "add_commands",
-        "create_app",
-        "parse_app",
-        "presence_data",
-    }
-    for name in local_server.__all__:
-        assert getattr(local_server, name) is not None
+def test_surface() -> None:
+    assert_surface(
+        "mesg_pusher.local_server",
+        {
+            "DEFAULT_APP",
+            "DEFAULT_HOST",
+            "DEFAULT_PORT",
+            "ApiError",
+            "LocalServer",
+            "Publish",
+            "ReceivedEvent",
+            "ServerSettings",
+            "Subscriber",
+            "SubscriberError",
+            "add_commands",
+            "create_app",
+            "parse_app",
+            "presence_data",
+        },
+    )
 
 
 def test_default_app_works_with_the_official_python_sdk() -> None:

@@ -1,0 +1,24 @@
+"""`mesg_pusher.engine`'s public surface: pinned, sorted, complete and importable."""
+
+from __future__ import annotations
+
+from tests.support.surface import assert_surface
+
+
+def test_surface() -> None:
+    assert_surface(
+        "mesg_pusher.engine",
+        {
+            "CoreClient",
+            "Engine",
+            "EngineError",
+            "EngineServer",
+            "Execution",
+            "Result",
+            "Results",
+            "Submission",
+            "Subscription",
+            "add_commands",
+            "messages",
+        },
+    )

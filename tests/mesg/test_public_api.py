@@ -1,0 +1,23 @@
+"""`mesg_pusher.mesg`'s public surface: pinned, sorted, complete and importable."""
+
+from __future__ import annotations
+
+from tests.support.surface import assert_surface
+
+
+def test_surface() -> None:
+    assert_surface(
+        "mesg_pusher.mesg",
+        {
+            "DefinitionError",
+            "Output",
+            "Parameter",
+            "ServiceDefinition",
+            "Task",
+            "load",
+            "load_packaged",
+            "render",
+            "render_tasks",
+            "validate",
+        },
+    )
