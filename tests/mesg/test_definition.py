@@ -17,15 +17,9 @@ from mesg_pusher.mesg import (
     validate,
 )
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def seed_rendering() -> str:
-    path = SPEC / "seed-README.md"
-    if not path.exists():  # pragma: no cover - the spec folder sits beside every checkout
-        pytest.fail(f"{path} is missing")
-    return path.read_text("utf-8")
+#: The original service's README, as its mesg.yml rendered it: the contract kept here.
+SEED_RENDERING = Path(__file__).resolve().parent / "data" / "seed-README.md"
 
 
 def test_root_mesg_yml_is_the_packaged_one() -> None:
@@ -46,7 +40,7 @@ def test_definition_is_the_seed_contract_with_socket_id_as_a_string() -> None:
         },
     )
     seed = dataclasses.replace(definition, tasks={**definition.tasks, "trigger": as_seed})
-    assert render(seed) == seed_rendering()
+    assert render(seed) == SEED_RENDERING.read_text("utf-8")
 
 
 def test_required_and_optional_inputs() -> None:
