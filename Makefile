@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint test-deps bench clean
+.PHONY: demo test lint test-deps bench dist clean
 
 $(STAMP): pyproject.toml requirements/runtime.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: $(STAMP) test-deps lint
 
 bench: $(STAMP) test-deps
 	$(BIN)/python -m bench
+
+# The wheel and the sdist a user installs (in dist/), checked as PyPI would check them.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules .mypy_cache .ruff_cache .pytest_cache
