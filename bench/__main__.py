@@ -3,8 +3,8 @@
 Parts: ``client`` (our client against the official SDKs and the floors, on an nginx sink),
 ``service`` (executions through the engine stand-in and ``mesg-pusher serve``) and
 ``footprint`` (memory with 1,000 executions in flight, time to ready). Results go to
-bench/results/latest.json and README-table.md, the chart to docs/bench.png, and the README's
-text between its bench markers is replaced when it has them.
+bench/results/latest.json and README-table.md, the chart to docs/bench.png, the tables into
+bench/README.md and a summary into the README (between their markers).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from . import (
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 CHART = ROOT / "docs" / "bench.png"
-README = ROOT / "README.md"
 PARTS = ("client", "service", "footprint")
 
 
@@ -214,8 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         (RESULTS / "latest.json").write_text(json.dumps(results, indent=1) + "\n", "utf-8")
         (RESULTS / "README-table.md").write_text(table, "utf-8")
         _report.chart(results, CHART)
-        if _report.refresh_readme(README, table):
-            _log("bench: README.md table refreshed")
+        for doc in _report.refresh_docs(ROOT, table, _report.summary(results)):
+            _log(f"bench: {doc.relative_to(ROOT)} refreshed")
         _log(f"bench: wrote {RESULTS / 'latest.json'}, {RESULTS / 'README-table.md'}, {CHART}")
     _log(f"bench: done in {results['seconds']:.0f} s")
     return 0

@@ -1,17 +1,30 @@
-"""The run's results as a markdown table (for the README) and a PNG chart (for the docs)."""
+"""The run's results as markdown and a chart: the full tables for bench/README.md, a summary of
+the headline ratios for the top-level README, and a PNG chart for the docs. Each document holds
+its part between markers, which `refresh_docs` replaces."""
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import _client_cases as cc
+from . import _service_cases as sc
+from ._stats import ratio
 from ._targets import Target
 
+#: Around the full tables, in bench/README.md.
 START_MARK = "<!-- bench:start -->"
 END_MARK = "<!-- bench:end -->"
+#: Around the summary, in the top-level README.
+SUMMARY_START_MARK = "<!-- bench-summary:start -->"
+SUMMARY_END_MARK = "<!-- bench-summary:end -->"
+#: Where each part goes, relative to the repository's root.
+TABLES_DOC = Path("bench") / "README.md"
+SUMMARY_DOC = Path("README.md")
 
 TITLES = {
     "client": "Client cost: one small event per trigger, to nginx answering `200 {}` on loopback",
@@ -47,7 +60,7 @@ def _cell(medians: Mapping[str, float], name: str, form: str) -> str:
 
 
 def table(results: Mapping[str, Any]) -> str:
-    """The markdown the README shows between its bench markers."""
+    """The full tables (with the run's conditions and the targets), for bench/README.md."""
     machine = results["machine"]
     lines = [
         f"Measured {results['date']} on {machine['summary']}; medians of {results['rounds']} "
@@ -93,7 +106,7 @@ def table(results: Mapping[str, Any]) -> str:
         lines.append("")
         if group in results.get("notes", {}):
             lines += [results["notes"][group], ""]
-    targets = [Target(**t) for t in results.get("targets", [])]
+    targets = _targets_of(results)
     if targets:
         lines += [
             "**Targets**",
@@ -122,18 +135,117 @@ def _sdk_best(cases: Sequence[Mapping[str, Any]]) -> float | None:
     return max(rates) if rates else None
 
 
-def refresh_readme(readme: Path, text: str) -> bool:
-    """Replace what stands between the bench markers; False if the README has no markers."""
+def _targets_of(results: Mapping[str, Any]) -> list[Target]:
+    # Written results also hold each target's verdict ("met"), which Target computes itself.
+    return [
+        Target(t["name"], t["measured"], t["limit"], t["unit"], at_least=t["at_least"])
+        for t in results.get("targets", [])
+    ]
+
+
+def _medians(results: Mapping[str, Any], key: str, name: str) -> float | None:
+    for case in results["cases"]:
+        if case["key"] == key:
+            value = case["medians"].get(name)
+            return None if value is None or math.isnan(value) else float(value)
+    return None
+
+
+def summary(results: Mapping[str, Any]) -> str:
+    """A few lines of headline ratios for the top-level README; a figure that was not measured
+    leaves its line out."""
+    lines = []
+    figure = functools.partial(_medians, results)
+    ours = figure(cc.OURS_64_KA, "rate")
+    sdk = [figure(key, "rate") for key in (cc.SDK_PY_SEQ, cc.SDK_PY_THREADS)]
+    vs_sdk = ratio(ours, max((s for s in sdk if s is not None), default=None))
+    vs_node = ratio(ours, figure(cc.SDK_NODE, "rate"))
+    cpu = figure(cc.OURS_64_KA, "cpu_ms")
+    if vs_sdk is not None and cpu is not None:
+        node = f" and {vs_node:.1f}x the official Node SDK's" if vs_node is not None else ""
+        lines.append(
+            f"- **Client**: {vs_sdk:.1f}x the official Python SDK's triggers/s{node}, at "
+            f"{cpu:.3f} ms of CPU per trigger ({cc.IN_FLIGHT} in flight, keep-alive)."
+        )
+    rate, cpu = figure(sc.SERVE_SAT, "rate"), figure(sc.SERVE_SAT, "cpu_ms")
+    share = ratio(rate, figure(sc.CEILING_SAT, "rate"))
+    if rate is not None and cpu is not None and share is not None:
+        added = [
+            (serve - ceiling, name)
+            for name in ("p50_ms", "p99_ms")
+            if (serve := figure(sc.SERVE_RATE, name)) is not None
+            and (ceiling := figure(sc.CEILING_RATE, name)) is not None
+        ]
+        latency = " and ".join(f"{value:.2f} ms {name[:3]}" for value, name in added)
+        lines.append(
+            f"- **Service**: `serve` publishing to nginx answers {rate:,.0f} executions/s at "
+            f"saturation ({share:.0%} of the engine stand-in's own ceiling), at {cpu:.3f} ms of "
+            f"CPU each"
+            + (f"; at {sc.RATE}/s it adds {latency} to the stand-in's latency." if added else ".")
+        )
+    peak = figure(sc.FOOTPRINT, "peak_rss_mb")
+    if peak is not None:
+        lines.append(
+            f"- **Footprint**: {peak:.0f} MB peak RSS with {sc.FOOTPRINT_IN_FLIGHT:,} "
+            "executions in flight."
+        )
+    targets = [t for t in _targets_of(results) if t.met is not None]
+    if targets:
+        unmet = [t for t in targets if not t.met]
+        shown = "; ".join(
+            f"{t.name}, measured {t.measured:.3g} {t.unit}, limit {'>=' if t.at_least else '<='} "
+            f"{t.limit:g} {t.unit}"
+            for t in unmet
+        )
+        lines.append(
+            f"- **Targets**: {len(targets) - len(unmet)} of {len(targets)} met"
+            + (f"; not met: {shown}." if unmet else ".")
+        )
+    quick = " (a quick run)" if results.get("quick") else ""
+    lines += [
+        "",
+        f"Measured {results['date']}{quick} on {results['machine']['summary']}; every table, "
+        f"how it is measured and how to rerun it: [{TABLES_DOC.as_posix()}]"
+        f"({TABLES_DOC.as_posix()}).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def refresh_readme(
+    readme: Path, text: str, start_mark: str = START_MARK, end_mark: str = END_MARK
+) -> bool:
+    """Replace what stands between the markers; False if the document has no markers."""
     if not readme.exists():
         return False
     content = readme.read_text("utf-8")
-    start, end = content.find(START_MARK), content.find(END_MARK)
+    # Markers count only on lines of their own, so prose may name them.
+    start, end = _line_at(content, start_mark), _line_at(content, end_mark)
     if start < 0 or end < start:
         return False
-    updated = content[: start + len(START_MARK)] + "\n" + text.rstrip() + "\n" + content[end:]
+    updated = content[: start + len(start_mark)] + "\n" + text.rstrip() + "\n" + content[end:]
     if updated != content:
         readme.write_text(updated, "utf-8")
     return True
+
+
+def _line_at(content: str, line: str) -> int:
+    """Where `line` stands as a whole line of `content`, or -1."""
+    found = re.search(f"^{re.escape(line)}$", content, re.MULTILINE)
+    return found.start() if found else -1
+
+
+def refresh_docs(root: Path, tables: str, short: str) -> list[Path]:
+    """The full `tables` into bench/README.md and the `short` summary into the README, each
+    between its markers; the documents that have them."""
+    places = [
+        (TABLES_DOC, tables, START_MARK, END_MARK),
+        (SUMMARY_DOC, short, SUMMARY_START_MARK, SUMMARY_END_MARK),
+    ]
+    return [
+        root / doc
+        for doc, text, start, end in places
+        if refresh_readme(root / doc, text, start, end)
+    ]
 
 
 def chart(results: Mapping[str, Any], path: Path) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import asdict
 from pathlib import Path
 
 from bench import _client_cases as cc
 from bench import _report, _service_cases, _stats, _targets
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_metrics_and_medians() -> None:
@@ -96,3 +100,90 @@ def test_readme_refresh_replaces_only_between_markers(tmp_path: Path) -> None:
     plain = tmp_path / "PLAIN.md"
     plain.write_text("no markers\n", "utf-8")
     assert not _report.refresh_readme(plain, "table")
+
+
+def test_markers_count_only_on_lines_of_their_own(tmp_path: Path) -> None:
+    doc = tmp_path / "README.md"
+    doc.write_text(
+        "the tables stand between `<!-- bench:start -->` and its end marker\n"
+        "<!-- bench:start -->\nold\n<!-- bench:end -->\n",
+        "utf-8",
+    )
+    assert _report.refresh_readme(doc, "new")
+    assert doc.read_text("utf-8") == (
+        "the tables stand between `<!-- bench:start -->` and its end marker\n"
+        "<!-- bench:start -->\nnew\n<!-- bench:end -->\n"
+    )
+
+
+def _case(key: str, group: str, **medians: float) -> dict[str, object]:
+    return {"key": key, "group": group, "label": key, "medians": medians}
+
+
+def test_summary_gives_the_headline_ratios_and_the_unmet_targets() -> None:
+    sc = _service_cases
+    run = results(
+        [
+            _case(cc.OURS_64_KA, "client", rate=6000.0, cpu_ms=0.06),
+            _case(cc.SDK_PY_SEQ, "client", rate=1000.0),
+            _case(cc.SDK_PY_THREADS, "client", rate=500.0),
+            _case(cc.SDK_NODE, "client", rate=4000.0),
+            _case(sc.CEILING_SAT, "service", rate=1000.0),
+            _case(sc.SERVE_SAT, "service", rate=900.0, cpu_ms=0.5),
+            _case(sc.CEILING_RATE, "service", p50_ms=2.0, p99_ms=3.0),
+            _case(sc.SERVE_RATE, "service", p50_ms=3.0, p99_ms=4.5),
+            _case(sc.FOOTPRINT, "footprint", peak_rss_mb=60.4),
+        ]
+    )
+    met = _targets.Target("fast enough", 2.0, 1.0, "x", at_least=True)
+    unmet = _targets.Target("lean enough", 1.5, 1.0, "ms", at_least=False)
+    # As the run writes them: each target's fields and its verdict.
+    run["targets"] = [asdict(t) | {"met": t.met} for t in (met, unmet)]
+    text = _report.summary(run)
+    assert text.splitlines() == [
+        "- **Client**: 6.0x the official Python SDK's triggers/s and 1.5x the official Node "
+        "SDK's, at 0.060 ms of CPU per trigger (64 in flight, keep-alive).",
+        "- **Service**: `serve` publishing to nginx answers 900 executions/s at saturation (90% "
+        "of the engine stand-in's own ceiling), at 0.500 ms of CPU each; at 200/s it adds "
+        "1.00 ms p50 and 1.50 ms p99 to the stand-in's latency.",
+        "- **Footprint**: 60 MB peak RSS with 1,000 executions in flight.",
+        "- **Targets**: 1 of 2 met; not met: lean enough, measured 1.5 ms, limit <= 1 ms.",
+        "",
+        "Measured 2026-01-02 on 2 cores; every table, how it is measured and how to rerun it: "
+        "[bench/README.md](bench/README.md).",
+    ]
+
+
+def test_summary_leaves_out_what_was_not_measured() -> None:
+    text = _report.summary(results([_case(cc.SDK_PY_SEQ, "client", rate=1000.0)]))
+    assert text.splitlines() == [
+        "",
+        "Measured 2026-01-02 on 2 cores; every table, how it is measured and how to rerun it: "
+        "[bench/README.md](bench/README.md).",
+    ]
+
+
+def test_refresh_docs_puts_the_tables_and_the_summary_each_in_its_place(tmp_path: Path) -> None:
+    (tmp_path / "bench").mkdir()
+    tables = tmp_path / "bench" / "README.md"
+    tables.write_text("# Benchmarks\n<!-- bench:start -->\n<!-- bench:end -->\n", "utf-8")
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- bench-summary:start -->\n<!-- bench-summary:end -->\n", "utf-8")
+    assert _report.refresh_docs(tmp_path, "TABLES", "SUMMARY") == [tables, readme]
+    assert "<!-- bench:start -->\nTABLES\n<!-- bench:end -->" in tables.read_text("utf-8")
+    assert "SUMMARY" in readme.read_text("utf-8")
+    assert "TABLES" not in readme.read_text("utf-8")
+
+
+def test_the_docs_show_what_the_latest_results_render_to() -> None:
+    """bench/README.md and the README hold what the report makes of bench/results/latest.json
+    (`python -m bench` rewrites all three together)."""
+    latest = json.loads((ROOT / "bench" / "results" / "latest.json").read_text("utf-8"))
+    tables = (ROOT / "bench" / "README.md").read_text("utf-8")
+    readme = (ROOT / "README.md").read_text("utf-8")
+    expected_tables = _report.table(latest).rstrip()
+    expected_summary = _report.summary(latest).rstrip()
+    assert f"{_report.START_MARK}\n{expected_tables}\n{_report.END_MARK}" in tables
+    summary = f"{_report.SUMMARY_START_MARK}\n{expected_summary}\n{_report.SUMMARY_END_MARK}"
+    assert summary in readme
+    assert _report.START_MARK not in readme  # the full tables live beside the bench suite
