@@ -38,6 +38,10 @@ def test_frames_carry_data_as_json_strings_except_errors() -> None:
         ({}, (4008, "No protocol version supplied")),
         ({"protocol": "4"}, (4007, "Unsupported protocol version: 4")),
         ({"protocol": "x"}, (4007, "Unsupported protocol version: x")),
+        ({"protocol": "07"}, None),
+        ({"protocol": "\u00b2"}, (4007, "Unsupported protocol version: \u00b2")),
+        ({"protocol": "\u0667"}, (4007, "Unsupported protocol version: \u0667")),
+        ({"protocol": "7" * 5000}, (4007, "Unsupported protocol version: " + "7" * 39 + "…")),
     ],
 )
 def test_protocol_version(query: dict[str, str], answer: tuple[int, str] | None) -> None:

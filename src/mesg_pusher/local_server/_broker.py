@@ -306,4 +306,4 @@ async def _close(peer: Peer, code: int, message: str, *, flush: bool) -> None:
             async with asyncio.timeout(CLOSE_FLUSH_SECONDS):
                 await peer.outbox.join()
     with contextlib.suppress(ConnectionError, RuntimeError):
-        await peer.ws.close(code=code, message=message.encode()[:120])
+        await peer.ws.close(code=code, message=protocol.close_reason(message))

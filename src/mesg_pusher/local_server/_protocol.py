@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -33,6 +34,13 @@ UNSUPPORTED_PROTOCOL: Final = 4007
 NO_PROTOCOL: Final = 4008
 UNAUTHORIZED: Final = 4009
 PONG_NOT_RECEIVED: Final = 4201
+#: A close frame's reason: 125 bytes of payload less the 2-byte code.
+MAX_CLOSE_REASON_BYTES: Final = 123
+#: Characters of a client's value quoted back in a refusal.
+SHOWN_CHARS: Final = 40
+#: ASCII digits only: str.isdigit also takes "²" (which int() refuses) and other scripts' digits
+#: (which int() reads, so the Arabic-Indic seven would pass for 7).
+_VERSION_NUMBER: Final = re.compile(r"[0-9]{1,9}")
 
 
 class Refused(Exception):
@@ -117,9 +125,22 @@ def check_protocol(query: Mapping[str, str]) -> tuple[int, str] | None:
     given = query.get("protocol")
     if given is None:
         return NO_PROTOCOL, "No protocol version supplied"
-    if not given.isdigit() or not MIN_PROTOCOL_VERSION <= int(given) <= PROTOCOL_VERSION:
-        return UNSUPPORTED_PROTOCOL, f"Unsupported protocol version: {given}"
+    number = _VERSION_NUMBER.fullmatch(given)
+    if number is None or not MIN_PROTOCOL_VERSION <= int(given) <= PROTOCOL_VERSION:
+        return UNSUPPORTED_PROTOCOL, f"Unsupported protocol version: {_cut(given)}"
     return None
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def close_reason(message: str) -> bytes:
+    """`message` as a close frame's reason: at most 123 bytes of UTF-8, cut between characters."""
+    reason = message.encode("utf-8", "replace")
+    if len(reason) <= MAX_CLOSE_REASON_BYTES:
+        return reason
+    return reason[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore").encode("utf-8")
 
 
 def read_frame(text: str) -> ClientFrame:

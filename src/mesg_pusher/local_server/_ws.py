@@ -57,7 +57,7 @@ class Sockets:
     async def _refuse(self, ws: web.WebSocketResponse, code: int, message: str) -> None:
         self.broker.debug.record("connection", action="refused", code=code, reason=message)
         await ws.send_str(protocol.error(message, code))
-        await ws.close(code=code, message=message.encode()[:120])
+        await ws.close(code=code, message=protocol.close_reason(message))
 
     async def _serve(self, app: App, socket_id: str, ws: web.WebSocketResponse) -> str:
         pinged = False
