@@ -46,9 +46,13 @@ async def _plain_errors(
 
 
 def create_app(
-    settings: ServerSettings | None = None, *, clock: Callable[[], float] = time.time
+    settings: ServerSettings | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+    host: str | None = None,
 ) -> web.Application:
-    """The aiohttp application of a local Pusher server; its `Broker` is ``app[BROKER_KEY]``."""
+    """The aiohttp application of a local Pusher server; its `Broker` is ``app[BROKER_KEY]``.
+    `host` is the address it listens on: the debug console answers to that name too."""
     settings = settings if settings is not None else ServerSettings()
     broker = Broker(settings, clock=clock)
     # A batch of events at the data limit, JSON-escaped, fits; Pusher's own cap is similar.
@@ -57,7 +61,7 @@ def create_app(
     app[BROKER_KEY] = broker
     Api(broker).add_routes(app)
     Sockets(broker).add_routes(app)
-    DebugConsole(broker).add_routes(app)
+    DebugConsole(broker, host).add_routes(app)
 
     async def close_sockets(_: web.Application) -> None:
         await broker.close_all()
@@ -84,7 +88,7 @@ class LocalServer:
         self.settings = settings if settings is not None else ServerSettings()
         self.host = host
         self._requested_port = port
-        self.app = create_app(self.settings, clock=clock)
+        self.app = create_app(self.settings, clock=clock, host=host)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 

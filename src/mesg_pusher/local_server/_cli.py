@@ -66,6 +66,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=defaults.activity_timeout,
         help="seconds of client silence before the server pings it (%(default)s)",
     )
+    parser.add_argument(
+        "--console-host",
+        dest="console_hosts",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "a host name the debug console answers to besides localhost and the server's own "
+            "addresses (repeatable), such as the machine's name on a network"
+        ),
+    )
     parser.set_defaults(run=_run)
 
 
@@ -77,6 +88,7 @@ def _run(args: argparse.Namespace) -> int:
             max_data_bytes=args.max_data_bytes,
             max_batch_events=args.max_batch_events,
             activity_timeout=args.activity_timeout,
+            console_hosts=tuple(args.console_hosts),
         )
     except InputError as error:
         print(f"mesg-pusher: error: {error}", file=sys.stderr)

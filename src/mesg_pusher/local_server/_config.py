@@ -39,6 +39,9 @@ class ServerSettings:
     activity_timeout: float = DEFAULT_ACTIVITY_TIMEOUT
     pong_timeout: float = DEFAULT_PONG_TIMEOUT
     debug_history: int = DEFAULT_DEBUG_HISTORY
+    #: Host names the debug console answers to besides loopback and the server's addresses
+    #: (a machine name it is reached by on a network).
+    console_hosts: tuple[str, ...] = ()
     _by_id: dict[str, App] = field(init=False, repr=False, compare=False)
     _by_key: dict[str, App] = field(init=False, repr=False, compare=False)
 
