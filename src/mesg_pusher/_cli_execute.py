@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from ._commands import say, say_json
 from ._json import loads
 from .mesg import DefinitionError, ServiceDefinition, load, load_packaged, render
 from .pusher import HttpPool
@@ -89,7 +89,7 @@ def _definition(path: str | None) -> ServiceDefinition:
 
 def _gen_doc(args: argparse.Namespace) -> int:
     try:
-        sys.stdout.write(render(_definition(args.file)))
+        say(render(_definition(args.file)).removesuffix("\n"), kind="document")
     except UsageError as error:
         return _usage(str(error))
     except DefinitionError as error:
@@ -106,7 +106,7 @@ def _validate(args: argparse.Namespace) -> int:
     except DefinitionError as error:
         print(f"mesg.yml is invalid: {error}", file=sys.stderr)
         return 1
-    print(
+    say(
         f"mesg.yml is valid: service {definition.name}, tasks {', '.join(sorted(definition.tasks))}"
     )
     return 0
@@ -119,8 +119,8 @@ def _execute(args: argparse.Namespace) -> int:
     except UsageError as error:
         return _usage(str(error))
     output = asyncio.run(_run_once(definition, args.task, inputs))
-    print(f"Task {args.task} returned output {output.key} with data:")
-    print(json.dumps(output.data, indent=2, ensure_ascii=False))
+    say(f"Task {args.task} returned output {output.key} with data:")
+    say_json(output.data)
     return 0 if output.key == SUCCESS else 1
 
 
@@ -138,7 +138,9 @@ def _read_inputs(
     inputs: dict[str, Any] = {}
     if json_file is not None:
         try:
-            text = sys.stdin.read() if json_file == "-" else Path(json_file).read_text("utf-8")
+            # JSON is UTF-8 (RFC 8259), whatever the terminal's encoding says.
+            raw = sys.stdin.buffer.read() if json_file == "-" else Path(json_file).read_bytes()
+            text = raw.decode("utf-8")
         except OSError as error:
             raise UsageError(f"--json: cannot read {json_file}: {error.strerror}") from None
         except UnicodeDecodeError:
