@@ -81,6 +81,24 @@ def test_presence_member_rules() -> None:
         signed("{")
 
 
+def test_the_users_own_channel_is_open_to_its_signed_in_sockets_only() -> None:
+    def as_user(user_id: str | None) -> protocol.Subscription:
+        data = {"channel": "#server-to-user-ada", "auth": ""}  # as pusher-js sends it
+        return protocol.check_subscription(
+            data, key=KEY, secret=SECRET, socket_id=SOCKET, user_id=user_id
+        )
+
+    assert as_user("ada") == protocol.Subscription("#server-to-user-ada")
+    with pytest.raises(protocol.Refused, match="this one is not signed in"):
+        as_user(None)
+    with pytest.raises(protocol.Refused, match="this one is signed in as bob"):
+        as_user("bob")
+    with pytest.raises(protocol.Refused, match="signed in as ada"):
+        protocol.check_subscription(
+            {"channel": "#server-to-user-"}, key=KEY, secret=SECRET, socket_id=SOCKET, user_id="ada"
+        )
+
+
 def test_public_channels_need_no_auth_and_names_are_checked() -> None:
     assert subscribe("news") == protocol.Subscription("news")
     with pytest.raises(protocol.Refused, match="Invalid channel name"):

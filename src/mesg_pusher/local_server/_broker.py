@@ -20,9 +20,9 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from ..pusher import App
+from ..pusher import App, limits
 from . import _protocol as protocol
-from ._api_rules import SERVER_TO_USER_PREFIX, Publish
+from ._api_rules import Publish
 from ._config import ServerSettings
 from ._debug_feed import DebugFeed, preview
 from ._state import AppState, Joined, Left, is_presence
@@ -140,6 +140,19 @@ class Broker:
     # --- subscriptions -----------------------------------------------------------------------
 
     async def subscribe(self, app: App, socket_id: str, sub: protocol.Subscription) -> Joined:
+        if sub.channel.startswith(limits.SERVER_TO_USER_PREFIX):
+            # The user's own channel, not one of the app's: its events reach the sockets signed
+            # in as that user (see `publish`), so it joins no channel and is never occupied.
+            self.send(socket_id, protocol.subscription_succeeded(sub.channel))
+            self.debug.record(
+                "subscription",
+                app=app.app_id,
+                socket_id=socket_id,
+                channel=sub.channel,
+                action="subscribed",
+                user_id=self.state(app).user_of(socket_id),
+            )
+            return Joined(already_subscribed=False)
         state = self.state(app)
         joined = state.subscribe(socket_id, sub.channel, sub.member)
         presence = state.presence(sub.channel) if is_presence(sub.channel) else None
@@ -180,8 +193,8 @@ class Broker:
         state = self.state(app)
         for channel in publish.channels:
             text = protocol.event(publish.name, channel, publish.data)
-            if channel.startswith(SERVER_TO_USER_PREFIX):
-                user_id = channel[len(SERVER_TO_USER_PREFIX) :]
+            if channel.startswith(limits.SERVER_TO_USER_PREFIX):
+                user_id = channel[len(limits.SERVER_TO_USER_PREFIX) :]
                 for socket_id in state.user_sockets(user_id):
                     if socket_id != publish.socket_id:
                         self.send(socket_id, text)

@@ -161,11 +161,24 @@ def read_frame(text: str) -> ClientFrame:
     return ClientFrame(message["event"], data, channel)
 
 
-def check_subscription(data: Any, *, key: str, secret: str, socket_id: str) -> Subscription:
-    """A ``pusher:subscribe`` request checked as Pusher does; raises `Refused`."""
+def check_subscription(
+    data: Any, *, key: str, secret: str, socket_id: str, user_id: str | None = None
+) -> Subscription:
+    """A ``pusher:subscribe`` request checked as Pusher does; raises `Refused`. `user_id` is the
+    user the socket signed in as: only that user's own ``#server-to-user-<id>`` channel, which
+    pusher-js subscribes to by itself after a sign-in, is open to it."""
     if not isinstance(data, dict) or not isinstance(data.get("channel"), str):
         raise Refused("Invalid subscription: expected data with a channel name")
     channel: str = data["channel"]
+    if channel.startswith(limits.SERVER_TO_USER_PREFIX):
+        wanted = channel[len(limits.SERVER_TO_USER_PREFIX) :]
+        if user_id is None or wanted != user_id:
+            signed = "not signed in" if user_id is None else f"signed in as {_cut(user_id)}"
+            raise Refused(
+                f"Cannot subscribe to {_cut(channel)}: the user's own connections only "
+                f"(this one is {signed})"
+            )
+        return Subscription(channel)
     try:
         rules.channel_name(channel, "channel")
     except InputError as problem:

@@ -133,8 +133,14 @@ class Sockets:
                 )
 
     async def _subscribe(self, app: App, socket_id: str, data: object) -> None:
-        sub = protocol.check_subscription(data, key=app.key, secret=app.secret, socket_id=socket_id)
         state = self.broker.state(app)
+        sub = protocol.check_subscription(
+            data,
+            key=app.key,
+            secret=app.secret,
+            socket_id=socket_id,
+            user_id=state.user_of(socket_id),
+        )
         limit = self.settings.max_presence_members
         if (
             sub.member is not None
