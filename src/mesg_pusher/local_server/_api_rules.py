@@ -20,7 +20,6 @@ from .._json import loads
 from ..pusher import AUTH_VERSION, body_md5, limits, rules, string_to_sign, verify_signature
 from ._config import ServerSettings
 
-SERVER_TO_USER_PREFIX: Final = "#server-to-user-"
 INFO_ATTRIBUTES: Final = frozenset({"subscription_count", "user_count"})
 #: ``GET channels/<name>`` also takes ``cache`` (the last event of a cache channel); this server
 #: keeps no cache channels, so the attribute is accepted and has nothing to add.
@@ -256,8 +255,8 @@ def check_channels(channels: Sequence[str], where: str, limit: int) -> None:
 
 def check_channel(channel: str, where: str) -> None:
     """A channel name an event may go to; ``#server-to-user-<id>`` names a signed-in user."""
-    if channel.startswith(SERVER_TO_USER_PREFIX):
-        check_user_id(channel[len(SERVER_TO_USER_PREFIX) :], where)
+    if channel.startswith(limits.SERVER_TO_USER_PREFIX):
+        check_user_id(channel[len(limits.SERVER_TO_USER_PREFIX) :], where)
         return
     try:
         rules.channel_name(channel, where)

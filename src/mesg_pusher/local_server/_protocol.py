@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from .._errors import InputError
 from .._json import dumps, loads
-from ..pusher import hmac_sha256_hex, limits, rules
+from ..pusher import channel_auth_string, hmac_sha256_hex, limits, rules, user_auth_string
 from ._state import Member, is_presence
 
 PROTOCOL_VERSION: Final = 7
@@ -190,7 +190,7 @@ def check_subscription(
     if presence and not isinstance(channel_data, str):
         raise Refused("Invalid subscription: a presence channel needs channel_data, a string")
     auth = data.get("auth")
-    signed = f"{socket_id}:{channel}" + (f":{channel_data}" if presence else "")
+    signed = channel_auth_string(socket_id, channel, channel_data if presence else None)
     _check_auth(auth, signed, key=key, secret=secret)
     if not presence:
         return Subscription(channel)
@@ -262,7 +262,9 @@ def check_signin(data: Any, *, key: str, secret: str, socket_id: str) -> tuple[s
         raise Refused("Invalid signin: expected auth and user_data, a string", UNAUTHORIZED)
     user_data: str = data["user_data"]
     try:
-        _check_auth(data.get("auth"), f"{socket_id}::user::{user_data}", key=key, secret=secret)
+        _check_auth(
+            data.get("auth"), user_auth_string(socket_id, user_data), key=key, secret=secret
+        )
     except Refused as refused:
         raise Refused(refused.message, UNAUTHORIZED) from None
     try:
