@@ -48,9 +48,9 @@ def test_protocol_version(query: dict[str, str], answer: tuple[int, str] | None)
     assert protocol.check_protocol(query) == answer
 
 
-def subscribe(channel: str, **extra: object) -> protocol.Subscription:
+def subscribe(channel: str, **extra: object) -> protocol.SubscribeRequest:
     data = {"channel": channel, **extra}
-    return protocol.check_subscription(data, key=KEY, secret=SECRET, socket_id=SOCKET)
+    return protocol.check_subscribe(data, key=KEY, secret=SECRET, socket_id=SOCKET)
 
 
 def test_presence_subscription_reads_the_signed_member() -> None:
@@ -63,7 +63,7 @@ def test_presence_subscription_reads_the_signed_member() -> None:
 
 
 def test_presence_member_rules() -> None:
-    def signed(channel_data: str) -> protocol.Subscription:
+    def signed(channel_data: str) -> protocol.SubscribeRequest:
         auth = channel_auth(
             key=KEY,
             secret=SECRET,
@@ -82,25 +82,25 @@ def test_presence_member_rules() -> None:
 
 
 def test_the_users_own_channel_is_open_to_its_signed_in_sockets_only() -> None:
-    def as_user(user_id: str | None) -> protocol.Subscription:
+    def as_user(user_id: str | None) -> protocol.SubscribeRequest:
         data = {"channel": "#server-to-user-ada", "auth": ""}  # as pusher-js sends it
-        return protocol.check_subscription(
+        return protocol.check_subscribe(
             data, key=KEY, secret=SECRET, socket_id=SOCKET, user_id=user_id
         )
 
-    assert as_user("ada") == protocol.Subscription("#server-to-user-ada")
+    assert as_user("ada") == protocol.SubscribeRequest("#server-to-user-ada")
     with pytest.raises(protocol.Refused, match="this one is not signed in"):
         as_user(None)
     with pytest.raises(protocol.Refused, match="this one is signed in as bob"):
         as_user("bob")
     with pytest.raises(protocol.Refused, match="signed in as ada"):
-        protocol.check_subscription(
+        protocol.check_subscribe(
             {"channel": "#server-to-user-"}, key=KEY, secret=SECRET, socket_id=SOCKET, user_id="ada"
         )
 
 
 def test_public_channels_need_no_auth_and_names_are_checked() -> None:
-    assert subscribe("news") == protocol.Subscription("news")
+    assert subscribe("news") == protocol.SubscribeRequest("news")
     with pytest.raises(protocol.Refused, match="Invalid channel name"):
         subscribe("x" * 201)
     with pytest.raises(protocol.Refused, match="Invalid signature"):

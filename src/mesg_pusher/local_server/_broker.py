@@ -139,7 +139,7 @@ class Broker:
 
     # --- subscriptions -----------------------------------------------------------------------
 
-    async def subscribe(self, app: App, socket_id: str, sub: protocol.Subscription) -> Joined:
+    async def subscribe(self, app: App, socket_id: str, sub: protocol.SubscribeRequest) -> Joined:
         if sub.channel.startswith(limits.SERVER_TO_USER_PREFIX):
             # The user's own channel, not one of the app's: its events reach the sockets signed
             # in as that user (see `publish`), so it joins no channel and is never occupied.

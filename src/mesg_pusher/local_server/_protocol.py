@@ -1,5 +1,5 @@
 """Pusher protocol 7 over a websocket, as pure functions: the frames the server sends, the
-frames it reads, and the checks a subscription, a client event and a sign-in must pass.
+frames it reads, and the checks a subscribe request, a client event and a sign-in must pass.
 
 Frames are JSON objects ``{"event", "channel"?, "data"}``. Pusher encodes ``data`` as a JSON
 *string* in the frames it sends about channels and connections, and as an object in
@@ -60,8 +60,10 @@ class ClientFrame:
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
-    """A subscription that passed its checks; `member` is set on presence channels."""
+class SubscribeRequest:
+    """A ``pusher:subscribe`` request that passed its checks: the channel a socket may join,
+    and on a presence channel the `member` it joins as. (Not the engine stand-in's
+    ``Subscription``, which is a listener of its task or result stream.)"""
 
     channel: str
     member: Member | None = None
@@ -161,9 +163,9 @@ def read_frame(text: str) -> ClientFrame:
     return ClientFrame(message["event"], data, channel)
 
 
-def check_subscription(
+def check_subscribe(
     data: Any, *, key: str, secret: str, socket_id: str, user_id: str | None = None
-) -> Subscription:
+) -> SubscribeRequest:
     """A ``pusher:subscribe`` request checked as Pusher does; raises `Refused`. `user_id` is the
     user the socket signed in as: only that user's own ``#server-to-user-<id>`` channel, which
     pusher-js subscribes to by itself after a sign-in, is open to it."""
@@ -178,13 +180,13 @@ def check_subscription(
                 f"Cannot subscribe to {_cut(channel)}: the user's own connections only "
                 f"(this one is {signed})"
             )
-        return Subscription(channel)
+        return SubscribeRequest(channel)
     try:
         rules.channel_name(channel, "channel")
     except InputError as problem:
         raise Refused(f"Invalid channel name: {problem.rule}") from None
     if not channel.startswith((limits.PRIVATE_PREFIX, limits.PRESENCE_PREFIX)):
-        return Subscription(channel)
+        return SubscribeRequest(channel)
     presence = is_presence(channel)
     channel_data = data.get("channel_data")
     if presence and not isinstance(channel_data, str):
@@ -193,9 +195,9 @@ def check_subscription(
     signed = channel_auth_string(socket_id, channel, channel_data if presence else None)
     _check_auth(auth, signed, key=key, secret=secret)
     if not presence:
-        return Subscription(channel)
+        return SubscribeRequest(channel)
     assert isinstance(channel_data, str)
-    return Subscription(channel, _member(channel_data))
+    return SubscribeRequest(channel, _member(channel_data))
 
 
 def _check_auth(auth: Any, signed: str, *, key: str, secret: str) -> None:

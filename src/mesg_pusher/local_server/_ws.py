@@ -134,7 +134,7 @@ class Sockets:
 
     async def _subscribe(self, app: App, socket_id: str, data: object) -> None:
         state = self.broker.state(app)
-        sub = protocol.check_subscription(
+        sub = protocol.check_subscribe(
             data,
             key=app.key,
             secret=app.secret,
