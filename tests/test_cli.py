@@ -183,9 +183,12 @@ async def test_files_that_are_not_utf8_or_too_deep_are_reported_not_crashed_on(
     binary = tmp_path / "inputs.json"
     binary.write_bytes(b"\xff\xfe{")
     code, _, err = await run_cli("execute", "trigger", "--json", str(binary))
-    assert (code, err.strip()) == (2, f"mesg-pusher: error: --json: {binary} is not UTF-8 text")
+    assert (code, err.strip()) == (
+        2,
+        f"mesg-pusher execute: error: --json: {binary} is not UTF-8 text",
+    )
     code, _, err = await run_cli("validate", "--file", str(binary))
-    assert (code, err.strip()) == (2, f"mesg-pusher: error: {binary} is not UTF-8 text")
+    assert (code, err.strip()) == (2, f"mesg-pusher validate: error: {binary} is not UTF-8 text")
     deep = tmp_path / "mesg.yml"
     deep.write_text("a:" + " [" * 3000 + "\n")
     code, _, err = await run_cli("gen-doc", "--file", str(deep))

@@ -16,7 +16,7 @@ from aiohttp import web
 from ..pusher import App
 from ._api import Api
 from ._broker import Broker
-from ._config import DEFAULT_HOST, ServerSettings
+from ._config import DEFAULT_HOST, ServerSettings, url_host
 from ._debug import DebugConsole
 from ._ws import Sockets
 
@@ -109,11 +109,11 @@ class LocalServer:
     @property
     def url(self) -> str:
         """The HTTP base URL: the API is under ``/apps/<id>``, the debug console at ``/``."""
-        return f"http://{_url_host(self.host)}:{self.port}"
+        return f"http://{url_host(self.host)}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{_url_host(self.host)}:{self.port}"
+        return f"ws://{url_host(self.host)}:{self.port}"
 
     async def start(self) -> int:
         if self._runner is not None:
@@ -142,7 +142,3 @@ class LocalServer:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host

@@ -77,3 +77,8 @@ def parse_app(spec: str) -> App:
     if not (sep1 and sep2 and app_id and key and secret):
         raise InputError("--app", "expected ID:KEY:SECRET, three non-empty parts")
     return App(app_id=app_id, key=key, secret=secret)
+
+
+def url_host(host: str) -> str:
+    """`host` as a URL or ``host:port`` writes it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
