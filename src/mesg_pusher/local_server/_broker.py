@@ -144,13 +144,8 @@ class Broker:
             # The user's own channel, not one of the app's: its events reach the sockets signed
             # in as that user (see `publish`), so it joins no channel and is never occupied.
             self.send(socket_id, protocol.subscription_succeeded(sub.channel))
-            self.debug.record(
-                "subscription",
-                app=app.app_id,
-                socket_id=socket_id,
-                channel=sub.channel,
-                action="subscribed",
-                user_id=self.state(app).user_of(socket_id),
+            self._record_subscription(
+                app, socket_id, sub.channel, "subscribed", self.state(app).user_of(socket_id)
             )
             return Joined(already_subscribed=False)
         state = self.state(app)
@@ -161,30 +156,30 @@ class Broker:
             text = protocol.member_added(sub.channel, joined.member_added)
             await self.broadcast(app, sub.channel, text, exclude=socket_id)
         if not joined.already_subscribed:
-            self.debug.record(
-                "subscription",
-                app=app.app_id,
-                socket_id=socket_id,
-                channel=sub.channel,
-                action="subscribed",
-                user_id=sub.member.user_id if sub.member else None,
-            )
-            self.debug.state_changed()
+            user_id = sub.member.user_id if sub.member else None
+            self._record_subscription(app, socket_id, sub.channel, "subscribed", user_id)
         return joined
 
     async def unsubscribe(self, app: App, socket_id: str, channel: str) -> None:
         left = self.state(app).unsubscribe(socket_id, channel)
         if left is None:
             return
+        self._record_subscription(app, socket_id, channel, "unsubscribed")
+        await self._announce_leaving(app, [left])
+
+    def _record_subscription(
+        self, app: App, socket_id: str, channel: str, action: str, user_id: str | None = None
+    ) -> None:
+        fields = {"user_id": user_id} if action == "subscribed" else {}
         self.debug.record(
             "subscription",
             app=app.app_id,
             socket_id=socket_id,
             channel=channel,
-            action="unsubscribed",
+            action=action,
+            **fields,
         )
         self.debug.state_changed()
-        await self._announce_leaving(app, [left])
 
     # --- publishing --------------------------------------------------------------------------
 
