@@ -19,7 +19,7 @@ CLI = [sys.executable, "-m", "mesg_pusher.cli"]
 
 
 async def run_cli(
-    *args: str, stdin: str = "", env: dict[str, str] | None = None
+    *args: str | bytes, stdin: str = "", env: dict[str, str] | None = None, encoding: str = "utf-8"
 ) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         *CLI,
@@ -31,7 +31,7 @@ async def run_cli(
     )
     out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
     assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return process.returncode, out.decode(encoding), err.decode(encoding)
 
 
 def output_of(stdout: str, task: str) -> tuple[str, Any]:
@@ -183,12 +183,76 @@ async def test_files_that_are_not_utf8_or_too_deep_are_reported_not_crashed_on(
     binary = tmp_path / "inputs.json"
     binary.write_bytes(b"\xff\xfe{")
     code, _, err = await run_cli("execute", "trigger", "--json", str(binary))
-    assert (code, err.strip()) == (2, f"mesg-pusher: error: --json: {binary} is not UTF-8 text")
+    assert (code, err.strip()) == (
+        2,
+        f"mesg-pusher execute: error: --json: {binary} is not UTF-8 text",
+    )
     code, _, err = await run_cli("validate", "--file", str(binary))
-    assert (code, err.strip()) == (2, f"mesg-pusher: error: {binary} is not UTF-8 text")
+    assert (code, err.strip()) == (2, f"mesg-pusher validate: error: {binary} is not UTF-8 text")
     deep = tmp_path / "mesg.yml"
     deep.write_text("a:" + " [" * 3000 + "\n")
     code, _, err = await run_cli("gen-doc", "--file", str(deep))
     assert code == 1
     assert "nested too deeply" in err
     assert "Traceback" not in err
+
+
+#: Terminals an operator may have, and the encoding of what the command prints on each.
+TERMINALS = {
+    "inherited": ({}, "utf-8"),
+    "strict-utf-8": ({"PYTHONIOENCODING": "utf-8"}, "utf-8"),
+    "ascii": ({"PYTHONIOENCODING": "ascii"}, "ascii"),
+    "latin-1": ({"PYTHONIOENCODING": "latin-1"}, "latin-1"),
+    "LANG=C": ({"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": ""}, "utf-8"),
+}
+
+
+@pytest.mark.parametrize("terminal", TERMINALS)
+@pytest.mark.parametrize(
+    "task",
+    [b"t\xffx", "t\u00e2che", "t\u2028\U0001f600"],
+    ids=["undecodable-byte", "latin", "line-separator-emoji"],
+)
+async def test_execute_prints_any_error_message_whatever_the_terminal_encoding(
+    terminal: str, task: str | bytes
+) -> None:
+    """The error output quotes the task name; a name from an undecodable byte reaches Python as
+    a lone surrogate. The exit status stays 1 and what is printed is the JSON of the data."""
+    env, encoding = TERMINALS[terminal]
+    stdin = json.dumps({"appId": "1", "channel": "caf\u00e9"}, ensure_ascii=False)
+    code, out, err = await run_cli(
+        "execute", task, "--json", "-", stdin=stdin, env=env, encoding=encoding
+    )
+    assert code == 1, err
+    assert "Traceback" not in err
+    first, _, rest = out.partition("\n")
+    assert first.startswith("Task t")
+    assert first.endswith(" returned output error with data:")
+    assert os.fsdecode(task) in json.loads(rest)["error"]
+    assert len(out.splitlines()) == 4
+
+
+@pytest.mark.parametrize("terminal", TERMINALS)
+async def test_usage_errors_and_gen_doc_print_whatever_the_terminal_encoding(
+    terminal: str, tmp_path: Path
+) -> None:
+    env, encoding = TERMINALS[terminal]
+    missing = os.fsencode(tmp_path) + b"/caf\xe9-\xff.json"
+    code, out, err = await run_cli(
+        "execute", "trigger", "--json", missing, env=env, encoding=encoding
+    )
+    assert (code, out) == (2, "")
+    assert "cannot read" in err
+    assert "Traceback" not in err
+    described = tmp_path / "mesg.yml"
+    described.write_text(
+        "name: caf\u00e9\ndescription: \u2603 \U0001f600\n"
+        "tasks:\n  t:\n    outputs:\n      ok:\n        data: {}\n",
+        encoding="utf-8",
+    )
+    code, out, err = await run_cli("gen-doc", "--file", str(described), env=env, encoding=encoding)
+    assert (code, err) == (0, "")
+    assert out.startswith("# caf")
+    code, out, err = await run_cli("validate", "--file", str(described), env=env, encoding=encoding)
+    assert (code, err) == (0, "")
+    assert out.startswith("mesg.yml is valid: service caf")

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from ._errors import MesgPusherError
+from ._commands import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    fail,
+    read_definition,
+    say,
+    say_json,
+    usage_error,
+)
 from ._json import loads
-from .mesg import DefinitionError, ServiceDefinition, load, load_packaged, render
+from ._logs import configure
+from .mesg import DefinitionError, ServiceDefinition, load_packaged, render
 from .pusher import HttpPool
 from .tasks import SUCCESS, Output, TaskRunner
-
-USAGE_ERROR = 2
-
-
-class UsageError(MesgPusherError, ValueError):
-    """The command line is wrong: an option's value cannot be read; exit status 2."""
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,44 +76,27 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     check.set_defaults(run=_validate)
 
 
-def _definition(path: str | None) -> ServiceDefinition:
-    if path is None:
-        return load_packaged()
-    try:
-        text = Path(path).read_text("utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text") from None
-    try:
-        return load(text)
-    except RecursionError:
-        raise DefinitionError(f"{path} is nested too deeply") from None
-
-
 def _gen_doc(args: argparse.Namespace) -> int:
     try:
-        sys.stdout.write(render(_definition(args.file)))
+        say(render(read_definition(args.file)).removesuffix("\n"), kind="document")
     except UsageError as error:
-        return _usage(str(error))
+        return usage_error("gen-doc", str(error))
     except DefinitionError as error:
-        print(f"mesg-pusher: {error}", file=sys.stderr)
-        return 1
-    return 0
+        return fail("gen-doc", str(error))
+    return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
     try:
-        definition = _definition(args.file)
+        definition = read_definition(args.file)
     except UsageError as error:
-        return _usage(str(error))
+        return usage_error("validate", str(error))
     except DefinitionError as error:
-        print(f"mesg.yml is invalid: {error}", file=sys.stderr)
-        return 1
-    print(
-        f"mesg.yml is valid: service {definition.name}, tasks {', '.join(sorted(definition.tasks))}"
-    )
-    return 0
+        say(f"mesg.yml is invalid: {error}", stream=sys.stderr)
+        return EXIT_FAILURE
+    tasks = ", ".join(sorted(definition.tasks))
+    say(f"mesg.yml is valid: service {definition.name}, tasks {tasks}")
+    return EXIT_OK
 
 
 def _execute(args: argparse.Namespace) -> int:
@@ -118,11 +104,12 @@ def _execute(args: argparse.Namespace) -> int:
     try:
         inputs = _read_inputs(args.json_file, args.data, definition, args.task)
     except UsageError as error:
-        return _usage(str(error))
+        return usage_error("execute", str(error))
+    configure("text", "warning")
     output = asyncio.run(_run_once(definition, args.task, inputs))
-    print(f"Task {args.task} returned output {output.key} with data:")
-    print(json.dumps(output.data, indent=2, ensure_ascii=False))
-    return 0 if output.key == SUCCESS else 1
+    say(f"Task {args.task} returned output {output.key} with data:")
+    say_json(output.data)
+    return EXIT_OK if output.key == SUCCESS else EXIT_FAILURE
 
 
 async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, Any]) -> Output:
@@ -139,7 +126,9 @@ def _read_inputs(
     inputs: dict[str, Any] = {}
     if json_file is not None:
         try:
-            text = sys.stdin.read() if json_file == "-" else Path(json_file).read_text("utf-8")
+            # JSON is UTF-8 (RFC 8259), whatever the terminal's encoding says.
+            raw = sys.stdin.buffer.read() if json_file == "-" else Path(json_file).read_bytes()
+            text = raw.decode("utf-8")
         except OSError as error:
             raise UsageError(f"--json: cannot read {json_file}: {error.strerror}") from None
         except UnicodeDecodeError:
@@ -175,8 +164,3 @@ def _typed(raw: str, kind: str) -> Any:
     if kind == "Number":
         return value if isinstance(value, int | float) and not isinstance(value, bool) else raw
     return value
-
-
-def _usage(message: str) -> int:
-    print(f"mesg-pusher: error: {message}", file=sys.stderr)
-    return USAGE_ERROR

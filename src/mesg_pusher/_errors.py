@@ -18,7 +18,7 @@
     ├── ApiError                       local_server._api_rules   the local server refuses a request
     ├── Refused                        local_server._protocol    the local server refuses a frame
     ├── SubscriberError                local_server._subscriber  the subscriber was refused or cut
-    ├── UsageError (also ValueError)   _cli_execute              a command line is wrong (exit 2)
+    ├── UsageError (also ValueError)   _commands                 a command line is wrong (exit 2)
     └── DemoFailed                     demo._run                 the demo saw something unexpected
 
 Internal control flow, raised and caught inside one module and never seen outside it:

@@ -1,5 +1,6 @@
 """The ``mesg-pusher`` command line. Each subcommand lives beside the part it drives; this module
-only gathers them. Exit status: 0 success, 1 an ``error`` output or a failure, 2 a usage error."""
+only gathers them, and ``_commands`` holds what they share. Exit status: 0 success, 1 an
+``error`` output or a failure, 2 a usage error."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from . import _cli_execute, demo, engine, local_server, runtime
+from ._commands import EXIT_INTERRUPTED
 from ._version import __version__
-
-USAGE_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def run() -> None:

@@ -84,6 +84,15 @@ def test_not_a_number_timestamp_reads_as_zero_and_has_expired() -> None:
     assert message.startswith("Timestamp expired: Given timestamp (1970-01-01T00:00:00Z)")
 
 
+@pytest.mark.parametrize("digits", ["9" * 5000, "-" + "1" * 5000, "1" * 19, "2" * 4299])
+def test_a_timestamp_of_any_length_has_expired_with_a_short_message(digits: str) -> None:
+    status, message = refusal({**PARAMS, "auth_timestamp": digits})
+    assert status == 401
+    assert message.startswith("Timestamp expired: Given timestamp (")
+    assert message.endswith("not within 600s of server time (2012-11-16T17:49:39Z)")
+    assert len(message) < 200
+
+
 def body(**fields: object) -> bytes:
     return dumps(fields).encode()
 

@@ -38,15 +38,19 @@ def test_frames_carry_data_as_json_strings_except_errors() -> None:
         ({}, (4008, "No protocol version supplied")),
         ({"protocol": "4"}, (4007, "Unsupported protocol version: 4")),
         ({"protocol": "x"}, (4007, "Unsupported protocol version: x")),
+        ({"protocol": "07"}, None),
+        ({"protocol": "\u00b2"}, (4007, "Unsupported protocol version: \u00b2")),
+        ({"protocol": "\u0667"}, (4007, "Unsupported protocol version: \u0667")),
+        ({"protocol": "7" * 5000}, (4007, "Unsupported protocol version: " + "7" * 39 + "…")),
     ],
 )
 def test_protocol_version(query: dict[str, str], answer: tuple[int, str] | None) -> None:
     assert protocol.check_protocol(query) == answer
 
 
-def subscribe(channel: str, **extra: object) -> protocol.Subscription:
+def subscribe(channel: str, **extra: object) -> protocol.SubscribeRequest:
     data = {"channel": channel, **extra}
-    return protocol.check_subscription(data, key=KEY, secret=SECRET, socket_id=SOCKET)
+    return protocol.check_subscribe(data, key=KEY, secret=SECRET, socket_id=SOCKET)
 
 
 def test_presence_subscription_reads_the_signed_member() -> None:
@@ -59,7 +63,7 @@ def test_presence_subscription_reads_the_signed_member() -> None:
 
 
 def test_presence_member_rules() -> None:
-    def signed(channel_data: str) -> protocol.Subscription:
+    def signed(channel_data: str) -> protocol.SubscribeRequest:
         auth = channel_auth(
             key=KEY,
             secret=SECRET,
@@ -77,8 +81,26 @@ def test_presence_member_rules() -> None:
         signed("{")
 
 
+def test_the_users_own_channel_is_open_to_its_signed_in_sockets_only() -> None:
+    def as_user(user_id: str | None) -> protocol.SubscribeRequest:
+        data = {"channel": "#server-to-user-ada", "auth": ""}  # as pusher-js sends it
+        return protocol.check_subscribe(
+            data, key=KEY, secret=SECRET, socket_id=SOCKET, user_id=user_id
+        )
+
+    assert as_user("ada") == protocol.SubscribeRequest("#server-to-user-ada")
+    with pytest.raises(protocol.Refused, match="this one is not signed in"):
+        as_user(None)
+    with pytest.raises(protocol.Refused, match="this one is signed in as bob"):
+        as_user("bob")
+    with pytest.raises(protocol.Refused, match="signed in as ada"):
+        protocol.check_subscribe(
+            {"channel": "#server-to-user-"}, key=KEY, secret=SECRET, socket_id=SOCKET, user_id="ada"
+        )
+
+
 def test_public_channels_need_no_auth_and_names_are_checked() -> None:
-    assert subscribe("news") == protocol.Subscription("news")
+    assert subscribe("news") == protocol.SubscribeRequest("news")
     with pytest.raises(protocol.Refused, match="Invalid channel name"):
         subscribe("x" * 201)
     with pytest.raises(protocol.Refused, match="Invalid signature"):

@@ -25,6 +25,7 @@ class Row:
     path: str = "/apps/42/events"
     key: str = APP.key
     timestamp_offset: int = 0
+    timestamp: str | None = None
     md5_of: bytes | None = None
 
 
@@ -35,6 +36,11 @@ def event(**overrides: object) -> dict[str, object]:
 ROWS = [
     (
         Row("stale timestamp", event(), timestamp_offset=-601),
+        401,
+        "Timestamp expired: Given timestamp (",
+    ),
+    (
+        Row("5,000-digit timestamp", event(), timestamp="9" * 5000),
         401,
         "Timestamp expired: Given timestamp (",
     ),
@@ -70,7 +76,7 @@ def target(row: Row, body: bytes) -> str:
     """Signed by hand so a row can break exactly one rule (a key, a clock, an MD5)."""
     params = {
         "auth_key": row.key,
-        "auth_timestamp": str(int(time.time()) + row.timestamp_offset),
+        "auth_timestamp": row.timestamp or str(int(time.time()) + row.timestamp_offset),
         "auth_version": "1.0",
         "body_md5": hashlib.md5(row.md5_of if row.md5_of is not None else body).hexdigest(),
     }

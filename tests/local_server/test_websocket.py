@@ -51,7 +51,12 @@ async def test_connection_established_carries_a_json_string(
         ("/app/nope?protocol=7", 4001),
         (f"/app/{APP.key}", 4008),
         (f"/app/{APP.key}?protocol=3", 4007),
+        (f"/app/{APP.key}?protocol=\u00b2", 4007),  # a digit to str.isdigit, not to int()
+        (f"/app/{APP.key}?protocol=\u0667", 4007),  # ARABIC-INDIC SEVEN, which int() reads
+        (f"/app/{APP.key}?protocol=" + "7" * 5000, 4007),
+        (f"/app/{APP.key}?protocol=x" + "\u00e9" * 100, 4007),
     ],
+    ids=["unknown-key", "no-protocol", "old", "superscript", "arabic", "5000-digits", "long"],
 )
 async def test_refused_connections_get_pusher_error_codes(
     server: LocalServer, http: aiohttp.ClientSession, path: str, code: int
@@ -63,6 +68,8 @@ async def test_refused_connections_get_pusher_error_codes(
     closing = await ws.receive(timeout=10)
     assert closing.type == aiohttp.WSMsgType.CLOSE
     assert ws.close_code == code
+    # The close frame's reason fits its 123 bytes and is whole UTF-8.
+    assert closing.extra is None or len(closing.extra.encode()) <= 123
 
 
 async def test_subscriber_sees_unknown_key_as_4001(server: LocalServer) -> None:

@@ -36,6 +36,14 @@ pusher.connection.bind("error", (error) => {
 pusher.connection.bind("state_change", (states) => {
   say({ type: "state", previous: states.previous, current: states.current });
 });
+// After a sign-in pusher-js subscribes to #server-to-user-<id> by itself, outside
+// pusher.channels: report how the server answers that subscription.
+pusher.connection.bind("message", (message) => {
+  if (message.channel && message.channel.startsWith("#server-to-user-") &&
+      message.event === "pusher_internal:subscription_succeeded") {
+    say({ type: "user_subscribed", channel: message.channel });
+  }
+});
 
 function subscribe(name) {
   const channel = pusher.subscribe(name);

@@ -23,6 +23,7 @@ def test_surface() -> None:
             "batch_request",
             "body_md5",
             "channel_auth",
+            "channel_auth_string",
             "check_batch_size",
             "encode_data",
             "hmac_sha256_hex",
@@ -33,6 +34,7 @@ def test_surface() -> None:
             "string_to_sign",
             "trigger_request",
             "user_auth",
+            "user_auth_string",
             "verify_signature",
         },
     )

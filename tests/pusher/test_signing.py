@@ -16,11 +16,13 @@ from mesg_pusher.pusher import (
     Event,
     body_md5,
     channel_auth,
+    channel_auth_string,
     encode_data,
     sign_request,
     string_to_sign,
     trigger_request,
     user_auth,
+    user_auth_string,
     verify_signature,
 )
 
@@ -164,3 +166,12 @@ def test_user_auth_signs_the_documented_string() -> None:
     user_data = '{"id":"42"}'
     expected = hmac.new(b"s", b"1.2::user::" + user_data.encode(), hashlib.sha256).hexdigest()
     assert user_auth(key="k", secret="s", socket_id="1.2", user_data=user_data) == f"k:{expected}"
+
+
+def test_the_auth_strings_are_the_documented_ones() -> None:
+    assert channel_auth_string("1.2", "private-a") == "1.2:private-a"
+    assert channel_auth_string("1.2", "presence-a", '{"user_id":"u"}') == (
+        '1.2:presence-a:{"user_id":"u"}'
+    )
+    assert channel_auth_string("1.2", "presence-a", "") == "1.2:presence-a:"
+    assert user_auth_string("1.2", '{"id":"42"}') == '1.2::user::{"id":"42"}'

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
+
+from .._commands import EXIT_FAILURE, UsageError, fail, port, usage_error
+from .._logs import configure
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -15,7 +17,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "Start a local Pusher server, an engine stand-in, `mesg-pusher serve` and a "
             "subscriber; run trigger and triggerBatch through the engine protocol; print each "
             "output and each event the subscriber received; stop everything. No Pusher account "
-            "or network needed. Exit status 0 when everything arrived as expected."
+            "or network needed. Exit status 0 when everything arrived as expected, 1 when "
+            "something did not, 2 for a usage error (a port it cannot listen on)."
         ),
     )
     demo.add_argument(
@@ -25,7 +28,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     demo.add_argument(
         "--port",
-        type=int,
+        type=port,
         default=0,
         help="port of the local Pusher server (default: a free one)",
     )
@@ -35,11 +38,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _demo(args: argparse.Namespace) -> int:
     from ._run import DemoFailed, run  # noqa: PLC0415 - loaded only when the demo runs
 
+    configure("text", "warning")  # the story goes to standard output; problems only here
     try:
         return asyncio.run(run(port=args.port, stay=args.stay))
+    except UsageError as error:
+        return usage_error("demo", str(error))
     except DemoFailed as error:
-        print(f"mesg-pusher demo: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:  # a port already taken, mostly
-        print(f"mesg-pusher demo: cannot start: {error.strerror or error}", file=sys.stderr)
-        return 1
+        return fail("demo", str(error))
+    except OSError as error:  # a part that could not start
+        return fail("demo", f"cannot start: {error.strerror or error}", EXIT_FAILURE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -17,11 +18,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
+from .. import _commands as commands
 from .._errors import MesgPusherError
 from ..engine import CoreClient, Engine, EngineServer
 from ..local_server import DEFAULT_APP, LocalServer, ReceivedEvent, ServerSettings, Subscriber
 from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, steps
 
+log = logging.getLogger("mesg_pusher.demo")
 #: How long the demo waits for any one thing (a result, an event, a process) before giving up.
 WAIT = 10.0
 
@@ -34,10 +37,15 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
     started = time.monotonic()
 
     def say(text: str = "") -> None:
-        print(text, file=out, flush=True)
+        commands.say(text, stream=out)
 
+    pusher = LocalServer(ServerSettings(), port=port)
+    try:
+        await pusher.start()
+    except OSError as error:
+        raise commands.cannot_listen(f"{pusher.host}:{port}", error) from None
     async with (
-        LocalServer(ServerSettings(), port=port) as pusher,
+        pusher,
         EngineServer(Engine()) as engine,
         _serve_process(engine) as serve,
         CoreClient(engine.address) as core,
@@ -65,7 +73,7 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
             async with asyncio.timeout(WAIT):
                 result = (await results.wait_for([execution]))[execution]
             say(f"Task {result.taskKey} returned output {result.outputKey} with data:")
-            say(json.dumps(json.loads(result.outputData), indent=2, ensure_ascii=False))
+            commands.say_json(json.loads(result.outputData), stream=out)
             if result.outputKey != step.output:
                 raise DemoFailed(f"step {number} answered {result.outputKey}, not {step.output}")
             for event in await _events(subscriber, len(step.events)):
@@ -86,8 +94,8 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
                 f"-d secret={DEFAULT_APP.secret} -d host=127.0.0.1 -d port={pusher.port} ...`;"
                 " Ctrl-C ends the demo"
             )
-            await _until_signal()
-    return 0
+            await commands.stop_on_signals(log).wait()
+    return commands.EXIT_OK
 
 
 async def _events(subscriber: Subscriber, count: int, within: float = WAIT) -> list[ReceivedEvent]:
@@ -134,11 +142,3 @@ async def _wait_for(condition: Callable[[], bool], process: asyncio.subprocess.P
         if time.monotonic() > deadline:
             raise DemoFailed("mesg-pusher serve did not start listening")
         await asyncio.sleep(0.02)
-
-
-async def _until_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()

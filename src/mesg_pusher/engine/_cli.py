@@ -10,13 +10,20 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
-import sys
-from pathlib import Path
 
-from ..mesg import DefinitionError, ServiceDefinition, load, load_packaged
+from .._commands import (
+    EXIT_OK,
+    UsageError,
+    port,
+    read_definition,
+    say,
+    stop_on_signals,
+    usage_error,
+)
+from .._logs import configure
+from ..mesg import DefinitionError, ServiceDefinition
 
-USAGE_ERROR = 2
+log = logging.getLogger("mesg_pusher.engine")
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,12 +34,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "Run a stand-in of the MESG engine's gRPC API (api.Service for the service, "
             "api.Core for applications) with Core v0.2.0 semantics, on 127.0.0.1. It prints "
             "MESG_ENDPOINT_TCP and MESG_TOKEN for `mesg-pusher serve`, then serves until "
-            "SIGINT or SIGTERM. Applications run tasks with api.Core/ExecuteTask and hear "
-            "results with api.Core/ListenResult (serviceID: the token)."
+            "SIGINT or SIGTERM (a second one exits at once). Applications run tasks with "
+            "api.Core/ExecuteTask and hear results with api.Core/ListenResult (serviceID: the "
+            "token). Exit status 0 when stopped by a signal, 2 for a usage error (a mesg.yml "
+            "it cannot use, an address it cannot listen on)."
         ),
     )
     engine.add_argument(
-        "--port", type=_port, default=0, help="TCP port on 127.0.0.1 (default: a free one)"
+        "--port", type=port, default=0, help="TCP port on 127.0.0.1 (default: a free one)"
     )
     engine.add_argument(
         "--unix-socket", metavar="PATH", help="listen on this unix socket instead of TCP"
@@ -47,46 +56,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     engine.set_defaults(run=_run)
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
-    return port
-
-
-def _definition(path: str | None) -> ServiceDefinition:
-    if path is None:
-        return load_packaged()
-    try:
-        return load(Path(path).read_text("utf-8"))
-    except UnicodeDecodeError:
-        raise DefinitionError(f"{path}: not UTF-8 text") from None
-    except RecursionError:
-        raise DefinitionError(f"{path}: nested too deeply") from None
-    except OSError as error:
-        raise DefinitionError(f"{path}: {error.strerror or error}") from None
-    except ValueError as error:  # whatever else the YAML reader refuses
-        raise DefinitionError(f"{path}: {error}") from None
-
-
-def _usage_error(error: Exception) -> int:
-    text = " ".join(str(error).split())  # one line, whatever the message holds
-    print(f"mesg-pusher engine: error: {text}", file=sys.stderr)
-    return USAGE_ERROR
-
-
 def _run(args: argparse.Namespace) -> int:
     try:
-        definition = _definition(args.file)
-    except DefinitionError as error:
-        return _usage_error(error)
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-    )
-    return asyncio.run(_serve(args, definition))
+        # The stand-in serves what the definition declares: one it cannot use is a usage error.
+        definition = read_definition(args.file)
+    except (UsageError, DefinitionError) as error:
+        return usage_error("engine", str(error))
+    configure("text", "info")
+    try:
+        return asyncio.run(_serve(args, definition))
+    except UsageError as error:
+        return usage_error("engine", str(error))
 
 
 async def _serve(args: argparse.Namespace, definition: ServiceDefinition) -> int:
@@ -101,18 +81,14 @@ async def _serve(args: argparse.Namespace, definition: ServiceDefinition) -> int
     server = EngineServer(engine, port=args.port, unix_socket=args.unix_socket)
     try:
         await server.start()
-    except OSError as error:
-        return _usage_error(error)
+    except OSError as error:  # its message names the address and the reason already
+        raise UsageError(str(error)) from None
     variable = "MESG_ENDPOINT" if args.unix_socket else "MESG_ENDPOINT_TCP"
-    print(f"MESG engine stand-in (v0.2.0 semantics) for service {definition.name}", flush=True)
-    print(f"{variable}={server.address}", flush=True)
-    print(f"MESG_TOKEN={server.token}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(number, stop.set)
+    say(f"MESG engine stand-in (v0.2.0 semantics) for service {definition.name}")
+    say(f"{variable}={server.address}")
+    say(f"MESG_TOKEN={server.token}")
     try:
-        await stop.wait()
+        await stop_on_signals(log).wait()
     finally:
         await server.stop()
-    return 0
+    return EXIT_OK

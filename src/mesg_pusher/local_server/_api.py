@@ -62,10 +62,7 @@ class Api:
             "/apps/{app_id}/users/{user_id}/terminate_connections", self._guard(self.terminate)
         )
 
-    def _guard(
-        self,
-        handler: Callable[[web.Request, App, bytes], Awaitable[tuple[web.Response, list[Publish]]]],
-    ) -> Handler:
+    def _guard(self, handler: Endpoint) -> Handler:
         """Find and authenticate the app, run `handler`, answer refusals, record the outcome."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:

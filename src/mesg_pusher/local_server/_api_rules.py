@@ -20,12 +20,15 @@ from .._json import loads
 from ..pusher import AUTH_VERSION, body_md5, limits, rules, string_to_sign, verify_signature
 from ._config import ServerSettings
 
-SERVER_TO_USER_PREFIX: Final = "#server-to-user-"
 INFO_ATTRIBUTES: Final = frozenset({"subscription_count", "user_count"})
 #: ``GET channels/<name>`` also takes ``cache`` (the last event of a cache channel); this server
 #: keeps no cache channels, so the attribute is accepted and has nothing to add.
 CHANNEL_INFO_ATTRIBUTES: Final = INFO_ATTRIBUTES | {"cache"}
 _ISO8601: Final = "%Y-%m-%dT%H:%M:%SZ"
+#: Digits of ``auth_timestamp`` read as a number (about 31 billion years of seconds).
+MAX_TIMESTAMP_DIGITS: Final = 18
+#: Characters of a given value quoted back in a refusal.
+_SHOWN_CHARS: Final = 40
 
 
 class ApiError(MesgPusherError):
@@ -90,8 +93,8 @@ def authenticate(
     if abs(timestamp - int(now)) >= window:
         raise ApiError(
             401,
-            f"Timestamp expired: Given timestamp ({_iso(timestamp)}) not within {window}s "
-            f"of server time ({_iso(int(now))})",
+            f"Timestamp expired: Given timestamp ({_iso(timestamp, timestamp_text)}) not "
+            f"within {window}s of server time ({_iso(int(now))})",
         )
     if not verify_signature(secret, method, path, params):
         signed = string_to_sign(method, path, params)
@@ -109,21 +112,27 @@ def authenticate(
 
 
 def _leading_int(text: str) -> int:
-    """The number `text` starts with, 0 if none: how Pusher's server reads the timestamp."""
+    """The number `text` starts with, 0 if none: how Pusher's server reads the timestamp. A number
+    of more than `MAX_TIMESTAMP_DIGITS` digits reads as that many nines: it is centuries from any
+    clock either way, and Python refuses to read one of thousands of digits."""
     digits = text.strip()
     sign = -1 if digits.startswith("-") else 1
     digits = digits.lstrip("+-")
     end = 0
     while end < len(digits) and digits[end].isdigit() and digits[end].isascii():
         end += 1
+    if end > MAX_TIMESTAMP_DIGITS:
+        return sign * int("9" * MAX_TIMESTAMP_DIGITS)
     return sign * int(digits[:end]) if end else 0
 
 
-def _iso(timestamp: int) -> str:
+def _iso(timestamp: int, given: str | None = None) -> str:
+    """The time as Pusher shows it; a time no calendar holds shows as `given`, cut short."""
     try:
         return time.strftime(_ISO8601, time.gmtime(timestamp))
     except (OverflowError, OSError, ValueError):
-        return str(timestamp)
+        text = given if given is not None else str(timestamp)
+        return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
 
 
 def _inspect(text: str) -> str:
@@ -246,8 +255,8 @@ def check_channels(channels: Sequence[str], where: str, limit: int) -> None:
 
 def check_channel(channel: str, where: str) -> None:
     """A channel name an event may go to; ``#server-to-user-<id>`` names a signed-in user."""
-    if channel.startswith(SERVER_TO_USER_PREFIX):
-        check_user_id(channel[len(SERVER_TO_USER_PREFIX) :], where)
+    if channel.startswith(limits.SERVER_TO_USER_PREFIX):
+        check_user_id(channel[len(limits.SERVER_TO_USER_PREFIX) :], where)
         return
     try:
         rules.channel_name(channel, where)

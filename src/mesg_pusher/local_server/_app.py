@@ -16,7 +16,7 @@ from aiohttp import web
 from ..pusher import App
 from ._api import Api
 from ._broker import Broker
-from ._config import DEFAULT_HOST, ServerSettings
+from ._config import DEFAULT_HOST, ServerSettings, url_host
 from ._debug import DebugConsole
 from ._ws import Sockets
 
@@ -46,9 +46,13 @@ async def _plain_errors(
 
 
 def create_app(
-    settings: ServerSettings | None = None, *, clock: Callable[[], float] = time.time
+    settings: ServerSettings | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+    host: str | None = None,
 ) -> web.Application:
-    """The aiohttp application of a local Pusher server; its `Broker` is ``app[BROKER_KEY]``."""
+    """The aiohttp application of a local Pusher server; its `Broker` is ``app[BROKER_KEY]``.
+    `host` is the address it listens on: the debug console answers to that name too."""
     settings = settings if settings is not None else ServerSettings()
     broker = Broker(settings, clock=clock)
     # A batch of events at the data limit, JSON-escaped, fits; Pusher's own cap is similar.
@@ -57,7 +61,7 @@ def create_app(
     app[BROKER_KEY] = broker
     Api(broker).add_routes(app)
     Sockets(broker).add_routes(app)
-    DebugConsole(broker).add_routes(app)
+    DebugConsole(broker, host).add_routes(app)
 
     async def close_sockets(_: web.Application) -> None:
         await broker.close_all()
@@ -84,7 +88,7 @@ class LocalServer:
         self.settings = settings if settings is not None else ServerSettings()
         self.host = host
         self._requested_port = port
-        self.app = create_app(self.settings, clock=clock)
+        self.app = create_app(self.settings, clock=clock, host=host)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -105,11 +109,11 @@ class LocalServer:
     @property
     def url(self) -> str:
         """The HTTP base URL: the API is under ``/apps/<id>``, the debug console at ``/``."""
-        return f"http://{_url_host(self.host)}:{self.port}"
+        return f"http://{url_host(self.host)}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{_url_host(self.host)}:{self.port}"
+        return f"ws://{url_host(self.host)}:{self.port}"
 
     async def start(self) -> int:
         if self._runner is not None:
@@ -138,7 +142,3 @@ class LocalServer:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host

@@ -20,9 +20,9 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from ..pusher import App
+from ..pusher import App, limits
 from . import _protocol as protocol
-from ._api_rules import SERVER_TO_USER_PREFIX, Publish
+from ._api_rules import Publish
 from ._config import ServerSettings
 from ._debug_feed import DebugFeed, preview
 from ._state import AppState, Joined, Left, is_presence
@@ -139,7 +139,15 @@ class Broker:
 
     # --- subscriptions -----------------------------------------------------------------------
 
-    async def subscribe(self, app: App, socket_id: str, sub: protocol.Subscription) -> Joined:
+    async def subscribe(self, app: App, socket_id: str, sub: protocol.SubscribeRequest) -> Joined:
+        if sub.channel.startswith(limits.SERVER_TO_USER_PREFIX):
+            # The user's own channel, not one of the app's: its events reach the sockets signed
+            # in as that user (see `publish`), so it joins no channel and is never occupied.
+            self.send(socket_id, protocol.subscription_succeeded(sub.channel))
+            self._record_subscription(
+                app, socket_id, sub.channel, "subscribed", self.state(app).user_of(socket_id)
+            )
+            return Joined(already_subscribed=False)
         state = self.state(app)
         joined = state.subscribe(socket_id, sub.channel, sub.member)
         presence = state.presence(sub.channel) if is_presence(sub.channel) else None
@@ -148,30 +156,30 @@ class Broker:
             text = protocol.member_added(sub.channel, joined.member_added)
             await self.broadcast(app, sub.channel, text, exclude=socket_id)
         if not joined.already_subscribed:
-            self.debug.record(
-                "subscription",
-                app=app.app_id,
-                socket_id=socket_id,
-                channel=sub.channel,
-                action="subscribed",
-                user_id=sub.member.user_id if sub.member else None,
-            )
-            self.debug.state_changed()
+            user_id = sub.member.user_id if sub.member else None
+            self._record_subscription(app, socket_id, sub.channel, "subscribed", user_id)
         return joined
 
     async def unsubscribe(self, app: App, socket_id: str, channel: str) -> None:
         left = self.state(app).unsubscribe(socket_id, channel)
         if left is None:
             return
+        self._record_subscription(app, socket_id, channel, "unsubscribed")
+        await self._announce_leaving(app, [left])
+
+    def _record_subscription(
+        self, app: App, socket_id: str, channel: str, action: str, user_id: str | None = None
+    ) -> None:
+        fields = {"user_id": user_id} if action == "subscribed" else {}
         self.debug.record(
             "subscription",
             app=app.app_id,
             socket_id=socket_id,
             channel=channel,
-            action="unsubscribed",
+            action=action,
+            **fields,
         )
         self.debug.state_changed()
-        await self._announce_leaving(app, [left])
 
     # --- publishing --------------------------------------------------------------------------
 
@@ -180,8 +188,8 @@ class Broker:
         state = self.state(app)
         for channel in publish.channels:
             text = protocol.event(publish.name, channel, publish.data)
-            if channel.startswith(SERVER_TO_USER_PREFIX):
-                user_id = channel[len(SERVER_TO_USER_PREFIX) :]
+            if channel.startswith(limits.SERVER_TO_USER_PREFIX):
+                user_id = channel[len(limits.SERVER_TO_USER_PREFIX) :]
                 for socket_id in state.user_sockets(user_id):
                     if socket_id != publish.socket_id:
                         self.send(socket_id, text)
@@ -306,4 +314,4 @@ async def _close(peer: Peer, code: int, message: str, *, flush: bool) -> None:
             async with asyncio.timeout(CLOSE_FLUSH_SECONDS):
                 await peer.outbox.join()
     with contextlib.suppress(ConnectionError, RuntimeError):
-        await peer.ws.close(code=code, message=message.encode()[:120])
+        await peer.ws.close(code=code, message=protocol.close_reason(message))

@@ -1,25 +1,35 @@
 """``mesg-pusher local-server``: run the local Pusher server until SIGINT or SIGTERM.
 
 It prints its address once it is listening, then the apps it serves: the default app with its
-secret (a fixed test credential), apps given with ``--app`` with their id and key only.
+secret (a fixed test credential), apps given with ``--app`` with their id and key only. The
+first signal stops it, a second one exits at once; an address it cannot listen on is a usage
+error (exit status 2), as for ``mesg-pusher engine``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
-import sys
+import logging
 from typing import TYPE_CHECKING
 
+from .._commands import EXIT_OK, UsageError, cannot_listen, port, say, stop_on_signals, usage_error
 from .._errors import InputError
+from .._logs import configure
 from ..pusher import App
-from ._config import DEFAULT_APP, DEFAULT_HOST, DEFAULT_PORT, ServerSettings, parse_app
+from ._config import (
+    DEFAULT_APP,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ServerSettings,
+    parse_app,
+    url_host,
+)
 
 if TYPE_CHECKING:
     from ._app import LocalServer
 
-USAGE_ERROR = 2
+log = logging.getLogger("mesg_pusher.local_server")
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,12 +40,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description=(
             "Run an embedded Pusher server that is strict like the real one: the HTTP API with "
             "signature, timestamp, key and body_md5 checks and Pusher's limits, the websocket "
-            "protocol 7 at /app/<key>, and a live debug console at /. Stops on SIGINT/SIGTERM."
+            "protocol 7 at /app/<key>, and a live debug console at /. Stops on SIGINT/SIGTERM "
+            "(a second one exits at once). Exit status 0 when stopped by a signal, 2 for a usage "
+            "error (an option, an address it cannot listen on)."
         ),
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (%(default)s)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port, 0 for any free one (%(default)s)"
+        "--port", type=port, default=DEFAULT_PORT, help="port, 0 for any free one (%(default)s)"
     )
     parser.add_argument(
         "--app",
@@ -66,6 +78,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=defaults.activity_timeout,
         help="seconds of client silence before the server pings it (%(default)s)",
     )
+    parser.add_argument(
+        "--console-host",
+        dest="console_hosts",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "a host name the debug console answers to besides localhost and the server's own "
+            "addresses (repeatable), such as the machine's name on a network"
+        ),
+    )
     parser.set_defaults(run=_run)
 
 
@@ -77,38 +100,37 @@ def _run(args: argparse.Namespace) -> int:
             max_data_bytes=args.max_data_bytes,
             max_batch_events=args.max_batch_events,
             activity_timeout=args.activity_timeout,
+            console_hosts=tuple(args.console_hosts),
         )
     except InputError as error:
-        print(f"mesg-pusher: error: {error}", file=sys.stderr)
-        return USAGE_ERROR
-    try:
-        # The server (aiohttp's web part) loads only when this command runs.
-        from ._app import LocalServer  # noqa: PLC0415
+        return usage_error("local-server", str(error))
+    configure("text", "info")
+    # The server (aiohttp's web part) loads only when this command runs.
+    from ._app import LocalServer  # noqa: PLC0415
 
-        return asyncio.run(_serve(LocalServer(settings, host=args.host, port=args.port), apps))
+    try:
+        server = LocalServer(settings, host=args.host, port=args.port)
+        return asyncio.run(_serve(server, f"{url_host(args.host)}:{args.port}", apps))
+    except UsageError as error:
+        return usage_error("local-server", str(error))
+
+
+async def _serve(server: LocalServer, where: str, given: tuple[App, ...]) -> int:
+    try:
+        await server.start()
     except OSError as error:
-        print(f"mesg-pusher: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
-        return 1
-
-
-async def _serve(server: LocalServer, given: tuple[App, ...]) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await server.start()
+        raise cannot_listen(where, error) from None
     try:
-        print(f"Local Pusher server listening on {server.url}")
+        say(f"Local Pusher server listening on {server.url}")
         for app in server.apps:
             if given:
-                print(f"App id: {app.app_id}  key: {app.key}  (secret as given with --app)")
+                say(f"App id: {app.app_id}  key: {app.key}  (secret as given with --app)")
             else:
-                print(f"App id: {app.app_id}  key: {app.key}  secret: {app.secret}  (default app)")
-        print(f"Websocket: {server.ws_url}/app/<key>?protocol=7")
-        print(f"Debug console: {server.url}/")
-        sys.stdout.flush()
-        await stop.wait()
+                say(f"App id: {app.app_id}  key: {app.key}  secret: {app.secret}  (default app)")
+        say(f"Websocket: {server.ws_url}/app/<key>?protocol=7")
+        say(f"Debug console: {server.url}/")
+        await stop_on_signals(log).wait()
     finally:
         await server.stop()
-    print("Local Pusher server stopped", flush=True)
-    return 0
+    say("Local Pusher server stopped")
+    return EXIT_OK

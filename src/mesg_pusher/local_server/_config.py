@@ -39,6 +39,9 @@ class ServerSettings:
     activity_timeout: float = DEFAULT_ACTIVITY_TIMEOUT
     pong_timeout: float = DEFAULT_PONG_TIMEOUT
     debug_history: int = DEFAULT_DEBUG_HISTORY
+    #: Host names the debug console answers to besides loopback and the server's addresses
+    #: (a machine name it is reached by on a network).
+    console_hosts: tuple[str, ...] = ()
     _by_id: dict[str, App] = field(init=False, repr=False, compare=False)
     _by_key: dict[str, App] = field(init=False, repr=False, compare=False)
 
@@ -74,3 +77,8 @@ def parse_app(spec: str) -> App:
     if not (sep1 and sep2 and app_id and key and secret):
         raise InputError("--app", "expected ID:KEY:SECRET, three non-empty parts")
     return App(app_id=app_id, key=key, secret=secret)
+
+
+def url_host(host: str) -> str:
+    """`host` as a URL or ``host:port`` writes it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host

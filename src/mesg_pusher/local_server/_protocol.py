@@ -1,5 +1,5 @@
 """Pusher protocol 7 over a websocket, as pure functions: the frames the server sends, the
-frames it reads, and the checks a subscription, a client event and a sign-in must pass.
+frames it reads, and the checks a subscribe request, a client event and a sign-in must pass.
 
 Frames are JSON objects ``{"event", "channel"?, "data"}``. Pusher encodes ``data`` as a JSON
 *string* in the frames it sends about channels and connections, and as an object in
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from .._errors import InputError, MesgPusherError
 from .._json import dumps, loads
-from ..pusher import hmac_sha256_hex, limits, rules
+from ..pusher import channel_auth_string, hmac_sha256_hex, limits, rules, user_auth_string
 from ._state import Member, is_presence
 
 PROTOCOL_VERSION: Final = 7
@@ -33,6 +34,13 @@ UNSUPPORTED_PROTOCOL: Final = 4007
 NO_PROTOCOL: Final = 4008
 UNAUTHORIZED: Final = 4009
 PONG_NOT_RECEIVED: Final = 4201
+#: A close frame's reason: 125 bytes of payload less the 2-byte code.
+MAX_CLOSE_REASON_BYTES: Final = 123
+#: Characters of a client's value quoted back in a refusal.
+SHOWN_CHARS: Final = 40
+#: ASCII digits only: str.isdigit also takes "²" (which int() refuses) and other scripts' digits
+#: (which int() reads, so the Arabic-Indic seven would pass for 7).
+_VERSION_NUMBER: Final = re.compile(r"[0-9]{1,9}")
 
 
 class Refused(MesgPusherError):
@@ -52,8 +60,10 @@ class ClientFrame:
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
-    """A subscription that passed its checks; `member` is set on presence channels."""
+class SubscribeRequest:
+    """A ``pusher:subscribe`` request that passed its checks: the channel a socket may join,
+    and on a presence channel the `member` it joins as. (Not the engine stand-in's
+    ``Subscription``, which is a listener of its task or result stream.)"""
 
     channel: str
     member: Member | None = None
@@ -117,9 +127,22 @@ def check_protocol(query: Mapping[str, str]) -> tuple[int, str] | None:
     given = query.get("protocol")
     if given is None:
         return NO_PROTOCOL, "No protocol version supplied"
-    if not given.isdigit() or not MIN_PROTOCOL_VERSION <= int(given) <= PROTOCOL_VERSION:
-        return UNSUPPORTED_PROTOCOL, f"Unsupported protocol version: {given}"
+    number = _VERSION_NUMBER.fullmatch(given)
+    if number is None or not MIN_PROTOCOL_VERSION <= int(given) <= PROTOCOL_VERSION:
+        return UNSUPPORTED_PROTOCOL, f"Unsupported protocol version: {_cut(given)}"
     return None
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def close_reason(message: str) -> bytes:
+    """`message` as a close frame's reason: at most 123 bytes of UTF-8, cut between characters."""
+    reason = message.encode("utf-8", "replace")
+    if len(reason) <= MAX_CLOSE_REASON_BYTES:
+        return reason
+    return reason[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore").encode("utf-8")
 
 
 def read_frame(text: str) -> ClientFrame:
@@ -140,28 +163,41 @@ def read_frame(text: str) -> ClientFrame:
     return ClientFrame(message["event"], data, channel)
 
 
-def check_subscription(data: Any, *, key: str, secret: str, socket_id: str) -> Subscription:
-    """A ``pusher:subscribe`` request checked as Pusher does; raises `Refused`."""
+def check_subscribe(
+    data: Any, *, key: str, secret: str, socket_id: str, user_id: str | None = None
+) -> SubscribeRequest:
+    """A ``pusher:subscribe`` request checked as Pusher does; raises `Refused`. `user_id` is the
+    user the socket signed in as: only that user's own ``#server-to-user-<id>`` channel, which
+    pusher-js subscribes to by itself after a sign-in, is open to it."""
     if not isinstance(data, dict) or not isinstance(data.get("channel"), str):
         raise Refused("Invalid subscription: expected data with a channel name")
     channel: str = data["channel"]
+    if channel.startswith(limits.SERVER_TO_USER_PREFIX):
+        wanted = channel[len(limits.SERVER_TO_USER_PREFIX) :]
+        if user_id is None or wanted != user_id:
+            signed = "not signed in" if user_id is None else f"signed in as {_cut(user_id)}"
+            raise Refused(
+                f"Cannot subscribe to {_cut(channel)}: the user's own connections only "
+                f"(this one is {signed})"
+            )
+        return SubscribeRequest(channel)
     try:
         rules.channel_name(channel, "channel")
     except InputError as problem:
         raise Refused(f"Invalid channel name: {problem.rule}") from None
     if not channel.startswith((limits.PRIVATE_PREFIX, limits.PRESENCE_PREFIX)):
-        return Subscription(channel)
+        return SubscribeRequest(channel)
     presence = is_presence(channel)
     channel_data = data.get("channel_data")
     if presence and not isinstance(channel_data, str):
         raise Refused("Invalid subscription: a presence channel needs channel_data, a string")
     auth = data.get("auth")
-    signed = f"{socket_id}:{channel}" + (f":{channel_data}" if presence else "")
+    signed = channel_auth_string(socket_id, channel, channel_data if presence else None)
     _check_auth(auth, signed, key=key, secret=secret)
     if not presence:
-        return Subscription(channel)
+        return SubscribeRequest(channel)
     assert isinstance(channel_data, str)
-    return Subscription(channel, _member(channel_data))
+    return SubscribeRequest(channel, _member(channel_data))
 
 
 def _check_auth(auth: Any, signed: str, *, key: str, secret: str) -> None:
@@ -228,7 +264,9 @@ def check_signin(data: Any, *, key: str, secret: str, socket_id: str) -> tuple[s
         raise Refused("Invalid signin: expected auth and user_data, a string", UNAUTHORIZED)
     user_data: str = data["user_data"]
     try:
-        _check_auth(data.get("auth"), f"{socket_id}::user::{user_data}", key=key, secret=secret)
+        _check_auth(
+            data.get("auth"), user_auth_string(socket_id, user_data), key=key, secret=secret
+        )
     except Refused as refused:
         raise Refused(refused.message, UNAUTHORIZED) from None
     try:

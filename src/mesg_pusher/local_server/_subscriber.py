@@ -3,7 +3,7 @@ want to see events arrive without a browser or npm.
 
     async with await Subscriber.connect(server.ws_url, app.key) as sub:
         await sub.subscribe("my-channel")
-        event = await sub.next_event(within=5)   # ReceivedEvent(event, channel, data)
+        event = await sub.next_event(within=5)   # ReceivedEvent(event, channel, data, user_id)
 
 It answers the server's ``pusher:ping``; replies to its own requests (subscribe, sign-in, ping)
 are matched to the request, and everything else, channel events and errors alike, waits in

@@ -57,7 +57,7 @@ class Sockets:
     async def _refuse(self, ws: web.WebSocketResponse, code: int, message: str) -> None:
         self.broker.debug.record("connection", action="refused", code=code, reason=message)
         await ws.send_str(protocol.error(message, code))
-        await ws.close(code=code, message=message.encode()[:120])
+        await ws.close(code=code, message=protocol.close_reason(message))
 
     async def _serve(self, app: App, socket_id: str, ws: web.WebSocketResponse) -> str:
         pinged = False
@@ -133,8 +133,14 @@ class Sockets:
                 )
 
     async def _subscribe(self, app: App, socket_id: str, data: object) -> None:
-        sub = protocol.check_subscription(data, key=app.key, secret=app.secret, socket_id=socket_id)
         state = self.broker.state(app)
+        sub = protocol.check_subscribe(
+            data,
+            key=app.key,
+            secret=app.secret,
+            socket_id=socket_id,
+            user_id=state.user_of(socket_id),
+        )
         limit = self.settings.max_presence_members
         if (
             sub.member is not None

@@ -20,10 +20,12 @@ from ._signing import (
     AUTH_VERSION,
     body_md5,
     channel_auth,
+    channel_auth_string,
     hmac_sha256_hex,
     sign_request,
     string_to_sign,
     user_auth,
+    user_auth_string,
     verify_signature,
 )
 
@@ -42,6 +44,7 @@ __all__ = [
     "batch_request",
     "body_md5",
     "channel_auth",
+    "channel_auth_string",
     "check_batch_size",
     "encode_data",
     "hmac_sha256_hex",
@@ -52,5 +55,6 @@ __all__ = [
     "string_to_sign",
     "trigger_request",
     "user_auth",
+    "user_auth_string",
     "verify_signature",
 ]

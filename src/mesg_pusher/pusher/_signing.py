@@ -3,7 +3,8 @@
 API requests: the string to sign is ``METHOD\\npath\\nquery``, the query being every parameter
 but ``auth_signature``, keys lower-cased and sorted, values not escaped; the signature is the
 lower-case hex HMAC-SHA256 of it keyed with the app secret. Browsers get the same HMAC over
-``socket_id:channel[:channel_data]`` to subscribe to private and presence channels.
+``socket_id:channel[:channel_data]`` to subscribe to private and presence channels, and over
+``socket_id::user::user_data`` to sign a user in.
 """
 
 from __future__ import annotations
@@ -74,18 +75,27 @@ def verify_signature(secret: str, method: str, path: str, params: Mapping[str, s
     return hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "surrogatepass"))
 
 
+def channel_auth_string(socket_id: str, channel: str, channel_data: str | None = None) -> str:
+    """What a channel authorization signs: ``<socket_id>:<channel>``, plus ``:<channel_data>``
+    on a presence channel. The local server checks a subscription against the same string."""
+    if channel_data is None:
+        return f"{socket_id}:{channel}"
+    return f"{socket_id}:{channel}:{channel_data}"
+
+
+def user_auth_string(socket_id: str, user_data: str) -> str:
+    """What a user authentication signs: ``<socket_id>::user::<user_data>``."""
+    return f"{socket_id}::user::{user_data}"
+
+
 def channel_auth(
     *, key: str, secret: str, socket_id: str, channel: str, channel_data: str | None = None
 ) -> str:
     """The ``auth`` value a browser sends to subscribe to a private or presence channel."""
-    message = (
-        f"{socket_id}:{channel}"
-        if channel_data is None
-        else (f"{socket_id}:{channel}:{channel_data}")
-    )
-    return f"{key}:{hmac_sha256_hex(secret, message)}"
+    signed = channel_auth_string(socket_id, channel, channel_data)
+    return f"{key}:{hmac_sha256_hex(secret, signed)}"
 
 
 def user_auth(*, key: str, secret: str, socket_id: str, user_data: str) -> str:
     """The ``auth`` value a browser sends to sign a user in (``pusher:signin``)."""
-    return f"{key}:{hmac_sha256_hex(secret, f'{socket_id}::user::{user_data}')}"
+    return f"{key}:{hmac_sha256_hex(secret, user_auth_string(socket_id, user_data))}"

@@ -12,14 +12,11 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
-import sys
-from typing import Final
 
+from .._commands import stop_on_signals, usage_error
+from .._logs import configure
 from ._config import ENGINE_PORT, SETTINGS, ConfigError, ServeConfig, defaults, resolve
-from ._logs import configure
 
-USAGE_ERROR: Final = 2
 log = logging.getLogger("mesg_pusher.runtime")
 
 _DESCRIPTION = """\
@@ -78,8 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         config = resolve(options, os.environ)
     except ConfigError as error:
-        print(f"mesg-pusher serve: error: {error}", file=sys.stderr)
-        return USAGE_ERROR
+        return usage_error("serve", str(error))
     configure(config.log_format, config.log_level)
     return asyncio.run(_main(config))
 
@@ -90,20 +86,4 @@ async def _main(config: ServeConfig) -> int:
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     from ._service import Service  # noqa: PLC0415 - gRPC loads only when serving
 
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    seen: list[int] = []
-
-    def on_signal(number: int) -> None:
-        seen.append(number)
-        name = signal.Signals(number).name
-        if len(seen) == 1:
-            log.info("received %s: stopping gracefully (send it again to exit at once)", name)
-            stop.set()
-        else:
-            log.warning("received %s again: exiting at once", name)
-            os._exit(128 + number)
-
-    for number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(number, on_signal, number)
-    return await Service(config).run(stop)
+    return await Service(config).run(stop_on_signals(log))

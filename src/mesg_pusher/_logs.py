@@ -1,8 +1,10 @@
 """Log lines an operator can read or feed to a log system: text or one JSON object per line,
 each with a UTC time, the level, the message and the line's fields (``extra={"fields": {...}}``).
+Every command that logs sets logging up here, with `configure`, so all log alike.
 
-Nothing here sees task inputs: the lines carry execution ids, task keys, outcomes, durations and
-error outputs, which the task runner has already scrubbed of app secrets and proxy passwords.
+Nothing here sees task inputs: ``serve``'s lines carry execution ids, task keys, outcomes,
+durations and error outputs, which the task runner has already scrubbed of app secrets and
+proxy passwords.
 """
 
 from __future__ import annotations

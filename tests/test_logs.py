@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mesg_pusher.runtime._logs import JsonFormatter, TextFormatter, configure
+from mesg_pusher._logs import JsonFormatter, TextFormatter, configure
 
 
 def _record(message: str, fields: dict[str, object] | None = None) -> logging.LogRecord:
