@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from typing import Any
@@ -13,13 +14,18 @@ from mesg_pusher.pusher import (
     App,
     BatchEvent,
     Event,
+    MasterKey,
     batch_request,
     encode_data,
+    encrypt,
     limits,
     trigger_request,
+    user_event,
 )
 
 APP = App("1", "key", "secret")
+KEY = MasterKey(bytes(32))
+NONCE = bytes(24)
 
 
 def test_limits_are_pushers() -> None:
@@ -174,9 +180,108 @@ def test_server_to_user_channels_name_a_user() -> None:
 
 
 def test_encrypted_channels_are_refused_without_an_encryption_key() -> None:
-    for channels in (("private-encrypted-a",), ("public", "private-encrypted-a")):
-        with pytest.raises(InputError) as caught:
-            Event("e", "plain", channels)
-        assert "encryption master key" in caught.value.rule
-    with pytest.raises(InputError, match="encryption master key"):
+    with pytest.raises(InputError) as caught:
+        Event("e", "plain", ("private-encrypted-a",))
+    assert caught.value.input == "channels[0]"
+    assert "encryption master key: give encryptionMasterKeyBase64" in caught.value.rule
+    with pytest.raises(InputError, match="encryption master key") as caught:
         BatchEvent("e", "private-encrypted-a", "d")
+    assert caught.value.input == "channel"
+    with pytest.raises(InputError, match="encryptionMasterKeyBase64"):
+        Event.create("e", "plain", ["private-encrypted-a"])
+
+
+def test_an_encrypted_channel_goes_alone_with_or_without_the_key() -> None:
+    for channels in (["public", "private-encrypted-a"], ["private-encrypted-a", "private-b"]):
+        for key in (None, KEY):
+            with pytest.raises(InputError) as caught:
+                Event.create("e", "d", channels, master_key=key, nonce=NONCE)
+            assert caught.value.input == f"channels[{channels.index('private-encrypted-a')}]"
+            assert "goes to that channel alone" in caught.value.rule
+
+
+def test_create_encrypts_for_one_encrypted_channel_and_ignores_the_key_otherwise() -> None:
+    sealed = Event.create("e", '{"a":1}', ["private-encrypted-a"], master_key=KEY, nonce=NONCE)
+    assert sealed.encrypted
+    assert sealed.data == encrypt('{"a":1}', "private-encrypted-a", KEY, NONCE)
+    assert json.loads(trigger_request(APP, sealed, timestamp=1).body)["data"] == sealed.data
+    plain = Event.create("e", '{"a":1}', ["private-a", "b"], master_key=KEY, nonce=NONCE)
+    assert plain == Event("e", '{"a":1}', ("private-a", "b"))
+    item = BatchEvent.create("e", "private-encrypted-a", "d", master_key=KEY, nonce=NONCE)
+    assert item.data == encrypt("d", "private-encrypted-a", KEY, NONCE)
+    assert BatchEvent.create("e", "c", "d", master_key=KEY, nonce=NONCE) == BatchEvent(
+        "e", "c", "d"
+    )
+
+
+def test_batch_items_are_encrypted_one_by_one_with_their_own_nonce() -> None:
+    nonces = [bytes([n]) * 24 for n in range(3)]
+    items = [
+        BatchEvent.create("e", "private-encrypted-a", "same", master_key=KEY, nonce=nonce)
+        for nonce in nonces
+    ]
+    datas = [
+        json.loads(item["data"])
+        for item in json.loads(batch_request(APP, items, timestamp=1).body)["batch"]
+    ]
+    assert len({d["ciphertext"] for d in datas}) == 3
+    assert [base64.b64decode(d["nonce"]) for d in datas] == nonces
+
+
+def test_the_encrypted_flag_is_only_for_encrypted_channels() -> None:
+    with pytest.raises(ValueError, match="private-encrypted- channels only") as caught:
+        Event("e", "d", ("private-a",), encrypted=True)
+    assert not isinstance(caught.value, InputError)
+
+
+def test_info_asks_for_attributes_of_the_channels() -> None:
+    event = Event.create(
+        "e", "d", ["presence-a", "presence-b"], info="user_count, subscription_count"
+    )
+    assert event.info == ("user_count", "subscription_count")
+    assert (
+        json.loads(trigger_request(APP, event, timestamp=1).body)["info"]
+        == "user_count,subscription_count"
+    )
+    item = BatchEvent.create("e", "c", "d", info="subscription_count,subscription_count")
+    assert item.body()["info"] == "subscription_count"
+    assert "info" not in Event.create("e", "d", ["c"], info="").body()
+    assert "info" not in BatchEvent("e", "c", "d").body()
+
+
+@pytest.mark.parametrize(
+    ("info", "channels", "rule"),
+    [
+        (
+            "members",
+            ["c"],
+            'unknown attribute "members" (known here: subscription_count, user_count)',
+        ),
+        ("cache", ["c"], 'unknown attribute "cache"'),
+        ("user_count,", ["presence-a"], "it has an empty item"),
+        ("user_count", ["presence-a", "private-b"], 'and "private-b" is not one'),
+        ("user_count", ["#server-to-user-u"], "exists on presence- channels only"),
+    ],
+)
+def test_bad_info_is_an_input_error(info: str, channels: list[str], rule: str) -> None:
+    with pytest.raises(InputError) as caught:
+        Event.create("e", "d", channels, info=info)
+    assert caught.value.input == "info"
+    assert rule in caught.value.rule
+    with pytest.raises(InputError) as caught:
+        BatchEvent.create("e", channels[-1], "d", info=info)
+    assert caught.value.input == "info"
+
+
+def test_user_events_go_to_the_users_own_channel() -> None:
+    event = user_event("ada.lovelace", "note", '{"x":1}')
+    assert event.channels == ("#server-to-user-ada.lovelace",)
+    for bad, rule in (
+        ("", "must not be empty"),
+        ("a b", 'user id "a b" has the forbidden character " "'),
+        ("u" * 201, "at most 200"),
+    ):
+        with pytest.raises(InputError) as caught:
+            user_event(bad, "note", "d")
+        assert caught.value.input == "userId"
+        assert rule in caught.value.rule

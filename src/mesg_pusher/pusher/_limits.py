@@ -24,3 +24,19 @@ PRESENCE_PREFIX: Final = "presence-"
 ENCRYPTED_PREFIX: Final = "private-encrypted-"
 #: Events to this prefix plus a user id reach the connections signed in as that user.
 SERVER_TO_USER_PREFIX: Final = "#server-to-user-"
+
+#: What ``info`` may ask of each endpoint (a comma list of these). ``user_count`` exists on
+#: presence channels only.
+USER_COUNT: Final = "user_count"
+PUBLISH_INFO_ATTRIBUTES: Final = ("subscription_count", "user_count")
+CHANNELS_INFO_ATTRIBUTES: Final = ("subscription_count", "user_count")
+CHANNEL_INFO_ATTRIBUTES: Final = ("cache", "subscription_count", "user_count")
+#: Longest presence ``user_id`` and largest ``user_info`` (bytes of JSON) Pusher accepts.
+MAX_PRESENCE_USER_ID_LENGTH: Final = 128
+MAX_USER_INFO_BYTES: Final = 1024
+
+#: End-to-end encryption: the app's master key, and the secretbox nonce, in bytes.
+ENCRYPTION_MASTER_KEY_BYTES: Final = 32
+NONCE_BYTES: Final = 24
+#: Bytes a secretbox adds to what it seals (its MAC).
+SECRETBOX_OVERHEAD_BYTES: Final = 16

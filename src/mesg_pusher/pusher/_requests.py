@@ -1,7 +1,9 @@
 """Events and the signed HTTP requests that publish them; pure, the clock's reading passed in.
 
-An event's data travels as a string: a string is sent unchanged, anything else is JSON-encoded.
-Events are checked against Pusher's limits when built, so an `Event` that exists is publishable.
+An event's data travels as a string: a string is sent unchanged, anything else is JSON-encoded;
+for a ``private-encrypted-`` channel that string is what gets encrypted, so a subscriber gets
+what it would get from a plain channel. Events are checked against Pusher's limits when built
+(the data's size after encryption), so an `Event` that exists is publishable.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from typing import Any
 from .. import _json
 from .._errors import InputError
 from . import _validate
-from ._limits import MAX_DATA_BYTES, MAX_EVENTS_PER_BATCH
+from ._encryption import MasterKey, encrypt
+from ._limits import (
+    ENCRYPTED_PREFIX,
+    MAX_DATA_BYTES,
+    MAX_EVENTS_PER_BATCH,
+    PUBLISH_INFO_ATTRIBUTES,
+    SERVER_TO_USER_PREFIX,
+)
 from ._settings import App
 from ._signing import sign_request
 
@@ -32,20 +41,51 @@ def encode_data(data: Any, where: str = "data") -> str:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One event for one or more channels (the ``events`` endpoint)."""
+    """One event for one or more channels (the ``events`` endpoint).
+
+    `info` asks Pusher for attributes of the channels in its answer. `encrypted` says `data` is
+    already sealed for the event's one ``private-encrypted-`` channel; `Event.create` does that.
+    """
 
     name: str
     data: str
     channels: tuple[str, ...]
     socket_id: str | None = None
     max_data_bytes: int = MAX_DATA_BYTES
+    info: tuple[str, ...] = ()
+    encrypted: bool = False
 
     def __post_init__(self) -> None:
         _validate.event_name(self.name, "name")
-        _validate.channel_names(self.channels, "channels")
+        _validate.channel_names(self.channels, "channels", encrypted=self.encrypted)
+        _sealed_for(self.channels[0], self.encrypted)
         _validate.data_size(self.data, "data", self.max_data_bytes)
         if self.socket_id is not None:
             _validate.socket_id(self.socket_id, "socket_id")
+        _check_info(self.info, self.channels)
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        data: str,
+        channels: Sequence[str],
+        *,
+        socket_id: str | None = None,
+        info: str | None = None,
+        master_key: MasterKey | None = None,
+        nonce: bytes | None = None,
+        max_data_bytes: int = MAX_DATA_BYTES,
+    ) -> Event:
+        """The event the inputs describe: `info` a comma list (``user_count,subscription_count``),
+        `data` encrypted with `master_key` under `nonce` (24 random bytes) when the event goes to
+        one ``private-encrypted-`` channel. The key is not used for other channels."""
+        attributes = _validate.info_attributes(info or "", "info", PUBLISH_INFO_ATTRIBUTES)
+        encrypted = _encrypts(channels, master_key)
+        if encrypted:
+            _validate.event_channel(channels[0], "channels[0]", encrypted=True)
+            data = _encrypt(data, channels[0], master_key, nonce, max_data_bytes)
+        return cls(name, data, tuple(channels), socket_id, max_data_bytes, attributes, encrypted)
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -55,31 +95,98 @@ class Event:
         }
         if self.socket_id is not None:
             body["socket_id"] = self.socket_id
+        if self.info:
+            body["info"] = ",".join(self.info)
         return body
 
 
 @dataclass(frozen=True, slots=True)
 class BatchEvent:
-    """One item of a ``batch_events`` call: one event for one channel."""
+    """One item of a ``batch_events`` call: one event for one channel (see `Event`)."""
 
     name: str
     channel: str
     data: str
     socket_id: str | None = None
     max_data_bytes: int = MAX_DATA_BYTES
+    info: tuple[str, ...] = ()
+    encrypted: bool = False
 
     def __post_init__(self) -> None:
         _validate.event_name(self.name, "name")
-        _validate.event_channel(self.channel, "channel")
+        _validate.event_channel(self.channel, "channel", encrypted=self.encrypted)
+        _sealed_for(self.channel, self.encrypted)
         _validate.data_size(self.data, "data", self.max_data_bytes)
         if self.socket_id is not None:
             _validate.socket_id(self.socket_id, "socket_id")
+        _check_info(self.info, (self.channel,))
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        channel: str,
+        data: str,
+        *,
+        socket_id: str | None = None,
+        info: str | None = None,
+        master_key: MasterKey | None = None,
+        nonce: bytes | None = None,
+        max_data_bytes: int = MAX_DATA_BYTES,
+    ) -> BatchEvent:
+        """As `Event.create`, for one item of a batch; each item has its own nonce."""
+        attributes = _validate.info_attributes(info or "", "info", PUBLISH_INFO_ATTRIBUTES)
+        encrypted = _encrypts((channel,), master_key)
+        if encrypted:
+            _validate.event_channel(channel, "channel", encrypted=True)
+            data = _encrypt(data, channel, master_key, nonce, max_data_bytes)
+        return cls(name, channel, data, socket_id, max_data_bytes, attributes, encrypted)
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"name": self.name, "channel": self.channel, "data": self.data}
         if self.socket_id is not None:
             body["socket_id"] = self.socket_id
+        if self.info:
+            body["info"] = ",".join(self.info)
         return body
+
+
+def user_event(
+    user_id: str, name: str, data: str, *, max_data_bytes: int = MAX_DATA_BYTES
+) -> Event:
+    """The event ``sendToUser`` publishes: to ``#server-to-user-<user_id>``, which reaches every
+    connection signed in as that user."""
+    _validate.user_id(user_id, "userId")
+    return Event(name, data, (SERVER_TO_USER_PREFIX + user_id,), max_data_bytes=max_data_bytes)
+
+
+def _encrypts(channels: Sequence[str], master_key: MasterKey | None) -> bool:
+    # Mixed channels are left to the channel rules, which refuse them with their own message.
+    if master_key is None or len(channels) != 1:
+        return False
+    return channels[0].startswith(ENCRYPTED_PREFIX)
+
+
+def _encrypt(
+    data: str, channel: str, key: MasterKey | None, nonce: bytes | None, limit: int
+) -> str:
+    if key is None or nonce is None:
+        raise ValueError("encrypting an event needs the master key and a nonce")
+    return encrypt(data, channel, key, nonce, max_data_bytes=limit)
+
+
+def _sealed_for(channel: str, encrypted: bool) -> None:
+    if encrypted and not channel.startswith(ENCRYPTED_PREFIX):
+        # Only `create` sets the flag, and only for such a channel: a defect otherwise.
+        raise ValueError(f"encrypted data is for {ENCRYPTED_PREFIX} channels only")
+
+
+def _check_info(info: tuple[str, ...], channels: Sequence[str]) -> None:
+    if not info:
+        return
+    _validate.info_attributes(",".join(info), "info", PUBLISH_INFO_ATTRIBUTES)
+    for channel in channels:
+        _validate.user_count_on_presence(info, channel, "info")
 
 
 @dataclass(frozen=True, slots=True)

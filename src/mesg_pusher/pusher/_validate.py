@@ -17,8 +17,10 @@ from ._limits import (
     MAX_CHANNELS_PER_EVENT,
     MAX_DATA_BYTES,
     MAX_EVENT_NAME_LENGTH,
+    PRESENCE_PREFIX,
     SERVER_TO_USER_PREFIX,
     SOCKET_ID_PATTERN,
+    USER_COUNT,
 )
 
 
@@ -40,28 +42,29 @@ def channel_name(name: str, where: str) -> None:
         )
 
 
-def event_channel(name: str, where: str) -> None:
+def event_channel(name: str, where: str, *, encrypted: bool = False) -> None:
     """A channel an event may be published to: a channel name, or ``#server-to-user-<id>``
-    (the user id following the channel name rules). Encrypted channels are refused: their data
-    must be encrypted with the app's encryption master key, which is not among the inputs."""
+    (the user id following the channel name rules). An encrypted channel takes only data
+    encrypted for it (`encrypted`): its subscribers could not read anything else."""
     if name.startswith(SERVER_TO_USER_PREFIX):
-        user_id = name[len(SERVER_TO_USER_PREFIX) :]
-        try:
-            channel_name(user_id, where)
-        except InputError as error:
-            raise InputError(where, error.rule.replace("channel name", "user id")) from None
+        user_id(name[len(SERVER_TO_USER_PREFIX) :], where)
         return
     channel_name(name, where)
-    if name.startswith(ENCRYPTED_PREFIX):
-        raise InputError(
-            where,
-            f"{ENCRYPTED_PREFIX} channels need the data encrypted end to end with the app's "
-            "encryption master key, which this service does not take; publish to a private- "
-            "channel instead",
-        )
+    if name.startswith(ENCRYPTED_PREFIX) and not encrypted:
+        raise _needs_master_key(where)
 
 
-def channel_names(names: Sequence[str], where: str) -> None:
+def _needs_master_key(where: str) -> InputError:
+    return InputError(
+        where,
+        f"{ENCRYPTED_PREFIX} channels take only data encrypted end to end with the app's "
+        "encryption master key: give encryptionMasterKeyBase64",
+    )
+
+
+def channel_names(names: Sequence[str], where: str, *, encrypted: bool = False) -> None:
+    """The channels of one event. A ``private-encrypted-`` channel is the event's only channel
+    (its data is encrypted with that channel's own key), and takes only `encrypted` data."""
     if not names:
         raise InputError(where, "at least one channel is required")
     if len(names) > MAX_CHANNELS_PER_EVENT:
@@ -70,7 +73,18 @@ def channel_names(names: Sequence[str], where: str) -> None:
             f"an event goes to at most {MAX_CHANNELS_PER_EVENT} channels (got {len(names)})",
         )
     for index, name in enumerate(names):
-        event_channel(name, f"{where}[{index}]")
+        # The names' own rules first; whether encrypted data may go there is decided below.
+        event_channel(name, f"{where}[{index}]", encrypted=True)
+    if len(names) > 1:
+        for index, name in enumerate(names):
+            if name.startswith(ENCRYPTED_PREFIX):
+                raise InputError(
+                    f"{where}[{index}]",
+                    f"an event for a {ENCRYPTED_PREFIX} channel goes to that channel alone "
+                    "(its data is encrypted with that channel's own key)",
+                )
+    elif names[0].startswith(ENCRYPTED_PREFIX) and not encrypted:
+        raise _needs_master_key(f"{where}[0]")
 
 
 def event_name(name: str, where: str) -> None:
@@ -101,6 +115,65 @@ def socket_id(value: str, where: str) -> None:
         raise InputError(
             where,
             f'a socket id looks like "1234.5678" (digits, a dot, digits); got {_quote(value)}',
+        )
+
+
+def user_id(value: str, where: str) -> None:
+    """A user id (``sendToUser``, ``terminateUserConnections``, ``#server-to-user-<id>``): the
+    characters and length of a channel name."""
+    try:
+        channel_name(value, where)
+    except InputError as error:
+        raise InputError(where, error.rule.replace("channel name", "user id")) from None
+
+
+def channel_prefix(value: str, where: str) -> None:
+    """A ``filter_by_prefix``: the start of a channel name, so the same characters."""
+    try:
+        channel_name(value, where)
+    except InputError as error:
+        raise InputError(where, error.rule.replace("channel name", "channel name prefix")) from None
+
+
+def presence_channel(name: str, where: str, what: str) -> None:
+    """A channel name that must be a presence channel, for `what` (``"users lists members"``)."""
+    channel_name(name, where)
+    if not name.startswith(PRESENCE_PREFIX):
+        raise InputError(
+            where, f"{what} of {PRESENCE_PREFIX} channels only, and {_quote(name)} is not one"
+        )
+
+
+def info_attributes(text: str, where: str, known: Sequence[str]) -> tuple[str, ...]:
+    """An ``info`` comma list (``user_count,subscription_count``) as attribute names, each once,
+    in the order given; spaces around a name are ignored. An empty text asks for nothing."""
+    if not text:
+        return ()
+    names: list[str] = []
+    for part in text.split(","):
+        name = part.strip()
+        if not name:
+            raise InputError(
+                where,
+                f"info is a comma list of attributes (like {','.join(known)}); "
+                "it has an empty item",
+            )
+        if name not in known:
+            raise InputError(
+                where, f"unknown attribute {_quote(name)} (known here: {', '.join(known)})"
+            )
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def user_count_on_presence(info: Sequence[str], channel: str, where: str) -> None:
+    """``user_count`` is asked only of a presence channel: Pusher answers 400 otherwise."""
+    if USER_COUNT in info and not channel.startswith(PRESENCE_PREFIX):
+        raise InputError(
+            where,
+            f"info {USER_COUNT} exists on {PRESENCE_PREFIX} channels only, and "
+            f"{_quote(channel)} is not one (Pusher refuses it)",
         )
 
 
