@@ -66,6 +66,34 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=defaults.activity_timeout,
         help="seconds of client silence before the server pings it (%(default)s)",
     )
+    parser.add_argument(
+        "--webhook",
+        dest="webhooks",
+        action="append",
+        default=[],
+        metavar="URL",
+        help=(
+            "POST the apps' webhooks (occupied, vacated, member added/removed, client events, "
+            "subscription counts) to URL, signed and batched as Pusher does (repeatable)"
+        ),
+    )
+    parser.add_argument(
+        "--webhook-delay",
+        type=float,
+        default=defaults.webhook_delay,
+        metavar="SECONDS",
+        help=(
+            "how long channel_vacated and member_removed wait; a return within it sends "
+            "neither (%(default)s, as Pusher)"
+        ),
+    )
+    parser.add_argument(
+        "--webhook-retry-for",
+        type=float,
+        default=defaults.webhook_retry_for,
+        metavar="SECONDS",
+        help="how long a webhook answered with other than 2xx is retried (%(default)s)",
+    )
     parser.set_defaults(run=_run)
 
 
@@ -77,6 +105,9 @@ def _run(args: argparse.Namespace) -> int:
             max_data_bytes=args.max_data_bytes,
             max_batch_events=args.max_batch_events,
             activity_timeout=args.activity_timeout,
+            webhooks=tuple(args.webhooks),
+            webhook_delay=args.webhook_delay,
+            webhook_retry_for=args.webhook_retry_for,
         )
     except InputError as error:
         print(f"mesg-pusher: error: {error}", file=sys.stderr)
@@ -106,6 +137,12 @@ async def _serve(server: LocalServer, given: tuple[App, ...]) -> int:
                 print(f"App id: {app.app_id}  key: {app.key}  secret: {app.secret}  (default app)")
         print(f"Websocket: {server.ws_url}/app/<key>?protocol=7")
         print(f"Debug console: {server.url}/")
+        if server.settings.webhooks:
+            # Imported here: only a server sending webhooks needs the sender's module.
+            from ._webhooks import shown_url  # noqa: PLC0415
+
+            for url in server.settings.webhooks:
+                print(f"Webhooks: POST to {shown_url(url)}")
         sys.stdout.flush()
         await stop.wait()
     finally:
