@@ -36,12 +36,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp import web
 
 from .._json import dumps
+from .._secrets import scrub
 from ..pusher import App
 from ..runtime import Backoff
 from ..webhooks import CONTENT_TYPE, KEY_HEADER, SIGNATURE_HEADER, signature
@@ -441,7 +442,10 @@ class WebhookSender:
         except TimeoutError:
             return _Attempt(None, error=f"no answer within {SEND_TIMEOUT_SECONDS:g} s")
         except (aiohttp.ClientError, OSError) as error:
-            return _Attempt(None, error=f"{type(error).__name__}: {error}")
+            # A library's message may quote the URL: never with its password.
+            password = urlsplit(url).password
+            hidden = [password, unquote(password)] if password else []
+            return _Attempt(None, error=scrub(f"{type(error).__name__}: {error}", hidden))
 
     def _record(
         self,
