@@ -188,6 +188,7 @@ def test_validation_errors_are_value_errors() -> None:
         "GoJsonError",
         "InputError",
         "UsageError",
+        "WebhookRefused",
     }
     assert real["InputsInvalid"].parent == "InputError"  # so it is a ValueError too
 

@@ -1,30 +1,31 @@
 """The project's exception tree: every error class the package defines, and where it lives.
 
-    MesgPusherError                    _errors                   the root
-    ├── InputError (also ValueError)   _errors                   an input breaks a rule
-    │   └── InputsInvalid              _errors                   the engine's type rules, its words
-    ├── PusherError                    _errors                   the Pusher HTTP API call failed
-    │   ├── PusherHTTPError            _errors                   Pusher answered an error status
-    │   └── PusherConnectionError      _errors                   no answer: refused, reset, TLS
-    │       └── PusherTimeoutError     _errors                   no answer within the timeout
-    ├── ProtocolError                  pusher._http1             an answer is not valid HTTP/1.x
-    │   └── AnswerTooLarge             pusher._http1             an answer's body is too large
-    ├── DefinitionError                mesg._definition          mesg.yml breaks the engine's format
-    ├── ConfigError                    runtime._config           a setting of serve is wrong
-    ├── ServiceFailed                  runtime._service          serve cannot go on
-    ├── EngineError                    engine._engine            the engine stand-in refuses a call
-    ├── StreamEnded                    engine._engine            the stand-in ended a stream
-    ├── GoJsonError (also ValueError)  engine._messages          not JSON as Go's decoder reads it
-    ├── ApiError                       local_server._api_rules   the local server refuses a request
-    ├── Refused                        local_server._protocol    the local server refuses a frame
-    ├── SubscriberError                local_server._subscriber  the subscriber was refused or cut
-    ├── UsageError (also ValueError)   _commands                 a command line is wrong (exit 2)
-    └── DemoFailed                     demo._run                 the demo saw something unexpected
+    MesgPusherError                       _errors                   the root
+    ├── InputError (also ValueError)      _errors                   an input breaks a rule
+    │   └── InputsInvalid                 _errors                   the engine's type rules failed
+    ├── PusherError                       _errors                   the Pusher HTTP API call failed
+    │   ├── PusherHTTPError               _errors                   Pusher answered an error status
+    │   └── PusherConnectionError         _errors                   no answer: refused, reset, TLS
+    │       └── PusherTimeoutError        _errors                   no answer within the timeout
+    ├── ProtocolError                     pusher._http1             an answer is not valid HTTP/1.x
+    │   └── AnswerTooLarge                pusher._http1             an answer's body is too large
+    ├── DefinitionError                   mesg._definition          mesg.yml breaks the format
+    ├── ConfigError                       runtime._config           a setting of serve is wrong
+    ├── ServiceFailed                     runtime._service          serve cannot go on
+    ├── EngineError                       engine._engine            the stand-in refuses a call
+    ├── StreamEnded                       engine._engine            the stand-in ended a stream
+    ├── GoJsonError (also ValueError)     engine._messages          not JSON as Go reads it
+    ├── ApiError                          local_server._api_rules   local server refuses a request
+    ├── Refused                           local_server._protocol    local server refuses a frame
+    ├── SubscriberError                   local_server._subscriber  the subscriber was refused
+    ├── WebhookRefused (also ValueError)  webhooks._answers         a webhook is refused
+    ├── UsageError (also ValueError)      _commands                 a command line is wrong
+    └── DemoFailed                        demo._run                 the demo saw a fault
 
 Internal control flow, raised and caught inside one module and never seen outside it:
 
-    _Failure                           pusher._http_plain        becomes PusherConnectionError
-    _OutOfRange                        engine._messages          becomes GoJsonError
+    _Failure                              pusher._http_plain        becomes PusherConnectionError
+    _OutOfRange                           engine._messages          becomes GoJsonError
 
 `tests/test_errors.py` holds this drawing to the code: a class missing here, or drawn under the
 wrong parent or module, fails it. Messages never contain an app secret or a proxy password: they

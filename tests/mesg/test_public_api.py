@@ -17,6 +17,7 @@ def test_surface() -> None:
             "load",
             "load_packaged",
             "render",
+            "render_events",
             "render_tasks",
             "validate",
         },

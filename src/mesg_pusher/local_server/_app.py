@@ -67,6 +67,9 @@ def create_app(
         await broker.close_all()
 
     app.on_shutdown.append(close_sockets)
+    if broker.webhooks is not None:
+        app.on_startup.append(broker.webhooks.on_startup)
+        app.on_cleanup.append(broker.webhooks.on_cleanup)
     return app
 
 

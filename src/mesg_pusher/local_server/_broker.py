@@ -26,6 +26,7 @@ from ._api_rules import Publish
 from ._config import ServerSettings
 from ._debug_feed import DebugFeed, preview
 from ._state import AppState, Joined, Left, is_presence
+from ._webhooks import WebhookSender
 
 #: Messages waiting for one socket before it counts as not keeping up.
 MAX_OUTBOX: Final = 1024
@@ -68,6 +69,10 @@ class Broker:
         self._peers: dict[str, Peer] = {}
         self._closers: set[asyncio.Task[None]] = set()
         self.debug = DebugFeed(settings.debug_history, clock, self.snapshot)
+        #: Sends the apps' webhooks when URLs are configured; told of every change below.
+        self.webhooks = (
+            WebhookSender(settings, self.debug, wall_clock=clock) if settings.webhooks else None
+        )
 
     def state(self, app: App) -> AppState:
         return self._states[app.app_id]
@@ -103,6 +108,9 @@ class Broker:
 
     async def _announce_leaving(self, app: App, left: Iterable[Left]) -> None:
         for item in left:
+            if self.webhooks is not None:
+                count = self.state(app).subscription_count(item.channel)
+                self.webhooks.left(app, item, count)
             if item.member_removed is not None:
                 text = protocol.member_removed(item.channel, item.member_removed)
                 await self.broadcast(app, item.channel, text)
@@ -150,6 +158,9 @@ class Broker:
             return Joined(already_subscribed=False)
         state = self.state(app)
         joined = state.subscribe(socket_id, sub.channel, sub.member)
+        if self.webhooks is not None:
+            count = state.subscription_count(sub.channel)
+            self.webhooks.joined(app, sub.channel, joined, count)
         presence = state.presence(sub.channel) if is_presence(sub.channel) else None
         self.send(socket_id, protocol.subscription_succeeded(sub.channel, presence))
         if joined.member_added is not None:
@@ -180,6 +191,22 @@ class Broker:
             **fields,
         )
         self.debug.state_changed()
+
+    def client_event_sent(
+        self,
+        app: App,
+        *,
+        socket_id: str,
+        channel: str,
+        event: str,
+        data: Any,
+        user_id: str | None,
+    ) -> None:
+        """A client event was relayed: the apps' webhooks hear of it."""
+        if self.webhooks is not None:
+            self.webhooks.client_event(
+                app, channel=channel, event=event, data=data, socket_id=socket_id, user_id=user_id
+            )
 
     # --- publishing --------------------------------------------------------------------------
 

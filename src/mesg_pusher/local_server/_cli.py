@@ -89,6 +89,34 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "addresses (repeatable), such as the machine's name on a network"
         ),
     )
+    parser.add_argument(
+        "--webhook",
+        dest="webhooks",
+        action="append",
+        default=[],
+        metavar="URL",
+        help=(
+            "POST the apps' webhooks (occupied, vacated, member added/removed, client events, "
+            "subscription counts) to URL, signed and batched as Pusher does (repeatable)"
+        ),
+    )
+    parser.add_argument(
+        "--webhook-delay",
+        type=float,
+        default=defaults.webhook_delay,
+        metavar="SECONDS",
+        help=(
+            "how long channel_vacated and member_removed wait; a return within it sends "
+            "neither (%(default)s, as Pusher)"
+        ),
+    )
+    parser.add_argument(
+        "--webhook-retry-for",
+        type=float,
+        default=defaults.webhook_retry_for,
+        metavar="SECONDS",
+        help="how long a webhook answered with other than 2xx is retried (%(default)s)",
+    )
     parser.set_defaults(run=_run)
 
 
@@ -101,6 +129,9 @@ def _run(args: argparse.Namespace) -> int:
             max_batch_events=args.max_batch_events,
             activity_timeout=args.activity_timeout,
             console_hosts=tuple(args.console_hosts),
+            webhooks=tuple(args.webhooks),
+            webhook_delay=args.webhook_delay,
+            webhook_retry_for=args.webhook_retry_for,
         )
     except InputError as error:
         return usage_error("local-server", str(error))
@@ -129,6 +160,12 @@ async def _serve(server: LocalServer, where: str, given: tuple[App, ...]) -> int
                 say(f"App id: {app.app_id}  key: {app.key}  secret: {app.secret}  (default app)")
         say(f"Websocket: {server.ws_url}/app/<key>?protocol=7")
         say(f"Debug console: {server.url}/")
+        if server.settings.webhooks:
+            # Imported here: only a server sending webhooks needs the sender's module.
+            from ._webhooks import shown_url  # noqa: PLC0415
+
+            for url in server.settings.webhooks:
+                say(f"Webhooks: POST to {shown_url(url)}")
         await stop_on_signals(log).wait()
     finally:
         await server.stop()

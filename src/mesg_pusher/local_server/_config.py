@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Final
+from urllib.parse import urlsplit
 
 from .._errors import InputError
 from ..pusher import App, limits
@@ -24,6 +25,12 @@ DEFAULT_PONG_TIMEOUT: Final = 30.0
 MAX_PRESENCE_MEMBERS: Final = 100
 #: API messages and connection changes the debug console keeps for a page that opens late.
 DEFAULT_DEBUG_HISTORY: Final = 500
+#: Seconds channel_vacated and member_removed webhooks wait, as Pusher's do (about 3 s).
+DEFAULT_WEBHOOK_DELAY: Final = 3.0
+#: Seconds a webhook is retried for until a 2xx answer (Pusher retries for five minutes).
+DEFAULT_WEBHOOK_RETRY_FOR: Final = 300.0
+#: Seconds webhook events are batched for, from the first one (Pusher: 250 ms).
+DEFAULT_WEBHOOK_BATCH_WINDOW: Final = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,11 @@ class ServerSettings:
     #: Host names the debug console answers to besides loopback and the server's addresses
     #: (a machine name it is reached by on a network).
     console_hosts: tuple[str, ...] = ()
+    #: URLs that receive the apps' webhooks (none: no webhook is sent).
+    webhooks: tuple[str, ...] = ()
+    webhook_delay: float = DEFAULT_WEBHOOK_DELAY
+    webhook_retry_for: float = DEFAULT_WEBHOOK_RETRY_FOR
+    webhook_batch_window: float = DEFAULT_WEBHOOK_BATCH_WINDOW
     _by_id: dict[str, App] = field(init=False, repr=False, compare=False)
     _by_key: dict[str, App] = field(init=False, repr=False, compare=False)
 
@@ -60,6 +72,11 @@ class ServerSettings:
         for name in ("activity_timeout", "pong_timeout"):
             if not getattr(self, name) > 0:
                 raise InputError(name, "must be a positive number of seconds")
+        for url in self.webhooks:
+            check_webhook_url(url)
+        for name in ("webhook_delay", "webhook_retry_for", "webhook_batch_window"):
+            if not getattr(self, name) >= 0:
+                raise InputError(name, "must be 0 or more seconds")
         object.__setattr__(self, "_by_id", by_id)
         object.__setattr__(self, "_by_key", by_key)
 
@@ -82,3 +99,15 @@ def parse_app(spec: str) -> App:
 def url_host(host: str) -> str:
     """`host` as a URL or ``host:port`` writes it: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host else host
+
+
+def check_webhook_url(url: str) -> str:
+    """`url` if webhooks can be POSTed to it: ``http://`` or ``https://`` with a host."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        raise InputError("webhooks", "expected an http:// or https:// URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError("webhooks", "expected an http:// or https:// URL with a host")
+    return url

@@ -44,10 +44,12 @@ class _Socket:
 
 @dataclass(frozen=True, slots=True)
 class Joined:
-    """A subscription's outcome. `member_added` is set when a new presence member appeared."""
+    """A subscription's outcome. `member_added` is set when a new presence member appeared,
+    `occupied` when the channel had no subscriber before."""
 
     already_subscribed: bool
     member_added: Member | None = None
+    occupied: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,18 +127,19 @@ class AppState:
         presence = is_presence(channel)
         if presence and member is None:
             raise ValueError("a presence subscription needs a member")
+        occupied = channel not in self._channels
         state = self._channels.setdefault(channel, _Channel())
         socket.channels.add(channel)
         if not presence or member is None:
             state.sockets[socket_id] = None
-            return Joined(already_subscribed=False)
+            return Joined(already_subscribed=False, occupied=occupied)
         state.sockets[socket_id] = member.user_id
         entry = state.members.get(member.user_id)
         if entry is not None:
             entry[1] += 1
-            return Joined(already_subscribed=False)
+            return Joined(already_subscribed=False, occupied=occupied)
         state.members[member.user_id] = [member.user_info, 1]
-        return Joined(already_subscribed=False, member_added=member)
+        return Joined(already_subscribed=False, member_added=member, occupied=occupied)
 
     def unsubscribe(self, socket_id: str, channel: str) -> Left | None:
         socket = self._sockets.get(socket_id)

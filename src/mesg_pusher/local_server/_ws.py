@@ -165,6 +165,14 @@ class Sockets:
             user_id = state.user_of_channel(socket_id, channel)
         text = protocol.client_event(frame, channel, user_id)
         await self.broker.broadcast(app, channel, text, exclude=socket_id)
+        self.broker.client_event_sent(
+            app,
+            socket_id=socket_id,
+            channel=channel,
+            event=frame.event,
+            data=frame.data,
+            user_id=user_id,
+        )
         self.broker.debug.record(
             "client_event",
             app=app.app_id,

@@ -10,7 +10,7 @@ from ._definition import (
     load_packaged,
     validate,
 )
-from ._gendoc import render, render_tasks
+from ._gendoc import render, render_events, render_tasks
 
 __all__ = [
     "DefinitionError",
@@ -21,6 +21,7 @@ __all__ = [
     "load",
     "load_packaged",
     "render",
+    "render_events",
     "render_tasks",
     "validate",
 ]

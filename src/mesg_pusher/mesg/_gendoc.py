@@ -1,6 +1,8 @@
 """The README text the engine's ``service gen-doc`` renders from mesg.yml (v0.2 template).
 
-Maps are rendered in sorted key order, as Go's templates iterate them.
+Maps are rendered in sorted key order, as Go's templates iterate them. The engine puts the
+``# Events`` part before ``# Tasks``; `render_tasks` and `render_events` give each part alone,
+byte for byte as it appears in the whole, for documents that place them in another order.
 """
 
 from __future__ import annotations
@@ -17,6 +19,19 @@ def _rows(parameters: Mapping[str, Parameter]) -> str:
         f"| **{key}** | `{parameters[key].type}` | {parameters[key].description} |\n"
         for key in sorted(parameters)
     )
+
+
+def render_events(definition: ServiceDefinition) -> str:
+    """The ``# Events`` part of the document (empty without events)."""
+    if not definition.events:
+        return ""
+    out = ["# Events\n"]
+    for key in sorted(definition.events):
+        event = definition.events[key]
+        out.append(f"\n## {key}\n\nEvent key: `{key}`\n\n{event.description}\n\n")
+        if event.data:
+            out.append(_TABLE_HEAD + _rows(event.data))
+    return "".join(out)
 
 
 def render_tasks(definition: ServiceDefinition) -> str:
@@ -50,13 +65,7 @@ def render(definition: ServiceDefinition) -> str:
     if definition.repository:
         out.append(f"\n```bash\nmesg-core service deploy {definition.repository}\n```\n")
     out.append("\n")
-    if definition.events:
-        out.append("# Events\n")
-        for key in sorted(definition.events):
-            event = definition.events[key]
-            out.append(f"\n## {key}\n\nEvent key: `{key}`\n\n{event.description}\n\n")
-            if event.data:
-                out.append(_TABLE_HEAD + _rows(event.data))
+    out.append(render_events(definition))
     out.append("\n")
     out.append(render_tasks(definition))
     out.append("\n")

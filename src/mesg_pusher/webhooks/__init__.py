@@ -1,0 +1,50 @@
+"""Pusher webhooks as MESG events: the pure core of a receiver, and the signature a sender uses.
+
+A webhook is verified (app key, signature in constant time, size), read into the events
+mesg.yml declares, checked for freshness and for duplicates, and every outcome has one HTTP
+answer (`ANSWERS`). Nothing here does I/O or reads a clock: the receiver inside ``serve`` and
+the local server's webhook sender are the edges. See ``_intake.py`` for the theory of operation.
+"""
+
+from ._answers import ANSWERS, CONTENT_TYPE, Answer, Outcome, WebhookRefused, answer
+from ._intake import Intake, Ticket, Verified, check
+from ._limits import (
+    ANSWER_WITHIN_SECONDS,
+    MAX_BODY_BYTES,
+    MAX_IN_PROGRESS_MS,
+    MAX_REMEMBERED,
+    REPLAY_WINDOW_MS,
+)
+from ._parse import Webhook, WebhookEvent, parse
+from ._replay import Claim, RecentWebhooks, check_fresh, digest
+from ._signature import KEY_HEADER, SIGNATURE_HEADER, Credentials, signature, verify
+
+__all__ = [
+    "ANSWERS",
+    "ANSWER_WITHIN_SECONDS",
+    "CONTENT_TYPE",
+    "KEY_HEADER",
+    "MAX_BODY_BYTES",
+    "MAX_IN_PROGRESS_MS",
+    "MAX_REMEMBERED",
+    "REPLAY_WINDOW_MS",
+    "SIGNATURE_HEADER",
+    "Answer",
+    "Claim",
+    "Credentials",
+    "Intake",
+    "Outcome",
+    "RecentWebhooks",
+    "Ticket",
+    "Verified",
+    "Webhook",
+    "WebhookEvent",
+    "WebhookRefused",
+    "answer",
+    "check",
+    "check_fresh",
+    "digest",
+    "parse",
+    "signature",
+    "verify",
+]

@@ -1,0 +1,92 @@
+"""Every outcome of a webhook, and the one table from outcome to the HTTP answer.
+
+Statuses follow what the sender does with them: Pusher retries any non-2xx answer for five
+minutes, so 503 means "try again" (nothing is lost by it), while 400, 401 and 413 describe a
+body that will never be accepted however often it is sent. A stale ``time_ms`` is 401, as
+Pusher's own API answers a request signed outside its timestamp window: it is a replayed or
+badly delayed body, and a genuine Pusher retry never reaches it (the window is twice Pusher's
+retry period). Bodies say what went wrong in words that never quote the body, a signature or a
+secret.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Final
+
+from .._errors import MesgPusherError
+from .._json import dumps
+
+CONTENT_TYPE: Final = "application/json"
+
+
+class Outcome(enum.Enum):
+    """What became of one webhook; the value is its label in logs and metrics."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    NO_APP = "no_app"
+    TOO_LARGE = "too_large"
+    UNKNOWN_KEY = "unknown_key"
+    BAD_SIGNATURE = "bad_signature"
+    NOT_A_WEBHOOK = "not_a_webhook"
+    STALE = "stale"
+    IN_PROGRESS = "in_progress"
+    ENGINE_UNREACHABLE = "engine_unreachable"
+    ENGINE_REFUSED = "engine_refused"
+    NOT_ACCEPTED_IN_TIME = "not_accepted_in_time"
+
+
+#: Outcome -> (HTTP status, what the answer says). The one place statuses are decided.
+ANSWERS: Final[dict[Outcome, tuple[int, str]]] = {
+    Outcome.ACCEPTED: (200, ""),
+    Outcome.DUPLICATE: (200, ""),
+    Outcome.NO_APP: (503, "no Pusher app is configured to verify webhooks"),
+    Outcome.TOO_LARGE: (413, "the webhook body is too large"),
+    Outcome.UNKNOWN_KEY: (401, "X-Pusher-Key is not the key of a configured app"),
+    Outcome.BAD_SIGNATURE: (401, "X-Pusher-Signature does not match the body"),
+    Outcome.NOT_A_WEBHOOK: (400, "not a Pusher webhook"),
+    Outcome.STALE: (401, "time_ms is outside the replay window"),
+    Outcome.IN_PROGRESS: (503, "the same webhook is being handled; retry later"),
+    Outcome.ENGINE_UNREACHABLE: (503, "the MESG engine is unreachable; retry later"),
+    Outcome.ENGINE_REFUSED: (503, "the MESG engine refused the event"),
+    Outcome.NOT_ACCEPTED_IN_TIME: (503, "the MESG engine did not accept the events in time"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The HTTP answer to one webhook: status and JSON body (``{}`` on success)."""
+
+    outcome: Outcome
+    status: int
+    body: bytes
+    content_type: str = CONTENT_TYPE
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def answer(outcome: Outcome, detail: str = "") -> Answer:
+    """The answer for `outcome`; `detail` (no secret, no body content) follows the reason."""
+    status, reason = ANSWERS[outcome]
+    if status == 200:
+        return Answer(outcome, status, b"{}")
+    text = f"{reason}: {detail}" if detail else reason
+    return Answer(outcome, status, dumps({"error": text}).encode("utf-8"))
+
+
+class WebhookRefused(MesgPusherError, ValueError):
+    """A webhook that is not accepted: its `outcome` and what exactly was wrong (`detail`)."""
+
+    def __init__(self, outcome: Outcome, detail: str = "") -> None:
+        self.outcome = outcome
+        self.detail = detail
+        reason = ANSWERS[outcome][1]
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+    @property
+    def answer(self) -> Answer:
+        return answer(self.outcome, self.detail)

@@ -1,0 +1,139 @@
+"""A receiver's whole decision about one webhook, pure: `check` verifies and reads a body, and
+`Intake` adds duplicate detection and turns what emission achieved into the answer.
+
+Theory of operation, one webhook:
+
+1. `Intake.open` (or `check` alone): no app configured -> 503; body over the size limit -> 413;
+   unknown ``X-Pusher-Key`` or a missing or wrong ``X-Pusher-Signature`` -> 401; not a webhook
+   -> 400; ``time_ms`` outside the replay window -> 401. Each raises `WebhookRefused`, whose
+   `answer` is what to send back. Nothing is emitted for any of them.
+2. The body is fresh and signed: the ticket says whether it was already emitted (answer 200,
+   emit nothing), is being emitted by another request (answer 503), or which events to emit.
+3. The edge emits `Ticket.pending` one after another, so their order is kept, and stops at the
+   first failure.
+4. `Intake.close` records how many were accepted and gives the answer: 200 ``{}`` when all were,
+   else 503 with what went wrong; a retry of the body then emits only what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic
+
+from ..mesg import Output
+from ._answers import Answer, Outcome, WebhookRefused, answer
+from ._limits import MAX_BODY_BYTES, REPLAY_WINDOW_MS
+from ._parse import Webhook, WebhookEvent, parse
+from ._replay import Claim, RecentWebhooks, check_fresh, digest
+from ._signature import C, verify
+
+
+@dataclass(frozen=True, slots=True)
+class Verified(Generic[C]):
+    """A webhook that passed every check: the app that signed it, its events and its digest."""
+
+    app: C
+    webhook: Webhook
+    digest: bytes
+
+
+def check(
+    apps: Sequence[C],
+    *,
+    key: str | None,
+    signature: str | None,
+    body: bytes,
+    now_ms: float,
+    events: Mapping[str, Output] | None = None,
+    max_bytes: int = MAX_BODY_BYTES,
+    window_ms: float = REPLAY_WINDOW_MS,
+) -> Verified[C]:
+    """Verify and read one webhook (step 1 above); raises `WebhookRefused`."""
+    if not apps:
+        raise WebhookRefused(Outcome.NO_APP)
+    if len(body) > max_bytes:
+        raise WebhookRefused(Outcome.TOO_LARGE, f"at most {max_bytes} bytes")
+    app = verify(apps, key, signature, body)
+    webhook = parse(body, events)
+    check_fresh(webhook.time_ms, now_ms, window_ms)
+    return Verified(app, webhook, digest(app.key, body))
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket(Generic[C]):
+    """One verified webhook and what the receiver is to do with it."""
+
+    verified: Verified[C]
+    claim: Claim
+
+    @property
+    def answer(self) -> Answer | None:
+        """The answer to give at once without emitting (a duplicate, or one in progress)."""
+        if self.claim.kind == "duplicate":
+            return answer(Outcome.DUPLICATE)
+        if self.claim.kind == "in_progress":
+            return answer(Outcome.IN_PROGRESS)
+        return None
+
+    @property
+    def pending(self) -> tuple[WebhookEvent, ...]:
+        """The events to emit, in order (none unless the claim is new)."""
+        if self.claim.kind != "new":
+            return ()
+        return self.verified.webhook.events[self.claim.start :]
+
+
+class Intake(Generic[C]):
+    """Checks webhooks for a set of apps and remembers the bodies it has emitted."""
+
+    def __init__(
+        self,
+        apps: Sequence[C],
+        *,
+        recent: RecentWebhooks | None = None,
+        events: Mapping[str, Output] | None = None,
+        max_bytes: int = MAX_BODY_BYTES,
+        window_ms: float = REPLAY_WINDOW_MS,
+    ) -> None:
+        self.apps = tuple(apps)
+        self.recent = recent if recent is not None else RecentWebhooks(window_ms=window_ms)
+        self.events = events
+        self.max_bytes = max_bytes
+        self.window_ms = window_ms
+
+    def open(
+        self, *, key: str | None, signature: str | None, body: bytes, now_ms: float
+    ) -> Ticket[C]:
+        """Steps 1 and 2; raises `WebhookRefused`."""
+        verified = check(
+            self.apps,
+            key=key,
+            signature=signature,
+            body=body,
+            now_ms=now_ms,
+            events=self.events,
+            max_bytes=self.max_bytes,
+            window_ms=self.window_ms,
+        )
+        total = len(verified.webhook.events)
+        claim = self.recent.claim(verified.digest, verified.webhook.time_ms, total, now_ms)
+        return Ticket(verified, claim)
+
+    def close(
+        self,
+        ticket: Ticket[C],
+        accepted: int,
+        failure: Outcome | None = None,
+        detail: str = "",
+    ) -> Answer:
+        """Step 4: `accepted` of `ticket.pending` were accepted, then `failure` (if any)."""
+        given = ticket.answer
+        if given is not None:
+            return given
+        self.recent.settle(ticket.claim, accepted)
+        if accepted >= len(ticket.pending):
+            return answer(Outcome.ACCEPTED)
+        if failure is None or answer(failure).ok:
+            failure = Outcome.NOT_ACCEPTED_IN_TIME  # events are missing: never a success
+        return answer(failure, detail)

@@ -1,0 +1,23 @@
+"""The numbers a webhook receiver lives by, in one place."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Largest webhook body accepted, in bytes. A batch of Pusher webhooks holds up to 20 events,
+#: and a client event carries up to 10 KB of data that JSON escaping can grow six-fold, so
+#: genuine bodies stay far below this; past it the answer is 413 before any parsing.
+MAX_BODY_BYTES: Final = 1 << 20
+#: How far a webhook's ``time_ms`` may be from this clock, in either direction. Pusher retries a
+#: webhook with the same body (the same ``time_ms``) for five minutes; ten leave room for those
+#: retries and for clock skew, and equal the 600 s Pusher's own API allows ``auth_timestamp``.
+REPLAY_WINDOW_MS: Final = 10 * 60 * 1000
+#: Bodies remembered for duplicate detection. Each costs about 200 bytes; one is forgotten when
+#: its ``time_ms`` leaves the replay window (it would be refused as stale then) or, past this
+#: count, oldest first, so a duplicate is caught within ``MAX_REMEMBERED / rate`` seconds.
+MAX_REMEMBERED: Final = 10_000
+#: A body being emitted blocks its duplicates this long at most, in case the handler that
+#: claimed it never settled it; longer than the answer deadline.
+MAX_IN_PROGRESS_MS: Final = 10_000
+#: Pusher expects an answer within 4 seconds; a receiver answers by then whatever happens.
+ANSWER_WITHIN_SECONDS: Final = 4.0

@@ -1,0 +1,116 @@
+"""A webhook body read into the events mesg.yml declares, exactly as they will be emitted.
+
+Pusher POSTs ``{"time_ms": <number>, "events": [{"name": ..., ...}, ...]}``. Each event's
+``name`` is the key of a mesg.yml event, and its data is that event's declared parameters taken
+from the Pusher event, plus the webhook's ``time_ms``; anything else in the Pusher event is
+left out. The engine's own rules (`mesg_pusher.mesg.validate`) then check that data, so the
+engine never refuses what passes here. The one conversion: a client event's ``data`` is text
+as the client sent it; a sender that passes an object instead (soketi does) gets its compact
+JSON text, as Pusher would have sent it.
+
+Anything else - not UTF-8 JSON, another shape, an unknown event name - is not a webhook. One bad
+event refuses the whole body, so a body is emitted entirely or not at all.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .._json import dumps, loads
+from ..mesg import Output, load_packaged, validate
+from ._answers import Outcome, WebhookRefused
+
+#: Parameters whose value a sender may give as JSON instead of text: (event, parameter).
+AS_TEXT: Final = frozenset({("client_event", "data")})
+TIME_KEY: Final = "time_ms"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """One event to emit: the mesg.yml event key and its data (``time_ms`` included)."""
+
+    key: str
+    data: Mapping[str, Any]
+
+    def json(self) -> str:
+        """The event data as the engine takes it (``EmitEventRequest.eventData``)."""
+        return dumps(dict(self.data))
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A webhook body read and checked: its ``time_ms`` and its events, in order."""
+
+    time_ms: int | float
+    events: tuple[WebhookEvent, ...]
+
+
+@functools.cache
+def _packaged_events() -> Mapping[str, Output]:
+    return load_packaged().events
+
+
+def parse(body: bytes, events: Mapping[str, Output] | None = None) -> Webhook:
+    """Read a webhook body; raises `WebhookRefused` (not a webhook) saying what is wrong.
+
+    `events` are the declared events (mesg.yml's, by default).
+    """
+    declared = _packaged_events() if events is None else events
+    try:
+        raw = loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _not_a_webhook("the body is not UTF-8 JSON") from None
+    if not isinstance(raw, dict):
+        raise _not_a_webhook("the body is not a JSON object")
+    time_ms = raw.get(TIME_KEY)
+    if time_ms is None:
+        raise _not_a_webhook("time_ms is missing")
+    if not isinstance(time_ms, int | float) or isinstance(time_ms, bool) or time_ms < 0:
+        raise _not_a_webhook("time_ms is not a number of milliseconds")
+    items = raw.get("events")
+    if not isinstance(items, list):
+        raise _not_a_webhook("events is not a list")
+    return Webhook(
+        time_ms, tuple(_event(i, item, time_ms, declared) for i, item in enumerate(items))
+    )
+
+
+def _event(
+    index: int, item: Any, time_ms: int | float, declared: Mapping[str, Output]
+) -> WebhookEvent:
+    where = f"events[{index}]"
+    if not isinstance(item, dict):
+        raise _not_a_webhook(f"{where} is not an object")
+    name = item.get("name")
+    if not isinstance(name, str):
+        raise _not_a_webhook(f"{where}.name is not a string")
+    event = declared.get(name)
+    if event is None:
+        known = ", ".join(sorted(declared))
+        raise _not_a_webhook(f"{where}.name is not a webhook event this service knows ({known})")
+    data: dict[str, Any] = {}
+    for key in event.data:
+        if key == TIME_KEY:
+            data[key] = time_ms
+            continue
+        value = item.get(key)
+        if value is None:
+            continue  # validate says whether it may be missing
+        if (name, key) in AS_TEXT and not isinstance(value, str):
+            try:
+                value = dumps(value)
+            except ValueError:
+                raise _not_a_webhook(f"{where}.{key} cannot be written as JSON text") from None
+        data[key] = value
+    problems = validate(event.data, data)
+    if problems:
+        details = ". ".join(f"Value of '{key}' {problem}" for key, problem in problems)
+        raise _not_a_webhook(f"{where}: Data of event '{name}' is invalid. {details}")
+    return WebhookEvent(name, data)
+
+
+def _not_a_webhook(detail: str) -> WebhookRefused:
+    return WebhookRefused(Outcome.NOT_A_WEBHOOK, detail)

@@ -1,0 +1,58 @@
+"""The webhook signature, written once: the lower-case hex HMAC-SHA256 of the raw body keyed with
+the app secret, sent as ``X-Pusher-Signature`` beside the app key in ``X-Pusher-Key``.
+
+The local server signs with `signature`; a receiver checks with `verify`, which compares in
+constant time. Keys are public (they name the app); secrets never leave this module's callers.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+
+from ._answers import Outcome, WebhookRefused
+
+KEY_HEADER = "X-Pusher-Key"
+SIGNATURE_HEADER = "X-Pusher-Signature"
+
+
+class Credentials(Protocol):
+    """What verifying needs of an app: its key and secret (`mesg_pusher.pusher.App` has them)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def secret(self) -> str: ...
+
+
+C = TypeVar("C", bound=Credentials)
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Pusher-Signature`` of `body`: hex HMAC-SHA256 keyed with `secret`."""
+    return hmac.digest(secret.encode("utf-8"), body, "sha256").hex()
+
+
+def verify(apps: Sequence[C], key: str | None, given: str | None, body: bytes) -> C:
+    """The app whose key is `key` and whose secret signed `body` as `given` says.
+
+    Several apps may share a key (a secret being rotated): any of them may have signed.
+    Raises `WebhookRefused` (unknown key, or a missing or wrong signature).
+    """
+    if not apps:
+        raise WebhookRefused(Outcome.NO_APP)
+    if not key:
+        raise WebhookRefused(Outcome.UNKNOWN_KEY, f"{KEY_HEADER} is missing")
+    candidates = [app for app in apps if app.key == key]
+    if not candidates:
+        raise WebhookRefused(Outcome.UNKNOWN_KEY)
+    if not given:
+        raise WebhookRefused(Outcome.BAD_SIGNATURE, f"{SIGNATURE_HEADER} is missing")
+    # Header text may hold anything; compared as bytes so no input can make the check raise.
+    offered = given.encode("utf-8", "surrogatepass")
+    for app in candidates:
+        if hmac.compare_digest(signature(app.secret, body).encode("ascii"), offered):
+            return app
+    raise WebhookRefused(Outcome.BAD_SIGNATURE)

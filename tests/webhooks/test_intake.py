@@ -1,0 +1,234 @@
+"""A receiver's whole decision, pure: every bad webhook answered by the one table and emitting
+nothing, duplicates answered 200 without emitting, partial failures resumed, and the Python
+SDK's own `validate_webhook` agreeing with what we accept."""
+
+from __future__ import annotations
+
+import time
+
+import pusher as pusher_sdk
+import pytest
+
+from mesg_pusher.pusher import App
+from mesg_pusher.webhooks import (
+    ANSWERS,
+    MAX_BODY_BYTES,
+    REPLAY_WINDOW_MS,
+    Intake,
+    Outcome,
+    WebhookRefused,
+    answer,
+    check,
+    signature,
+)
+
+from .conftest import APP, NOW_MS, OTHER, body_of, occupied, oracle_signature
+
+
+def test_the_answer_table() -> None:
+    statuses = {outcome: status for outcome, (status, _) in ANSWERS.items()}
+    assert statuses == {
+        Outcome.ACCEPTED: 200,
+        Outcome.DUPLICATE: 200,
+        Outcome.UNKNOWN_KEY: 401,
+        Outcome.BAD_SIGNATURE: 401,
+        Outcome.STALE: 401,
+        Outcome.NOT_A_WEBHOOK: 400,
+        Outcome.TOO_LARGE: 413,
+        Outcome.NO_APP: 503,
+        Outcome.IN_PROGRESS: 503,
+        Outcome.ENGINE_UNREACHABLE: 503,
+        Outcome.ENGINE_REFUSED: 503,
+        Outcome.NOT_ACCEPTED_IN_TIME: 503,
+    }
+    assert set(ANSWERS) == set(Outcome)
+    assert answer(Outcome.ACCEPTED).body == b"{}"
+    assert answer(Outcome.DUPLICATE).body == b"{}"
+    refused = answer(Outcome.ENGINE_REFUSED, "Event 'x' not found in service 'mesg-pusher'")
+    assert (refused.status, refused.content_type) == (503, "application/json")
+    assert refused.body == (
+        b'{"error":"the MESG engine refused the event: '
+        b"Event 'x' not found in service 'mesg-pusher'\"}"
+    )
+    assert not refused.ok
+    assert {o.value for o in Outcome} == {o.name.lower() for o in Outcome}
+
+
+def test_a_good_webhook_is_checked_and_read() -> None:
+    body = body_of(
+        occupied("a"), {"name": "member_added", "channel": "presence-b", "user_id": "ada"}
+    )
+    verified = check(
+        [OTHER, APP],
+        key=APP.key,
+        signature=signature(APP.secret, body),
+        body=body,
+        now_ms=NOW_MS + 1000,
+    )
+    assert verified.app is APP
+    assert [e.key for e in verified.webhook.events] == ["channel_occupied", "member_added"]
+
+
+def _bad_cases() -> list[tuple[str, dict[str, object], Outcome, int]]:
+    good = body_of(occupied())
+    sig = oracle_signature(APP.secret, good)
+    stale = body_of(occupied(), time_ms=NOW_MS - REPLAY_WINDOW_MS - 1)
+    cases: list[tuple[str, dict[str, object], Outcome, int]] = [
+        ("wrong key", {"key": "nope", "signature": sig, "body": good}, Outcome.UNKNOWN_KEY, 401),
+        ("missing key", {"key": None, "signature": sig, "body": good}, Outcome.UNKNOWN_KEY, 401),
+        (
+            "wrong signature",
+            {"key": APP.key, "signature": oracle_signature("other", good), "body": good},
+            Outcome.BAD_SIGNATURE,
+            401,
+        ),
+        (
+            "missing signature",
+            {"key": APP.key, "signature": None, "body": good},
+            Outcome.BAD_SIGNATURE,
+            401,
+        ),
+        (
+            "tampered body",
+            {"key": APP.key, "signature": sig, "body": good.replace(b"my-", b"mx-")},
+            Outcome.BAD_SIGNATURE,
+            401,
+        ),
+        (
+            "stale time_ms",
+            {"key": APP.key, "signature": oracle_signature(APP.secret, stale), "body": stale},
+            Outcome.STALE,
+            401,
+        ),
+    ]
+    for name, body in (
+        ("not JSON", b"<xml/>"),
+        ("unknown event name", body_of({"name": "user_exploded", "channel": "x"})),
+        ("wrong shape", body_of({"name": "member_added", "channel": "presence-x"})),
+    ):
+        signed: dict[str, object] = {
+            "key": APP.key,
+            "signature": oracle_signature(APP.secret, body),
+            "body": body,
+        }
+        cases.append((name, signed, Outcome.NOT_A_WEBHOOK, 400))
+    big = body_of({**occupied(), "padding": "x" * MAX_BODY_BYTES})
+    cases.append(
+        (
+            "oversized",
+            {"key": APP.key, "signature": oracle_signature(APP.secret, big), "body": big},
+            Outcome.TOO_LARGE,
+            413,
+        )
+    )
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("name", "request_", "outcome", "status"), _bad_cases(), ids=[c[0] for c in _bad_cases()]
+)
+def test_bad_webhooks_get_their_answer_and_nothing_to_emit(
+    name: str, request_: dict[str, object], outcome: Outcome, status: int
+) -> None:
+    intake: Intake[App] = Intake([APP])
+    with pytest.raises(WebhookRefused) as refused:
+        intake.open(now_ms=NOW_MS, **request_)  # type: ignore[arg-type]
+    assert refused.value.outcome is outcome
+    assert refused.value.answer.status == status
+    assert len(intake.recent) == 0  # nothing remembered, nothing emitted
+
+
+def test_size_is_checked_before_anything_else_but_the_configuration() -> None:
+    big = b"x" * (MAX_BODY_BYTES + 1)
+    with pytest.raises(WebhookRefused) as refused:
+        check([APP], key="nope", signature=None, body=big, now_ms=NOW_MS)
+    assert refused.value.outcome is Outcome.TOO_LARGE
+    with pytest.raises(WebhookRefused) as refused:
+        check([], key=APP.key, signature=None, body=big, now_ms=NOW_MS)
+    assert refused.value.outcome is Outcome.NO_APP
+    assert refused.value.answer.status == 503
+
+
+def test_a_retried_body_emits_once() -> None:
+    intake: Intake[App] = Intake([APP])
+    body = body_of(occupied("a"), occupied("b"))
+    first = intake.open(
+        key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
+    )
+    assert first.answer is None
+    assert [e.data["channel"] for e in first.pending] == ["a", "b"]
+    assert intake.close(first, accepted=2).status == 200
+    retry = intake.open(
+        key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS + 60_000
+    )
+    assert retry.pending == ()
+    assert retry.answer is not None
+    assert (retry.answer.status, retry.answer.outcome) == (200, Outcome.DUPLICATE)
+    assert intake.close(retry, accepted=0).status == 200
+
+
+def test_an_engine_outage_answers_503_and_the_retry_emits_what_is_left() -> None:
+    intake: Intake[App] = Intake([APP])
+    body = body_of(occupied("a"), occupied("b"), occupied("c"))
+    sig = signature(APP.secret, body)
+    first = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
+    answered = intake.close(first, accepted=1, failure=Outcome.ENGINE_UNREACHABLE)
+    assert (answered.status, answered.outcome) == (503, Outcome.ENGINE_UNREACHABLE)
+    retry = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 1000)
+    assert [e.data["channel"] for e in retry.pending] == ["b", "c"]
+    assert intake.close(retry, accepted=2).status == 200
+
+
+def test_missing_events_are_never_answered_200() -> None:
+    intake: Intake[App] = Intake([APP])
+    body = body_of(occupied("a"), occupied("b"))
+    ticket = intake.open(
+        key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
+    )
+    assert intake.close(ticket, accepted=1).outcome is Outcome.NOT_ACCEPTED_IN_TIME
+    ticket = intake.open(
+        key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
+    )
+    assert intake.close(ticket, accepted=0, failure=Outcome.ACCEPTED).status == 503
+
+
+def test_a_concurrent_copy_is_told_to_retry() -> None:
+    intake: Intake[App] = Intake([APP])
+    body = body_of(occupied())
+    sig = signature(APP.secret, body)
+    first = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
+    copy = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 5)
+    assert copy.answer is not None
+    assert copy.answer.status == 503
+    assert copy.pending == ()
+    intake.close(first, accepted=1)
+    assert intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 9).pending == ()
+
+
+def test_the_same_body_from_two_apps_is_two_webhooks() -> None:
+    intake: Intake[App] = Intake([APP, OTHER])
+    body = body_of(occupied())
+    for app in (APP, OTHER):
+        ticket = intake.open(
+            key=app.key, signature=signature(app.secret, body), body=body, now_ms=NOW_MS
+        )
+        assert len(ticket.pending) == 1
+        intake.close(ticket, accepted=1)
+
+
+def test_the_python_sdk_accepts_what_we_accept() -> None:
+    """The official SDK's `validate_webhook` (which reads the real clock) agrees on a body
+    signed with `signature`, and refuses it with another secret, as `check` does."""
+    now_ms = int(time.time() * 1000)
+    body = body_of(occupied("sdk"), time_ms=now_ms)
+    client = pusher_sdk.Pusher(app_id=APP.app_id, key=APP.key, secret=APP.secret)
+    sig = signature(APP.secret, body)
+    assert client.validate_webhook(APP.key, sig, body.decode()) == {
+        "time_ms": now_ms,
+        "events": [{"name": "channel_occupied", "channel": "sdk"}],
+    }
+    check([APP], key=APP.key, signature=sig, body=body, now_ms=now_ms)
+    wrong = signature("not-the-secret", body)
+    assert client.validate_webhook(APP.key, wrong, body.decode()) is None
+    with pytest.raises(WebhookRefused):
+        check([APP], key=APP.key, signature=wrong, body=body, now_ms=now_ms)

@@ -1,0 +1,212 @@
+"""Webhook bodies read into mesg.yml's events: every Pusher shape, the client event's data as
+text, and every body that is not a webhook refused with a reason that quotes nothing of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mesg_pusher.mesg import Output, Parameter, load_packaged, validate
+from mesg_pusher.webhooks import Outcome, WebhookEvent, WebhookRefused, parse
+
+from .conftest import NOW_MS, body_of, occupied
+
+
+def test_every_pusher_event_shape_becomes_its_mesg_event() -> None:
+    body = body_of(
+        {"name": "channel_occupied", "channel": "news"},
+        {"name": "channel_vacated", "channel": "news"},
+        {"name": "cache_miss", "channel": "cache-prices"},
+        {"name": "member_added", "channel": "presence-room", "user_id": "ada"},
+        {"name": "member_removed", "channel": "presence-room", "user_id": "ada"},
+        {
+            "name": "client_event",
+            "channel": "private-chat",
+            "event": "client-typing",
+            "data": '{"typing":true}',
+            "socket_id": "123.456",
+        },
+        {
+            "name": "client_event",
+            "channel": "presence-room",
+            "event": "client-wave",
+            "data": "hello",
+            "socket_id": "1.2",
+            "user_id": "ada",
+        },
+        {"name": "subscription_count", "channel": "news", "subscription_count": 3},
+    )
+    webhook = parse(body)
+    assert webhook.time_ms == NOW_MS
+    t = {"time_ms": NOW_MS}
+    assert [(e.key, dict(e.data)) for e in webhook.events] == [
+        ("channel_occupied", {"channel": "news", **t}),
+        ("channel_vacated", {"channel": "news", **t}),
+        ("cache_miss", {"channel": "cache-prices", **t}),
+        ("member_added", {"channel": "presence-room", "user_id": "ada", **t}),
+        ("member_removed", {"channel": "presence-room", "user_id": "ada", **t}),
+        (
+            "client_event",
+            {
+                "channel": "private-chat",
+                "event": "client-typing",
+                "data": '{"typing":true}',
+                "socket_id": "123.456",
+                **t,
+            },
+        ),
+        (
+            "client_event",
+            {
+                "channel": "presence-room",
+                "event": "client-wave",
+                "data": "hello",
+                "socket_id": "1.2",
+                "user_id": "ada",
+                **t,
+            },
+        ),
+        ("subscription_count", {"channel": "news", "subscription_count": 3, **t}),
+    ]
+    events = load_packaged().events
+    for event in webhook.events:
+        assert validate(events[event.key].data, event.data) == [], event
+
+
+def test_client_event_data_sent_as_an_object_becomes_its_compact_json_text() -> None:
+    """soketi passes the client's data object through; Pusher sends the text."""
+    data: dict[str, Any] = {"typing": True, "n": 1.0, "who": "Zoë", "list": [1e21, 0.1]}
+    body = body_of(
+        {
+            "name": "client_event",
+            "channel": "private-a",
+            "event": "client-x",
+            "data": data,
+            "socket_id": "1.1",
+        },
+        {
+            "name": "client_event",
+            "channel": "private-a",
+            "event": "client-y",
+            "data": 5,
+            "socket_id": "1.1",
+        },
+    )
+    first, second = parse(body).events
+    assert first.data["data"] == '{"typing":true,"n":1,"who":"Zoë","list":[1e+21,0.1]}'
+    assert second.data["data"] == "5"
+
+
+def test_fields_not_declared_are_left_out_and_the_webhook_time_wins() -> None:
+    body = body_of({**occupied(), "extra": {"x": 1}, "time_ms": 5, "user_id": "u"})
+    assert parse(body).events == (
+        WebhookEvent("channel_occupied", {"channel": "my-channel", "time_ms": NOW_MS}),
+    )
+
+
+def test_an_empty_batch_is_a_webhook_with_nothing_to_emit() -> None:
+    assert parse(body_of()).events == ()
+
+
+def test_event_json_is_the_engines_event_data() -> None:
+    (event,) = parse(body_of(occupied("a"), time_ms=12)).events
+    assert event.json() == '{"channel":"a","time_ms":12}'
+
+
+def test_the_declared_events_can_be_given() -> None:
+    declared = {
+        "ping": Output(
+            "ping", {"at": Parameter("at", "Number"), "time_ms": Parameter("time_ms", "Number")}
+        )
+    }
+    (event,) = parse(body_of({"name": "ping", "at": 2}), declared).events
+    assert event == WebhookEvent("ping", {"at": 2, "time_ms": NOW_MS})
+    with pytest.raises(WebhookRefused, match=r"not a webhook event this service knows \(ping\)"):
+        parse(body_of(occupied()), declared)
+
+
+NOT_WEBHOOKS: list[tuple[bytes, str]] = [
+    (b"", "the body is not UTF-8 JSON"),
+    (b"not json", "the body is not UTF-8 JSON"),
+    (b'{"time_ms": 1, "events": []', "the body is not UTF-8 JSON"),
+    (b'{"time_ms":NaN,"events":[]}', "the body is not UTF-8 JSON"),
+    (b'\xff{"time_ms":1,"events":[]}', "the body is not UTF-8 JSON"),
+    ('{"time_ms":1,"events":[]}'.encode("utf-16"), "the body is not UTF-8 JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, "the body is not UTF-8 JSON"),
+    (b"[]", "the body is not a JSON object"),
+    (b'"x"', "the body is not a JSON object"),
+    (b'{"events":[]}', "time_ms is missing"),
+    (b'{"time_ms":null,"events":[]}', "time_ms is missing"),
+    (b'{"time_ms":"1","events":[]}', "time_ms is not a number of milliseconds"),
+    (b'{"time_ms":true,"events":[]}', "time_ms is not a number of milliseconds"),
+    (b'{"time_ms":-1,"events":[]}', "time_ms is not a number of milliseconds"),
+    (b'{"time_ms":1}', "events is not a list"),
+    (b'{"time_ms":1,"events":{}}', "events is not a list"),
+    (b'{"time_ms":1,"events":[1]}', r"events\[0\] is not an object"),
+    (b'{"time_ms":1,"events":[{}]}', r"events\[0\].name is not a string"),
+    (
+        body_of(occupied(), {"name": "channel_exploded", "channel": "x"}),
+        r"events\[1\].name is not a webhook event this service knows \(cache_miss, ",
+    ),
+    (body_of({"name": "Channel_Occupied", "channel": "x"}), "not a webhook event"),
+    (
+        body_of({"name": "channel_occupied"}),
+        r"events\[0\]: Data of event 'channel_occupied' is invalid. Value of 'channel' is "
+        "required$",
+    ),
+    (
+        body_of({"name": "channel_occupied", "channel": 7}),
+        "Value of 'channel' is not a string$",
+    ),
+    (
+        body_of({"name": "member_added", "channel": "presence-a", "user_id": 12}),
+        "Value of 'user_id' is not a string$",
+    ),
+    (
+        body_of({"name": "subscription_count", "channel": "a", "subscription_count": "3"}),
+        "Value of 'subscription_count' is not a number$",
+    ),
+    (
+        body_of({"name": "client_event", "channel": "private-a", "event": "client-x"}),
+        "Value of 'data' is required. Value of 'socket_id' is required$",
+    ),
+    (
+        body_of(
+            {
+                "name": "client_event",
+                "channel": "private-a",
+                "event": "client-x",
+                "data": "d",
+                "socket_id": "1.1",
+                "user_id": ["ada"],
+            }
+        ),
+        "Value of 'user_id' is not a string$",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "reason"), NOT_WEBHOOKS)
+def test_bodies_that_are_not_webhooks(body: bytes, reason: str) -> None:
+    with pytest.raises(WebhookRefused, match=reason) as refused:
+        parse(body)
+    assert refused.value.outcome is Outcome.NOT_A_WEBHOOK
+    answer = refused.value.answer
+    assert answer.status == 400
+    assert answer.body.startswith(b'{"error":"not a Pusher webhook: ')
+
+
+def test_reasons_never_quote_the_body() -> None:
+    marker = "MARKER-7f3a"
+    bodies = [
+        body_of({"name": marker, "channel": marker}),
+        body_of({"name": "channel_occupied", "channel": [marker]}),
+        f'{{"time_ms":"{marker}","events":[]}}'.encode(),
+        f'{{"{marker}":1}}'.encode(),
+    ]
+    for body in bodies:
+        with pytest.raises(WebhookRefused) as refused:
+            parse(body)
+        assert marker not in str(refused.value)
+        assert marker.encode() not in refused.value.answer.body

@@ -1,0 +1,87 @@
+"""The webhook signature: hex HMAC-SHA256 of the raw body with the app secret, checked against the
+configured apps' keys, in constant time, with every bad header refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from mesg_pusher.pusher import App
+from mesg_pusher.webhooks import Outcome, WebhookRefused, signature, verify
+
+from .conftest import APP, OTHER, oracle_signature
+
+#: Computed with `openssl dgst -sha256 -hmac 7ad3773142a6692b25b8` over the body below.
+VECTOR_BODY = (
+    b'{"time_ms":1327078148132,"events":[{"name":"channel_occupied","channel":"test_channel"}]}'
+)
+VECTOR = "709fdb84c03664445f7698120b0edf0acc1ab1c8c6e93a0368c61841d6b998aa"
+
+
+def test_signature_matches_a_vector_computed_by_openssl() -> None:
+    assert signature(APP.secret, VECTOR_BODY) == VECTOR
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"{}", "é ünïcode ✓".encode(), b"\xff\xfe not utf-8", b"x" * 100_000]
+)
+def test_signature_is_the_hmac_of_the_raw_bytes(body: bytes) -> None:
+    assert signature(APP.secret, body) == oracle_signature(APP.secret, body)
+    assert signature("sécret", body) == oracle_signature("sécret", body)
+
+
+def test_the_right_key_and_signature_give_the_app() -> None:
+    assert verify([OTHER, APP], APP.key, VECTOR, VECTOR_BODY) is APP
+
+
+def test_a_rotated_secret_under_the_same_key_is_accepted() -> None:
+    old = App(app_id="3", key=APP.key, secret="an-older-secret-xyz")
+    body = b'{"time_ms":1,"events":[]}'
+    assert verify([old, APP], APP.key, signature(APP.secret, body), body) is APP
+    assert verify([old, APP], APP.key, signature(old.secret, body), body) is old
+
+
+@pytest.mark.parametrize(
+    ("key", "given", "outcome", "detail"),
+    [
+        (None, VECTOR, Outcome.UNKNOWN_KEY, "X-Pusher-Key is missing"),
+        ("", VECTOR, Outcome.UNKNOWN_KEY, "X-Pusher-Key is missing"),
+        ("not-a-key", VECTOR, Outcome.UNKNOWN_KEY, ""),
+        (OTHER.key, VECTOR, Outcome.BAD_SIGNATURE, ""),  # a real key, another app's secret
+        (APP.key, None, Outcome.BAD_SIGNATURE, "X-Pusher-Signature is missing"),
+        (APP.key, "", Outcome.BAD_SIGNATURE, "X-Pusher-Signature is missing"),
+        (APP.key, VECTOR.upper(), Outcome.BAD_SIGNATURE, ""),
+        (APP.key, VECTOR[:-1], Outcome.BAD_SIGNATURE, ""),
+        (APP.key, VECTOR + "0", Outcome.BAD_SIGNATURE, ""),
+        (APP.key, "é" * 64, Outcome.BAD_SIGNATURE, ""),
+        (APP.key, "\udcff" * 64, Outcome.BAD_SIGNATURE, ""),  # undecodable header bytes
+        (APP.key, oracle_signature(OTHER.secret, VECTOR_BODY), Outcome.BAD_SIGNATURE, ""),
+    ],
+)
+def test_bad_keys_and_signatures_are_refused(
+    key: str | None, given: str | None, outcome: Outcome, detail: str
+) -> None:
+    with pytest.raises(WebhookRefused) as refused:
+        verify([APP, OTHER], key, given, VECTOR_BODY)
+    assert (refused.value.outcome, refused.value.detail) == (outcome, detail)
+
+
+def test_a_tampered_body_is_refused() -> None:
+    tampered = VECTOR_BODY.replace(b"test_channel", b"test_channe1")
+    with pytest.raises(WebhookRefused) as refused:
+        verify([APP], APP.key, VECTOR, tampered)
+    assert refused.value.outcome is Outcome.BAD_SIGNATURE
+
+
+def test_no_app_configured() -> None:
+    with pytest.raises(WebhookRefused) as refused:
+        verify([], APP.key, VECTOR, VECTOR_BODY)
+    assert refused.value.outcome is Outcome.NO_APP
+
+
+def test_messages_never_show_a_secret_or_the_expected_signature() -> None:
+    for key, given in ((APP.key, "0" * 64), ("nope", VECTOR), (APP.key, None)):
+        with pytest.raises(WebhookRefused) as refused:
+            verify([APP], key, given, VECTOR_BODY)
+        text = str(refused.value) + refused.value.answer.body.decode()
+        assert APP.secret not in text
+        assert VECTOR not in text
