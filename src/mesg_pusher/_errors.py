@@ -63,8 +63,11 @@ class InputsInvalid(InputError):
     def __init__(self, task: str, problems: Sequence[tuple[str, str]]) -> None:
         self.task = task
         self.problems = tuple(problems)
-        details = ". ".join(f"Value of '{key}' {problem}" for key, problem in self.problems)
-        MesgPusherError.__init__(self, f"Inputs of task '{task}' are invalid. {details}")
+        # Read on first use: the mesg package imports this module.
+        from .mesg import words  # noqa: PLC0415
+
+        details = words.details(self.problems)
+        MesgPusherError.__init__(self, words.INPUTS_INVALID.format(task=task, details=details))
         self.input = ", ".join(key for key, _ in self.problems)
         self.rule = details
 

@@ -4,12 +4,14 @@ to present listeners, one result per execution."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import pytest
 
 from mesg_pusher.engine import Engine, EngineError
-from mesg_pusher.mesg import load_packaged
+from mesg_pusher.mesg import Output as DeclaredOutput
+from mesg_pusher.mesg import Parameter, load_packaged
 
 INPUTS = {
     "appId": "3",
@@ -134,3 +136,15 @@ async def test_inputs_are_read_the_go_way_before_the_execution_exists() -> None:
             await engine.execute(engine.token, "trigger", text)
         assert str(error.value) == message
     assert len(engine.in_progress) == 1  # the first one only
+
+
+async def test_event_data_is_checked_in_the_engines_words() -> None:
+    declared = DeclaredOutput("started", {"at": Parameter("at", type="Number")})
+    engine = Engine(dataclasses.replace(load_packaged(), events={"started": declared}))
+    engine.emit_event(engine.token, "started", '{"at": 1}')
+    with pytest.raises(EngineError) as error:
+        engine.emit_event(engine.token, "started", '{"at": "soon"}')
+    assert str(error.value) == "Data of event 'started' is invalid. Value of 'at' is not a number"
+    with pytest.raises(EngineError) as error:
+        engine.emit_event(engine.token, "stopped", "{}")
+    assert str(error.value) == "Event 'stopped' not found in service 'mesg-pusher'"

@@ -20,5 +20,6 @@ def test_surface() -> None:
             "render_events",
             "render_tasks",
             "validate",
+            "words",
         },
     )

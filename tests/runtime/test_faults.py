@@ -48,6 +48,28 @@ def test_submit_verdicts(code: grpc.StatusCode, details: str, verdict: SubmitVer
     assert submit_verdict(code, details) is verdict
 
 
+#: A v0.1-v0.3 engine's execution id: the creation time as Go prints it, the service, the task and
+#: the inputs as Go encodes them (spaces, quotes, escapes, any Unicode).
+V02_ID = (
+    "2026-12-01 09:25:41.188702065 +0000 UTC.mesg-pusher.trigger."
+    '{"appId":"1","data":{"t":"\\u003cb\\u003e it\'s\\né"},"secret":"s3cr3t-s3cr3t-s3cr3t"}'
+)
+
+
+@pytest.mark.parametrize("execution_id", [V02_ID, "a" * 40, "x\ny", "'"])
+@pytest.mark.parametrize(
+    "form",
+    ["Execution {} doesn't exists", "Execution '{}' not found in queue 'inProgress'"],
+    ids=["api", "queue"],
+)
+def test_execution_gone_is_recognised_for_any_id_in_both_forms(
+    execution_id: str, form: str
+) -> None:
+    details = form.format(execution_id)
+    assert submit_verdict(Code.UNKNOWN, details) is SubmitVerdict.GONE
+    assert submit_verdict(Code.UNKNOWN, details + "!") is SubmitVerdict.FAILED
+
+
 def test_an_unknown_token_is_a_refusal_to_report() -> None:
     refusal = listen_refusal(Code.UNKNOWN, "Database services: Service with hash 'abc' not found")
     assert refusal is not None

@@ -1,5 +1,5 @@
-"""The engine's refusals, word for word (Core v0.2.0), and JSON the way its Go code reads and
-writes it.
+"""The stand-in's refusals, in the engine's words (`mesg_pusher.mesg.words`, Core v0.2.0), and
+JSON the way the engine's Go code reads and writes it.
 
 Every refusal reaches a gRPC client as status UNKNOWN with one of these texts: the engine
 returned plain Go errors. Decoding follows Go's ``json.Unmarshal`` into a
@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from .._errors import InputsInvalid, MesgPusherError
+from ..mesg import words
 
 #: Deepest nesting of arrays and objects decoded (Go's own limit is 10000).
 MAX_DEPTH: Final = 500
@@ -31,27 +32,27 @@ class GoJsonError(MesgPusherError, ValueError):
 
 
 def service_not_found(token: str) -> str:
-    return f"Database services: Service with hash '{token}' not found"
+    return words.SERVICE_NOT_FOUND.format(token=token)
 
 
 def task_not_found(task: str, service: str) -> str:
-    return f"Task '{task}' not found in service '{service}'"
+    return words.TASK_NOT_FOUND.format(task=task, service=service)
 
 
 def output_not_found(output: str, task: str, service: str) -> str:
-    return f"Output '{output}' of task '{task}' not found in service '{service}'"
+    return words.OUTPUT_NOT_FOUND.format(output=output, task=task, service=service)
 
 
 def event_not_found(event: str, service: str) -> str:
-    return f"Event '{event}' not found in service '{service}'"
+    return words.EVENT_NOT_FOUND.format(event=event, service=service)
 
 
-def execution_not_found(execution_id: str) -> str:
-    return f"Execution {execution_id} doesn't exists"
-
-
-def _details(problems: Sequence[tuple[str, str]]) -> str:
-    return ". ".join(f"Value of '{key}' {problem}" for key, problem in problems)
+def execution_not_found(execution_id: str, *, in_queue: bool = False) -> str:
+    """The refusal of a result for an execution not in progress: the API's form, or (with
+    `in_queue`) the execution package's form of the same fact."""
+    if in_queue:
+        return words.EXECUTION_NOT_IN_QUEUE.format(id=execution_id)
+    return words.EXECUTION_GONE.format(id=execution_id)
 
 
 def inputs_invalid(task: str, problems: Sequence[tuple[str, str]]) -> str:
@@ -59,11 +60,11 @@ def inputs_invalid(task: str, problems: Sequence[tuple[str, str]]) -> str:
 
 
 def outputs_invalid(output: str, task: str, problems: Sequence[tuple[str, str]]) -> str:
-    return f"Outputs '{output}' of task '{task}' are invalid. {_details(problems)}"
+    return words.outputs_invalid(output, task, problems)
 
 
 def event_data_invalid(event: str, problems: Sequence[tuple[str, str]]) -> str:
-    return f"Data of event '{event}' are invalid. {_details(problems)}"
+    return words.event_data_invalid(event, problems)
 
 
 def json_error(text: str) -> str | None:
@@ -92,9 +93,7 @@ def decode_object(text: str) -> dict[str, Any]:
             _check_is_object(json.loads(text, parse_constant=_refuse))
         except (ValueError, RecursionError) as other:
             raise _go_error(text, other) from None
-        raise GoJsonError(
-            f"json: cannot unmarshal number {error} into Go value of type float64"
-        ) from None
+        raise GoJsonError(words.JSON_NUMBER_TOO_LARGE.format(literal=str(error))) from None
     except (ValueError, RecursionError) as error:
         raise _go_error(text, error) from None
     _check_is_object(value)
@@ -112,20 +111,18 @@ def _go_error(text: str, error: BaseException) -> GoJsonError:
     if isinstance(error, json.JSONDecodeError):
         rest = text[error.pos :].strip()
         if not rest:
-            return GoJsonError("unexpected end of JSON input")
-        return GoJsonError(f"invalid character '{rest[0]}' looking for beginning of value")
+            return GoJsonError(words.JSON_END.format())
+        return GoJsonError(words.JSON_BAD_CHARACTER.format(character=rest[0]))
     if isinstance(error, RecursionError):  # MAX_DEPTH is well within Python's limit; in case
         return GoJsonError(_depth_error(text, MAX_DEPTH // 4) or "exceeded max depth")
     word = str(error).lstrip("-")[:1] or "N"  # NaN, Infinity, -Infinity
-    return GoJsonError(f"invalid character '{word}' looking for beginning of value")
+    return GoJsonError(words.JSON_BAD_CHARACTER.format(character=word))
 
 
 def _check_is_object(value: Any) -> None:
     if not isinstance(value, dict) and value is not None:  # null makes an empty (nil) map
         kind = "array" if isinstance(value, list) else _go_kind(value)
-        raise GoJsonError(
-            f"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
-        )
+        raise GoJsonError(words.JSON_NOT_AN_OBJECT.format(kind=kind))
 
 
 def _depth_error(text: str, limit: int) -> str | None:
@@ -149,7 +146,7 @@ def _depth_error(text: str, limit: int) -> str | None:
         elif char in "[{":
             depth += 1
             if depth > limit:
-                return f"invalid character '{char}' exceeded max depth"
+                return words.JSON_TOO_DEEP.format(character=char)
         elif char in "]}":
             depth -= 1
     return None

@@ -1,5 +1,7 @@
-"""The MESG side: the service definition (mesg.yml) and its documentation."""
+"""The MESG side: the service definition (mesg.yml), its documentation, and the engine's words
+(`words`: every text the engine answers with, as templates that also recognise it)."""
 
+from . import _words as words
 from ._definition import (
     DefinitionError,
     Output,
@@ -24,4 +26,5 @@ __all__ = [
     "render_events",
     "render_tasks",
     "validate",
+    "words",
 ]

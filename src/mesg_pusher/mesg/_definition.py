@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 import yaml
 
 from .._errors import MesgPusherError
+from ._words import NOT_OF_TYPE, REQUIRED
 
 ParameterType = Literal["String", "Number", "Boolean", "Object"]
 TYPES: Final[tuple[ParameterType, ...]] = ("String", "Number", "Boolean", "Object")
@@ -26,12 +27,7 @@ _TOP_KEYS: Final = frozenset(
 _TASK_KEYS: Final = frozenset({"name", "description", "inputs", "outputs", "secrets"})
 _OUTPUT_KEYS: Final = frozenset({"name", "description", "data"})
 _PARAMETER_KEYS: Final = frozenset({"name", "description", "type", "optional"})
-_PROBLEMS: Final[dict[ParameterType, str]] = {
-    "String": "is not a string",
-    "Number": "is not a number",
-    "Boolean": "is not a boolean",
-    "Object": "is not an object or array",
-}
+_PROBLEMS: Final[dict[ParameterType, str]] = {kind: NOT_OF_TYPE[kind] for kind in TYPES}
 
 
 class DefinitionError(MesgPusherError):
@@ -83,7 +79,7 @@ def validate(
         value = values.get(key)
         if value is None:
             if not parameter.optional:
-                problems.append((key, "is required"))
+                problems.append((key, REQUIRED))
         elif not _has_type(value, parameter.type):
             problems.append((key, _PROBLEMS[parameter.type]))
     return problems

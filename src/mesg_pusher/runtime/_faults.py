@@ -3,14 +3,16 @@
 The engines of this generation return plain Go errors, so every refusal arrives as status
 UNKNOWN carrying the error's text: the text is all there is to tell "that execution is not in
 progress" (drop the result) from "that output is invalid" (answer differently) from a broken
-connection (try again).
+connection (try again). The texts are recognised by the templates that write them
+(`mesg_pusher.mesg.words`), for any execution id.
 """
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 from typing import TYPE_CHECKING, Final
+
+from ..mesg import words
 
 if TYPE_CHECKING:  # statuses are compared by name, so importing this module needs no gRPC
     from grpc import StatusCode
@@ -21,15 +23,16 @@ _UNREACHABLE: Final = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED"})
 _REFUSALS: Final = frozenset(
     {"INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE", "UNIMPLEMENTED"}
 )
-#: The engine's texts for a result it refuses: its output (key, data, JSON) or its task.
-_OUTPUT_REFUSED = re.compile(
-    r"^(Outputs? '.*' of task '.*'|Task '.*' not found|invalid character|unexpected end of JSON"
-    r"|json: )"
-)
-#: The engine's text for a result whose execution is not in progress (its spelling).
-_EXECUTION_GONE = re.compile(r"Execution \S* doesn't exists")
-#: The engine's text for a token it has no service for.
-_UNKNOWN_TOKEN = re.compile(r"(Database services: )?Service with hash '.*' not found")
+#: The engine's texts for a result it refuses: its output (key, data) or its task.
+_OUTPUT_REFUSED: Final = (words.OUTPUT_NOT_FOUND, words.OUTPUTS_INVALID, words.TASK_NOT_FOUND)
+#: The engine's two forms of "that execution is not in progress".
+_EXECUTION_GONE: Final = (words.EXECUTION_GONE, words.EXECUTION_NOT_IN_QUEUE)
+#: The engine's texts for a token it has no service for.
+_UNKNOWN_TOKEN: Final = (words.SERVICE_NOT_FOUND, words.SERVICE_HASH_NOT_FOUND)
+
+
+def _any(texts: tuple[words.EngineText, ...], details: str) -> bool:
+    return any(text.match(details) is not None for text in texts)
 
 
 class SubmitVerdict(Enum):
@@ -42,11 +45,13 @@ class SubmitVerdict(Enum):
 def submit_verdict(code: StatusCode, details: str) -> SubmitVerdict:
     """The meaning of a failed ``SubmitResult``."""
     name = code.name
-    if name == "UNKNOWN" and _EXECUTION_GONE.fullmatch(details):
+    if name == "UNKNOWN" and _any(_EXECUTION_GONE, details):
         return SubmitVerdict.GONE
     if name in _UNREACHABLE:
         return SubmitVerdict.UNREACHABLE
-    if name in _REFUSALS or (name == "UNKNOWN" and _OUTPUT_REFUSED.match(details)):
+    if name in _REFUSALS or (
+        name == "UNKNOWN" and (_any(_OUTPUT_REFUSED, details) or words.is_json_refusal(details))
+    ):
         return SubmitVerdict.REFUSED
     return SubmitVerdict.FAILED
 
@@ -55,7 +60,7 @@ def listen_refusal(code: StatusCode, details: str) -> str | None:
     """Why ``ListenTask`` can never succeed with this token at this address (the operator must
     act), or None when trying again later makes sense."""
     name = code.name
-    if name == "UNKNOWN" and _UNKNOWN_TOKEN.fullmatch(details):
+    if name == "UNKNOWN" and _any(_UNKNOWN_TOKEN, details):
         return f"the engine does not know the service token (MESG_TOKEN): {details}"
     if name in ("UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND"):
         return f"the engine refused the service token (MESG_TOKEN): {details}"

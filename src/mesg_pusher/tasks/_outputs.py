@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .._json import dumps
-from ..mesg import ServiceDefinition, validate
+from ..mesg import ServiceDefinition, validate, words
 
 log = logging.getLogger("mesg_pusher.tasks")
 
@@ -71,14 +71,13 @@ def problem_with(definition: ServiceDefinition, task_key: str, output: Output) -
         return None
     declared = task.outputs.get(output.key)
     if declared is None:
-        return (
-            f"Output '{output.key}' of task '{task_key}' not found in service '{definition.name}'"
+        return words.OUTPUT_NOT_FOUND.format(
+            output=output.key, task=task_key, service=definition.name
         )
     problems = validate(declared.data, output.data)
     if not problems:
         return None
-    details = ". ".join(f"Value of '{key}' {problem}" for key, problem in problems)
-    return f"Outputs '{output.key}' of task '{task_key}' are invalid. {details}"
+    return words.outputs_invalid(output.key, task_key, problems)
 
 
 def checked(definition: ServiceDefinition, task_key: str, output: Output) -> Output:

@@ -15,7 +15,7 @@ from typing import Any
 from .._errors import InputError, InputsInvalid, MesgPusherError
 from .._json import loads
 from .._secrets import free_of, scrub, scrub_body, secrets_of
-from ..mesg import ServiceDefinition, load_packaged, validate
+from ..mesg import ServiceDefinition, load_packaged, validate, words
 from ..pusher import Connection, HttpPool, HttpRequest, batch_request, interpret, trigger_request
 from . import _inputs
 from ._inputs import Limits
@@ -57,8 +57,8 @@ class TaskRunner:
                 known = ", ".join(sorted(self._handlers))
                 raise InputError(
                     "taskKey",
-                    f"Task '{task_key}' not found in service '{self.definition.name}' "
-                    f"(its tasks: {known})",
+                    words.TASK_NOT_FOUND.format(task=task_key, service=self.definition.name)
+                    + f" (its tasks: {known})",
                 )
             problems = validate(task.inputs, inputs)
             if problems:
