@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 
 import pytest
+from google.protobuf.message import DecodeError
 
-from mesg_pusher.engine import Engine, EngineError
+from mesg_pusher.engine import Engine, EngineError, IdShape, Stream, messages
 from mesg_pusher.mesg import Output as DeclaredOutput
-from mesg_pusher.mesg import Parameter, load_packaged
+from mesg_pusher.mesg import Parameter, load_packaged, words
+from mesg_pusher.mesg.protocol.service_pb2 import TaskData
 
 INPUTS = {
     "appId": "3",
@@ -21,6 +24,13 @@ INPUTS = {
     "data": {"z": 1, "a": "<b>"},
     "channel": "c",
 }
+
+
+async def next_task(stream: Stream[TaskData | bytes]) -> TaskData:
+    """The next execution handed to `stream` (a decodable one)."""
+    item = await stream.get()
+    assert isinstance(item, TaskData)
+    return item
 
 
 async def test_an_execution_waits_until_every_listener_took_it_and_stalls_all_services() -> None:
@@ -34,10 +44,10 @@ async def test_an_execution_waits_until_every_listener_took_it_and_stalls_all_se
     second = asyncio.create_task(engine.execute(other, "trigger", INPUTS))
     await asyncio.sleep(0.05)
     assert not second.done()  # the global lock: the other service waits too
-    taken = await slow.get()
+    taken = await next_task(slow)
     async with asyncio.timeout(5):
         execution_id = await first
-        assert (await fast.get()).executionID == await second
+        assert (await next_task(fast)).executionID == await second
     assert taken.executionID == execution_id
     assert taken.inputData == (
         '{"appId":"3","channel":"c","data":{"a":"\\u003cb\\u003e","z":1},'
@@ -49,7 +59,7 @@ async def test_an_execution_created_while_nobody_listens_is_never_delivered() ->
     engine = Engine()
     lost = await engine.execute(engine.token, "trigger", INPUTS)
     listener = engine.listen_tasks(engine.token)
-    seen = asyncio.create_task(listener.get())
+    seen = asyncio.create_task(next_task(listener))
     delivered = await engine.execute(engine.token, "trigger", INPUTS)
     async with asyncio.timeout(5):
         assert (await seen).executionID == delivered
@@ -100,7 +110,7 @@ async def test_deliver_hands_over_raw_task_data() -> None:
     listener = engine.listen_tasks(engine.token)
     pending = asyncio.create_task(engine.deliver(engine.token, "nope", "{not json"))
     async with asyncio.timeout(5):
-        task_data = await listener.get()
+        task_data = await next_task(listener)
         assert task_data.executionID == await pending
     assert (task_data.taskKey, task_data.inputData) == ("nope", "{not json")
 
@@ -119,7 +129,7 @@ async def test_inputs_are_read_the_go_way_before_the_execution_exists() -> None:
     text = json.dumps({**INPUTS, "data": {"a": "\ud800", "\udfff": 1}})  # escaped surrogates
     pending = asyncio.create_task(engine.execute(engine.token, "trigger", text))
     async with asyncio.timeout(5):
-        task_data = await listener.get()
+        task_data = await next_task(listener)
         await pending
     assert json.loads(task_data.inputData)["data"] == {"a": "\ufffd", "\ufffd": 1}
     refusals = [
@@ -148,3 +158,87 @@ async def test_event_data_is_checked_in_the_engines_words() -> None:
     with pytest.raises(EngineError) as error:
         engine.emit_event(engine.token, "stopped", "{}")
     assert str(error.value) == "Event 'stopped' not found in service 'mesg-pusher'"
+
+
+async def test_ids_take_either_shape_of_the_engine() -> None:
+    joined = Engine(ids=IdShape.JOINED)
+    listener = joined.listen_tasks(joined.token)
+    pending = asyncio.create_task(joined.execute(joined.token, "trigger", INPUTS))
+    async with asyncio.timeout(5):
+        task_data = await next_task(listener)
+        execution_id = await pending
+    assert task_data.executionID == execution_id
+    # The creation time as Go prints it, the service, the task, the inputs as Go encodes them.
+    created, rest = execution_id.split(" UTC.", 1)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})? \+0000", created)
+    assert rest == "mesg-pusher.trigger." + task_data.inputData
+    digest = Engine()
+    assert re.fullmatch("[0-9a-f]{40}", await digest.execute(digest.token, "trigger", INPUTS))
+
+
+def test_go_prints_times_without_trailing_zeros() -> None:
+    assert messages.go_time(1_796_117_141_188_702_065) == "2026-12-01 09:25:41.188702065 +0000 UTC"
+    assert messages.go_time(1_796_117_141_500_000_000) == "2026-12-01 09:25:41.5 +0000 UTC"
+    assert messages.go_time(1_796_117_141_000_000_000) == "2026-12-01 09:25:41 +0000 UTC"
+
+
+async def test_raw_bytes_reach_the_listener_and_a_readable_id_is_in_progress() -> None:
+    engine = Engine()
+    listener = engine.listen_tasks(engine.token)
+    pending = asyncio.create_task(engine.deliver_raw(engine.token, b"id-1", b"trigger", b"\xff"))
+    async with asyncio.timeout(5):
+        raw = await listener.get()
+        assert await pending == "id-1"
+    assert raw == b"\n\x04id-1\x12\x07trigger\x1a\x01\xff"
+    assert isinstance(raw, bytes)
+    with pytest.raises(DecodeError):
+        TaskData.FromString(raw)  # what protobuf makes of it
+    assert "id-1" in engine.in_progress
+    pending = asyncio.create_task(engine.deliver_raw(engine.token, b"\xc3(", b"trigger", b"{}"))
+    async with asyncio.timeout(5):
+        await listener.get()
+        assert await pending is None
+
+
+async def test_redeliver_hands_the_same_execution_over_again() -> None:
+    engine = Engine()
+    listener = engine.listen_tasks(engine.token)
+    pending = asyncio.create_task(engine.execute(engine.token, "trigger", INPUTS))
+    async with asyncio.timeout(5):
+        first = await next_task(listener)
+        await pending
+        again = asyncio.create_task(engine.redeliver(first.executionID))
+        assert await next_task(listener) == first
+        await again
+    engine.submit_result(first.executionID, "success", '{"message":"sent"}')
+    again = asyncio.create_task(engine.redeliver(first.executionID))  # answered: still known
+    async with asyncio.timeout(5):
+        assert await next_task(listener) == first
+        await again
+
+
+async def test_results_are_refused_in_the_words_asked_for() -> None:
+    engine = Engine(gone_form=words.EXECUTION_NOT_IN_QUEUE)
+    execution_id = await engine.execute(engine.token, "trigger", INPUTS)
+    engine.refuse_next("database is locked", "Execution 42 doesn't exists")
+    for text in ("database is locked", "Execution 42 doesn't exists"):
+        with pytest.raises(EngineError, match=f"^{text}$"):
+            engine.submit_result(execution_id, "success", '{"message":"sent"}')
+    assert execution_id in engine.in_progress  # refusals leave it in progress
+    engine.submit_result(execution_id, "success", '{"message":"sent"}')
+    with pytest.raises(EngineError) as error:
+        engine.submit_result(execution_id, "success", '{"message":"sent"}')
+    assert str(error.value) == f"Execution '{execution_id}' not found in queue 'inProgress'"
+
+
+async def test_a_frozen_engine_hands_nothing_over_until_thawed() -> None:
+    engine = Engine()
+    listener = engine.listen_tasks(engine.token)
+    engine.freeze()
+    pending = asyncio.create_task(engine.execute(engine.token, "trigger", INPUTS))
+    taken = asyncio.create_task(next_task(listener))
+    await asyncio.sleep(0.05)
+    assert not taken.done()
+    engine.thaw()
+    async with asyncio.timeout(5):
+        assert (await taken).executionID == await pending

@@ -207,3 +207,39 @@ async def test_restart_cuts_connections_and_keeps_executions(server: EngineServe
                 wait_for_ready=True,
             )
     assert server.engine.results[execution_id].output_key == "success"
+
+
+async def test_raw_task_messages_go_over_the_wire_as_they_are(server: EngineServer) -> None:
+    async with aio.insecure_channel(server.address) as channel:
+        listen = channel.unary_stream(
+            "/api.Service/ListenTask",
+            request_serializer=ListenTaskRequest.SerializeToString,
+            response_deserializer=bytes,  # what came, undecoded
+        )(ListenTaskRequest(token=server.token))
+        async with asyncio.timeout(10):
+            await server.engine.wait_until(lambda: server.engine.task_listeners() == 1)
+            delivered = asyncio.create_task(
+                server.engine.deliver_raw(server.token, b"x", b"trigger", b"\xff\xfe")
+            )
+            assert await listen.read() == b"\n\x01x\x12\x07trigger\x1a\x02\xff\xfe"
+            await delivered
+        listen.cancel()
+
+
+async def test_a_frozen_engine_answers_results_once_thawed(
+    server: EngineServer, service_side: ServiceAsyncStub
+) -> None:
+    engine = server.engine
+    execution_id = await engine.execute(server.token, "trigger", INPUTS)
+    engine.freeze()
+    request = SubmitResultRequest(
+        executionID=execution_id, outputKey="success", outputData='{"message":"m"}'
+    )
+    with pytest.raises(aio.AioRpcError) as error:
+        await service_side.SubmitResult(request, timeout=0.3)
+    assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert execution_id in engine.in_progress
+    engine.thaw()
+    async with asyncio.timeout(10):
+        await service_side.SubmitResult(request)
+    assert engine.results[execution_id].output_key == "success"

@@ -1,9 +1,10 @@
 """A stand-in for the MESG engine (Core v0.2.0 semantics) for tests and local demos.
 
-`Engine` keeps the engine's state and rules (validation with the engine's message forms, the
-global hand-over lock, one result per execution); `EngineServer` serves it over gRPC as
-``api.Service`` and ``api.Core``; `CoreClient` is an application's side (``ExecuteTask``,
-``ListenResult``). Each is imported on first use.
+`Engine` keeps the engine's state and rules (validation in the engine's words, the global
+hand-over lock, one result per execution, ids of either shape, `IdShape`) and the faults a test
+may ask of it; `EngineServer` serves it over gRPC as ``api.Service`` and ``api.Core``;
+`CoreClient` is an application's side (``ExecuteTask``, ``ListenResult``). Each is imported on
+first use.
 
     engine = Engine()                                   # the packaged mesg.yml; engine.token
     async with EngineServer(engine) as server:          # 127.0.0.1, a free port
@@ -23,20 +24,21 @@ from ._cli import add_commands
 
 if TYPE_CHECKING:
     from . import _messages as messages
-    from ._client import CoreClient, Results
-    from ._engine import Engine, EngineError, Execution, Result, Submission, Subscription
+    from ._application import CoreClient, Results
+    from ._engine import Engine, EngineError, Execution, IdShape, Result, Stream, Submission
     from ._server import EngineServer
 
 # Loaded on first use, so that registering the ``engine`` command costs other commands nothing.
 _LAZY = {
-    "CoreClient": "_client",
-    "Results": "_client",
+    "CoreClient": "_application",
+    "Results": "_application",
     "Engine": "_engine",
     "EngineError": "_engine",
     "Execution": "_engine",
+    "IdShape": "_engine",
     "Result": "_engine",
+    "Stream": "_engine",
     "Submission": "_engine",
-    "Subscription": "_engine",
     "EngineServer": "_server",
 }
 
@@ -46,10 +48,11 @@ __all__ = [
     "EngineError",
     "EngineServer",
     "Execution",
+    "IdShape",
     "Result",
     "Results",
+    "Stream",
     "Submission",
-    "Subscription",
     "add_commands",
     "messages",
 ]

@@ -11,14 +11,22 @@ What it keeps from the real engine, because the service must cope with it:
   execution then leaves the in-progress set, so a second result is refused ("doesn't exists").
   A refused result leaves the execution in progress.
 
+Execution ids take either of the engine's shapes (`IdShape`): the v0.1-v0.3 join of the
+creation time, service name, task key and inputs (spaces, quotes, every input and secret), or
+the 40-hex digest of v0.4 on.
+
 It also records what tests need to see: every ``SubmitResult`` (accepted or not) and every
-accepted result, and lets a test hand a service raw ``TaskData`` the real engine would have
-refused (`deliver`).
+accepted result. And it can misbehave as a faulty engine or network might, for the fault tests:
+hand a service raw ``TaskData`` the real engine would have refused (`deliver`), bytes protobuf
+cannot decode (`deliver_raw`), an execution a second time (`redeliver`); refuse results in any
+of its words (`refuse_next`, `gone_form`); and freeze, neither handing executions over nor
+answering results until thawed (`freeze`, `thaw`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import secrets
@@ -26,10 +34,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from .._errors import MesgPusherError
-from ..mesg import ServiceDefinition, load_packaged, validate
+from ..mesg import ServiceDefinition, load_packaged, validate, words
 from ..mesg.protocol.core_pb2 import ResultData
 from ..mesg.protocol.service_pb2 import TaskData
 from . import _messages
@@ -43,6 +52,13 @@ class EngineError(MesgPusherError):
     """A refusal of the engine; its text is the engine's (sent as gRPC status UNKNOWN)."""
 
 
+class IdShape(Enum):
+    """The shape of the execution ids the engine makes."""
+
+    JOINED = "v0.1-v0.3"  # time.service.task.{inputs}
+    DIGEST = "v0.4+"  # 40 hex digits
+
+
 @dataclass(frozen=True, slots=True)
 class Execution:
     id: str
@@ -51,6 +67,7 @@ class Execution:
     input_data: str
     tags: tuple[str, ...] = ()
     created: float = 0.0
+    number: int = 0  # in order of creation, from 1: how the stand-in's log names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +95,11 @@ class StreamEnded(MesgPusherError):
     """The engine ended the stream (it is shutting down)."""
 
 
-class Subscription(Generic[T]):
+class Stream(Generic[T]):
     """One listener's stream. With `handover`, `offer` returns once the listener has taken the
     item (the engine's unbuffered hand-over); without it items queue without bound."""
 
-    def __init__(self, *, handover: bool, on_close: Callable[[Subscription[T]], None]) -> None:
+    def __init__(self, *, handover: bool, on_close: Callable[[Stream[T]], None]) -> None:
         self._handover = handover
         self._items: deque[T] = deque()
         self._changed = asyncio.Event()
@@ -150,10 +167,8 @@ class _ResultFilter:
 class _Service:
     token: str
     definition: ServiceDefinition
-    task_listeners: list[Subscription[TaskData]] = field(default_factory=list)
-    result_listeners: list[tuple[Subscription[ResultData], _ResultFilter]] = field(
-        default_factory=list
-    )
+    task_listeners: list[Stream[TaskData | bytes]] = field(default_factory=list)
+    result_listeners: list[tuple[Stream[ResultData], _ResultFilter]] = field(default_factory=list)
 
 
 class Engine:
@@ -161,7 +176,8 @@ class Engine:
     id); ``Engine()`` starts with the packaged mesg.yml, whose token is `token`.
 
     `ready_header`: send ``status: ready`` on ``ListenTask`` as engines from v0.7 do (v0.2
-    sends nothing). `new_id` makes execution ids.
+    sends nothing). `ids`: the shape of execution ids. `gone_form`: the words refusing a result
+    for an execution not in progress (the API's, or the execution package's).
     """
 
     def __init__(
@@ -170,16 +186,23 @@ class Engine:
         *,
         token: str | None = None,
         ready_header: bool = False,
-        new_id: Callable[[], str] | None = None,
+        ids: IdShape = IdShape.DIGEST,
+        gone_form: words.EngineText = words.EXECUTION_GONE,
         keep_submissions: int = 1_000_000,
     ) -> None:
         self.ready_header = ready_header
-        self._new_id = new_id if new_id is not None else _random_id
+        self.ids = ids
+        self.gone_form = gone_form
+        self._last_created = 0
+        self._refusals: deque[str] = deque()
+        self._thawed = asyncio.Event()
+        self._thawed.set()
         self._services: dict[str, _Service] = {}
         self.in_progress: dict[str, Execution] = {}
         self.results: dict[str, Result] = {}
         self.submissions: deque[Submission] = deque(maxlen=keep_submissions)
         self.executions_created = 0
+        self._created: dict[str, Execution] = {}
         self._publishing = asyncio.Lock()
         self._changed = asyncio.Event()
         self.token = self.add_service(definition or load_packaged(), token=token)
@@ -236,29 +259,109 @@ class Engine:
         or future engine might send); its execution id."""
         return await self._create(self._service(token), task_key, input_data, ())
 
+    async def deliver_raw(
+        self, token: str, execution_id: bytes, task_key: bytes, input_data: bytes
+    ) -> str | None:
+        """Hand the service a ``TaskData`` whose fields are these bytes, UTF-8 or not (protobuf
+        cannot decode one that is not). When the id is UTF-8 the execution is in progress, so a
+        result for it is taken; its id, or None."""
+        service = self._service(token)
+        try:
+            text_id: str | None = execution_id.decode("utf-8")
+        except UnicodeDecodeError:
+            text_id = None
+        if text_id is not None:
+            execution = Execution(
+                text_id,
+                service.token,
+                task_key.decode("utf-8", "replace"),
+                input_data.decode("utf-8", "replace"),
+                (),
+                time.time(),
+                self._count(),
+            )
+            self.in_progress[text_id] = execution
+        await self._hand_over(
+            service, _messages.task_data_bytes(execution_id, task_key, input_data)
+        )
+        return text_id
+
+    async def redeliver(self, execution_id: str) -> None:
+        """Hand an execution to the listeners once more, as it was first (a duplicate)."""
+        execution = self.in_progress.get(execution_id)
+        if execution is None:
+            known = self.results.get(execution_id)
+            if known is None:
+                raise EngineError(self.gone_form.format(id=execution_id))
+            execution = self._created[execution_id]
+        message = TaskData(
+            executionID=execution.id, taskKey=execution.task_key, inputData=execution.input_data
+        )
+        await self._hand_over(self._services[execution.token], message)
+
     async def _create(
         self, service: _Service, task_key: str, input_data: str, tags: tuple[str, ...]
     ) -> str:
-        execution = Execution(
-            self._new_id(), service.token, task_key, input_data, tags, time.time()
-        )
+        created = self._created_ns()
+        execution_id = self._new_id(created, service.definition.name, task_key, input_data)
         # Built before the execution exists: a message that cannot be built leaves nothing.
-        message = TaskData(executionID=execution.id, taskKey=task_key, inputData=input_data)
+        message = TaskData(executionID=execution_id, taskKey=task_key, inputData=input_data)
+        execution = Execution(
+            execution_id,
+            service.token,
+            task_key,
+            input_data,
+            tags,
+            created / 1e9,
+            self._count(),
+        )
         self.in_progress[execution.id] = execution
-        self.executions_created += 1
-        async with self._publishing:  # the engine's global lock
-            listeners = list(service.task_listeners)
-            for listener in listeners:
-                await listener.offer(message)
+        self._created[execution.id] = execution
+        listeners = await self._hand_over(service, message)
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "execution %s of task %s created, handed to %d listeners",
-                execution.id,
+                self._shown(execution.id),
                 task_key,
-                len(listeners),
+                listeners,
             )
-        self._notify()
         return execution.id
+
+    async def _hand_over(self, service: _Service, message: TaskData | bytes) -> int:
+        """Give `message` to each task listener in turn under the global lock; how many."""
+        async with self._publishing:  # the engine's global lock
+            await self._thawed.wait()
+            listeners = list(service.task_listeners)
+            for listener in listeners:
+                await listener.offer(message)
+        self._notify()
+        return len(listeners)
+
+    def _count(self) -> int:
+        self.executions_created += 1
+        return self.executions_created
+
+    def _created_ns(self) -> int:
+        """Now in nanoseconds, later than any id made before (ids of one task and inputs differ
+        by their time alone)."""
+        self._last_created = max(time.time_ns(), self._last_created + 1)
+        return self._last_created
+
+    def _new_id(self, created_ns: int, service: str, task_key: str, input_data: str) -> str:
+        joined = words.JOINED_ID.format(
+            created=_messages.go_time(created_ns), service=service, task=task_key, inputs=input_data
+        )
+        if self.ids is IdShape.JOINED:
+            return joined
+        return hashlib.sha1(joined.encode("utf-8", "surrogatepass")).hexdigest()  # noqa: S324
+
+    def _shown(self, execution_id: str) -> str:
+        """How the stand-in's log names an execution: a joined id holds the inputs, secrets
+        included, so it is named by its number."""
+        if words.DIGEST_ID.fullmatch(execution_id):
+            return execution_id
+        execution = self._created.get(execution_id) or self.in_progress.get(execution_id)
+        return f"#{execution.number}" if execution is not None else "(not one of ours)"
 
     def listen_results(
         self,
@@ -266,7 +369,7 @@ class Engine:
         task_filter: str = "",
         output_filter: str = "",
         tag_filters: Iterable[str] = (),
-    ) -> Subscription[ResultData]:
+    ) -> Stream[ResultData]:
         """``ListenResult``: a stream of the service's results that pass the filters."""
         service = self._service(service_id)
         definition = service.definition
@@ -280,29 +383,30 @@ class Engine:
                 )
         wanted = _ResultFilter(task_filter, output_filter, frozenset(tag_filters))
 
-        def forget(subscription: Subscription[ResultData]) -> None:
+        def forget(subscription: Stream[ResultData]) -> None:
             service.result_listeners[:] = [
                 pair for pair in service.result_listeners if pair[0] is not subscription
             ]
             self._notify()
 
-        subscription: Subscription[ResultData] = Subscription(handover=False, on_close=forget)
+        subscription: Stream[ResultData] = Stream(handover=False, on_close=forget)
         service.result_listeners.append((subscription, wanted))
         self._notify()
         return subscription
 
     # api.Service ---------------------------------------------------------------------------
 
-    def listen_tasks(self, token: str) -> Subscription[TaskData]:
-        """``ListenTask``: the service's stream of executions from now on."""
+    def listen_tasks(self, token: str) -> Stream[TaskData | bytes]:
+        """``ListenTask``: the service's stream of executions from now on (raw bytes only
+        from `deliver_raw`)."""
         service = self._service(token)
 
-        def forget(subscription: Subscription[TaskData]) -> None:
+        def forget(subscription: Stream[TaskData | bytes]) -> None:
             if subscription in service.task_listeners:
                 service.task_listeners.remove(subscription)
             self._notify()
 
-        subscription: Subscription[TaskData] = Subscription(handover=True, on_close=forget)
+        subscription: Stream[TaskData | bytes] = Stream(handover=True, on_close=forget)
         service.task_listeners.append(subscription)
         self._notify()
         return subscription
@@ -313,13 +417,18 @@ class Engine:
             result = self._accept(execution_id, output_key, output_data)
         except EngineError as error:
             self.submissions.append(Submission(execution_id, output_key, output_data, str(error)))
-            log.info("result for execution %s refused: %s", execution_id, error)
+            shown = self._shown(execution_id)
+            log.info(
+                "result for execution %s refused: %s",
+                shown,
+                str(error).replace(execution_id, shown) if execution_id else error,
+            )
             self._notify()
             raise
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "execution %s answered with %s %s",
-                execution_id,
+                self._shown(execution_id),
                 result.output_key,
                 result.output_data,
             )
@@ -339,9 +448,11 @@ class Engine:
         return result
 
     def _accept(self, execution_id: str, output_key: str, output_data: str) -> Result:
+        if self._refusals:
+            raise EngineError(self._refusals.popleft())
         execution = self.in_progress.get(execution_id)
         if execution is None:
-            raise EngineError(_messages.execution_not_found(execution_id))
+            raise EngineError(self.gone_form.format(id=execution_id))
         data = _decoded(output_data)
         definition = self._services[execution.token].definition
         task = definition.tasks.get(execution.task_key)
@@ -386,6 +497,24 @@ class Engine:
             for result_listener, _ in list(service.result_listeners):
                 result_listener.end()
 
+    # Faults ----------------------------------------------------------------------------------
+
+    def refuse_next(self, *texts: str) -> None:
+        """Refuse the next ``SubmitResult`` calls, one text each, whatever they carry; the
+        executions stay in progress."""
+        self._refusals.extend(texts)
+
+    def freeze(self) -> None:
+        """Stop handing executions over and answering results (calls wait) until `thaw`."""
+        self._thawed.clear()
+
+    def thaw(self) -> None:
+        self._thawed.set()
+
+    async def thawed(self) -> None:
+        """Return once the engine is not frozen."""
+        await self._thawed.wait()
+
     # For tests and demos --------------------------------------------------------------------
 
     def refused(self) -> list[Submission]:
@@ -401,10 +530,6 @@ class Engine:
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
-
-
-def _random_id() -> str:
-    return secrets.token_hex(12)
 
 
 def _decoded(text: str) -> dict[str, Any]:

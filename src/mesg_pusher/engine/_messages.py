@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
@@ -47,11 +48,7 @@ def event_not_found(event: str, service: str) -> str:
     return words.EVENT_NOT_FOUND.format(event=event, service=service)
 
 
-def execution_not_found(execution_id: str, *, in_queue: bool = False) -> str:
-    """The refusal of a result for an execution not in progress: the API's form, or (with
-    `in_queue`) the execution package's form of the same fact."""
-    if in_queue:
-        return words.EXECUTION_NOT_IN_QUEUE.format(id=execution_id)
+def execution_not_found(execution_id: str) -> str:
     return words.EXECUTION_GONE.format(id=execution_id)
 
 
@@ -65,6 +62,38 @@ def outputs_invalid(output: str, task: str, problems: Sequence[tuple[str, str]])
 
 def event_data_invalid(event: str, problems: Sequence[tuple[str, str]]) -> str:
     return words.event_data_invalid(event, problems)
+
+
+def go_time(nanoseconds: int) -> str:
+    """A UTC time (nanoseconds since the epoch) as Go's ``time.Time.String`` prints it:
+    ``2026-12-01 09:25:41.188702065 +0000 UTC``, trailing zeros of the fraction dropped."""
+    seconds, fraction = divmod(nanoseconds, 1_000_000_000)
+    text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return f"{text} +0000 UTC"
+
+
+def task_data_bytes(execution_id: bytes, task_key: bytes, input_data: bytes) -> bytes:
+    """A ``TaskData`` message on the wire with these raw field contents, UTF-8 or not (protobuf
+    itself only builds valid ones)."""
+    return b"".join(
+        _length_delimited(number, value)
+        for number, value in ((1, execution_id), (2, task_key), (3, input_data))
+    )
+
+
+def _length_delimited(number: int, value: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(value)) + value
+
+
+def _varint(number: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, number = number & 0x7F, number >> 7
+        out.append(low | (0x80 if number else 0))
+        if not number:
+            return bytes(out)
 
 
 def json_error(text: str) -> str | None:

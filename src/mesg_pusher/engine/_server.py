@@ -1,6 +1,7 @@
 """The stand-in's gRPC edge: `api.Service` and `api.Core` served from an `Engine` on 127.0.0.1
 (or a unix socket), in the caller's event loop. Every `EngineError` becomes status UNKNOWN with
-the engine's text, as the Go engine's plain errors did.
+the engine's text, as the Go engine's plain errors did. ``ListenTask`` also sends the raw bytes
+of `Engine.deliver_raw` as they are, and a frozen engine holds ``SubmitResult`` until thawed.
 
 `EngineServer.restart` drops every connection and listens again on the same address while the
 engine keeps its executions, as when the engine's network goes away and comes back.
@@ -33,20 +34,50 @@ from ..mesg.protocol.service_pb2 import (
     SubmitResultRequest,
     TaskData,
 )
-from ..mesg.protocol.service_pb2_grpc import ServiceServicer, add_ServiceServicer_to_server
+from ..mesg.protocol.service_pb2_grpc import ServiceServicer
 from ._engine import Engine, EngineError, StreamEnded
 
 READY: Final = (("status", "ready"),)
 Context = aio.ServicerContext[Any, Any]
 
 
+def _task_message(message: TaskData | bytes) -> bytes:
+    """A task message on the wire: raw bytes pass as they are (they may not be valid UTF-8)."""
+    return message if isinstance(message, bytes) else message.SerializeToString()
+
+
+def _add_service_api(api: _ServiceApi, server: aio.Server) -> None:
+    """Register `api.Service` as the generated code does, but with a ``ListenTask`` that can
+    send bytes protobuf itself would refuse to build."""
+    handlers = {
+        "ListenTask": grpc.unary_stream_rpc_method_handler(
+            api.ListenTask,
+            request_deserializer=ListenTaskRequest.FromString,
+            response_serializer=_task_message,
+        ),
+        "SubmitResult": grpc.unary_unary_rpc_method_handler(
+            api.SubmitResult,
+            request_deserializer=SubmitResultRequest.FromString,
+            response_serializer=SubmitResultReply.SerializeToString,
+        ),
+        "EmitEvent": grpc.unary_unary_rpc_method_handler(
+            api.EmitEvent,
+            request_deserializer=EmitEventRequest.FromString,
+            response_serializer=EmitEventReply.SerializeToString,
+        ),
+    }
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("api.Service", handlers),)
+    )
+
+
 class _ServiceApi(ServiceServicer):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    async def ListenTask(
+    async def ListenTask(  # type: ignore[override]
         self, request: ListenTaskRequest, context: Context
-    ) -> AsyncIterator[TaskData]:
+    ) -> AsyncIterator[TaskData | bytes]:
         try:
             subscription = self._engine.listen_tasks(request.token)
         except EngineError as error:
@@ -64,6 +95,7 @@ class _ServiceApi(ServiceServicer):
     async def SubmitResult(
         self, request: SubmitResultRequest, context: Context
     ) -> SubmitResultReply:
+        await self._engine.thawed()
         try:
             self._engine.submit_result(request.executionID, request.outputKey, request.outputData)
         except EngineError as error:
@@ -145,7 +177,7 @@ class EngineServer:
         # No SO_REUSEPORT: two stand-ins must never share a port. (SO_REUSEADDR, which gRPC
         # sets anyway, is what lets `restart` bind the same port again at once.)
         server = aio.server(options=[("grpc.so_reuseport", 0)])
-        add_ServiceServicer_to_server(_ServiceApi(self.engine), server)
+        _add_service_api(_ServiceApi(self.engine), server)
         add_CoreServicer_to_server(_CoreApi(self.engine), server)
         where = (
             f"unix:{self.unix_socket}" if self.unix_socket is not None else f"127.0.0.1:{self.port}"

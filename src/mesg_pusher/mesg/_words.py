@@ -63,6 +63,14 @@ EXECUTION_GONE: Final = EngineText("Execution {id} doesn't exists")
 #: The execution package's own form of the same fact.
 EXECUTION_NOT_IN_QUEUE: Final = EngineText("Execution '{id}' not found in queue 'inProgress'")
 
+# Execution ids ------------------------------------------------------------------------------
+
+#: An id of v0.1-v0.3: the creation time as Go prints it, the service's name, the task key and
+#: the inputs as Go encodes them, joined with dots. It holds every input, the secrets included.
+JOINED_ID: Final = EngineText("{created}.{service}.{task}.{inputs}")
+#: An id from v0.4 on: a digest, 40 hex digits.
+DIGEST_ID: Final = re.compile("[0-9a-f]{40}")
+
 # Validation against mesg.yml ---------------------------------------------------------------
 
 INPUTS_INVALID: Final = EngineText("Inputs of task '{task}' are invalid. {details}")
