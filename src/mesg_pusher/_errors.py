@@ -11,7 +11,7 @@
     │   └── AnswerTooLarge                pusher._http1             an answer's body is too large
     ├── DefinitionError                   mesg._definition          mesg.yml breaks the format
     ├── ConfigError                       runtime._config           a setting of serve is wrong
-    ├── ServiceFailed                     runtime._service          serve cannot go on
+    ├── ServiceFailed                     runtime._engine_link      serve cannot go on
     ├── EngineError                       engine._engine            the stand-in refuses a call
     ├── StreamEnded                       engine._engine            the stand-in ended a stream
     ├── GoJsonError (also ValueError)     engine._messages          not JSON as Go reads it

@@ -1,13 +1,15 @@
 """``mesg-pusher serve``: the service under the MESG engine (v0.1 to v0.9 generation).
 
-A pure core (configuration, backoff schedule, admission of executions, output checks, fault
-verdicts, the plan of a stop) and one gRPC edge, `Service` (see ``_service.py`` for the theory
-of operation). `Service` is imported on first use, so commands other than ``serve`` do not load
+A pure core (configuration, backoff schedule, admission, outcomes, labels that keep secrets
+out of the log, duplicate bookkeeping, answers, fault verdicts, the plan of a stop) and the parts
+`Service` composes (see ``_serve.py``): the link to the engine, the executions, the submission
+and the ledger. `Service` is imported on first use, so commands other than ``serve`` do not load
 gRPC.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from ._admission import Admission, Decision
@@ -18,9 +20,12 @@ from ._faults import SubmitVerdict, listen_refusal, submit_verdict
 from ._stopping import StopPlan, stop_plan
 
 if TYPE_CHECKING:
-    from ._service import Service, ServiceFailed, Stats
+    from ._engine_link import ServiceFailed
+    from ._ledger import Stats
+    from ._serve import Service
 
-_LAZY = frozenset({"Service", "ServiceFailed", "Stats"})
+# Loaded on first use, so that commands other than serve do not load gRPC.
+_LAZY = {"Service": "_serve", "ServiceFailed": "_engine_link", "Stats": "_ledger"}
 
 __all__ = [
     "SETTINGS",
@@ -45,8 +50,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import _service  # noqa: PLC0415 - gRPC loads only when serving
-
-        return getattr(_service, name)
+    module = _LAZY.get(name)
+    if module is not None:
+        return getattr(import_module(f"{__name__}.{module}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

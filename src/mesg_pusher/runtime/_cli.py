@@ -84,6 +84,6 @@ async def _main(config: ServeConfig) -> int:
     # gRPC's C core logs connection events as unformatted lines on standard error; keep its
     # errors only (GRPC_VERBOSITY set by the operator wins). It is read when gRPC loads.
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    from ._service import Service  # noqa: PLC0415 - gRPC loads only when serving
+    from ._serve import Service  # noqa: PLC0415 - gRPC loads only when serving
 
     return await Service(config).run(stop_on_signals(log))

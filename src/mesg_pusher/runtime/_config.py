@@ -19,8 +19,10 @@ from .._errors import MesgPusherError
 
 #: The engine's gRPC port, used when an endpoint names a host only.
 ENGINE_PORT: Final = 50052
-#: Inputs of waiting executions held at most, in characters of their JSON text (about bytes).
-QUEUE_BYTES: Final = 64 * 1024 * 1024
+#: Task data held at most by running and waiting executions together, in bytes (what serve
+#: holds of an execution while it runs is a few times its task data).
+MAX_HELD_BYTES: Final = 64 * 1024 * 1024
+MAX_HELD_BYTES_LIMIT: Final = 1 << 40
 #: Largest TaskData run, in bytes; a larger execution is answered at once with an error.
 MAX_INPUT_BYTES: Final = 16 * 1024 * 1024
 #: The first reconnection waits about this long; each further one doubles up to the maximum.
@@ -54,7 +56,7 @@ class ServeConfig:
     submit_timeout: float = 10.0
     log_format: str = "text"
     log_level: str = "info"
-    queue_bytes: int = QUEUE_BYTES
+    max_held_bytes: int = MAX_HELD_BYTES
     max_input_bytes: int = MAX_INPUT_BYTES
     reconnect_base_delay: float = RECONNECT_BASE_DELAY
 
@@ -72,8 +74,9 @@ class ServeConfig:
             " seconds",
         )
         _within("submit-timeout", self.submit_timeout, MIN_SUBMIT_TIMEOUT, MAX_SECONDS, " seconds")
-        if self.queue_bytes < 0 or self.max_input_bytes < 0 or self.reconnect_base_delay <= 0:
-            raise ConfigError("queue_bytes, max_input_bytes: 0 or more; reconnect_base_delay: > 0")
+        _within("max-held-bytes", self.max_held_bytes, 0, MAX_HELD_BYTES_LIMIT, " bytes")
+        if self.max_input_bytes < 0 or self.reconnect_base_delay <= 0:
+            raise ConfigError("max_input_bytes: 0 or more; reconnect_base_delay: > 0")
         if self.log_format not in LOG_FORMATS:
             raise ConfigError(f"log-format: one of {', '.join(LOG_FORMATS)}")
         if self.log_level not in LOG_LEVELS:
@@ -157,6 +160,16 @@ SETTINGS: Final = (
         "N",
         "executions that wait for a free slot; beyond them an execution is answered at once "
         f"with the error output 'the service is overloaded' (0 to {MAX_QUEUE_SIZE})",
+    ),
+    Setting(
+        "max_held_bytes",
+        "--max-held-bytes",
+        ("MESG_PUSHER_MAX_HELD_BYTES",),
+        _int,
+        "BYTES",
+        "task data held by running and waiting executions together; beyond it an execution is "
+        "answered at once with the error output 'the service is overloaded' (one execution is "
+        f"always taken when nothing else is held) (0 to {MAX_HELD_BYTES_LIMIT})",
     ),
     Setting(
         "grace_period",

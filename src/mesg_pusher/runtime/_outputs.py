@@ -1,5 +1,6 @@
 """The answers the service gives without a task's own output: an execution stopped or never
-started by a stop, refused for its size or for overload, or whose output the engine refused."""
+started by a stop, refused for its size, its unreadable message or for overload, or whose
+output the engine refused."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ def too_large(size: int, limit: int) -> Output:
         f"the execution is too large: {_mebibytes(size)} of task data, above the "
         f"{_mebibytes(limit)} this service takes; it was not run"
     )
+
+
+def undecodable(problem: str) -> Output:
+    """The answer for an execution whose task message protobuf cannot decode (`problem` names
+    the fields at fault, never their contents)."""
+    return Output.error(f"the task message cannot be decoded: {problem}; it was not run")
 
 
 def _mebibytes(size: int) -> str:

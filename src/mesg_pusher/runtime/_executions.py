@@ -1,0 +1,398 @@
+"""Executions from their arrival to their outcome: admission, running, answering, stopping.
+
+`accept` is called by the stream reader for every task message and decides at once, never
+waiting (the engine hands executions over under a global lock). An execution delivered again
+while in hand or lately answered is not run again. One too large, or unreadable but naming its
+id, is answered at once with the ``error`` output; so is one beyond the slots, the queue or the
+byte budget (`Admission`), with "the service is overloaded".
+
+Executions move through two lanes of slots: the running lane (the task, then its answer) and the
+answering lane (answers given without running the task). A slot takes over waiting executions
+of its lane in turn. `_slot` is the one boundary for defects of ours: an execution a defect
+broke is answered anyway, with `mesg_pusher.tasks.defect`'s words.
+
+`finish` applies the end of a stop plan (see ``_stopping.py``): running and waiting executions
+finish until `stop_at`; then those still running are stopped and those still waiting are not
+started, each answered with an ``error`` output saying which; what is not submitted by
+`exit_at` is unsent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .._json import loads
+from .._secrets import secrets_of
+from ..mesg import ServiceDefinition
+from ..mesg.protocol.service_pb2 import TaskData
+from ..tasks import ERROR, SUCCESS, Output, TaskRunner, defect
+from ._admission import Admission, Decision
+from ._config import ServeConfig
+from ._deliveries import Deliveries, id_key
+from ._labels import execution_label, task_label
+from ._ledger import Ledger, Stats
+from ._outcomes import Outcome
+from ._outputs import NOT_STARTED, STOPPED, overloaded, too_large, undecodable
+from ._stopping import StopPlan
+from ._submission import Submitter
+from ._task_messages import Undecodable
+
+log = logging.getLogger("mesg_pusher.runtime")
+
+#: Answers given without running (overloaded, too large) sent at once, and waiting for that.
+ANSWER_SENDERS: Final = 16
+ANSWER_BACKLOG: Final = 10_000
+_UNSET: Final[Any] = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Naming:
+    """What an execution's labels may show as it is: the service's name and task keys."""
+
+    service: str
+    tasks: Mapping[str, object]
+
+
+class Execution:
+    """One execution in the service's hands. Its labels for the log, and the secrets they
+    must not show, are worked out only when a line is written."""
+
+    __slots__ = (
+        "_label",
+        "_naming",
+        "_secrets",
+        "_task_label",
+        "answer",
+        "arrived",
+        "defective",
+        "id",
+        "input_data",
+        "key",
+        "outcome",
+        "settled",
+        "size",
+        "task_key",
+    )
+
+    def __init__(
+        self,
+        execution_id: str,
+        task_key: str,
+        input_data: str | None,
+        size: int,
+        arrived: float,
+        *,
+        naming: Naming,
+    ) -> None:
+        self.id = execution_id
+        self.task_key = task_key
+        self.input_data = input_data  # None when not taken (too large, unreadable)
+        self.size = size
+        self.arrived = arrived
+        self.key = id_key(execution_id)
+        self._naming = naming
+        self.settled = False
+        self.defective = False  # a defect broke it once: its answer is the defect's
+        self.answer: Output | None = None  # the answer given without running, if any
+        self.outcome = Outcome.FAILED  # the outcome of that answer once taken
+        self._secrets: list[str] | None = _UNSET
+        self._label: str | None = None
+        self._task_label: str | None = None
+
+    def secrets(self) -> list[str] | None:
+        """The execution's secrets, read from its inputs; None when they cannot be read."""
+        if self._secrets is _UNSET:
+            found = None
+            if self.input_data is not None:
+                try:
+                    inputs = loads(self.input_data)
+                except ValueError:
+                    inputs = None
+                if isinstance(inputs, dict):
+                    found = secrets_of(inputs)
+            self._secrets = found
+        return self._secrets
+
+    @property
+    def label(self) -> str:
+        if self._label is None:
+            naming = self._naming
+            self._label = execution_label(
+                self.id,
+                service=naming.service,
+                task_key=self.task_key,
+                tasks=naming.tasks,
+                secrets=self.secrets,
+            )
+        return self._label
+
+    @property
+    def task_label(self) -> str:
+        if self._task_label is None:
+            self._task_label = task_label(
+                self.task_key, tasks=self._naming.tasks, secrets=self.secrets
+            )
+        return self._task_label
+
+
+@dataclass(frozen=True, slots=True)
+class _Lane:
+    """Slots and a queue (`admission`), and what a slot does with each execution (`step`)."""
+
+    admission: Admission[Execution]
+    step: Callable[[Execution], Awaitable[None]]
+    counts_bytes: bool  # the admission holds the execution's size
+
+
+class Executions:
+    """Every execution from `accept` to its outcome."""
+
+    def __init__(
+        self,
+        config: ServeConfig,
+        definition: ServiceDefinition,
+        runner: TaskRunner,
+        submitter: Submitter,
+        *,
+        stats: Stats,
+        clock: Callable[[], float],
+    ) -> None:
+        self._runner = runner
+        self._submitter = submitter
+        self._stats = stats
+        self._ledger = Ledger(stats)
+        self._clock = clock
+        self._max_input_bytes = config.max_input_bytes
+        self._naming = Naming(definition.name, definition.tasks)
+        self._deliveries = Deliveries()
+        self._admission: Admission[Execution] = Admission(
+            max_in_flight=config.max_in_flight,
+            queue_size=config.queue_size,
+            max_bytes=config.max_held_bytes,
+        )
+        self._answers: Admission[Execution] = Admission(
+            max_in_flight=ANSWER_SENDERS, queue_size=ANSWER_BACKLOG, max_bytes=0
+        )
+        self._running = _Lane(self._admission, self._run, counts_bytes=True)
+        self._answering = _Lane(self._answers, self._send_answer, counts_bytes=False)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._executing: set[asyncio.Task[Any]] = set()
+        self._abandoning = False
+
+    # Arrival ---------------------------------------------------------------------------------
+
+    def accept(self, message: TaskData | Undecodable | None) -> None:
+        """Decide at once for one task message (None: one gRPC could not read)."""
+        if type(message) is not TaskData:
+            self._accept_unreadable(message)
+            return
+        self._stats.received += 1
+        size = message.ByteSize()
+        taken = size <= self._max_input_bytes  # the inputs of a larger one are not kept
+        execution = Execution(
+            message.executionID,
+            message.taskKey,
+            message.inputData if taken else None,
+            size,
+            self._clock(),
+            naming=self._naming,
+        )
+        if not self._deliveries.arrive(execution.key, execution.arrived):
+            self._duplicate(execution)
+        elif not taken:
+            self._answer_at_once(execution, too_large(size, self._max_input_bytes), Outcome.FAILED)
+        else:
+            decision = self._admission.offer(execution, size)
+            if decision is Decision.RUN:
+                self._spawn(self._running, execution)
+            elif decision is Decision.REFUSE:
+                admission = self._admission
+                answer = overloaded(admission.running, admission.waiting)
+                self._answer_at_once(execution, answer, Outcome.OVERLOADED)
+
+    def _accept_unreadable(self, message: Undecodable | None) -> None:
+        if message is None or message.execution_id is None:
+            self._stats.undecodable += 1
+            size, problem = (
+                (0, "gRPC could not read it")
+                if message is None
+                else (
+                    message.size,
+                    message.problem,
+                )
+            )
+            log.error(
+                "skipped a task message that cannot be decoded and names no execution that "
+                "could be answered (%d bytes): %s",
+                size,
+                problem,
+            )
+            return
+        self._stats.received += 1
+        execution = Execution(
+            message.execution_id,
+            message.task_key or "",
+            None,
+            message.size,
+            self._clock(),
+            naming=self._naming,
+        )
+        if not self._deliveries.arrive(execution.key, execution.arrived):
+            self._duplicate(execution)
+            return
+        log.warning(
+            "execution %s: its task message cannot be decoded (%s); answering with an error",
+            execution.label,
+            message.problem,
+        )
+        self._answer_at_once(execution, undecodable(message.problem), Outcome.FAILED)
+
+    def _duplicate(self, execution: Execution) -> None:
+        """An execution in hand or lately answered, delivered again: its first delivery
+        answers it."""
+        self._ledger.settle(
+            execution,
+            Outcome.DUPLICATE,
+            0.0,
+            reason="delivered again while in hand or lately answered; not run again",
+        )
+
+    def _spawn(self, lane: _Lane, execution: Execution) -> None:
+        task = asyncio.get_running_loop().create_task(self._slot(lane, execution))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # Slots -----------------------------------------------------------------------------------
+
+    async def _slot(self, lane: _Lane, execution: Execution) -> None:
+        """Runs `execution` through `lane`'s step, then each waiting execution handed over."""
+        current: Execution | None = execution
+        while current is not None:
+            try:
+                await lane.step(current)
+            except Exception as error:  # the one boundary for defects of ours
+                self._after_defect(current, error)
+            current = lane.admission.finished(current.size if lane.counts_bytes else 0)
+
+    def _after_defect(self, execution: Execution, error: Exception) -> None:
+        """A defect of ours broke `execution`: it is answered anyway, with the defect's words
+        (which also leave a trace in the log)."""
+        answer = defect(execution.task_label, error)
+        if execution.settled:
+            return
+        if execution.defective:  # answering the defect broke too
+            self._settle(execution, Outcome.UNSENT, reason="a defect of the service")
+            return
+        execution.defective = True
+        self._answer_at_once(execution, answer, Outcome.FAILED)
+
+    async def _run(self, execution: Execution) -> None:
+        """The running lane's step: the task, then its answer."""
+        if self._abandoning:  # taken from the queue after the stop: never started
+            output = NOT_STARTED
+        else:
+            task = asyncio.current_task()
+            assert task is not None
+            self._executing.add(task)
+            try:
+                output = await self._runner.execute(execution.task_key, execution.input_data or "")
+            except asyncio.CancelledError:
+                if not self._abandoning:
+                    raise
+                task.uncancel()  # stopped by the grace period: answer instead
+                output = STOPPED
+            finally:
+                self._executing.discard(task)
+        await self._answer(execution, output, None)
+
+    async def _send_answer(self, execution: Execution) -> None:
+        """The answering lane's step: the answer given without running the task."""
+        assert execution.answer is not None
+        await self._answer(execution, execution.answer, execution.outcome)
+
+    def _answer_at_once(self, execution: Execution, answer: Output, outcome: Outcome) -> None:
+        """Answer `execution` with `answer`, without running it; `outcome` once taken."""
+        execution.answer, execution.outcome = answer, outcome
+        decision = self._answers.offer(execution)
+        if decision is Decision.RUN:
+            self._spawn(self._answering, execution)
+        elif decision is Decision.REFUSE:
+            self._settle(execution, Outcome.UNSENT, reason="too many answers waiting to be sent")
+
+    # Answers ---------------------------------------------------------------------------------
+
+    async def _answer(self, execution: Execution, output: Output, outcome: Outcome | None) -> None:
+        """Submit `output` and settle the execution; `outcome`, when given, is that of an
+        answer given without running the task."""
+        try:
+            failure, output, reason = await self._submitter.submit(execution, output)
+        except asyncio.CancelledError:
+            self._settle(execution, Outcome.UNSENT, reason="the grace period ended first")
+            raise
+        if failure is not None:
+            outcome = failure
+        elif outcome is None:
+            if output is STOPPED or output is NOT_STARTED:
+                outcome = Outcome.STOPPED
+            else:
+                outcome = Outcome.SUCCEEDED if output.key == SUCCESS else Outcome.FAILED
+        error = output.data.get("error") if output.key == ERROR else None
+        self._settle(execution, outcome, error=error, reason=reason)
+
+    def _settle(
+        self,
+        execution: Execution,
+        outcome: Outcome,
+        *,
+        error: Any = None,
+        reason: str | None = None,
+    ) -> None:
+        now = self._clock()
+        execution.settled = True
+        self._deliveries.done(execution.key, now)
+        self._ledger.settle(execution, outcome, now - execution.arrived, error=error, reason=reason)
+
+    # The end ---------------------------------------------------------------------------------
+
+    async def finish(self, began: float, plan: StopPlan) -> None:
+        """Let running and waiting executions finish until the plan's `stop_at`, then stop
+        those still running, answer those still waiting without starting them, and give up on
+        what is not submitted by `exit_at` (both counted from `began`, the stop signal)."""
+        if not self._tasks:
+            return
+        admission = self._admission
+        log.info(
+            "waiting up to %.1f s for %d executions (%d running, %d waiting)",
+            max(0.0, began + plan.stop_at - self._clock()),
+            admission.running + admission.waiting,
+            admission.running,
+            admission.waiting,
+        )
+        _, pending = await asyncio.wait(
+            set(self._tasks), timeout=max(0.0, began + plan.stop_at - self._clock())
+        )
+        if not pending:
+            return
+        self._abandoning = True
+        log.warning(
+            "the grace period ends in %.1f s: answering %d unfinished executions with an error "
+            "(%d stopped while running, %d not started)",
+            max(0.0, began + plan.exit_at - self._clock()),
+            admission.running + admission.waiting,
+            len(self._executing),
+            admission.waiting,
+        )
+        for task in list(self._executing):
+            task.cancel()
+        _, pending = await asyncio.wait(
+            pending, timeout=max(0.0, began + plan.exit_at - self._clock())
+        )
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for left in admission.take_waiting() + self._answers.take_waiting():
+            self._settle(left, Outcome.UNSENT, reason="the grace period ended first")

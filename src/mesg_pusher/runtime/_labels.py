@@ -1,0 +1,109 @@
+"""How serve's log lines name an execution and its task: never with a secret, whatever the
+engine sent.
+
+An execution id from v0.4 on is a 40-hex digest, shown as it is. An id of v0.1-v0.3 joins the
+creation time, the service's name, the task key and the inputs' JSON with dots
+(`mesg_pusher.mesg.words.JOINED_ID`): it holds every input, the app secret included. Its label
+is the id cut before the inputs, ``{…}`` in their place, then ``#`` and 12 hex digits of the
+SHA-256 of the whole id, so an operator can still tell executions apart and match a line with
+the engine's execution. The part before the inputs is shown as it is when it can hold nothing
+secret (Go's time, this service's name, a declared task key); otherwise with the execution's
+secrets scrubbed and cut to `LABEL_CHARS`, or not at all when its secrets are unknown (inputs
+that could not be read). A task key is shown likewise.
+
+Pure functions; a label is computed only when a line is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Container, Sequence
+from typing import Final
+
+from .._secrets import scrub
+from ..mesg import words
+
+#: Longest part of an id or task key shown (beyond it: ``…``).
+LABEL_CHARS: Final = 120
+TASK_CHARS: Final = 64
+DIGEST_CHARS: Final = 12
+#: Longest engine text (an error's details) repeated in a log line.
+DETAILS_CHARS: Final = 300
+CUT: Final = "…"
+INPUTS_LEFT_OUT: Final = "{…}"
+#: An execution's secrets, worked out when called; None when they cannot be known.
+Secrets = Callable[[], Sequence[str] | None]
+#: ``time.Time.String()`` in Go: ``2026-12-01 09:25:41.188702065 +0000 UTC`` (a monotonic
+#: reading `` m=+0.0012`` when the time was not made UTC).
+_GO_TIME: Final = re.compile(
+    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})? [+-]\d{4} [A-Za-z0-9+-]{1,6}"
+    r"(?: m=[+-]\d+\.\d+)?"
+)
+
+
+def digest(text: str) -> str:
+    """12 hex digits of the SHA-256 of `text` (as UTF-8)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:DIGEST_CHARS]
+
+
+def execution_label(
+    execution_id: str,
+    *,
+    service: str,
+    task_key: str,
+    tasks: Container[str],
+    secrets: Secrets,
+) -> str:
+    """The name of execution `execution_id` (of `task_key`, for service `service` whose task
+    keys are `tasks`) in a log line; `secrets()` gives the execution's, None when unknown (it is
+    called only when needed)."""
+    if words.DIGEST_ID.fullmatch(execution_id):
+        return execution_id
+    head, brace, _ = execution_id.partition("{")
+    if not _vouched(head, service, task_key, tasks):
+        head = _shown(head, secrets(), LABEL_CHARS)
+    return f"{head}{INPUTS_LEFT_OUT if brace else ''}#{digest(execution_id)}"
+
+
+def _vouched(head: str, service: str, task_key: str, tasks: Container[str]) -> bool:
+    """Whether `head` is ``<Go time>.<service>.<task>.`` with a declared task: nothing secret."""
+    suffix = f".{service}.{task_key}."
+    return (
+        task_key in tasks
+        and head.endswith(suffix)
+        and _GO_TIME.fullmatch(head[: -len(suffix)]) is not None
+    )
+
+
+def task_label(task_key: str, *, tasks: Container[str], secrets: Secrets) -> str:
+    """`task_key` for a log line: as it is when declared, else scrubbed and cut (only its
+    digest when the execution's secrets are unknown)."""
+    if task_key in tasks:
+        return task_key
+    known = secrets()
+    if known is None:
+        return f"{CUT}#{digest(task_key)}"
+    return _shown(task_key, known, TASK_CHARS)
+
+
+def _shown(text: str, secrets: Sequence[str] | None, limit: int) -> str:
+    """`text` scrubbed, then cut; nothing of it when the secrets are unknown."""
+    return _cut(scrub(text, secrets), limit) if secrets is not None else CUT
+
+
+def engine_details(
+    details: str, *, execution_id: str, label: str, secrets: Sequence[str] | None
+) -> str:
+    """An engine's or gRPC's text about an execution, fit for a log line: its id replaced by
+    its label, its secrets scrubbed, cut to `DETAILS_CHARS`."""
+    if execution_id:
+        details = details.replace(execution_id, label)
+    if secrets:
+        details = scrub(details, secrets)
+    return _cut(details, DETAILS_CHARS)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + CUT
