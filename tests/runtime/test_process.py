@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mesg_pusher.engine import CoreClient, Engine, EngineServer
+from mesg_pusher.engine import CoreClient, Engine, EngineServer, IdShape
 from tests.runtime.conftest import (
     WAIT,
     GatedPusher,
@@ -388,3 +388,52 @@ async def test_json_logs_one_line_per_execution_and_no_secrets(
     everything = log + "".join(a.outputData for a in answers.values())
     for hidden in (secret, secret[::-1], password):
         assert hidden not in everything
+
+
+async def test_large_executions_in_flight_are_bounded_by_the_byte_budget(
+    tmp_path: Path, engine_server: EngineServer, pusher: GatedPusher
+) -> None:
+    engine = engine_server.engine
+    pusher.gate.clear()  # Pusher hangs: everything taken stays held
+    # Each carries an 8 MiB input the task ignores; the default budget is 64 MiB.
+    text = json.dumps(trigger_inputs(pusher, pad="x" * (8 << 20)))
+    async with serve(tmp_path, engine_env(engine_server)) as process:
+        await _listening(engine_server, process)
+        ids = [await engine.deliver(engine.token, "trigger", text) for _ in range(20)]
+        await until(lambda: len(engine.results) + pusher.waiting == 20)
+        peak = process.peak_rss_mb()
+        held = pusher.waiting
+        pusher.gate.set()
+        await until(lambda: len(engine.results) == 20)
+        process.send(signal.SIGTERM)
+        assert await process.exit_status() == 0
+
+    refused = [engine.results[i].data.get("error", "") for i in ids[held:]]
+    assert all(e.startswith("the service is overloaded") for e in refused)
+    assert 1 <= held <= 8
+    # All 20 held at once took about 600 MB before the budget.
+    assert peak < 450, f"peak RSS {peak:.1f} MB"
+    print(f"\n20 executions of 8 MiB, Pusher hung: {held} held, peak RSS {peak:.1f} MB")
+
+
+async def test_ids_holding_the_inputs_leave_no_secret_in_the_text_log(
+    tmp_path: Path, fake_pusher: FakePusher
+) -> None:
+    secret = fake_pusher.inputs()["secret"]
+    engine = Engine(ids=IdShape.JOINED)  # v0.1-v0.3: the id holds every input
+    async with EngineServer(engine) as server, serve(tmp_path, engine_env(server)) as process:
+        await _listening(server, process)
+        ids = [
+            await engine.execute(engine.token, "trigger", trigger_inputs(fake_pusher, name=n))
+            for n in ("a", "b")
+        ]
+        await until(lambda: all(i in engine.results for i in ids))
+        process.send(signal.SIGTERM)
+        assert await process.exit_status() == 0
+
+    assert all(secret in i for i in ids)
+    log = process.log()
+    lines = [line for line in log.splitlines() if " info execution " in line]
+    assert len(lines) == 2, log
+    assert all(".mesg-pusher.trigger.{…}#" in line for line in lines)
+    assert secret not in log
