@@ -83,7 +83,12 @@ class Ledger:
             line["error"] = _cut(str(error))
         if reason is not None:
             line["reason"] = _cut(reason)
-        log.log(effect.level, "execution", extra={"fields": line})
+        # Made and handled directly: the caller's file and line are never shown, and looking
+        # them up is a good part of a line's cost.
+        extra = {"fields": line}
+        log.handle(
+            log.makeRecord(log.name, effect.level, "", 0, "execution", (), None, extra=extra)
+        )
 
 
 def _cut(text: str) -> str:
