@@ -344,7 +344,7 @@ async def test_an_engine_that_freezes_or_dies_leaves_answers_unsent_within_the_g
     assert (stats.received, stats.unsent, stats.answered) == (3, 3, 0)
     if fault == "die":  # (a frozen engine takes the calls it held once thawed)
         assert not any(i in engine.results for i in ids)
-    assert took < grace + 1.5, f"the stop took {took:.2f} s"
+    assert took < grace + 3.0, f"the stop took {took:.2f} s"  # bounded, not hanging
     serve_log.assert_free_of(pusher.inputs()["secret"])
     if fault == "die":
         assert "lost the engine" in serve_log.rendered()
