@@ -131,3 +131,15 @@ def test_every_setting_is_a_config_field_with_an_environment_variable() -> None:
         assert setting.field in fields
         assert setting.option == "--" + setting.field.replace("_", "-")
         assert setting.env
+
+
+def test_the_byte_budget_is_a_setting_with_a_range() -> None:
+    environ = {"MESG_TOKEN": "t", "MESG_ENDPOINT_TCP": "a:1"}
+    assert resolve(NO_OPTIONS, environ).max_held_bytes == 64 * 1024 * 1024
+    environ["MESG_PUSHER_MAX_HELD_BYTES"] = "1048576"
+    assert resolve(NO_OPTIONS, environ).max_held_bytes == 1 << 20
+    assert resolve({"max_held_bytes": "0"}, environ).max_held_bytes == 0
+    with pytest.raises(ConfigError, match=r"^max-held-bytes: from 0 to 1099511627776 bytes$"):
+        resolve({"max_held_bytes": "-1"}, environ)
+    with pytest.raises(ConfigError, match="MESG_PUSHER_MAX_HELD_BYTES: '1e6' is not a whole"):
+        resolve(NO_OPTIONS, {**environ, "MESG_PUSHER_MAX_HELD_BYTES": "1e6"})

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+from typing import Any
 
 import pytest
 
@@ -406,3 +407,40 @@ async def test_the_first_attempt_after_the_engine_returns_connects(
     first = messages.index("connecting to the engine", back)  # the first attempt begun after
     listening = messages.index("listening for tasks", first)
     assert "could not reach the engine" not in messages[first:listening], messages[back:]
+
+
+@pytest.mark.parametrize("broken_times", [1, 2], ids=["once", "again"])
+async def test_a_defect_in_serve_itself_is_answered_once_or_counted_unsent(
+    engine_server: EngineServer,
+    pusher: GatedPusher,
+    monkeypatch: pytest.MonkeyPatch,
+    broken_times: int,
+) -> None:
+    engine = engine_server.engine
+    async with serving(engine_server) as running:
+        submitter = running.service._executions._submitter
+        submit = submitter.submit
+        calls: list[str] = []
+
+        async def broken(execution: Any, output: Output) -> Any:
+            calls.append(output.key)
+            if len(calls) <= broken_times:
+                raise KeyError("a defect")
+            return await submit(execution, output)
+
+        monkeypatch.setattr(submitter, "submit", broken)
+        execution_id = await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
+        await until(lambda: running.service.stats.settled == 1)
+        assert await running.finish() == (0 if broken_times == 1 else 1)
+
+    stats = running.service.stats
+    assert stats.settled == stats.received == 1
+    if broken_times == 1:  # the defect's own answer, once
+        assert engine.results[execution_id].data == {
+            "error": "internal error in task trigger: KeyError"
+        }
+        assert calls == ["success", "error"]
+    else:  # its answer broke too: counted, never a second try
+        assert stats.unsent == 1
+        assert calls == ["success", "error"]
+        assert execution_id not in engine.results
