@@ -1,4 +1,5 @@
-"""Every kind of bad input gets the error output naming the input and the rule; none raises."""
+"""Every kind of bad input gets the error output naming the input and the rule; none raises,
+and nothing is sent (the runner's mock transport records every request)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from mesg_pusher.tasks import TaskRunner
-from tests.tasks.conftest import DROP, SECRET, batch_inputs, trigger_inputs
+from tests.tasks.conftest import DROP, SECRET, batch_inputs, sent_by, trigger_inputs
 
 
 async def error_of(runner: TaskRunner, task: str, inputs: Any) -> str:
@@ -19,6 +20,7 @@ async def error_of(runner: TaskRunner, task: str, inputs: Any) -> str:
     message = output.data["error"]
     assert isinstance(message, str)
     assert SECRET not in message
+    assert sent_by(runner) == []
     return message
 
 

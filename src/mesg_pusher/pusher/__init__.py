@@ -1,5 +1,6 @@
 """A Pusher Channels HTTP API client: a pure core (settings, limits, signing, requests,
-responses) and one thin aiohttp edge (`HttpPool`)."""
+responses) and the transports that carry its requests (`Transport`: `HttpPool` over the lean
+plain-HTTP edge and aiohttp, `MockTransport` for tests)."""
 
 from . import _limits as limits
 from . import _validate as rules
@@ -26,6 +27,7 @@ from ._signing import (
     user_auth,
     verify_signature,
 )
+from ._transport import MockTransport, Transport
 
 __all__ = [
     "AUTH_VERSION",
@@ -37,8 +39,10 @@ __all__ = [
     "Event",
     "HttpPool",
     "HttpRequest",
+    "MockTransport",
     "Proxy",
     "PusherClient",
+    "Transport",
     "batch_request",
     "body_md5",
     "channel_auth",
