@@ -423,3 +423,14 @@ async def test_a_defect_is_answered_and_logged_without_its_text(
     assert message == "internal error in task trigger: RuntimeError"
     assert "task trigger failed unexpectedly: RuntimeError at test_bad_inputs.py:" in caplog.text
     assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "host", ["[::1%\r\nX-Injected: 1]", "[::1%a b]", "[::1%a]@evil.example:8080?]", "[::1%a:1]"]
+)
+@pytest.mark.parametrize("proxy", [None, "http://proxy.local:3128"])
+async def test_an_ipv6_zone_id_cannot_carry_a_request_elsewhere(
+    runner: TaskRunner, host: str, proxy: str | None
+) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(host=host, proxy=proxy or DROP))
+    assert message.startswith("host: an IPv6 zone id (after %) is 1 to 15 letters, digits")

@@ -28,6 +28,11 @@ MAX_TIMEOUT_MS: Final = 86_400_000
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 _CLUSTER = re.compile(r"[A-Za-z0-9-]+")
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+#: Longest IPv6 zone id (``[fe80::1%eth0]``): a network interface's name or number.
+MAX_ZONE_ID_LENGTH: Final = 15
+# Characters a URL may carry unescaped: an interface name or number needs no others, and CR LF,
+# spaces, "@", "?", ":", "/" or "]" there would change what the URL says.
+_ZONE_ID = re.compile(rf"[A-Za-z0-9._~-]{{1,{MAX_ZONE_ID_LENGTH}}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +194,15 @@ def _bracketed(hostname: str) -> str:
 def _host(host: str, where: str) -> None:
     rule = "a host name without scheme, port or path (like api-eu.pusher.com or 127.0.0.1)"
     if host.startswith("[") and host.endswith("]"):
+        address, percent, zone = host[1:-1].partition("%")
+        if percent and _ZONE_ID.fullmatch(zone) is None:
+            raise InputError(
+                where,
+                f"an IPv6 zone id (after %) is 1 to {MAX_ZONE_ID_LENGTH} letters, digits "
+                "and . _ ~ - (like [fe80::1%eth0])",
+            )
         try:
-            ipaddress.IPv6Address(host[1:-1])
+            ipaddress.IPv6Address(address)
         except ValueError:
             raise InputError(where, rule) from None
         return
