@@ -242,6 +242,21 @@ async def test_proxy_that_is_down(runner: TaskRunner, fake_pusher: FakePusher) -
     assert "s3cret-pw" not in message
 
 
+@pytest.mark.parametrize("encrypted", [False, True])
+async def test_a_proxy_whose_name_does_not_resolve_is_named(
+    runner: TaskRunner, fake_pusher: FakePusher, encrypted: bool
+) -> None:
+    # .invalid never resolves (RFC 6761); the proxy, not the Pusher host, is what failed.
+    proxy = "http://bob:s3cret-pw@proxy.invalid:3128"
+    output = await trigger(runner, fake_pusher, proxy=proxy, encrypted=encrypted)
+    scheme = "https" if encrypted else "http"
+    assert output.data["error"].startswith(
+        f"request to {scheme}://127.0.0.1:{fake_pusher.port}/apps/3/events failed: "
+        "could not resolve the proxy http://bob:***@proxy.invalid:3128: "
+    )
+    assert "s3cret-pw" not in output.data["error"]
+
+
 @pytest.mark.parametrize(("keep_alive", "connections"), [(True, 1), (False, 5)])
 async def test_keep_alive_reuses_one_connection_across_executions(
     runner: TaskRunner, fake_pusher: FakePusher, keep_alive: bool, connections: int

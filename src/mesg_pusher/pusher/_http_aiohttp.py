@@ -298,7 +298,9 @@ def _describe(error: aiohttp.ClientError, connection: Connection) -> str:
     if isinstance(error, aiohttp.ClientSSLError):
         return f"TLS failed: {_tls_text(error.os_error)}"
     if isinstance(error, aiohttp.ClientConnectorDNSError):
-        return f"could not resolve {connection.host}: {os_text(error.os_error)}"
+        # Through a proxy, only the proxy's name is looked up here: the proxy resolves Pusher's.
+        name = connection.host if proxy is None else f"the proxy {proxy}"
+        return f"could not resolve {name}: {os_text(error.os_error)}"
     if isinstance(error, aiohttp.ClientConnectorError):
         return f"could not connect: {os_text(error.os_error)}"
     if isinstance(error, aiohttp.ServerDisconnectedError):
