@@ -1,7 +1,8 @@
 """The values that must never be shown, found once per execution, and the one way to hide them.
 
 An execution's secrets are the app secret and the proxy password (as written in the URL and
-decoded). No input other than the ones that carry them may hold one (`free_of`), so a message
+decoded, and as ``user:password`` and its base64 form, which the ``Proxy-Authorization`` header
+carries). No input other than the ones that carry them may hold one (`free_of`), so a message
 that quotes an input cannot show one; a server's answer is scrubbed before it is quoted
 (`scrub_body`), and every message once more at the end (`scrub`). Values shorter than
 `MIN_SCRUBBED` cannot be told from ordinary words and are not looked for.
@@ -9,6 +10,7 @@ that quotes an input cannot show one; a server's answer is scrubbed before it is
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -34,12 +36,22 @@ def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
     proxy = inputs.get("proxy")
     if isinstance(proxy, str) and "@" in proxy:
         try:
-            password = urlsplit(proxy).password
+            parts = urlsplit(proxy)
+            username, password = parts.username, parts.password
         except ValueError:
-            password = None
+            username = password = None
         if password:
-            found.extend({password, unquote(password)})
+            found.extend(dict.fromkeys((password, unquote(password))))
+            # The forms the password travels in to the proxy, which may echo them back.
+            pair = f"{unquote(username or '')}:{unquote(password)}"
+            found.extend((pair, basic_credentials(pair)))
     return [value for value in found if len(value) >= MIN_SCRUBBED]
+
+
+def basic_credentials(pair: str) -> str:
+    """``user:password`` as HTTP Basic authentication sends it (``Proxy-Authorization:
+    Basic <this>``): base64 of its UTF-8 bytes."""
+    return base64.b64encode(pair.encode("utf-8", "surrogatepass")).decode("ascii")
 
 
 def scrub(text: str, secrets: Sequence[str]) -> str:

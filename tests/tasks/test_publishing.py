@@ -9,6 +9,7 @@ The server checks signatures, timestamp, key and body MD5 as Pusher does (tests/
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
@@ -240,6 +241,40 @@ async def test_proxy_that_is_down(runner: TaskRunner, fake_pusher: FakePusher) -
     assert output.key == "error"
     assert f"could not connect to the proxy http://bob:***@127.0.0.1:{port}" in message
     assert "s3cret-pw" not in message
+
+
+@pytest.mark.parametrize("password", ["pr0xy-pa55", "hunter2"])
+async def test_a_proxy_that_echoes_the_credentials_header_never_gets_it_shown(
+    runner: TaskRunner, fake_pusher: FakePusher, caplog: Any, password: str
+) -> None:
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = [line for line in head.split(b"\r\n") if line.startswith(b"Proxy-Authorization")]
+        page = (
+            b"<html><body><h1>Refused</h1><p>you sent " + b" ".join(lines) + b"</p></body></html>"
+        )
+        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\n")
+        writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(page), page))
+        await writer.drain()
+        writer.close()
+
+    caplog.set_level(logging.DEBUG)
+    server = await asyncio.start_server(echo, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        output = await trigger(
+            runner, fake_pusher, proxy=f"http://alice:{password}@127.0.0.1:{port}"
+        )
+    finally:
+        server.close()
+    message = output.data["error"]
+    token = base64.b64encode(f"alice:{password}".encode()).decode()
+    assert message.startswith(
+        f"the proxy http://alice:***@127.0.0.1:{port}, or Pusher behind it, answered 407 "
+        "Proxy Authentication Required: Refused you sent Proxy-Authorization: Basic ***"
+    ), message
+    assert token[:8] not in message
+    assert token[:8] not in caplog.text
 
 
 @pytest.mark.parametrize("encrypted", [False, True])

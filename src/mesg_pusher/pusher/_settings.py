@@ -7,7 +7,6 @@ follows the Pusher SDKs: an explicit host wins over a cluster, a cluster gives
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import math
 import re
@@ -16,6 +15,7 @@ from typing import Final
 from urllib.parse import quote, unquote, urlsplit
 
 from .._errors import InputError
+from .._secrets import basic_credentials
 
 DEFAULT_HOST: Final = "api.pusherapp.com"
 DEFAULT_TIMEOUT_MS: Final = 30_000
@@ -109,8 +109,7 @@ class Proxy:
         """The ``Proxy-Authorization`` header value, if the URL carried credentials."""
         if self.username is None:
             return None
-        pair = f"{self.username}:{self.password or ''}".encode()
-        return "Basic " + base64.b64encode(pair).decode("ascii")
+        return "Basic " + basic_credentials(f"{self.username}:{self.password or ''}")
 
 
 @dataclass(frozen=True, slots=True)
