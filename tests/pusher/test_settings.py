@@ -156,3 +156,12 @@ def test_a_proxy_zone_id_follows_the_same_rule(url: str) -> None:
 
 def test_a_proxy_may_have_a_zone_id() -> None:
     assert Proxy.from_url("http://[fe80::1%25eth0]:3128").url == "http://[fe80::1%25eth0]:3128"
+
+
+def test_secrets_longer_than_the_scrubbing_covers_are_refused() -> None:
+    assert App("1", "key", "s" * 4096).secret == "s" * 4096
+    with pytest.raises(InputError, match=r"^secret: an app secret is at most 4096 characters$"):
+        App("1", "key", "s" * 4097)
+    with pytest.raises(InputError) as caught:
+        Proxy.from_url(f"http://alice:{'p' * 4097}@proxy:3128")
+    assert str(caught.value) == "proxy: a proxy user name or password is at most 4096 characters"

@@ -10,14 +10,20 @@ from typing import Any
 import pytest
 
 from mesg_pusher import PusherConnectionError, PusherTimeoutError
+from mesg_pusher.mesg import load_packaged
 from mesg_pusher.pusher import Connection, HttpRequest, MockTransport
 from mesg_pusher.tasks import Output, TaskRunner
+from tests.support.secret_oracle import ENCODINGS, encoded, exposure, mixed
 from tests.tasks.conftest import DROP, SECRET, batch_inputs, sent_by, trigger_inputs
+
+DEFINITION = load_packaged()
 
 
 def answering(status: int, body: bytes | str) -> TaskRunner:
     raw = body.encode() if isinstance(body, str) else body
-    return TaskRunner(MockTransport(lambda connection, request: (status, raw)))
+    return TaskRunner(
+        MockTransport(lambda connection, request: (status, raw)), definition=DEFINITION
+    )
 
 
 async def test_valid_inputs_send_one_signed_request_where_the_inputs_say(
@@ -153,3 +159,40 @@ async def test_a_server_that_echoes_the_secret_never_gets_it_shown(
     for piece in (secret, secret[:7], " ".join(secret.split()), json.dumps(secret)[1:-1]):
         assert piece not in message
     assert secret[:7] not in caplog.text
+
+
+def _shaped(shape: str, text: str) -> str:
+    if shape == "json":
+        return json.dumps({"error": text})
+    if shape == "html":
+        return f"<html><head><title>400</title></head><body><p>{text}</p></body></html>"
+    return text
+
+
+@pytest.mark.parametrize("how", ENCODINGS)
+@pytest.mark.parametrize("shape", ["text", "json", "html"])
+async def test_a_server_echoing_the_secret_encoded_at_the_cut_gets_no_run_of_it_back(
+    how: str, shape: str
+) -> None:
+    written = encoded(SECRET, how)
+    # From wholly before the message's cut to astride it, by steps, and the mixed forms too.
+    for offset in range(440 - len(written), 500, 3):
+        body = _shaped(shape, "x" * max(offset, 0) + written + " and more")
+        output = await answering(400, body).execute("trigger", trigger_inputs())
+        assert output.key == "error"
+        assert exposure(output.data["error"], SECRET) is None, (offset, output.data["error"])
+
+
+@pytest.mark.parametrize(
+    "choices",
+    [
+        ["entity-decimal", "json-escape"],
+        ["url-every-byte", "plain", "entity-hex"],
+        ["plain"] * 7 + ["entity-named"],
+    ],
+)
+async def test_a_secret_written_in_mixed_encodings_is_still_found(choices: list[str]) -> None:
+    for shape in ("text", "json", "html"):
+        body = _shaped(shape, "no app for " + mixed(SECRET, choices))
+        output = await answering(401, body).execute("trigger", trigger_inputs())
+        assert exposure(output.data["error"], SECRET) is None, output.data["error"]

@@ -15,7 +15,7 @@ from typing import Final
 from urllib.parse import quote, unquote, urlsplit
 
 from .._errors import InputError
-from .._secrets import basic_credentials
+from .._secrets import MAX_SECRET_CHARS, basic_credentials
 
 DEFAULT_HOST: Final = "api.pusherapp.com"
 DEFAULT_TIMEOUT_MS: Final = 30_000
@@ -48,6 +48,8 @@ class App:
         _url_safe(self.key, "key", "an app key")
         if not self.secret:
             raise InputError("secret", "an app secret must not be empty")
+        if len(self.secret) > MAX_SECRET_CHARS:
+            raise InputError("secret", f"an app secret is at most {MAX_SECRET_CHARS} characters")
         unicode_text(self.secret, "secret", "an app secret")
 
     @property
@@ -94,6 +96,9 @@ class Proxy:
         for credential in (username, password):
             if credential is not None:
                 unicode_text(credential, where, "proxy credentials")
+                if len(credential) > MAX_SECRET_CHARS:
+                    rule = f"a proxy user name or password is at most {MAX_SECRET_CHARS} characters"
+                    raise InputError(where, rule)
         return cls(f"{parts.scheme}://{netloc}", username, password)
 
     @property
