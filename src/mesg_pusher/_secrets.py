@@ -8,7 +8,7 @@ quoted (`scrub_body`), and every message once more at the end, after it was cut 
 
 Hiding a secret means hiding every run of `MIN_SCRUBBED` or more of its characters (a message
 cut at its length limit can end with most of one), written out or in any encoding recognised
-here: JSON escapes (Go's ``\u003c`` style included), HTML character references (named, decimal,
+here: JSON escapes (Go's ``\\u003c`` style included), HTML character references (named, decimal,
 hex), URL encoding, those escaped twice, white space reflowed, and base64 from any starting
 byte. Each decoding is a view of the text whose characters map back to the ones they came from,
 so what is replaced is the written form. Values shorter than `MIN_SCRUBBED` cannot be told from
