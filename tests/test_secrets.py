@@ -141,3 +141,25 @@ def test_past_the_scanned_part_the_secret_as_written_is_still_replaced() -> None
 def test_no_secrets_nothing_changes() -> None:
     assert scrub("anything &#115;", []) == "anything &#115;"
     assert scrub_body(b"\xff", []) == b"\xff"
+
+
+def test_python_escapes_as_messages_quote_inputs() -> None:
+    quoted = SECRET.encode("unicode_escape").decode()  # as plain: nothing to escape
+    assert scrub(quoted, [SECRET]) == "***"
+    wide = "".join(f"\\U{ord(c):08x}" for c in SECRET)
+    octal = "".join(f"\\{ord(c):o}" for c in SECRET)
+    for text in (wide, octal, "".join(f"\\x{ord(c):02x}" for c in SECRET)):
+        assert scrub(text, [SECRET]) == "***", text
+
+
+def test_an_ampersand_that_names_nothing_does_not_hide_what_follows() -> None:
+    text = "&a" + "".join(f"\\u{ord(c):04x}" for c in SECRET)
+    assert scrub(text, [SECRET]) == "&a***"
+
+
+def test_escapes_of_one_kind_read_while_another_kind_is_shown() -> None:
+    secret = "x41bcdefghij-2718"
+    # Read as JSON, the Python escape is shown as written and the others are letters: x41bcdefgh.
+    text = "\\x41" + "".join(f"\\u{ord(c):04x}" for c in "bcdefgh")
+    assert exposure(text, secret) is not None
+    assert exposure(scrub(text, [secret]), secret) is None

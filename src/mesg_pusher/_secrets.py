@@ -8,11 +8,12 @@ quoted (`scrub_body`), and every message once more at the end, after it was cut 
 
 Hiding a secret means hiding every run of `MIN_SCRUBBED` or more of its characters (a message
 cut at its length limit can end with most of one), written out or in any encoding recognised
-here: JSON escapes (Go's ``\\u003c`` style included), HTML character references (named, decimal,
-hex), URL encoding, those escaped twice, white space reflowed, and base64 from any starting
-byte. Each decoding is a view of the text whose characters map back to the ones they came from,
-so what is replaced is the written form. Values shorter than `MIN_SCRUBBED` cannot be told from
-ordinary words and are not looked for.
+here: JSON escapes (Go's ``\\u003c`` style included), Python escapes (in which messages quote
+inputs), HTML character references (named, decimal, hex), URL encoding, each kind alone or all
+together, decoded up to twice (an escape escaped again), white space reflowed, and base64 from
+any starting byte. Each decoding is a view of the text whose characters map back to the ones
+they came from, so what is replaced is the written form. Values shorter than `MIN_SCRUBBED`
+cannot be told from ordinary words and are not looked for.
 """
 
 from __future__ import annotations
@@ -98,19 +99,34 @@ SCANNED_BYTES: Final = 16_384
 MAX_SECRET_CHARS: Final = 4096
 
 # The escapes a server (or a quoted input) may write a character in, one character or byte
-# each: JSON's \uXXXX (Go writes <, > and & so), with surrogate pairs, and \n-style escapes;
-# HTML character references, named, decimal and hex, as the HTML standard reads them (the
-# pattern is html.unescape's own); and URL %XX bytes, read as UTF-8.
-_ESCAPES = re.compile(
-    r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
-    r"|\\u([0-9a-fA-F]{4})"
-    r"|\\x([0-9a-fA-F]{2})"
-    r"|\\([nrtbf\"\\/'])"
-    r"|(&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?))"
-    r"|((?:%[0-9a-fA-F]{2})+)"
+# each. JSON's: \uXXXX (Go writes <, > and & so), surrogate pairs, \n and the like. Python's
+# (in which messages quote inputs): \xXX, \uXXXX, \UXXXXXXXX, octal, \n and the like. HTML
+# character references, decimal, hex and named (every name is letters and digits: a wider
+# pattern would swallow other escapes after an "&" that names nothing), read by html.unescape
+# as the HTML standard reads them. URL %XX bytes, read as UTF-8.
+_PAIR = r"\\u(?P<high>[dD][89abAB][0-9a-fA-F]{2})\\u(?P<low>[dD][c-fC-F][0-9a-fA-F]{2})"
+_UNIT = r"\\u(?P<unit>[0-9a-fA-F]{4})"
+_PYTHON_ONLY = r"\\U(?P<wide>[0-9a-fA-F]{8})|\\x(?P<byte>[0-9a-fA-F]{2})|\\(?P<octal>[0-7]{1,3})"
+_ANY_SIMPLE = r"\\(?P<simple>[nrtbfav\"\\/'])"
+_REFERENCES = r"(?P<reference>&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{0,31};?))"
+_PERCENT = r"(?P<percent>(?:%[0-9a-fA-F]{2})+)"
+_SIMPLE_ESCAPES: Final = {
+    "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "a": "\a", "v": "\v",
+}  # fmt: skip
+# Each family of escapes alone, and all together: a text may hold escapes of one kind meant to
+# be read and others of another kind shown as they are.
+_DECODINGS = tuple(
+    (re.compile("|".join(parts)), frozenset(markers))
+    for parts, markers in (
+        ((_PAIR, _UNIT, _PYTHON_ONLY, _ANY_SIMPLE, _REFERENCES, _PERCENT), "\\&%"),
+        ((_PAIR, _UNIT, r"\\(?P<simple>[nrtbf\"\\/])"), "\\"),
+        ((_PAIR, _UNIT, _PYTHON_ONLY, r"\\(?P<simple>[nrtbfav\"\\'])"), "\\"),
+        ((_REFERENCES,), "&"),
+        ((_PERCENT,), "%"),
+    )
 )
-_ESCAPE_MARKERS = frozenset("\\&%")
-_SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+#: Decodings applied one after another at most: an escape escaped again is read too.
+DECODING_DEPTH: Final = 2
 _SPACES = re.compile(r"\s+")
 _FORM_SPACES = re.compile(r"[\s+]+")
 # Base64 (standard and URL-safe): 11 characters carry 8 bytes, the shortest run looked for.
@@ -151,14 +167,14 @@ class _View:
                     origin.append(span)
         return _View("".join(chars), origin)
 
-    def decoded(self) -> _View | None:
-        """This view with every escape decoded once; None if it has none."""
+    def decoded(self, escapes: re.Pattern[str], markers: frozenset[str]) -> _View | None:
+        """This view with every escape `escapes` finds decoded once; None if it has none."""
         text = self.text
-        if _ESCAPE_MARKERS.isdisjoint(text):
+        if markers.isdisjoint(text):
             return None
         pieces: list[tuple[str, int, int]] = []
         position = 0
-        for match in _ESCAPES.finditer(text):
+        for match in escapes.finditer(text):
             start, end = match.span()
             if start > position:
                 pieces.append((text[position:start], position, start))
@@ -190,24 +206,29 @@ class _View:
 def _decode(match: re.Match[str]) -> list[tuple[str, int, int]]:
     """One escape as (text, start, end) pieces: one per character, bytes joined into theirs."""
     start, end = match.span()
-    high, low, unit, byte, simple, reference, percent = match.groups()
-    if high is not None:
-        pair = (int(high, 16) - 0xD800) * 0x400 + (int(low, 16) - 0xDC00) + 0x10000
+    kind = match.lastgroup
+    value = match.group(kind or 0)
+    if kind == "low":  # a surrogate pair, "high" first
+        high = int(match.group("high"), 16)
+        pair = (high - 0xD800) * 0x400 + (int(value, 16) - 0xDC00) + 0x10000
         return [(chr(pair), start, end)]
-    if unit is not None:
-        return [(chr(int(unit, 16)), start, end)]
-    if byte is not None:
-        return [(chr(int(byte, 16)), start, end)]
-    if simple is not None:
-        return [(_SIMPLE_ESCAPES.get(simple, simple), start, end)]
-    if reference is not None:
-        return [(html.unescape(reference), start, end)]
+    if kind in ("unit", "byte"):
+        return [(chr(int(value, 16)), start, end)]
+    if kind == "octal":
+        return [(chr(int(value, 8)), start, end)]
+    if kind == "wide":
+        code = int(value, 16)
+        return [(chr(code) if code <= 0x10FFFF else match.group(), start, end)]
+    if kind == "simple":
+        return [(_SIMPLE_ESCAPES.get(value, value), start, end)]
+    if kind == "reference":
+        return [(html.unescape(value), start, end)]
     # %XX bytes: each character spans the bytes it was written in.
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     pieces: list[tuple[str, int, int]] = []
     first = start
     for index in range(start, end, 3):
-        text = decoder.decode(bytes([int(percent[index - start + 1 : index - start + 3], 16)]))
+        text = decoder.decode(bytes([int(value[index - start + 1 : index - start + 3], 16)]))
         if text:
             pieces.append((text, first, index + 3))
             first = index + 3
@@ -239,10 +260,20 @@ class _Finder:
         """The stretches of `text` that show a run of a secret, in any order."""
         if self.candidates is None:
             return []
-        # The text as written, decoded once and decoded twice (an escape escaped again).
+        # The text as written, and as each decoding and each chain of them reads it.
         bases = [_View(text)]
-        while len(bases) < 3 and (decoded := bases[-1].decoded()) is not None:
-            bases.append(decoded)
+        seen = {text}
+        level = bases
+        for _ in range(DECODING_DEPTH):
+            following = []
+            for view in level:
+                for escapes, markers in _DECODINGS:
+                    decoded = view.decoded(escapes, markers)
+                    if decoded is not None and decoded.text not in seen:
+                        seen.add(decoded.text)
+                        following.append(decoded)
+            bases = bases + following
+            level = following
         views = list(bases)
         if self.spaced:
             # Reflowed as messages are, and with "+" read as a space as forms write it.
@@ -253,7 +284,7 @@ class _Finder:
         found: list[tuple[int, int]] = []
         for view in views:
             found += self._runs(view)
-        for view in bases[:2]:
+        for view in bases[: 1 + len(_DECODINGS)]:  # as written and decoded once
             found += self._base64(view)
         return found
 

@@ -1,9 +1,11 @@
 """The tests' own judge of whether a text shows a secret, written apart from
 `mesg_pusher._secrets` (so that module is not tested with itself) and with the standard library's
-decoders: a text shows a secret if, read as written or decoded by any chain of up to three of
-JSON escapes, HTML character references, URL encoding (with or without "+" for space) and white
-space reflowing, it holds `RUN` or more consecutive characters of the secret, or a base64 run
-in it, from any starting character, decodes to bytes holding `RUN` consecutive bytes of it.
+decoders: a text shows a secret if, read as written or decoded by any chain of up to two of
+JSON escapes, Python escapes, HTML character references, URL encoding (with or without "+" for
+space) and white space reflowing, it holds `RUN` or more consecutive characters of the secret, or
+if a base64 run in it (as written or decoded once), from any starting character, decodes to bytes
+holding `RUN` consecutive bytes of it. (Its decoders are the standard library's where it has them;
+the JSON and Python escapes are read by patterns written here.)
 
 Also the encoders a hostile server would use, so tests can write a secret in every form.
 """
@@ -32,12 +34,30 @@ def _json_unescape(text: str) -> str:
     return units.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
 
+def _python_unescape(text: str) -> str:
+    """Python's escapes, as ``str.encode("unicode_escape")`` and string literals write them."""
+    simple = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "a": "\a", "v": "\v"}
+
+    def one(match: re.Match[str]) -> str:
+        escape = match.group(1)
+        if escape[0] in "xuU":
+            code = int(escape[1:], 16)
+            return chr(code) if code <= 0x10FFFF else match.group()
+        if escape[0] in "01234567":
+            return chr(int(escape, 8))
+        return simple.get(escape, escape)
+
+    pattern = r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[nrtbfav\\'\"])"
+    return re.sub(pattern, one, text)
+
+
 def _reflowed(text: str) -> str:
     return " ".join(text.split())
 
 
 DECODERS: dict[str, Callable[[str], str]] = {
     "json": _json_unescape,
+    "python": _python_unescape,
     "html": html.unescape,
     "url": urllib.parse.unquote,
     "form": urllib.parse.unquote_plus,
@@ -45,7 +65,7 @@ DECODERS: dict[str, Callable[[str], str]] = {
 }
 
 
-def readings(text: str, depth: int = 3) -> Iterator[tuple[str, str]]:
+def readings(text: str, depth: int = 2) -> Iterator[tuple[str, str]]:
     """`text` as written and through every chain of up to `depth` decoders: (chain, text)."""
     seen = {text}
     level = [("plain", text)]
@@ -124,8 +144,13 @@ def _json_go(char: str) -> str:
     return f"\\u{ord(char):04x}"
 
 
+def _python(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\U{code:08x}"
+
+
 def _url(char: str) -> str:
-    return urllib.parse.quote(char, safe="")
+    return urllib.parse.quote(char.encode("utf-8", "surrogatepass"), safe="")
 
 
 def _url_all(char: str) -> str:
@@ -138,6 +163,7 @@ CHARACTER_ENCODINGS: dict[str, Callable[[str], str]] = {
     "entity-hex": _entity_hex,
     "entity-named": _entity_named,
     "json-escape": _json_go,
+    "python-escape": _python,
     "url": _url,
     "url-every-byte": _url_all,
 }
