@@ -11,7 +11,7 @@ by the code under test).
 
 The default run is bounded (the folder takes well under a minute). A longer run:
 
-    MESG_PUSHER_FUZZ=long .venv/bin/pytest tests/fuzz        # 20x the examples
+    MESG_PUSHER_FUZZ=long .venv/bin/pytest tests/fuzz        # about 10x the examples
     MESG_PUSHER_FUZZ=long HYPOTHESIS_SEED=1234 .venv/bin/pytest tests/fuzz
 
 Failures print the example and a reproduction blob (``@reproduce_failure``).

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from mesg_pusher import PusherConnectionError
 from mesg_pusher.pusher import Connection, HttpPool, HttpRequest
 from tests.support.idle_closer import IdleCloser
 from tests.support.tls import TestCertificates
@@ -153,3 +154,36 @@ async def test_an_idle_connection_of_one_edge_makes_room_for_the_other(
         await http.close()
         counting.stop()
     assert counting.closed >= 3
+
+
+async def test_a_request_that_reached_the_server_is_never_sent_again(
+    edge: bool, certificates: TestCertificates
+) -> None:
+    seen: list[bytes] = []
+
+    async def answer_first_only(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                await reader.readexactly(len(REQUEST.body))
+                seen.append(head)
+                if len(seen) > 1:
+                    return  # read it, then close without answering
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    context = certificates.server_context() if edge else None
+    server = await asyncio.start_server(answer_first_only, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    http = pool(certificates)
+    try:
+        assert await http.send(connection(port, tls=edge), REQUEST) == (200, b"{}")
+        with pytest.raises(PusherConnectionError, match="closed the connection without answering"):
+            await http.send(connection(port, tls=edge), REQUEST)
+    finally:
+        await http.close()
+        server.close()
+    assert len(seen) == 2
