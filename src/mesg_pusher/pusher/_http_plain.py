@@ -71,14 +71,10 @@ class _Exchange(asyncio.Protocol):
         self.waiter: asyncio.Future[_Answer] | None = None
         self.closed = False
         self.idle_since = 0.0
-        self.fd = -1
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            self.fd = sock.fileno()
 
     def data_received(self, data: bytes) -> None:
         parser = self.parser
@@ -243,14 +239,17 @@ class PlainTransport:
     def _has_input(self, exchange: _Exchange) -> bool:
         """Whether anything (an end-of-stream, bytes nobody asked for, an error) is waiting on
         the idle connection's socket that the event loop has not handed on yet."""
-        if exchange.fd < 0:
+        transport = exchange.transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is None:
             return False
+        fd = sock.fileno()
         poller = self._poller
-        poller.register(exchange.fd, select.POLLIN)
+        poller.register(fd, select.POLLIN)
         try:
             return bool(poller.poll(0))
         finally:
-            poller.unregister(exchange.fd)
+            poller.unregister(fd)
 
     async def _acquire(self, connection: Connection) -> _Exchange:
         reused: _Exchange | None = None
