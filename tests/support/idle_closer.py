@@ -49,7 +49,7 @@ class IdleCloser:
                 sock.shutdown(socket.SHUT_RDWR)  # sends the FIN and wakes the handler thread
         deadline = time.monotonic() + WAIT_SECONDS
         for client_port in idle.values() if wait else ():
-            while _state_of(client_port) != _CLOSE_WAIT:
+            while _CLOSE_WAIT not in _states_of(client_port, self.port):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"the client on port {client_port} never saw the close")
                 time.sleep(0.005)
@@ -120,13 +120,15 @@ class IdleCloser:
             raw.close()
 
 
-def _state_of(local_port: int) -> str | None:
-    """The TCP state of the loopback socket whose local port is `local_port`, from the kernel."""
-    wanted = f":{local_port:04X}"
+def _states_of(local_port: int, remote_port: int) -> set[str]:
+    """The TCP states of the loopback sockets from `local_port` to `remote_port`, from the
+    kernel's tables (an earlier socket on the same ports may linger in TIME_WAIT)."""
+    ends = (f":{local_port:04X}", f":{remote_port:04X}")
+    states = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError):
             for line in Path(table).read_text().splitlines()[1:]:
                 fields = line.split()
-                if fields[1].endswith(wanted):
-                    return fields[3]
-    return None
+                if fields[1].endswith(ends[0]) and fields[2].endswith(ends[1]):
+                    states.add(fields[3])
+    return states
