@@ -5,6 +5,7 @@ pooled connections that the server closed while they were idle.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import Iterator
 
@@ -187,3 +188,21 @@ async def test_a_request_that_reached_the_server_is_never_sent_again(
         await http.close()
         server.close()
     assert len(seen) == 2
+
+
+async def test_closing_fails_a_tls_request_still_waiting_for_room(
+    certificates: TestCertificates,
+) -> None:
+    counting = Counting(delay=0.5)
+    port = await counting.start(certificates.server_context())
+    http = pool(certificates, limit=1)
+    first = asyncio.create_task(http.send(connection(port, tls=True), REQUEST))
+    await asyncio.sleep(0.1)
+    second = asyncio.create_task(http.send(connection(port, tls=True), REQUEST))
+    await asyncio.sleep(0.05)  # the second is now waiting for room
+    await http.close()
+    with pytest.raises(PusherConnectionError, match="shutting down: the request was not sent"):
+        await second
+    with contextlib.suppress(PusherConnectionError):
+        await first  # cut off by the close, or answered: either way it was sent once
+    counting.stop()

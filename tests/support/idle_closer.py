@@ -80,8 +80,8 @@ class IdleCloser:
             self._spawn(self._serve, sock, peer[1])
 
     def _serve(self, raw: socket.socket, client_port: int) -> None:
+        sock = raw
         try:
-            sock = raw
             if self.ssl_context is not None:
                 sock = self.ssl_context.wrap_socket(raw, server_side=True)
             buffer = b""
@@ -117,6 +117,7 @@ class IdleCloser:
         finally:
             with self._lock:
                 self._idle.pop(sock, None)
+            sock.close()  # the TLS wrapper owns the socket once made
             raw.close()
 
 
