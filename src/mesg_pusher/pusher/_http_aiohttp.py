@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 from .._errors import PusherConnectionError, PusherTimeoutError
 from ._failures import os_text, shown
 from ._http1 import MAX_BODY_BYTES, AnswerTooLarge
+from ._http_plain import NOT_SENT, _Failure
 from ._requests import CONTENT_TYPE, HttpRequest
 from ._settings import Connection
 from ._transport import (
     DEFAULT_CONNECTION_LIMIT,
     USER_AGENT,
     Answer,
-    BudgetClosed,
     ConnectionBudget,
 )
 
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 
 # aiohttp is imported where it is first needed: it takes a good part of the service's start-up
 # time, which plain HTTP through the lean edge does not need to pay.
-
-_NOT_SENT = "the service is shutting down: the request was not sent"
 
 
 class AiohttpTransport:
@@ -135,8 +133,8 @@ class AiohttpTransport:
                 allow_redirects=False,
             ) as response:
                 return response.status, await _read_bounded(response)
-        except BudgetClosed:
-            raise PusherConnectionError(shown(connection, request), _NOT_SENT) from None
+        except _Failure as failure:
+            raise PusherConnectionError(shown(connection, request), str(failure)) from None
         except AnswerTooLarge as error:
             raise PusherConnectionError(shown(connection, request), str(error)) from None
         except TimeoutError:
@@ -193,7 +191,8 @@ def _connector_type() -> Callable[..., aiohttp.TCPConnector]:
 
             # Waiting for room, a connection to the same endpoint may go idle: it is taken then.
             if not await self._budget.take(None if self._force_close else reuse):
-                assert reused is not None
+                if reused is None:
+                    raise _Failure(NOT_SENT)
                 return reused
             try:
                 proto: ResponseHandler = await super()._create_connection(req, traces, timeout)

@@ -37,7 +37,6 @@ from ._transport import (
     DEFAULT_CONNECTION_LIMIT,
     USER_AGENT,
     Answer,
-    BudgetClosed,
     ConnectionBudget,
 )
 
@@ -57,8 +56,12 @@ _Key = tuple[str, int]
 _Answer = tuple[int, bytes, bool]
 
 
+#: Why a request waiting for a connection when the transports close fails.
+NOT_SENT: Final = "the service is shutting down: the request was not sent"
+
+
 class _Failure(Exception):
-    """Why an exchange failed, in the words `PusherConnectionError` shows."""
+    """Why an exchange failed, in the words `PusherConnectionError` shows (on both edges)."""
 
 
 class _Exchange(asyncio.Protocol):
@@ -259,12 +262,10 @@ class PlainTransport:
             reused = self._idle_exchange(connection)
             return reused is not None
 
-        try:
-            if not await self._budget.take(reuse if connection.keep_alive else None):
-                assert reused is not None
-                return reused
-        except BudgetClosed:
-            raise _Failure("the service is shutting down: the request was not sent") from None
+        if not await self._budget.take(reuse if connection.keep_alive else None):
+            if reused is None:
+                raise _Failure(NOT_SENT)
+            return reused
         try:
             return await self._connect((connection.host, connection.port))
         except BaseException:

@@ -71,10 +71,10 @@ class ConnectionBudget:
     async def take(self, on_turn: Callable[[], bool] | None = None) -> bool:
         """Wait until a unit is taken (True), or until `on_turn`, asked at each turn first,
         says the caller no longer needs one (False: an idle connection it can reuse came
-        free). Raises `BudgetClosed` once the budget is closed."""
+        free), or the budget is closed (False, and `closed` says so)."""
         while True:
             if self.closed:
-                raise BudgetClosed
+                return False
             if on_turn is not None and on_turn():
                 return False
             if self.take_now():
@@ -95,7 +95,7 @@ class ConnectionBudget:
                 return
 
     def close(self) -> None:
-        """Wake every waiter; they raise `BudgetClosed`."""
+        """Wake every waiter; none takes a unit any more."""
         self.closed = True
         while self._waiters:
             waiter = self._waiters.popleft()
@@ -113,10 +113,6 @@ class ConnectionBudget:
             else:
                 waiter.cancel()
             raise
-
-
-class BudgetClosed(Exception):
-    """The transports are closing: a request still waiting for a connection is not sent."""
 
 
 Handler = Callable[[Connection, HttpRequest], Answer | Awaitable[Answer]]
