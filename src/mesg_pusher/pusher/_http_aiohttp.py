@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 from .._errors import PusherConnectionError, PusherTimeoutError
 from ._failures import os_text, shown
 from ._http1 import MAX_BODY_BYTES, AnswerTooLarge
-from ._http_plain import NOT_SENT, _Failure
 from ._requests import CONTENT_TYPE, HttpRequest
 from ._settings import Connection
 from ._transport import (
     DEFAULT_CONNECTION_LIMIT,
+    NOT_SENT,
     USER_AGENT,
     Answer,
     ConnectionBudget,
@@ -133,8 +133,8 @@ class AiohttpTransport:
                 allow_redirects=False,
             ) as response:
                 return response.status, await _read_bounded(response)
-        except _Failure as failure:
-            raise PusherConnectionError(shown(connection, request), str(failure)) from None
+        except PusherConnectionError as error:  # from the connector, which has no address
+            raise PusherConnectionError(shown(connection, request), error.detail) from None
         except AnswerTooLarge as error:
             raise PusherConnectionError(shown(connection, request), str(error)) from None
         except TimeoutError:
@@ -191,8 +191,8 @@ def _connector_type() -> Callable[..., aiohttp.TCPConnector]:
 
             # Waiting for room, a connection to the same endpoint may go idle: it is taken then.
             if not await self._budget.take(None if self._force_close else reuse):
-                if reused is None:
-                    raise _Failure(NOT_SENT)
+                if reused is None:  # closing: `send` puts the request's address in
+                    raise PusherConnectionError("", NOT_SENT)
                 return reused
             try:
                 proto: ResponseHandler = await super()._create_connection(req, traces, timeout)

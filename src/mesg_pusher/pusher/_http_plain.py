@@ -35,6 +35,7 @@ from ._requests import CONTENT_TYPE, HttpRequest
 from ._settings import Connection
 from ._transport import (
     DEFAULT_CONNECTION_LIMIT,
+    NOT_SENT,
     USER_AGENT,
     Answer,
     ConnectionBudget,
@@ -56,12 +57,8 @@ _Key = tuple[str, int]
 _Answer = tuple[int, bytes, bool]
 
 
-#: Why a request waiting for a connection when the transports close fails.
-NOT_SENT: Final = "the service is shutting down: the request was not sent"
-
-
 class _Failure(Exception):
-    """Why an exchange failed, in the words `PusherConnectionError` shows (on both edges)."""
+    """Why an exchange failed, in the words `PusherConnectionError` shows."""
 
 
 class _Exchange(asyncio.Protocol):

@@ -26,6 +26,8 @@ Answer = tuple[int, bytes]
 #: transport of one `HttpPool`).
 DEFAULT_CONNECTION_LIMIT: Final = 256
 USER_AGENT: Final = f"mesg-pusher/{__version__}"
+#: Why a request still waiting for a connection when the transports close fails.
+NOT_SENT: Final = "the service is shutting down: the request was not sent"
 
 
 class Transport(Protocol):
