@@ -67,7 +67,7 @@ def test_no_module_reaches_into_another_packages_private_modules(path: Path) -> 
 
 
 def test_the_rule_catches_a_sibling_private_import() -> None:
-    tasks = PACKAGE / "tasks" / "_service.py"
+    tasks = PACKAGE / "tasks" / "_runner.py"
     assert _violation(tasks, ("mesg_pusher", "pusher", "_json")) == "mesg_pusher.pusher._json"
     assert _violation(tasks, ("mesg_pusher", "_errors")) is None
     assert _violation(tasks, ("mesg_pusher", "tasks", "_inputs")) is None

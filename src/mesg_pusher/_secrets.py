@@ -1,21 +1,33 @@
 """The values that must never be shown, found once per execution, and the one way to hide them.
 
 An execution's secrets are the app secret and the proxy password (as written in the URL and
-decoded). No input other than the ones that carry them may hold one (`free_of`), so a message
-that quotes an input cannot show one; a server's answer is scrubbed before it is quoted
-(`scrub_body`), and every message once more at the end (`scrub`). Values shorter than
-`MIN_SCRUBBED` cannot be told from ordinary words and are not looked for.
+decoded, and as ``user:password`` and its base64 form, which the ``Proxy-Authorization`` header
+carries). No input other than the ones that carry them may hold one (`free_of`), so a message
+that quotes an input cannot show one; a server's answer is scrubbed before it is decoded and
+quoted (`scrub_body`), and every message once more at the end, after it was cut (`scrub`).
+
+Hiding a secret means hiding every run of `MIN_SCRUBBED` or more of its characters (a message
+cut at its length limit can end with most of one), written out or in any encoding recognised
+here: JSON escapes (Go's ``\\u003c`` style included), Python escapes (in which messages quote
+inputs), HTML character references (named, decimal, hex), URL encoding, each kind alone or all
+together, decoded up to twice (an escape escaped again), white space reflowed, and base64 from
+any starting byte. Each decoding is a view of the text whose characters map back to the ones
+they came from, so what is replaced is the written form. Values shorter than `MIN_SCRUBBED`
+cannot be told from ordinary words and are not looked for.
 """
 
 from __future__ import annotations
 
-import json
+import base64
+import codecs
+import functools
+import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from ._errors import InputError
-from ._json import dumps
 
 REDACTED: Final = "***"
 #: Secrets shorter than this cannot be told from ordinary words, so they are not looked for in
@@ -34,27 +46,309 @@ def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
     proxy = inputs.get("proxy")
     if isinstance(proxy, str) and "@" in proxy:
         try:
-            password = urlsplit(proxy).password
+            parts = urlsplit(proxy)
+            username, password = parts.username, parts.password
         except ValueError:
-            password = None
+            username = password = None
         if password:
-            found.extend({password, unquote(password)})
+            found.extend(dict.fromkeys((password, unquote(password))))
+            # The forms the password travels in to the proxy, which may echo them back.
+            pair = f"{unquote(username or '')}:{unquote(password)}"
+            found.extend((pair, basic_credentials(pair)))
     return [value for value in found if len(value) >= MIN_SCRUBBED]
 
 
+def basic_credentials(pair: str) -> str:
+    """``user:password`` as HTTP Basic authentication sends it (``Proxy-Authorization:
+    Basic <this>``): base64 of its UTF-8 bytes."""
+    return base64.b64encode(pair.encode("utf-8", "surrogatepass")).decode("ascii")
+
+
 def scrub(text: str, secrets: Sequence[str]) -> str:
-    """`text` with every one of `secrets` replaced by ``***``, longest first."""
-    for secret in sorted(secrets, key=len, reverse=True):
+    """`text` without any secret: each one written out, and each run of `MIN_SCRUBBED` or more
+    of a secret's characters, plain or in any encoding `_Finder` knows, is replaced by ``***``.
+    """
+    if not secrets:
+        return text
+    finder = _finder(tuple(secrets))
+    for secret in finder.literals:
         text = text.replace(secret, REDACTED)
-    return text
+    return _redact(text, finder.spans(text))
 
 
 def scrub_body(body: bytes, secrets: Sequence[str]) -> bytes:
-    """`body` without any secret, as written or as JSON escapes it."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        for form in {secret, dumps(secret)[1:-1], json.dumps(secret)[1:-1]}:
-            body = body.replace(form.encode("utf-8", "surrogatepass"), REDACTED.encode())
-    return body
+    """`body` (a server's answer) scrubbed as `scrub` does, before anything decodes it: its
+    first `SCANNED_BYTES`, all that is ever read for a message, in every encoding; the rest for
+    the secrets written out."""
+    if not secrets:
+        return body
+    head = scrub(body[:SCANNED_BYTES].decode("utf-8", "surrogateescape"), secrets)
+    rest = body[SCANNED_BYTES:]
+    for secret in _finder(tuple(secrets)).literals:
+        rest = rest.replace(secret.encode("utf-8", "surrogatepass"), REDACTED.encode())
+    return head.encode("utf-8", "surrogateescape") + rest
+
+
+#: Bytes of a server's answer read for a message (`pusher.interpret`), and so scanned for
+#: secrets in every encoding: enough for any real answer, and a bound on the work a hostile one
+#: can cause.
+SCANNED_BYTES: Final = 16_384
+#: Longest app secret or proxy credential accepted as an input (Pusher's secrets have 20
+#: characters): every run of a secret up to this length is looked for, and a longer one is
+#: refused before anything could quote it.
+MAX_SECRET_CHARS: Final = 4096
+
+# The escapes a server (or a quoted input) may write a character in, one character or byte
+# each. JSON's: \uXXXX (Go writes <, > and & so), surrogate pairs, \n and the like. Python's
+# (in which messages quote inputs): \xXX, \uXXXX, \UXXXXXXXX, octal, \n and the like. HTML
+# character references, decimal, hex and named (every name is letters and digits: a wider
+# pattern would swallow other escapes after an "&" that names nothing), read by html.unescape
+# as the HTML standard reads them. URL %XX bytes, read as UTF-8.
+_PAIR = r"\\u(?P<high>[dD][89abAB][0-9a-fA-F]{2})\\u(?P<low>[dD][c-fC-F][0-9a-fA-F]{2})"
+_UNIT = r"\\u(?P<unit>[0-9a-fA-F]{4})"
+_PYTHON_ONLY = r"\\U(?P<wide>[0-9a-fA-F]{8})|\\x(?P<byte>[0-9a-fA-F]{2})|\\(?P<octal>[0-7]{1,3})"
+_ANY_SIMPLE = r"\\(?P<simple>[nrtbfav\"\\/'])"
+_REFERENCES = r"(?P<reference>&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]{0,31};?))"
+_PERCENT = r"(?P<percent>(?:%[0-9a-fA-F]{2})+)"
+_SIMPLE_ESCAPES: Final = {
+    "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "a": "\a", "v": "\v",
+}  # fmt: skip
+# Each family of escapes alone, and all together: a text may hold escapes of one kind meant to
+# be read and others of another kind shown as they are.
+_DECODINGS = tuple(
+    (re.compile("|".join(parts)), frozenset(markers))
+    for parts, markers in (
+        ((_PAIR, _UNIT, _PYTHON_ONLY, _ANY_SIMPLE, _REFERENCES, _PERCENT), "\\&%"),
+        ((_PAIR, _UNIT, r"\\(?P<simple>[nrtbf\"\\/])"), "\\"),
+        ((_PAIR, _UNIT, _PYTHON_ONLY, r"\\(?P<simple>[nrtbfav\"\\'])"), "\\"),
+        ((_REFERENCES,), "&"),
+        ((_PERCENT,), "%"),
+    )
+)
+#: Decodings applied one after another at most: an escape escaped again is read too.
+DECODING_DEPTH: Final = 2
+_SPACES = re.compile(r"\s+")
+_FORM_SPACES = re.compile(r"[\s+]+")
+# Base64 (standard and URL-safe): 11 characters carry 8 bytes, the shortest run looked for.
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{11,}={0,2}")
+_URL_SAFE = bytes.maketrans(b"-_", b"+/")
+
+
+class _View:
+    """A text as a decoding reads it, each of its characters mapped back to the characters of
+    the original text it came from (`origin` is None when they are the same)."""
+
+    __slots__ = ("origin", "text")
+
+    def __init__(self, text: str, origin: list[tuple[int, int]] | None = None) -> None:
+        self.text = text
+        self.origin = origin
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original characters behind this view's `start` to `end`."""
+        if self.origin is None:
+            return start, end
+        return self.origin[start][0], self.origin[end - 1][1]
+
+    def _derived(self, pieces: list[tuple[str, int, int]]) -> _View:
+        # `pieces`: (text, start, end) in this view's positions, in order, covering it whole.
+        chars: list[str] = []
+        origin: list[tuple[int, int]] = []
+        for text, start, end in pieces:
+            if end - start == len(text):
+                # An unchanged stretch: character for character.
+                for offset, char in enumerate(text):
+                    chars.append(char)
+                    origin.append(self.span(start + offset, start + offset + 1))
+            else:
+                span = self.span(start, end)
+                for char in text:
+                    chars.append(char)
+                    origin.append(span)
+        return _View("".join(chars), origin)
+
+    def decoded(self, escapes: re.Pattern[str], markers: frozenset[str]) -> _View | None:
+        """This view with every escape `escapes` finds decoded once; None if it has none."""
+        text = self.text
+        if markers.isdisjoint(text):
+            return None
+        pieces: list[tuple[str, int, int]] = []
+        position = 0
+        for match in escapes.finditer(text):
+            start, end = match.span()
+            if start > position:
+                pieces.append((text[position:start], position, start))
+            pieces.extend(_decode(match))
+            position = end
+        if not pieces:
+            return None
+        if position < len(text):
+            pieces.append((text[position:], position, len(text)))
+        return self._derived(pieces)
+
+    def collapsed(self, spaces: re.Pattern[str]) -> _View:
+        """This view with each run of white space (as `spaces` says) read as one space, the way
+        a message is reflowed."""
+        text = self.text
+        pieces: list[tuple[str, int, int]] = []
+        position = 0
+        for match in spaces.finditer(text):
+            start, end = match.span()
+            if start > position:
+                pieces.append((text[position:start], position, start))
+            pieces.append((" ", start, end))
+            position = end
+        if position < len(text):
+            pieces.append((text[position:], position, len(text)))
+        return self._derived(pieces)
+
+
+def _decode(match: re.Match[str]) -> list[tuple[str, int, int]]:
+    """One escape as (text, start, end) pieces: one per character, bytes joined into theirs."""
+    start, end = match.span()
+    kind = match.lastgroup
+    value = match.group(kind or 0)
+    if kind == "low":  # a surrogate pair, "high" first
+        high = int(match.group("high"), 16)
+        pair = (high - 0xD800) * 0x400 + (int(value, 16) - 0xDC00) + 0x10000
+        return [(chr(pair), start, end)]
+    if kind in ("unit", "byte"):
+        return [(chr(int(value, 16)), start, end)]
+    if kind == "octal":
+        return [(chr(int(value, 8)), start, end)]
+    if kind == "wide":
+        code = int(value, 16)
+        return [(chr(code) if code <= 0x10FFFF else match.group(), start, end)]
+    if kind == "simple":
+        return [(_SIMPLE_ESCAPES.get(value, value), start, end)]
+    if kind == "reference":
+        return [(html.unescape(value), start, end)]
+    # %XX bytes: each character spans the bytes it was written in.
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    pieces: list[tuple[str, int, int]] = []
+    first = start
+    for index in range(start, end, 3):
+        text = decoder.decode(bytes([int(value[index - start + 1 : index - start + 3], 16)]))
+        if text:
+            pieces.append((text, first, index + 3))
+            first = index + 3
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        pieces.append((tail, first, end))
+    return pieces
+
+
+class _Finder:
+    """Where runs of some secrets are in a text, in every encoding it knows."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self.literals = tuple(sorted(set(secrets), key=len, reverse=True))
+        indexed = [s[:MAX_SECRET_CHARS] for s in self.literals if len(s) >= MIN_SCRUBBED]
+        self.spaced = any(_SPACES.search(s) for s in indexed)
+        forms = set(indexed)
+        if self.spaced:
+            forms.update(_SPACES.sub(" ", s) for s in indexed)
+        run = MIN_SCRUBBED
+        self.grams = frozenset(f[i : i + run] for f in forms for i in range(len(f) - run + 1))
+        raw = [s.encode("utf-8", "surrogatepass") for s in indexed]
+        self.byte_grams = frozenset(b[i : i + run] for b in raw for i in range(len(b) - run + 1))
+        alphabet = "".join(sorted({c for f in forms for c in f}))
+        # A first sieve, in C: only stretches of the secrets' own characters can hold a run.
+        self.candidates = re.compile(f"[{re.escape(alphabet)}]{{{run},}}") if alphabet else None
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """The stretches of `text` that show a run of a secret, in any order."""
+        if self.candidates is None:
+            return []
+        # The text as written, and as each decoding and each chain of them reads it.
+        bases = [_View(text)]
+        seen = {text}
+        level = bases
+        for _ in range(DECODING_DEPTH):
+            following = []
+            for view in level:
+                for escapes, markers in _DECODINGS:
+                    decoded = view.decoded(escapes, markers)
+                    if decoded is not None and decoded.text not in seen:
+                        seen.add(decoded.text)
+                        following.append(decoded)
+            bases = bases + following
+            level = following
+        views = list(bases)
+        if self.spaced:
+            # Reflowed as messages are, and with "+" read as a space as forms write it.
+            for view in bases:
+                views.append(view.collapsed(_SPACES))
+                if "+" in view.text:
+                    views.append(view.collapsed(_FORM_SPACES))
+        found: list[tuple[int, int]] = []
+        for view in views:
+            found += self._runs(view)
+        for view in bases[: 1 + len(_DECODINGS)]:  # as written and decoded once
+            found += self._base64(view)
+        return found
+
+    def _runs(self, view: _View) -> list[tuple[int, int]]:
+        assert self.candidates is not None
+        run, grams, text = MIN_SCRUBBED, self.grams, view.text
+        found = []
+        for match in self.candidates.finditer(text):
+            index, end = match.span()
+            while index + run <= end:
+                if text[index : index + run] not in grams:
+                    index += 1
+                    continue
+                last = index
+                while last + 1 + run <= end and text[last + 1 : last + 1 + run] in grams:
+                    last += 1
+                found.append(view.span(index, last + run))
+                index = last + 1
+        return found
+
+    def _base64(self, view: _View) -> list[tuple[int, int]]:
+        found = []
+        for match in _BASE64.finditer(view.text):
+            if self._in_base64(match.group().rstrip("=").encode("ascii").translate(_URL_SAFE)):
+                found.append(view.span(*match.span()))
+        return found
+
+    def _in_base64(self, run: bytes) -> bool:
+        # The run may start anywhere in a group of four: each start is tried.
+        width, grams = MIN_SCRUBBED, self.byte_grams
+        for offset in range(4):
+            chars = run[offset:]
+            whole = len(chars) - len(chars) % 4
+            tail = chars[whole:]
+            data = base64.b64decode(chars[:whole])
+            if len(tail) >= 2:
+                data += base64.b64decode(tail + b"=" * (4 - len(tail)))
+            if any(data[i : i + width] in grams for i in range(len(data) - width + 1)):
+                return True
+        return False
+
+
+@functools.lru_cache(maxsize=64)
+def _finder(secrets: tuple[str, ...]) -> _Finder:
+    return _Finder(secrets)
+
+
+def _redact(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each of `spans` (merged where they overlap or touch) replaced by ``***``."""
+    if not spans:
+        return text
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts: list[str] = []
+    position = 0
+    for start, end in merged:
+        parts += (text[position:start], REDACTED)
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def free_of(secrets: Sequence[str], inputs: Mapping[str, Any]) -> None:

@@ -121,3 +121,47 @@ def test_app_credentials_are_checked_and_the_secret_is_not_in_repr() -> None:
         App("42", "a&b", "s")
     with pytest.raises(InputError, match="secret"):
         App("42", "key", "")
+
+
+@pytest.mark.parametrize("host", ["[fe80::1%eth0]", "[::1%1]", "[fe80::a%en0.5_x~-]"])
+def test_an_ipv6_zone_id_of_safe_characters_is_accepted(host: str) -> None:
+    assert Connection.create(host=host).host == host
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["", "\r\nX-Injected: 1", "a b", "a@evil.example", "a?x", "a:1", "a/b", "a]x", "a%b", "a" * 16],
+)
+def test_an_ipv6_zone_id_is_a_short_run_of_safe_characters(zone: str) -> None:
+    with pytest.raises(InputError) as caught:
+        Connection.create(host=f"[::1%{zone}]")
+    assert caught.value.input == "host"
+    assert "zone id" in caught.value.rule
+
+
+def test_a_zone_id_cannot_smuggle_another_host() -> None:
+    with pytest.raises(InputError) as caught:
+        Connection.create(host="[::1%a]@evil.example:8080?]", proxy="http://proxy.local:3128")
+    assert caught.value.input == "host"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1%25a b]:3128", "http://[::1%25a@b]:3128", "http://[::1%]:3128"]
+)
+def test_a_proxy_zone_id_follows_the_same_rule(url: str) -> None:
+    with pytest.raises(InputError) as caught:
+        Proxy.from_url(url)
+    assert caught.value.input == "proxy"
+
+
+def test_a_proxy_may_have_a_zone_id() -> None:
+    assert Proxy.from_url("http://[fe80::1%25eth0]:3128").url == "http://[fe80::1%25eth0]:3128"
+
+
+def test_secrets_longer_than_the_scrubbing_covers_are_refused() -> None:
+    assert App("1", "key", "s" * 4096).secret == "s" * 4096
+    with pytest.raises(InputError, match=r"^secret: an app secret is at most 4096 characters$"):
+        App("1", "key", "s" * 4097)
+    with pytest.raises(InputError) as caught:
+        Proxy.from_url(f"http://alice:{'p' * 4097}@proxy:3128")
+    assert str(caught.value) == "proxy: a proxy user name or password is at most 4096 characters"

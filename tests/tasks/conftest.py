@@ -1,27 +1,40 @@
-"""Fixtures for the task tests: a task runner and valid inputs to vary."""
+"""Fixtures for the task tests: a task runner on a mock transport, and valid inputs to vary."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from mesg_pusher.pusher import HttpPool
+from mesg_pusher.pusher import Connection, HttpRequest, MockTransport
 from mesg_pusher.tasks import TaskRunner
 
 SECRET = "s3cr3t-7ad3773142a6692b25b8"
 
 
+def accept(connection: Connection, request: HttpRequest) -> tuple[int, bytes]:
+    """What Pusher answers a request it accepts."""
+    return 200, b"{}"
+
+
 @pytest.fixture
-async def runner() -> AsyncIterator[TaskRunner]:
-    http = HttpPool()
-    yield TaskRunner(http)
-    await http.close()
+def transport() -> MockTransport:
+    return MockTransport(accept)
+
+
+@pytest.fixture
+def runner(transport: MockTransport) -> TaskRunner:
+    return TaskRunner(transport)
+
+
+def sent_by(runner: TaskRunner) -> list[tuple[Connection, HttpRequest]]:
+    """What `runner` sent through its mock transport."""
+    assert isinstance(runner.transport, MockTransport)
+    return runner.transport.sent
 
 
 def trigger_inputs(**changes: Any) -> dict[str, Any]:
-    """Valid trigger inputs aimed at a closed port, so nothing is published by accident."""
+    """Valid trigger inputs (aimed at a closed port, should one reach a real transport)."""
     inputs: dict[str, Any] = {
         "appId": "3",
         "key": "278d425bdf160c739803",

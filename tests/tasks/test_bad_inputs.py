@@ -1,4 +1,5 @@
-"""Every kind of bad input gets the error output naming the input and the rule; none raises."""
+"""Every kind of bad input gets the error output naming the input and the rule; none raises,
+and nothing is sent (the runner's mock transport records every request)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from mesg_pusher.tasks import TaskRunner
-from tests.tasks.conftest import DROP, SECRET, batch_inputs, trigger_inputs
+from tests.tasks.conftest import DROP, SECRET, batch_inputs, sent_by, trigger_inputs
 
 
 async def error_of(runner: TaskRunner, task: str, inputs: Any) -> str:
@@ -19,6 +20,7 @@ async def error_of(runner: TaskRunner, task: str, inputs: Any) -> str:
     message = output.data["error"]
     assert isinstance(message, str)
     assert SECRET not in message
+    assert sent_by(runner) == []
     return message
 
 
@@ -421,3 +423,14 @@ async def test_a_defect_is_answered_and_logged_without_its_text(
     assert message == "internal error in task trigger: RuntimeError"
     assert "task trigger failed unexpectedly: RuntimeError at test_bad_inputs.py:" in caplog.text
     assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "host", ["[::1%\r\nX-Injected: 1]", "[::1%a b]", "[::1%a]@evil.example:8080?]", "[::1%a:1]"]
+)
+@pytest.mark.parametrize("proxy", [None, "http://proxy.local:3128"])
+async def test_an_ipv6_zone_id_cannot_carry_a_request_elsewhere(
+    runner: TaskRunner, host: str, proxy: str | None
+) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(host=host, proxy=proxy or DROP))
+    assert message.startswith("host: an IPv6 zone id (after %) is 1 to 15 letters, digits")

@@ -1,4 +1,6 @@
-"""Publishing for real: the task runner against Pusher-like servers, a real proxy and TLS.
+"""Publishing for real: the task runner on `HttpPool` against Pusher-like servers, a real proxy
+and TLS, where the wire is the point (signatures, certificates, proxies, timeouts, keep-alive).
+How answers become outputs is in test_answers.py, through the mock transport.
 
 The server checks signatures, timestamp, key and body MD5 as Pusher does (tests/support), so a
 `success` here means a correctly signed request arrived and was answered 2xx.
@@ -7,6 +9,7 @@ The server checks signatures, timestamp, key and body MD5 as Pusher does (tests/
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
@@ -25,6 +28,13 @@ from tests.support.tls import TestCertificates
 from tests.tasks.test_bad_inputs import data_of_size
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def runner() -> AsyncIterator[TaskRunner]:
+    http = HttpPool()
+    yield TaskRunner(http)
+    await http.close()
 
 
 @pytest.fixture
@@ -137,29 +147,6 @@ async def test_timeout_bounds_the_whole_request(
     assert elapsed < 4
 
 
-PUSHER_ERRORS = [
-    (400, "Bad Request", "Expected name parameter to be a string"),
-    (401, "Unauthorized", "Invalid signature: Expected HMAC SHA256 hex digest"),
-    (403, "Forbidden", "Application is over quota"),
-    (404, "Not Found", "Unknown app"),
-    (
-        413,
-        "Request Entity Too Large",
-        "The data content of this event exceeds the allowed maximum (10240 bytes).",
-    ),
-    (500, "Internal Server Error", "Internal error, please retry"),
-]
-
-
-@pytest.mark.parametrize(("status", "reason", "body"), PUSHER_ERRORS)
-async def test_pusher_error_statuses_become_the_error_output(
-    runner: TaskRunner, fake_pusher: FakePusher, status: int, reason: str, body: str
-) -> None:
-    fake_pusher.answer = (status, body)
-    output = await trigger(runner, fake_pusher)
-    assert output == Output("error", {"error": f"Pusher answered {status} {reason}: {body}"})
-
-
 async def test_a_wrong_secret_is_refused_by_the_server(
     runner: TaskRunner, fake_pusher: FakePusher
 ) -> None:
@@ -256,6 +243,55 @@ async def test_proxy_that_is_down(runner: TaskRunner, fake_pusher: FakePusher) -
     assert "s3cret-pw" not in message
 
 
+@pytest.mark.parametrize("password", ["pr0xy-pa55", "hunter2"])
+async def test_a_proxy_that_echoes_the_credentials_header_never_gets_it_shown(
+    runner: TaskRunner, fake_pusher: FakePusher, caplog: Any, password: str
+) -> None:
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = [line for line in head.split(b"\r\n") if line.startswith(b"Proxy-Authorization")]
+        page = (
+            b"<html><body><h1>Refused</h1><p>you sent " + b" ".join(lines) + b"</p></body></html>"
+        )
+        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\n")
+        writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(page), page))
+        await writer.drain()
+        writer.close()
+
+    caplog.set_level(logging.DEBUG)
+    server = await asyncio.start_server(echo, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        output = await trigger(
+            runner, fake_pusher, proxy=f"http://alice:{password}@127.0.0.1:{port}"
+        )
+    finally:
+        server.close()
+    message = output.data["error"]
+    token = base64.b64encode(f"alice:{password}".encode()).decode()
+    assert message.startswith(
+        f"the proxy http://alice:***@127.0.0.1:{port}, or Pusher behind it, answered 407 "
+        "Proxy Authentication Required: Refused you sent Proxy-Authorization: Basic ***"
+    ), message
+    assert token[:8] not in message
+    assert token[:8] not in caplog.text
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+async def test_a_proxy_whose_name_does_not_resolve_is_named(
+    runner: TaskRunner, fake_pusher: FakePusher, encrypted: bool
+) -> None:
+    # .invalid never resolves (RFC 6761); the proxy, not the Pusher host, is what failed.
+    proxy = "http://bob:s3cret-pw@proxy.invalid:3128"
+    output = await trigger(runner, fake_pusher, proxy=proxy, encrypted=encrypted)
+    scheme = "https" if encrypted else "http"
+    assert output.data["error"].startswith(
+        f"request to {scheme}://127.0.0.1:{fake_pusher.port}/apps/3/events failed: "
+        "could not resolve the proxy http://bob:***@proxy.invalid:3128: "
+    )
+    assert "s3cret-pw" not in output.data["error"]
+
+
 @pytest.mark.parametrize(("keep_alive", "connections"), [(True, 1), (False, 5)])
 async def test_keep_alive_reuses_one_connection_across_executions(
     runner: TaskRunner, fake_pusher: FakePusher, keep_alive: bool, connections: int
@@ -330,29 +366,3 @@ async def test_numbers_in_data_arrive_as_javascript_writes_them(
     output = await trigger(runner, fake_pusher, data={"price": 10.0, "tiny": 1e-7, "big": 1e21})
     assert output.key == "success", output
     assert fake_pusher.received[0].json["data"] == '{"price":10,"tiny":1e-7,"big":1e+21}'
-
-
-@pytest.mark.parametrize(
-    ("secret", "body"),
-    [
-        # cut off by the message's length limit, which would have kept its first characters
-        ("Zq9xK2mLp0sT4vW8yB1c", "x" * 490 + "Zq9xK2mLp0sT4vW8yB1c"),
-        # whitespace in it, which messages reflow
-        ("my  secret\nvalue-42", "bad request for my  secret\nvalue-42 here"),
-        # as a JSON body escapes it
-        ('ab"cd\\efgh-1234', json.dumps({"error": 'no app for ab"cd\\efgh-1234'})),
-    ],
-)
-async def test_a_server_that_echoes_the_secret_never_gets_it_shown(
-    runner: TaskRunner, fake_pusher: FakePusher, caplog: Any, secret: str, body: str
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    fake_pusher.answer = (400, body)
-    output = await trigger(runner, fake_pusher, secret=secret)
-    message = output.data["error"]
-    assert output.key == "error"
-    assert message.startswith("Pusher answered 400 Bad Request: ")
-    assert "***" in message
-    for piece in (secret, secret[:7], " ".join(secret.split()), json.dumps(secret)[1:-1]):
-        assert piece not in message
-    assert secret[:7] not in caplog.text

@@ -1,6 +1,7 @@
 """A Pusher Channels HTTP API client: a pure core (settings, limits, signing, requests, queries,
-answers, encryption, browser authorizations, credentials from the environment) and one thin
-aiohttp edge (`HttpPool`)."""
+answers, encryption, browser authorizations, credentials from the environment) and the
+transports that carry its requests (`Transport`: `HttpPool` over the lean plain-HTTP edge and
+aiohttp, `MockTransport` for tests)."""
 
 from . import _limits as limits
 from . import _validate as rules
@@ -49,6 +50,7 @@ from ._signing import (
     user_auth_string,
     verify_signature,
 )
+from ._transport import MockTransport, Transport
 
 __all__ = [
     "AUTH_VERSION",
@@ -65,8 +67,10 @@ __all__ = [
     "HttpPool",
     "HttpRequest",
     "MasterKey",
+    "MockTransport",
     "Proxy",
     "PusherClient",
+    "Transport",
     "authenticate_user",
     "authorize_channel",
     "batch_answer",

@@ -21,12 +21,14 @@ from ._requests import (
 )
 from ._responses import interpret
 from ._settings import App, Connection
+from ._transport import Transport
 
 
 class PusherClient:
     """Publishes events as one Pusher app over one connection setting.
 
-    `http` may be shared between clients; a client that made its own closes it in `close`.
+    `http` (any `Transport`, an `HttpPool` by default) may be shared between clients; a client
+    that made its own closes it in `close`.
     `clock` returns Unix time in seconds and signs each request.
     """
 
@@ -35,12 +37,12 @@ class PusherClient:
         app: App,
         connection: Connection,
         *,
-        http: HttpPool | None = None,
+        http: Transport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self.connection = connection
-        self._http = http if http is not None else HttpPool()
+        self._http: Transport = http if http is not None else HttpPool()
         self._owns_http = http is None
         self._clock = clock
 

@@ -8,14 +8,22 @@ protocol callback, which costs a fraction of that. TLS and proxies stay with aio
 Connections: with keep-alive, idle connections are kept per host and port and reused, dropped
 when the server closes them, when the answer says ``Connection: close``, after
 `IDLE_SECONDS` unused, or when the request failed or timed out. Without keep-alive, each request
-opens its own connection and says ``Connection: close``. At most `limit` connections are open at
-once (busy and idle); beyond that, requests wait for one to come free.
+opens its own connection and says ``Connection: close``. Open connections (busy and idle) count
+against a `ConnectionBudget`, which may be shared with other transports; beyond it, requests wait
+for one to come free.
+
+A server may close an idle connection at any time (nginx after 75 s, Pusher's load balancers
+too). Its end-of-stream can be waiting in the socket before the event loop has run the callback
+that marks the connection closed, so an idle connection is polled (without waiting) before a
+request is written on it: if anything is waiting, it is dead (or unusable: no byte is expected
+between answers), it is closed and another one taken. Nothing was written on it, so this can never
+deliver a request twice. A request that was written is never sent again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
+import select
 import socket
 import time
 from typing import Final
@@ -23,13 +31,27 @@ from typing import Final
 from .._errors import PusherConnectionError, PusherTimeoutError
 from ._failures import os_text, shown
 from ._http1 import AnswerTooLarge, ProtocolError, ResponseParser, header_lines, request_head
-from ._requests import HttpRequest
+from ._requests import CONTENT_TYPE, HttpRequest
 from ._settings import Connection
+from ._transport import (
+    DEFAULT_CONNECTION_LIMIT,
+    NOT_SENT,
+    USER_AGENT,
+    Answer,
+    ConnectionBudget,
+)
 
 #: An idle keep-alive connection unused for this long is closed (aiohttp's default too).
 IDLE_SECONDS: Final = 15.0
 #: Addresses of a host name are reused for this long (aiohttp's default DNS cache time).
 DNS_SECONDS: Final = 10.0
+
+#: What aiohttp sends besides Host and Content-Length, so both edges look alike to a server.
+HEADERS: Final = (
+    ("Accept", "*/*"),
+    ("User-Agent", USER_AGENT),
+    ("Content-Type", CONTENT_TYPE),
+)
 
 _Key = tuple[str, int]
 _Answer = tuple[int, bytes, bool]
@@ -126,21 +148,32 @@ def _cut_short(parser: ResponseParser) -> _Failure:
     return _Failure("the server closed the connection without answering")
 
 
-class PlainPool:
-    """Keep-alive connections for plain HTTP, at most `limit` open; close it once at shutdown."""
+class PlainTransport:
+    """The lean transport for plain HTTP without a proxy; close it once at shutdown.
 
-    def __init__(self, *, limit: int, headers: tuple[tuple[str, str], ...]) -> None:
-        self._limit = limit
+    Its connections count against `budget` (shared with other transports), or against a budget
+    of its own of `limit` connections.
+    """
+
+    def __init__(
+        self,
+        *,
+        budget: ConnectionBudget | None = None,
+        limit: int = DEFAULT_CONNECTION_LIMIT,
+        headers: tuple[tuple[str, str], ...] = HEADERS,
+    ) -> None:
+        self._owns_budget = budget is None
+        self._budget = budget if budget is not None else ConnectionBudget(limit)
+        self._budget.add_reclaimer(self._reclaim_idle)
         self._headers = headers
         self._idle: dict[_Key, list[_Exchange]] = {}
-        self._open = 0
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._poller = select.poll()
         self._lines: dict[tuple[str, int, bool], bytes] = {}
         self._addresses: dict[_Key, tuple[float, list[tuple[str, int]]]] = {}
         self._sweeper: asyncio.TimerHandle | None = None
         self._closed = False
 
-    async def send(self, connection: Connection, request: HttpRequest) -> tuple[int, bytes]:
+    async def send(self, connection: Connection, request: HttpRequest) -> Answer:
         """Send `request` to ``connection.host:port``; the status and the whole body."""
         if self._closed:
             raise RuntimeError("the HTTP pool is closed")
@@ -193,41 +226,47 @@ class PlainPool:
         return request_head(request.method, request.target, lines, len(request.body))
 
     def _idle_exchange(self, connection: Connection) -> _Exchange | None:
+        """An idle connection to the endpoint that is still usable, the most recent first."""
         idle = self._idle.get((connection.host, connection.port))
         while idle:
             exchange = idle.pop()
-            if not exchange.closed:
+            if not exchange.closed and not self._has_input(exchange):
                 return exchange
-            self._open -= 1
+            exchange.close()
+            self._budget.give_back()
         return None
 
-    async def _acquire(self, connection: Connection) -> _Exchange:
-        key = (connection.host, connection.port)
-        while True:
-            if connection.keep_alive:
-                exchange = self._idle_exchange(connection)
-                if exchange is not None:
-                    return exchange
-            if self._open < self._limit or self._drop_idle_elsewhere():
-                break
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                if waiter.done() and not waiter.cancelled():
-                    self._wake()  # woken but leaving: pass the turn on
-                else:
-                    waiter.cancel()
-                raise
-            if self._closed:
-                raise _Failure("the service is shutting down: the request was not sent")
-        self._open += 1
+    def _has_input(self, exchange: _Exchange) -> bool:
+        """Whether anything (an end-of-stream, bytes nobody asked for, an error) is waiting on
+        the idle connection's socket that the event loop has not handed on yet."""
+        transport = exchange.transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is None:
+            return False
+        fd = sock.fileno()
+        poller = self._poller
+        poller.register(fd, select.POLLIN)
         try:
-            return await self._connect(key)
+            return bool(poller.poll(0))
+        finally:
+            poller.unregister(fd)
+
+    async def _acquire(self, connection: Connection) -> _Exchange:
+        reused: _Exchange | None = None
+
+        def reuse() -> bool:
+            nonlocal reused
+            reused = self._idle_exchange(connection)
+            return reused is not None
+
+        if not await self._budget.take(reuse if connection.keep_alive else None):
+            if reused is None:
+                raise _Failure(NOT_SENT)
+            return reused
+        try:
+            return await self._connect((connection.host, connection.port))
         except BaseException:
-            self._open -= 1
-            self._wake()
+            self._budget.give_back()
             raise
 
     async def _connect(self, key: _Key) -> _Exchange:
@@ -268,20 +307,14 @@ class PlainPool:
             exchange.idle_since = time.monotonic()
             self._idle.setdefault(exchange.key, []).append(exchange)
             self._schedule_sweep()
+            self._budget.notify()  # a waiter for this endpoint can take it
         else:
             exchange.close()
-            self._open -= 1
-        self._wake()
+            self._budget.give_back()
 
-    def _wake(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-
-    def _drop_idle_elsewhere(self) -> bool:
-        """Close the longest-idle connection of any host to make room; False if none is idle."""
+    def _reclaim_idle(self) -> bool:
+        """Close the longest-idle connection of any endpoint to make room (its budget unit goes
+        to the caller); False if none is idle."""
         oldest: _Exchange | None = None
         for idle in self._idle.values():
             if idle and (oldest is None or idle[0].idle_since < oldest.idle_since):
@@ -290,7 +323,6 @@ class PlainPool:
             return False
         self._idle[oldest.key].remove(oldest)
         oldest.close()
-        self._open -= 1
         return True
 
     def _schedule_sweep(self) -> None:
@@ -306,14 +338,13 @@ class PlainPool:
             for exchange in idle:
                 if exchange not in keep:
                     exchange.close()
-                    self._open -= 1
+                    self._budget.give_back()
             if keep:
                 self._idle[key] = keep
             else:
                 del self._idle[key]
         if self._idle:
             self._schedule_sweep()
-        self._wake()
 
     async def close(self) -> None:
         self._closed = True
@@ -323,14 +354,12 @@ class PlainPool:
         for idle in self._idle.values():
             for exchange in idle:
                 exchange.close()
-                self._open -= 1
+                self._budget.give_back()
         self._idle.clear()
         # Requests still waiting for room are woken to fail; those under way finish and
         # close their connections as they are released.
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+        if self._owns_budget:
+            self._budget.close()
 
 
 def _is_ip(host: str) -> bool:

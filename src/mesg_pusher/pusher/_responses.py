@@ -8,12 +8,14 @@ from typing import Any
 
 from .. import _json
 from .._errors import PusherHTTPError
+from .._secrets import SCANNED_BYTES
 
 #: Longest piece of a Pusher error body quoted in a message.
 MAX_MESSAGE_CHARS = 500
 #: Bytes of an error body read for its message: enough for any real one, and a bound on the work
-#: a hostile answer can cause.
-MAX_SCANNED_BYTES = 16_384
+#: a hostile answer can cause. The same bound says how much of a body is scrubbed of secrets in
+#: every encoding before it is read.
+MAX_SCANNED_BYTES = SCANNED_BYTES
 
 
 def interpret(status: int, body: bytes, via: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,6 @@ follows the Pusher SDKs: an explicit host wins over a cluster, a cluster gives
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import math
 import re
@@ -16,6 +15,7 @@ from typing import Final
 from urllib.parse import quote, unquote, urlsplit
 
 from .._errors import InputError
+from .._secrets import MAX_SECRET_CHARS, basic_credentials
 
 DEFAULT_HOST: Final = "api.pusherapp.com"
 DEFAULT_TIMEOUT_MS: Final = 30_000
@@ -28,6 +28,11 @@ MAX_TIMEOUT_MS: Final = 86_400_000
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 _CLUSTER = re.compile(r"[A-Za-z0-9-]+")
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+#: Longest IPv6 zone id (``[fe80::1%eth0]``): a network interface's name or number.
+MAX_ZONE_ID_LENGTH: Final = 15
+# Characters a URL may carry unescaped: an interface name or number needs no others, and CR LF,
+# spaces, "@", "?", ":", "/" or "]" there would change what the URL says.
+_ZONE_ID = re.compile(rf"[A-Za-z0-9._~-]{{1,{MAX_ZONE_ID_LENGTH}}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,8 @@ class App:
         _url_safe(self.key, "key", "an app key")
         if not self.secret:
             raise InputError("secret", "an app secret must not be empty")
+        if len(self.secret) > MAX_SECRET_CHARS:
+            raise InputError("secret", f"an app secret is at most {MAX_SECRET_CHARS} characters")
         unicode_text(self.secret, "secret", "an app secret")
 
     @property
@@ -89,6 +96,9 @@ class Proxy:
         for credential in (username, password):
             if credential is not None:
                 unicode_text(credential, where, "proxy credentials")
+                if len(credential) > MAX_SECRET_CHARS:
+                    rule = f"a proxy user name or password is at most {MAX_SECRET_CHARS} characters"
+                    raise InputError(where, rule)
         return cls(f"{parts.scheme}://{netloc}", username, password)
 
     @property
@@ -104,8 +114,7 @@ class Proxy:
         """The ``Proxy-Authorization`` header value, if the URL carried credentials."""
         if self.username is None:
             return None
-        pair = f"{self.username}:{self.password or ''}".encode()
-        return "Basic " + base64.b64encode(pair).decode("ascii")
+        return "Basic " + basic_credentials(f"{self.username}:{self.password or ''}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +198,15 @@ def _bracketed(hostname: str) -> str:
 def _host(host: str, where: str) -> None:
     rule = "a host name without scheme, port or path (like api-eu.pusher.com or 127.0.0.1)"
     if host.startswith("[") and host.endswith("]"):
+        address, percent, zone = host[1:-1].partition("%")
+        if percent and _ZONE_ID.fullmatch(zone) is None:
+            raise InputError(
+                where,
+                f"an IPv6 zone id (after %) is 1 to {MAX_ZONE_ID_LENGTH} letters, digits "
+                "and . _ ~ - (like [fe80::1%eth0])",
+            )
         try:
-            ipaddress.IPv6Address(host[1:-1])
+            ipaddress.IPv6Address(address)
         except ValueError:
             raise InputError(where, rule) from None
         return

@@ -2,7 +2,7 @@
 
 from ._inputs import Limits
 from ._outputs import ERROR, SUCCESS, Output, checked, defect, problem_with
-from ._service import TaskRunner
+from ._runner import TaskRunner
 
 __all__ = [
     "ERROR",

@@ -16,7 +16,14 @@ from .._errors import InputError, InputsInvalid, MesgPusherError
 from .._json import loads
 from .._secrets import free_of, scrub, scrub_body, secrets_of
 from ..mesg import ServiceDefinition, load_packaged, validate, words
-from ..pusher import Connection, HttpPool, HttpRequest, batch_request, interpret, trigger_request
+from ..pusher import (
+    Connection,
+    HttpRequest,
+    Transport,
+    batch_request,
+    interpret,
+    trigger_request,
+)
 from . import _inputs
 from ._inputs import Limits
 from ._outputs import Output, checked, defect
@@ -26,17 +33,18 @@ Handler = Callable[["TaskRunner", Mapping[str, Any], list[str]], Awaitable[Outpu
 
 
 class TaskRunner:
-    """Runs executions of the service's tasks. `clock` gives Unix seconds for signatures."""
+    """Runs executions of the service's tasks, sending through `transport` (an `HttpPool` in
+    the service, a `MockTransport` in tests). `clock` gives Unix seconds for signatures."""
 
     def __init__(
         self,
-        http: HttpPool,
+        transport: Transport,
         *,
         definition: ServiceDefinition | None = None,
         limits: Limits = Limits(),  # noqa: B008 - frozen value
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.http = http
+        self.transport = transport
         self.definition = definition if definition is not None else load_packaged()
         self.limits = limits
         self.clock = clock
@@ -90,7 +98,7 @@ class TaskRunner:
     async def _send(
         self, connection: Connection, request: HttpRequest, secrets: list[str]
     ) -> Output:
-        status, body = await self.http.send(connection, request)
+        status, body = await self.transport.send(connection, request)
         if secrets and status >= 300:
             # Before the message is cut or reflowed, so no part of a secret survives.
             body = scrub_body(body, secrets)

@@ -1,0 +1,213 @@
+"""What the fuzz tests feed the service: secrets, hostile strings, JSON values of every type,
+inputs for each task built from valid ones with any key changed, dropped or added, and the
+checks every output must pass."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import urllib.parse
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from hypothesis import strategies as st
+
+from mesg_pusher.mesg import load_packaged
+from mesg_pusher.tasks import Output, problem_with
+from tests.support.secret_oracle import CHARACTER_ENCODINGS, ENCODINGS, encoded, exposure, mixed
+
+DEFINITION = load_packaged()
+TASKS = sorted(DEFINITION.tasks)
+T = TypeVar("T")
+
+# Characters that break things: line breaks, NUL, lone surrogates, bidi controls, quotes,
+# escapes, markup, URL syntax, non-BMP.
+HOSTILE_CHARACTERS = [
+    "\r", "\n", "\r\n", "\x00", "\ud800", "\udfff", "\u202e", "\u2066", "\u200f", "\ufeff",
+    '"', "\\", "'", "<", ">", "&", "%", "+", "@", "?", ":", "/", "#", "[", "]", " ", "\t",
+    "\U0001f511", "é", "\u2028",
+]  # fmt: skip
+
+hostile_text = st.lists(
+    st.one_of(st.sampled_from(HOSTILE_CHARACTERS), st.text(max_size=8)), max_size=12
+).map("".join)
+texts = st.one_of(
+    st.text(max_size=40),
+    hostile_text,
+    st.sampled_from(["", "my-channel", "private-x", "#server-to-user-1", "1234.5678", "eu"]),
+    st.integers(1, 300).map(lambda n: "c" * n),
+)
+
+# Secrets: Pusher's shape, and any text long enough to be looked for, hostile characters too.
+# At least five different characters, as a real secret has: with one repeated character (all
+# zeros), a character of an escape next to a shown run (the "0" of "\\x10") would count as
+# one more character of the secret.
+secrets = (
+    st.one_of(
+        st.text("0123456789abcdef", min_size=20, max_size=20),
+        st.text(min_size=8, max_size=40).filter(lambda s: len(s) >= 8),
+        st.lists(st.sampled_from(HOSTILE_CHARACTERS + list("abcxyz019")), min_size=8, max_size=30)
+        .map("".join)
+        .filter(lambda s: len(s) >= 8),
+        # As the service reads it from JSON text: two lone surrogates in a row become one character.
+    )
+    .map(lambda s: json.loads(json.dumps(s)))
+    .filter(lambda s: len(s) >= 8 and len(set(s)) >= 5)
+)
+passwords = st.text(
+    st.characters(codec="utf-8", exclude_characters="\r\n\t"), min_size=8, max_size=20
+)
+
+
+def numbers() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.integers(-(10**30), 10**30),
+        st.sampled_from([0, 1, 80, 443, 65535, 65536, 10**400, -(10**400), 86_400_001]),
+        st.floats(allow_nan=False, allow_infinity=False),
+    )
+
+
+json_values: st.SearchStrategy[Any] = st.recursive(
+    st.one_of(st.none(), st.booleans(), numbers(), texts),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(texts, inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+def secret_forms(secret: str) -> st.SearchStrategy[str]:
+    """The secret, a run of it, or either in some encoding, inside other text."""
+    runs = st.integers(0, max(len(secret) - 8, 0)).flatmap(
+        lambda start: st.integers(start + 8, len(secret)).map(lambda end: secret[start:end])
+    )
+    written = st.one_of(
+        st.tuples(runs, st.sampled_from(ENCODINGS)).map(lambda pair: encoded(*pair)),
+        st.tuples(
+            runs, st.lists(st.sampled_from(list(CHARACTER_ENCODINGS)), min_size=1, max_size=4)
+        ).map(lambda pair: mixed(*pair)),
+    )
+    whole = st.sampled_from([secret, secret.upper(), secret[::-1]])
+    return st.tuples(texts, st.one_of(written, whole), texts).map("".join)
+
+
+def valid_inputs(task: str, secret: str) -> dict[str, Any]:
+    common = {"appId": "3", "key": "278d425bdf160c739803", "secret": secret, "host": "127.0.0.1"}
+    if task == "trigger":
+        return {**common, "channel": "my-channel", "name": "my-event", "data": {"n": 1}}
+    return {**common, "batch": [{"name": "e", "channel": "c", "data": {"n": 1}}]}
+
+
+@st.composite
+def executions(draw: st.DrawFn) -> tuple[str, dict[str, Any], list[str]]:
+    """A task key, its inputs, and the secrets they hold (the app secret, a proxy password)."""
+    task = draw(st.one_of(st.sampled_from(TASKS), texts))
+    secret = draw(secrets)
+    inputs = valid_inputs(task if task in TASKS else "trigger", secret)
+    secrets_in = [secret]
+    if draw(st.booleans()):
+        password = draw(passwords)
+        quoted = urllib.parse.quote(password, safe="")
+        inputs["proxy"] = f"http://alice:{quoted}@127.0.0.1:3128"
+        secrets_in.append(password)
+    declared = sorted(DEFINITION.tasks[task].inputs) if task in TASKS else []
+    for key in draw(st.lists(st.sampled_from([*declared, "extra", "batch", "data"]), max_size=4)):
+        change = draw(st.sampled_from(["value", "value", "drop", "null", "secret", "secret"]))
+        if change == "drop":
+            inputs.pop(key, None)
+        elif change == "null":
+            inputs[key] = None
+        elif change == "secret" and key not in ("secret", "proxy"):
+            inputs[key] = draw(secret_forms(draw(st.sampled_from(secrets_in))))
+        else:
+            inputs[key] = draw(json_values)
+    if task == "triggerBatch" and isinstance(inputs.get("batch"), list) and draw(st.booleans()):
+        inputs["batch"] = draw(
+            st.lists(
+                st.one_of(
+                    json_values,
+                    st.fixed_dictionaries(
+                        {"name": texts, "channel": texts, "data": json_values},
+                        optional={"socket_id": json_values},
+                    ),
+                    st.fixed_dictionaries(
+                        {"name": texts, "channel": texts, "data": secret_forms(secret)}
+                    ),
+                ),
+                max_size=12,
+            )
+        )
+    return task, inputs, [s for s in secrets_in if len(s) >= 8]
+
+
+def run(coroutine: Awaitable[T]) -> T:
+    async def main() -> T:
+        return await coroutine
+
+    return asyncio.run(main())
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def log_lines() -> Iterator[list[str]]:
+    """Every line the package logs meanwhile, at any level."""
+    handler = _Lines()
+    logger = logging.getLogger("mesg_pusher")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+# The engine's own words, and what names an input: its path's first part is one of the task's
+# inputs (or the JSON text or the task key), then an index, a field, " (a key)" or the colon.
+ENGINE_WORDS = re.compile(r"Inputs of task '.*' are invalid\. Value of '", re.DOTALL)
+# A secret made of ordinary words is hidden in the message's own words too: a path followed by
+# "***" (or a message opening with it) still counts.
+INPUT_PATH = re.compile(r"([A-Za-z_]+)(?:\[|\.| \(a key\)|: |:?\*\*\*)")
+
+
+def names_an_input(task: str, message: str, given: object) -> bool:
+    """Whether `message` names one of the task's inputs or one `given` (the inputs) holds."""
+    if ENGINE_WORDS.match(message) or message.startswith("***"):
+        return True
+    match = INPUT_PATH.match(message)
+    if match is None:
+        return False
+    names = set(DEFINITION.tasks[task].inputs) if task in DEFINITION.tasks else set()
+    if isinstance(given, dict):
+        names |= set(given)
+    return match.group(1) in names | {"inputData", "taskKey"}
+
+
+def check_output(task: str, output: Output, secrets: list[str], lines: list[str]) -> None:
+    """What every output must be: one of the task's, valid, no defect, no secret shown."""
+    assert isinstance(output, Output)
+    assert output.key in ("success", "error")
+    assert problem_with(DEFINITION, task, output) is None, output
+    text = output.json()
+    assert "internal error" not in text, output
+    assert "would refuse" not in text, output
+    check_texts([*output.data.values(), *lines], secrets)
+    text.encode("utf-8")  # printable whatever it holds
+
+
+def check_texts(texts: list[str], secrets: list[str]) -> None:
+    """No run of a secret in any of `texts` (as shown: an output's values, log lines)."""
+    for secret in secrets:
+        for text in texts:
+            shown = exposure(text, secret)
+            assert shown is None, (shown, secret, text[:3000])

@@ -1,0 +1,165 @@
+"""Finding an execution's secrets and hiding them in every form they can travel in."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from mesg_pusher._secrets import (
+    SCANNED_BYTES,
+    basic_credentials,
+    free_of,
+    scrub,
+    scrub_body,
+    secrets_of,
+)
+from tests.support.secret_oracle import ENCODINGS, encoded, exposure
+
+APP_SECRET = "7ad3773142a6692b25b8"
+
+
+def test_the_app_secret_and_the_proxy_password_in_every_form_it_travels_in() -> None:
+    found = secrets_of({"secret": APP_SECRET, "proxy": "http://al%20ice:pa%40ss-w0rd@proxy:3128"})
+    assert found == [
+        APP_SECRET,
+        "pa%40ss-w0rd",
+        "pa@ss-w0rd",
+        "al ice:pa@ss-w0rd",
+        base64.b64encode(b"al ice:pa@ss-w0rd").decode(),
+    ]
+
+
+def test_a_short_password_is_still_hidden_in_its_header_form() -> None:
+    found = secrets_of({"proxy": "http://alice:hunter2@proxy:3128"})
+    assert found == ["alice:hunter2", "YWxpY2U6aHVudGVyMg=="]
+
+
+@pytest.mark.parametrize(
+    "proxy", ["http://proxy:3128", "http://alice@proxy:3128", "http://[::1", 3128, None]
+)
+def test_no_password_no_proxy_secret(proxy: object) -> None:
+    assert secrets_of({"proxy": proxy}) == []
+
+
+def test_basic_credentials_are_base64_of_the_pair() -> None:
+    assert basic_credentials("Aladdin:open sesame") == "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+
+
+def test_the_header_form_is_scrubbed() -> None:
+    secrets = secrets_of({"proxy": "http://alice:hunter2@proxy:3128"})
+    text = scrub("you sent Proxy-Authorization: Basic YWxpY2U6aHVudGVyMg==", secrets)
+    assert text == "you sent Proxy-Authorization: Basic ***"
+
+
+def test_inputs_may_not_hold_the_header_form() -> None:
+    secrets = secrets_of({"proxy": "http://alice:hunter2@proxy:3128"})
+    with pytest.raises(ValueError, match=r"^data\.k: holds the app secret or the proxy password"):
+        free_of(secrets, {"data": {"k": "YWxpY2U6aHVudGVyMg=="}})
+
+
+SECRET = "s3cr3t-7ad3773142a6692b25b8"
+
+
+@pytest.mark.parametrize("how", ENCODINGS)
+def test_a_secret_is_hidden_in_every_encoding(how: str) -> None:
+    text = f"no app for {encoded(SECRET, how)} here"
+    hidden = scrub(text, [SECRET])
+    assert hidden == "no app for *** here"
+
+
+@pytest.mark.parametrize("how", ENCODINGS)
+def test_every_long_run_of_it_is_hidden_too(how: str) -> None:
+    for start, end in [(0, 8), (0, 19), (5, 13), (19, 27), (3, 25)]:
+        run = SECRET[start:end]
+        hidden = scrub(f"cut: {encoded(run, how)}", [SECRET])
+        assert exposure(hidden, SECRET) is None, (run, hidden)
+        assert "***" in hidden
+
+
+def test_a_run_shorter_than_eight_characters_is_ordinary_text() -> None:
+    assert scrub(f"a {SECRET[:7]} b {SECRET[-7:]}", [SECRET]) == f"a {SECRET[:7]} b {SECRET[-7:]}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pusher answered 401 Unauthorized: Invalid signature: Expected HMAC SHA256 hex digest",
+        "Unauthorized The administrator of this proxy has not configured it",
+        "%41%42 &amp; \\u0041 +++ QUJDREVGR0hJSktM",
+        "",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert scrub(text, [SECRET]) == text
+
+
+def test_escapes_escaped_again_are_read_twice() -> None:
+    twice = "".join(f"&amp;#{ord(c)};" for c in SECRET)
+    assert scrub(f"[{twice}]", [SECRET]) == "[***]"
+    url_of_json = "".join(f"%5Cu{ord(c):04x}" for c in SECRET)
+    assert scrub(f"[{url_of_json}]", [SECRET]) == "[***]"
+
+
+def test_a_secret_outside_the_basic_plane_as_json_writes_it() -> None:
+    secret = "k\U0001f511y-9f0a3c77e1"
+    written = json.dumps({"error": secret})  # ensure_ascii: a surrogate pair
+    assert "\\ud83d\\udd11" in written
+    assert scrub(written, [secret]) == '{"error": "***"}'
+
+
+def test_a_secret_with_spaces_is_found_reflowed_or_form_encoded() -> None:
+    secret = "correct horse\tbattery staple"
+    assert scrub("correct horse battery staple!", [secret]) == "***!"
+    assert scrub("q=correct+horse+battery+staple", [secret]) == "q=***"
+    assert scrub("correct  horse\n battery", [secret]) == "***"
+
+
+def test_base64_from_any_starting_byte() -> None:
+    for prefix in (b"", b"x", b"xy", b"xyz"):
+        text = base64.b64encode(prefix + SECRET.encode()).decode()
+        for cut in (0, 1, 2, 3):
+            assert exposure(scrub(text[cut:], [SECRET]), SECRET) is None
+
+
+def test_short_values_given_directly_are_still_replaced_as_written() -> None:
+    assert scrub("user is bob", ["bob"]) == "user is ***"
+
+
+def test_the_body_is_scrubbed_before_decoding_and_keeps_its_other_bytes() -> None:
+    body = b"\xff\xfe " + "".join(f"&#{ord(c)};" for c in SECRET).encode() + b" \xc3("
+    assert scrub_body(body, [SECRET]) == b"\xff\xfe *** \xc3("
+
+
+def test_past_the_scanned_part_the_secret_as_written_is_still_replaced() -> None:
+    body = b"x" * SCANNED_BYTES + SECRET.encode() + b" " + encoded(SECRET, "base64").encode()
+    scrubbed = scrub_body(body, [SECRET])
+    assert scrubbed[SCANNED_BYTES:] == b"*** " + encoded(SECRET, "base64").encode()
+
+
+def test_no_secrets_nothing_changes() -> None:
+    assert scrub("anything &#115;", []) == "anything &#115;"
+    assert scrub_body(b"\xff", []) == b"\xff"
+
+
+def test_python_escapes_as_messages_quote_inputs() -> None:
+    quoted = SECRET.encode("unicode_escape").decode()  # as plain: nothing to escape
+    assert scrub(quoted, [SECRET]) == "***"
+    wide = "".join(f"\\U{ord(c):08x}" for c in SECRET)
+    octal = "".join(f"\\{ord(c):o}" for c in SECRET)
+    for text in (wide, octal, "".join(f"\\x{ord(c):02x}" for c in SECRET)):
+        assert scrub(text, [SECRET]) == "***", text
+
+
+def test_an_ampersand_that_names_nothing_does_not_hide_what_follows() -> None:
+    text = "&a" + "".join(f"\\u{ord(c):04x}" for c in SECRET)
+    assert scrub(text, [SECRET]) == "&a***"
+
+
+def test_escapes_of_one_kind_read_while_another_kind_is_shown() -> None:
+    secret = "x41bcdefghij-2718"
+    # Read as JSON, the Python escape is shown as written and the others are letters: x41bcdefgh.
+    text = "\\x41" + "".join(f"\\u{ord(c):04x}" for c in "bcdefgh")
+    assert exposure(text, secret) is not None
+    assert exposure(scrub(text, [secret]), secret) is None
