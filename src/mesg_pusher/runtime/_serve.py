@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from .._version import __version__
 from ..mesg import ServiceDefinition, load_packaged
-from ..pusher import HttpPool
+from ..pusher import HttpPool, Transport
 from ..tasks import TaskRunner
 from ._config import ServeConfig
 from ._engine_link import EngineLink, ServiceFailed
@@ -53,7 +53,7 @@ class Service:
         config: ServeConfig,
         *,
         definition: ServiceDefinition | None = None,
-        http: HttpPool | None = None,
+        transport: Transport | None = None,
         draw: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -61,8 +61,8 @@ class Service:
         self.definition = definition if definition is not None else load_packaged()
         self.stats = Stats()
         self._clock = clock
-        self._http = http if http is not None else HttpPool()
-        self._runner = TaskRunner(self._http, definition=self.definition)
+        self._transport = transport if transport is not None else HttpPool()
+        self._runner = TaskRunner(self._transport, definition=self.definition)
         self._link = EngineLink(config, self.stats, draw=draw, clock=clock)
         self._executions = Executions(
             config,
@@ -129,7 +129,7 @@ class Service:
             link.listening.clear()
             await self._executions.finish(began, plan)
             await link.close()
-            await self._http.close()
+            await self._transport.close()
         stats = self.stats
         log.info("stopped", extra={"fields": dataclasses.asdict(stats)})
         return 1 if status or stats.unsent else 0
