@@ -49,6 +49,45 @@ async def test_engine_command_prints_address_and_token_and_stops_on_sigterm() ->
             await process.wait()
 
 
+@pytest.mark.parametrize(("shape", "joined"), [("v0.2", True), ("v0.4", False)])
+async def test_engine_command_makes_ids_of_the_shape_asked(shape: str, joined: bool) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mesg_pusher.cli",
+        "engine",
+        "--token",
+        "t0ken",
+        "--id-shape",
+        shape,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(20):
+            lines = [(await process.stdout.readline()).decode() for _ in range(3)]
+        assert lines[0].endswith(f"execution ids of {shape}\n")
+        endpoint = re.fullmatch(r"MESG_ENDPOINT_TCP=(127\.0\.0\.1:\d+)\n", lines[1])
+        assert endpoint is not None
+        async with CoreClient(endpoint.group(1)) as client:
+            execution_id = await client.execute("t0ken", "trigger", INPUTS)
+        if joined:
+            assert execution_id.endswith(
+                '.mesg-pusher.trigger.{"appId":"3","channel":"c",'
+                '"data":{},"key":"k","name":"ev","secret":"s"}'
+            )
+        else:
+            assert re.fullmatch("[0-9a-f]{40}", execution_id)
+        os.kill(process.pid, signal.SIGTERM)
+        async with asyncio.timeout(20):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
 async def _engine_command(*args: str) -> tuple[int, list[str]]:
     """Run ``mesg-pusher engine`` expecting it to end by itself: its status and stderr lines."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GRPC_")}

@@ -242,3 +242,77 @@ async def test_a_frozen_engine_hands_nothing_over_until_thawed() -> None:
     engine.thaw()
     async with asyncio.timeout(5):
         assert (await taken).executionID == await pending
+
+
+async def test_an_event_is_read_as_the_engine_reads_it_json_first_then_key_then_data() -> None:
+    engine = Engine()
+    token = engine.token
+    refusals = [
+        (
+            "nobody",
+            "channel_occupied",
+            "{}",
+            "Database services: Service with hash 'nobody' not found",
+        ),
+        (
+            token,
+            "nope",
+            "[1]",
+            "json: cannot unmarshal array into Go value of type map[string]interface {}",
+        ),
+        (token, "nope", "{", "unexpected end of JSON input"),
+        (token, "nope", "{}", "Event 'nope' not found in service 'mesg-pusher'"),
+        (
+            token,
+            "member_added",
+            '{"channel": 1, "time_ms": 5}',
+            "Data of event 'member_added' is invalid. Value of 'channel' is not a string. "
+            "Value of 'user_id' is required",
+        ),
+    ]
+    for service, key, data, text in refusals:
+        with pytest.raises(EngineError) as error:
+            engine.emit_event(service, key, data)
+        assert str(error.value) == text
+    assert [e.error for e in engine.emissions] == [text for *_, text in refusals]
+    assert engine.emitted() == []
+
+
+async def test_an_event_reaches_the_listeners_of_that_moment_only_and_is_not_stored() -> None:
+    engine = Engine()
+    token = engine.token
+    engine.emit_event(token, "channel_occupied", '{"channel": "early", "time_ms": 1}')
+    every = engine.listen_events(token)
+    star = engine.listen_events(token, "*")
+    vacated = engine.listen_events(token, "channel_vacated")
+    assert engine.event_listeners() == 3
+    engine.emit_event(token, "channel_occupied", '{"time_ms": 2, "channel": "a<b"}')
+    engine.emit_event(token, "channel_vacated", '{"channel": "a<b", "time_ms": 3, "extra": true}')
+    async with asyncio.timeout(5):
+        seen = [await every.get(), await every.get()]
+        assert [await star.get(), await star.get()] == seen
+        only = await vacated.get()
+    # Published as Go re-encodes the decoded data: keys sorted, <>& escaped, extra keys kept.
+    assert [(e.eventKey, e.eventData) for e in seen] == [
+        ("channel_occupied", '{"channel":"a\\u003cb","time_ms":2}'),
+        ("channel_vacated", '{"channel":"a\\u003cb","extra":true,"time_ms":3}'),
+    ]
+    assert only == seen[1]
+    every.close()
+    assert engine.event_listeners() == 2
+    assert [e.event_key for e in engine.emitted()] == [
+        "channel_occupied",
+        "channel_occupied",
+        "channel_vacated",
+    ]
+
+
+async def test_listening_to_an_undeclared_event_is_refused() -> None:
+    engine = Engine()
+    with pytest.raises(EngineError) as error:
+        engine.listen_events(engine.token, "started")
+    assert str(error.value) == "Event 'started' not found in service 'mesg-pusher'"
+    with pytest.raises(EngineError) as error:
+        engine.listen_events("nobody")
+    assert str(error.value) == "Database services: Service with hash 'nobody' not found"
+    assert engine.event_listeners() == 0

@@ -10,9 +10,11 @@ def test_surface() -> None:
         "mesg_pusher.engine",
         {
             "CoreClient",
+            "Emission",
             "Engine",
             "EngineError",
             "EngineServer",
+            "Events",
             "Execution",
             "IdShape",
             "Result",

@@ -248,3 +248,61 @@ async def test_a_frozen_engine_answers_results_once_thawed(
             await service_side.SubmitResult(request)
     assert engine.results[execution_id].output_key == "success"
     assert len([s for s in engine.submissions if s.error is None]) == 1
+
+
+async def test_events_over_the_wire_from_emit_event_to_listen_event(
+    server: EngineServer, service_side: ServiceAsyncStub, client: CoreClient
+) -> None:
+    token = server.token
+    async with (
+        client.listen_events(token) as every,
+        client.listen_events(token, event="member_added") as members,
+    ):
+        await service_side.EmitEvent(
+            EmitEventRequest(
+                token=token,
+                eventKey="channel_occupied",
+                eventData='{"channel":"c","time_ms":1700000000000}',
+            )
+        )
+        await service_side.EmitEvent(
+            EmitEventRequest(
+                token=token,
+                eventKey="member_added",
+                eventData='{"channel":"presence-c","user_id":"7","time_ms":1}',
+            )
+        )
+        async with asyncio.timeout(5):
+            await every.wait_count(2)
+            await members.wait_count(1)
+    assert every.data() == [
+        ("channel_occupied", {"channel": "c", "time_ms": 1700000000000}),
+        ("member_added", {"channel": "presence-c", "user_id": "7", "time_ms": 1}),
+    ]
+    assert members.data() == every.data()[1:]
+    error = await _refusal(client.listen_events(token, event="started").start())
+    assert error.details() == "Event 'started' not found in service 'mesg-pusher'"
+    request = EmitEventRequest(token=token, eventKey="channel_occupied", eventData="[]")
+    error = await _refusal(service_side.EmitEvent(request))
+    assert error.details() == (
+        "json: cannot unmarshal array into Go value of type map[string]interface {}"
+    )
+
+
+async def test_a_frozen_engine_holds_emit_event_until_thawed(
+    server: EngineServer, service_side: ServiceAsyncStub
+) -> None:
+    engine = server.engine
+    engine.freeze()
+    request = EmitEventRequest(
+        token=server.token, eventKey="channel_occupied", eventData='{"channel":"c","time_ms":1}'
+    )
+    with pytest.raises(aio.AioRpcError) as error:
+        await service_side.EmitEvent(request, timeout=0.3)
+    assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    engine.thaw()
+    async with asyncio.timeout(10):
+        await service_side.EmitEvent(request)
+        # The held call may be taken once thawed too: the engine never saw its deadline.
+        await engine.wait_until(lambda: len(engine.emitted()) >= 1)
+    assert {e.event_data for e in engine.emitted()} == {request.eventData}

@@ -44,6 +44,8 @@ MESSAGES = {
         ("outputData", 4, False),
         ("executionTags", 5, True),
     ],
+    "ListenEventRequest": [("serviceID", 1, False), ("eventFilter", 2, False)],
+    "EventData": [("eventKey", 1, False), ("eventData", 2, False)],
 }
 # service -> {method: (request, reply, server streaming)}
 SERVICES = {
@@ -55,6 +57,7 @@ SERVICES = {
     "Core": {
         "ExecuteTask": ("ExecuteTaskRequest", "ExecuteTaskReply", False),
         "ListenResult": ("ListenResultRequest", "ResultData", True),
+        "ListenEvent": ("ListenEventRequest", "EventData", True),
     },
 }
 FILES = (service_pb2.DESCRIPTOR, core_pb2.DESCRIPTOR)

@@ -3,8 +3,8 @@
 `Engine` keeps the engine's state and rules (validation in the engine's words, the global
 hand-over lock, one result per execution, ids of either shape, `IdShape`) and the faults a test
 may ask of it; `EngineServer` serves it over gRPC as ``api.Service`` and ``api.Core``;
-`CoreClient` is an application's side (``ExecuteTask``, ``ListenResult``). Each is imported on
-first use.
+`CoreClient` is an application's side (``ExecuteTask``, ``ListenResult``, ``ListenEvent``).
+Each is imported on first use.
 
     engine = Engine()                                   # the packaged mesg.yml; engine.token
     async with EngineServer(engine) as server:          # 127.0.0.1, a free port
@@ -24,14 +24,25 @@ from ._cli import add_commands
 
 if TYPE_CHECKING:
     from . import _messages as messages
-    from ._application import CoreClient, Results
-    from ._engine import Engine, EngineError, Execution, IdShape, Result, Stream, Submission
+    from ._application import CoreClient, Events, Results
+    from ._engine import (
+        Emission,
+        Engine,
+        EngineError,
+        Execution,
+        IdShape,
+        Result,
+        Stream,
+        Submission,
+    )
     from ._server import EngineServer
 
 # Loaded on first use, so that registering the ``engine`` command costs other commands nothing.
 _LAZY = {
     "CoreClient": "_application",
+    "Events": "_application",
     "Results": "_application",
+    "Emission": "_engine",
     "Engine": "_engine",
     "EngineError": "_engine",
     "Execution": "_engine",
@@ -44,9 +55,11 @@ _LAZY = {
 
 __all__ = [
     "CoreClient",
+    "Emission",
     "Engine",
     "EngineError",
     "EngineServer",
+    "Events",
     "Execution",
     "IdShape",
     "Result",

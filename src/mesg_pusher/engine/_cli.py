@@ -24,6 +24,8 @@ from .._logs import configure
 from ..mesg import DefinitionError, ServiceDefinition
 
 log = logging.getLogger("mesg_pusher.engine")
+#: ``--id-shape`` values: the engine version whose execution ids the stand-in makes.
+ID_SHAPES = {"v0.2": "JOINED", "v0.4": "DIGEST"}
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,9 +37,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "api.Core for applications) with Core v0.2.0 semantics, on 127.0.0.1. It prints "
             "MESG_ENDPOINT_TCP and MESG_TOKEN for `mesg-pusher serve`, then serves until "
             "SIGINT or SIGTERM (a second one exits at once). Applications run tasks with "
-            "api.Core/ExecuteTask and hear results with api.Core/ListenResult (serviceID: the "
-            "token). Exit status 0 when stopped by a signal, 2 for a usage error (a mesg.yml "
-            "it cannot use, an address it cannot listen on)."
+            "api.Core/ExecuteTask, hear results with api.Core/ListenResult and events with "
+            "api.Core/ListenEvent (serviceID: the token). Exit status 0 when stopped by a "
+            "signal, 2 for a usage error (a mesg.yml it cannot use, an address it cannot listen "
+            "on)."
         ),
     )
     engine.add_argument(
@@ -52,6 +55,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--ready-header",
         action="store_true",
         help="send the 'status: ready' header on ListenTask, as engines from v0.7 do",
+    )
+    engine.add_argument(
+        "--id-shape",
+        choices=sorted(ID_SHAPES),
+        default="v0.4",
+        help=(
+            "the execution ids made: v0.2 joins the creation time, service name, task key and "
+            "inputs (every input, the secret included, as the v0.1-v0.3 engines did); v0.4 is a "
+            "40-hex digest, as from v0.4 on (default: v0.4)"
+        ),
     )
     engine.set_defaults(run=_run)
 
@@ -74,17 +87,25 @@ async def _serve(args: argparse.Namespace, definition: ServiceDefinition) -> int
     # reported here in one line); GRPC_VERBOSITY set by the operator brings them back. It is
     # read when gRPC loads.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
-    from ._engine import Engine  # noqa: PLC0415 - gRPC loads only for this command
+    from ._engine import Engine, IdShape  # noqa: PLC0415 - gRPC loads only for this command
     from ._server import EngineServer  # noqa: PLC0415
 
-    engine = Engine(definition, token=args.token, ready_header=args.ready_header)
+    engine = Engine(
+        definition,
+        token=args.token,
+        ready_header=args.ready_header,
+        ids=IdShape[ID_SHAPES[args.id_shape]],
+    )
     server = EngineServer(engine, port=args.port, unix_socket=args.unix_socket)
     try:
         await server.start()
     except OSError as error:  # its message names the address and the reason already
         raise UsageError(str(error)) from None
     variable = "MESG_ENDPOINT" if args.unix_socket else "MESG_ENDPOINT_TCP"
-    say(f"MESG engine stand-in (v0.2.0 semantics) for service {definition.name}")
+    say(
+        f"MESG engine stand-in (v0.2.0 semantics) for service {definition.name}, execution ids "
+        f"of {args.id_shape}"
+    )
     say(f"{variable}={server.address}")
     say(f"MESG_TOKEN={server.token}")
     try:

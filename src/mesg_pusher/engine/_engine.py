@@ -15,12 +15,18 @@ Execution ids take either of the engine's shapes (`IdShape`): the v0.1-v0.3 join
 creation time, service name, task key and inputs (spaces, quotes, every input and secret), or
 the 40-hex digest of v0.4 on.
 
-It also records what tests need to see: every ``SubmitResult`` (accepted or not) and every
-accepted result. And it can misbehave as a faulty engine or network might, for the fault tests:
-hand a service raw ``TaskData`` the real engine would have refused (`deliver`), bytes protobuf
-cannot decode (`deliver_raw`), an execution a second time (`redeliver`); refuse results in any
-of its words (`refuse_next`, `gone_form`); and freeze, neither handing executions over nor
-answering results until thawed (`freeze`, `thaw`).
+Events (``EmitEvent``) are read as the engine reads them: the JSON first (Go's words when it is
+not an object), then the event key against mesg.yml, then the data by the inputs' rules; an
+accepted event is published to the ``ListenEvent`` listeners of that moment and stored nowhere,
+so one emitted while nobody listens is gone.
+
+It also records what tests need to see: every ``SubmitResult`` and every ``EmitEvent`` (accepted
+or not) and every accepted result. And it can misbehave as a faulty engine or network might,
+for the fault tests: hand a service raw ``TaskData`` the real engine would have refused
+(`deliver`), bytes protobuf cannot decode (`deliver_raw`), an execution a second time
+(`redeliver`); refuse results in any of its words (`refuse_next`, `gone_form`); and freeze,
+neither handing executions over nor answering results or events until thawed (`freeze`,
+`thaw`).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from typing import Any, Generic, TypeVar
 
 from .._errors import MesgPusherError
 from ..mesg import ServiceDefinition, load_packaged, validate, words
-from ..mesg.protocol.core_pb2 import ResultData
+from ..mesg.protocol.core_pb2 import EventData, ResultData
 from ..mesg.protocol.service_pb2 import TaskData
 from . import _messages
 
@@ -79,6 +85,16 @@ class Result:
     output_data: str
     data: Mapping[str, Any]
     tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Emission:
+    """One ``EmitEvent`` call as the engine saw it; `error` is None when it was accepted."""
+
+    token: str
+    event_key: str
+    event_data: str
+    error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +185,8 @@ class _Service:
     definition: ServiceDefinition
     task_listeners: list[Stream[TaskData | bytes]] = field(default_factory=list)
     result_listeners: list[tuple[Stream[ResultData], _ResultFilter]] = field(default_factory=list)
+    #: ``ListenEvent`` streams and the event key each wants ("" for every event).
+    event_listeners: list[tuple[Stream[EventData], str]] = field(default_factory=list)
 
 
 class Engine:
@@ -201,6 +219,7 @@ class Engine:
         self.in_progress: dict[str, Execution] = {}
         self.results: dict[str, Result] = {}
         self.submissions: deque[Submission] = deque(maxlen=keep_submissions)
+        self.emissions: deque[Emission] = deque(maxlen=keep_submissions)
         self.executions_created = 0
         self._created: dict[str, Execution] = {}
         self._publishing = asyncio.Lock()
@@ -480,14 +499,64 @@ class Engine:
         return result
 
     def emit_event(self, token: str, event_key: str, event_data: str) -> None:
-        """``EmitEvent``: check the event against mesg.yml (this stand-in keeps no events)."""
-        definition = self._service(token).definition
-        event = definition.events.get(event_key)
-        if event is None:
-            raise EngineError(_messages.event_not_found(event_key, definition.name))
-        problems = validate(event.data, _decoded(event_data))
-        if problems:
-            raise EngineError(_messages.event_data_invalid(event_key, problems))
+        """``EmitEvent``: accept the event and publish it to the listeners of this moment, or
+        refuse it. Checked in the engine's order: the token, the JSON, the key, the data."""
+        try:
+            service = self._service(token)
+            definition = service.definition
+            data = _decoded(event_data)
+            event = definition.events.get(event_key)
+            if event is None:
+                raise EngineError(_messages.event_not_found(event_key, definition.name))
+            problems = validate(event.data, data)
+            if problems:
+                raise EngineError(_messages.event_data_invalid(event_key, problems))
+        except EngineError as error:
+            self.emissions.append(Emission(token, event_key, event_data, str(error)))
+            log.info("event %s refused: %s", event_key, error)
+            self._notify()
+            raise
+        self.emissions.append(Emission(token, event_key, event_data, None))
+        message = EventData(eventKey=event_key, eventData=_messages.go_json(data))
+        listeners = 0
+        for listener, wanted in list(service.event_listeners):
+            if wanted in ALL or wanted == event_key:
+                listener.offer_nowait(message)
+                listeners += 1
+        if log.isEnabledFor(logging.INFO):
+            log.info("event %s emitted, published to %d listeners", event_key, listeners)
+        self._notify()
+
+    def emitted(self, event_key: str | None = None) -> list[Emission]:
+        """The ``EmitEvent`` calls the engine accepted (of `event_key` only, when given)."""
+        return [
+            e
+            for e in self.emissions
+            if e.error is None and (event_key is None or e.event_key == event_key)
+        ]
+
+    def listen_events(self, service_id: str, event_filter: str = "") -> Stream[EventData]:
+        """``ListenEvent``: a stream of the events the service emits from now on, of the key
+        `event_filter` (empty or ``*``: every event; an undeclared key is refused)."""
+        service = self._service(service_id)
+        definition = service.definition
+        if event_filter not in ALL and event_filter not in definition.events:
+            raise EngineError(_messages.event_not_found(event_filter, definition.name))
+
+        def forget(subscription: Stream[EventData]) -> None:
+            service.event_listeners[:] = [
+                pair for pair in service.event_listeners if pair[0] is not subscription
+            ]
+            self._notify()
+
+        subscription: Stream[EventData] = Stream(handover=False, on_close=forget)
+        service.event_listeners.append((subscription, event_filter))
+        self._notify()
+        return subscription
+
+    def event_listeners(self, token: str | None = None) -> int:
+        """How many ``ListenEvent`` streams the service has open."""
+        return len(self._service(token or self.token).event_listeners)
 
     def end_streams(self) -> None:
         """End every open stream, as an engine that shuts down does."""
@@ -496,6 +565,8 @@ class Engine:
                 listener.end()
             for result_listener, _ in list(service.result_listeners):
                 result_listener.end()
+            for event_listener, _ in list(service.event_listeners):
+                event_listener.end()
 
     # Faults ----------------------------------------------------------------------------------
 
@@ -505,7 +576,8 @@ class Engine:
         self._refusals.extend(texts)
 
     def freeze(self) -> None:
-        """Stop handing executions over and answering results (calls wait) until `thaw`."""
+        """Stop handing executions over and answering results and events (calls wait) until
+        `thaw`."""
         self._thawed.clear()
 
     def thaw(self) -> None:

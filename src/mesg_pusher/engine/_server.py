@@ -1,7 +1,8 @@
 """The stand-in's gRPC edge: `api.Service` and `api.Core` served from an `Engine` on 127.0.0.1
 (or a unix socket), in the caller's event loop. Every `EngineError` becomes status UNKNOWN with
 the engine's text, as the Go engine's plain errors did. ``ListenTask`` also sends the raw bytes
-of `Engine.deliver_raw` as they are, and a frozen engine holds ``SubmitResult`` until thawed.
+of `Engine.deliver_raw` as they are, and a frozen engine holds ``SubmitResult`` and
+``EmitEvent`` until thawed.
 
 `EngineServer.restart` drops every connection and listens again on the same address while the
 engine keeps its executions, as when the engine's network goes away and comes back.
@@ -20,8 +21,10 @@ import grpc
 from grpc import aio
 
 from ..mesg.protocol.core_pb2 import (
+    EventData,
     ExecuteTaskReply,
     ExecuteTaskRequest,
+    ListenEventRequest,
     ListenResultRequest,
     ResultData,
 )
@@ -103,6 +106,7 @@ class _ServiceApi(ServiceServicer):
         return SubmitResultReply()
 
     async def EmitEvent(self, request: EmitEventRequest, context: Context) -> EmitEventReply:
+        await self._engine.thawed()
         try:
             self._engine.emit_event(request.token, request.eventKey, request.eventData)
         except EngineError as error:
@@ -135,6 +139,22 @@ class _CoreApi(CoreServicer):
         try:
             # Sent even in v0.2 mode: clients of this stand-in learn that they are subscribed.
             await context.send_initial_metadata(READY)
+            while True:
+                yield await subscription.get()
+        except StreamEnded:
+            return
+        finally:
+            subscription.close()
+
+    async def ListenEvent(
+        self, request: ListenEventRequest, context: Context
+    ) -> AsyncIterator[EventData]:
+        try:
+            subscription = self._engine.listen_events(request.serviceID, request.eventFilter)
+        except EngineError as error:
+            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
+        try:
+            await context.send_initial_metadata(READY)  # as for ListenResult
             while True:
                 yield await subscription.get()
         except StreamEnded:

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$mesg_pusher/mesg/protocol/core.proto\x12\x03\x61pi\"b\n\x12\x45xecuteTaskRequest\x12\x11\n\tserviceID\x18\x01 \x01(\t\x12\x0f\n\x07taskKey\x18\x02 \x01(\t\x12\x11\n\tinputData\x18\x03 \x01(\t\x12\x15\n\rexecutionTags\x18\x04 \x03(\t\"\'\n\x10\x45xecuteTaskReply\x12\x13\n\x0b\x65xecutionID\x18\x01 \x01(\t\"f\n\x13ListenResultRequest\x12\x11\n\tserviceID\x18\x01 \x01(\t\x12\x12\n\ntaskFilter\x18\x02 \x01(\t\x12\x14\n\x0coutputFilter\x18\x03 \x01(\t\x12\x12\n\ntagFilters\x18\x04 \x03(\t\"p\n\nResultData\x12\x13\n\x0b\x65xecutionID\x18\x01 \x01(\t\x12\x0f\n\x07taskKey\x18\x02 \x01(\t\x12\x11\n\toutputKey\x18\x03 \x01(\t\x12\x12\n\noutputData\x18\x04 \x01(\t\x12\x15\n\rexecutionTags\x18\x05 \x03(\t2\x86\x01\n\x04\x43ore\x12?\n\x0b\x45xecuteTask\x12\x17.api.ExecuteTaskRequest\x1a\x15.api.ExecuteTaskReply\"\x00\x12=\n\x0cListenResult\x12\x18.api.ListenResultRequest\x1a\x0f.api.ResultData\"\x00\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$mesg_pusher/mesg/protocol/core.proto\x12\x03\x61pi\"b\n\x12\x45xecuteTaskRequest\x12\x11\n\tserviceID\x18\x01 \x01(\t\x12\x0f\n\x07taskKey\x18\x02 \x01(\t\x12\x11\n\tinputData\x18\x03 \x01(\t\x12\x15\n\rexecutionTags\x18\x04 \x03(\t\"\'\n\x10\x45xecuteTaskReply\x12\x13\n\x0b\x65xecutionID\x18\x01 \x01(\t\"f\n\x13ListenResultRequest\x12\x11\n\tserviceID\x18\x01 \x01(\t\x12\x12\n\ntaskFilter\x18\x02 \x01(\t\x12\x14\n\x0coutputFilter\x18\x03 \x01(\t\x12\x12\n\ntagFilters\x18\x04 \x03(\t\"p\n\nResultData\x12\x13\n\x0b\x65xecutionID\x18\x01 \x01(\t\x12\x0f\n\x07taskKey\x18\x02 \x01(\t\x12\x11\n\toutputKey\x18\x03 \x01(\t\x12\x12\n\noutputData\x18\x04 \x01(\t\x12\x15\n\rexecutionTags\x18\x05 \x03(\t\"<\n\x12ListenEventRequest\x12\x11\n\tserviceID\x18\x01 \x01(\t\x12\x13\n\x0b\x65ventFilter\x18\x02 \x01(\t\"0\n\tEventData\x12\x10\n\x08\x65ventKey\x18\x01 \x01(\t\x12\x11\n\teventData\x18\x02 \x01(\t2\xc2\x01\n\x04\x43ore\x12?\n\x0b\x45xecuteTask\x12\x17.api.ExecuteTaskRequest\x1a\x15.api.ExecuteTaskReply\"\x00\x12=\n\x0cListenResult\x12\x18.api.ListenResultRequest\x1a\x0f.api.ResultData\"\x00\x30\x01\x12:\n\x0bListenEvent\x12\x17.api.ListenEventRequest\x1a\x0e.api.EventData\"\x00\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,6 +39,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTENRESULTREQUEST']._serialized_end=288
   _globals['_RESULTDATA']._serialized_start=290
   _globals['_RESULTDATA']._serialized_end=402
-  _globals['_CORE']._serialized_start=405
-  _globals['_CORE']._serialized_end=539
+  _globals['_LISTENEVENTREQUEST']._serialized_start=404
+  _globals['_LISTENEVENTREQUEST']._serialized_end=464
+  _globals['_EVENTDATA']._serialized_start=466
+  _globals['_EVENTDATA']._serialized_end=514
+  _globals['_CORE']._serialized_start=517
+  _globals['_CORE']._serialized_end=711
 # @@protoc_insertion_point(module_scope)

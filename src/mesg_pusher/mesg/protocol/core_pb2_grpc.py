@@ -45,6 +45,11 @@ class CoreStub:
                 request_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ListenResultRequest.SerializeToString,
                 response_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ResultData.FromString,
                 _registered_method=True)
+        self.ListenEvent = channel.unary_stream(
+                '/api.Core/ListenEvent',
+                request_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ListenEventRequest.SerializeToString,
+                response_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.EventData.FromString,
+                _registered_method=True)
 
 
 class CoreServicer:
@@ -65,6 +70,13 @@ class CoreServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListenEvent(self, request, context):
+        """Streams the events a service emits from now on that pass the filter (empty or "*": all).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CoreServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +89,11 @@ def add_CoreServicer_to_server(servicer, server):
                     servicer.ListenResult,
                     request_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ListenResultRequest.FromString,
                     response_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ResultData.SerializeToString,
+            ),
+            'ListenEvent': grpc.unary_stream_rpc_method_handler(
+                    servicer.ListenEvent,
+                    request_deserializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ListenEventRequest.FromString,
+                    response_serializer=mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.EventData.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +151,33 @@ class Core:
             '/api.Core/ListenResult',
             mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ListenResultRequest.SerializeToString,
             mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ResultData.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListenEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/api.Core/ListenEvent',
+            mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.ListenEventRequest.SerializeToString,
+            mesg__pusher_dot_mesg_dot_protocol_dot_core__pb2.EventData.FromString,
             options,
             channel_credentials,
             insecure,
