@@ -40,6 +40,8 @@ def test_the_answer_table() -> None:
         Outcome.ENGINE_UNREACHABLE: 503,
         Outcome.ENGINE_REFUSED: 503,
         Outcome.NOT_ACCEPTED_IN_TIME: 503,
+        Outcome.BUSY: 503,
+        Outcome.STOPPING: 503,
     }
     assert set(ANSWERS) == set(Outcome)
     assert answer(Outcome.ACCEPTED).body == b"{}"

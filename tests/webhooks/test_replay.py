@@ -4,11 +4,13 @@ bodies that tells new ones from retries, keeps partial progress and blocks concu
 from __future__ import annotations
 
 import re
+import tracemalloc
 
 import pytest
 
 from mesg_pusher.webhooks import (
-    MAX_REMEMBERED,
+    ENTRY_BYTES,
+    MAX_REMEMBERED_BYTES,
     REPLAY_WINDOW_MS,
     Outcome,
     RecentWebhooks,
@@ -103,11 +105,12 @@ def test_a_claim_never_settled_is_taken_over_after_a_while() -> None:
     assert recent.claim(b"d", NOW_MS, 1, NOW_MS + 10_002).kind == "new"
 
 
-def test_memory_is_bounded_by_count_oldest_first() -> None:
-    recent = RecentWebhooks(capacity=3)
+def test_memory_is_bounded_by_bytes_oldest_first() -> None:
+    recent = RecentWebhooks(max_bytes=3 * ENTRY_BYTES + ENTRY_BYTES // 2)
+    assert recent.capacity == 3
     for name in (b"a", b"b", b"c", b"d"):
         recent.settle(recent.claim(name, NOW_MS, 1, NOW_MS), 1)
-    assert len(recent) == 3
+    assert (len(recent), recent.bytes) == (3, 3 * ENTRY_BYTES)
     assert recent.claim(b"d", NOW_MS, 1, NOW_MS).kind == "duplicate"
     assert recent.claim(b"a", NOW_MS, 1, NOW_MS).kind == "new"  # forgotten: emitted again
 
@@ -121,7 +124,28 @@ def test_memory_forgets_bodies_once_they_are_stale() -> None:
     assert len(recent) == 1  # "old" left with its window; it would be refused as stale now
 
 
-def test_default_capacity() -> None:
-    assert RecentWebhooks().capacity == MAX_REMEMBERED
+def test_the_default_memory_covers_the_whole_window_at_a_realistic_rate() -> None:
+    # 300 webhooks a second for the whole window (Pusher's five minutes of retries twice over).
+    assert RecentWebhooks().max_bytes == MAX_REMEMBERED_BYTES
+    assert RecentWebhooks().capacity >= 300 * REPLAY_WINDOW_MS // 1000
     with pytest.raises(ValueError):
-        RecentWebhooks(capacity=0)
+        RecentWebhooks(max_bytes=ENTRY_BYTES - 1)
+
+
+def test_a_body_costs_at_most_entry_bytes() -> None:
+    """Measured: the digest made for each body, its progress and its place in the memory."""
+    recent = RecentWebhooks(window_ms=10**12)
+    bodies = [f'{{"time_ms":{NOW_MS},"events":[{i}]}}'.encode() for i in range(20_000)]
+    for body in bodies[:100]:  # the memory's own first allocations
+        recent.settle(recent.claim(digest("k", body), NOW_MS, 1, NOW_MS), 1)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for body in bodies[100:]:
+            recent.settle(recent.claim(digest("k", body), NOW_MS, 1, NOW_MS), 1)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    per_body = grown / (len(bodies) - 100)
+    assert per_body <= ENTRY_BYTES
+    assert per_body > ENTRY_BYTES / 2  # the estimate is not far off either

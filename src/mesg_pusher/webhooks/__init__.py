@@ -10,9 +10,10 @@ from ._answers import ANSWERS, CONTENT_TYPE, Answer, Outcome, WebhookRefused, an
 from ._intake import Intake, Ticket, Verified, check
 from ._limits import (
     ANSWER_WITHIN_SECONDS,
+    ENTRY_BYTES,
     MAX_BODY_BYTES,
     MAX_IN_PROGRESS_MS,
-    MAX_REMEMBERED,
+    MAX_REMEMBERED_BYTES,
     REPLAY_WINDOW_MS,
 )
 from ._parse import Webhook, WebhookEvent, parse
@@ -23,10 +24,11 @@ __all__ = [
     "ANSWERS",
     "ANSWER_WITHIN_SECONDS",
     "CONTENT_TYPE",
+    "ENTRY_BYTES",
     "KEY_HEADER",
     "MAX_BODY_BYTES",
     "MAX_IN_PROGRESS_MS",
-    "MAX_REMEMBERED",
+    "MAX_REMEMBERED_BYTES",
     "REPLAY_WINDOW_MS",
     "SIGNATURE_HEADER",
     "Answer",

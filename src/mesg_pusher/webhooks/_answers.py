@@ -36,6 +36,8 @@ class Outcome(enum.Enum):
     ENGINE_UNREACHABLE = "engine_unreachable"
     ENGINE_REFUSED = "engine_refused"
     NOT_ACCEPTED_IN_TIME = "not_accepted_in_time"
+    BUSY = "busy"
+    STOPPING = "stopping"
 
 
 #: Outcome -> (HTTP status, what the answer says). The one place statuses are decided.
@@ -52,6 +54,8 @@ ANSWERS: Final[dict[Outcome, tuple[int, str]]] = {
     Outcome.ENGINE_UNREACHABLE: (503, "the MESG engine is unreachable; retry later"),
     Outcome.ENGINE_REFUSED: (503, "the MESG engine refused the event"),
     Outcome.NOT_ACCEPTED_IN_TIME: (503, "the MESG engine did not accept the events in time"),
+    Outcome.BUSY: (503, "too many webhooks are being handled; retry later"),
+    Outcome.STOPPING: (503, "the service is stopping; retry later"),
 }
 
 

@@ -14,9 +14,9 @@ remembers bodies by app key and SHA-256 digest and tells the receiver what to do
   and let the sender retry.
 
 A body counts as emitted only once all its events were accepted, and progress is kept, so a
-retry after a partial failure emits each event once, in order. Memory is bounded: a body is
-forgotten once its ``time_ms`` leaves the window (it would be refused as stale from then on)
-or, past `capacity`, oldest first.
+retry after a partial failure emits each event once, in order. Memory is bounded by time and by
+bytes: a body is forgotten once its ``time_ms`` leaves the window (it would be refused as stale
+from then on) or, past `max_bytes` (`ENTRY_BYTES` a body), oldest first.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._answers import Outcome, WebhookRefused
-from ._limits import MAX_IN_PROGRESS_MS, MAX_REMEMBERED, REPLAY_WINDOW_MS
+from ._limits import ENTRY_BYTES, MAX_IN_PROGRESS_MS, MAX_REMEMBERED_BYTES, REPLAY_WINDOW_MS
 
 
 def check_fresh(time_ms: float, now_ms: float, window_ms: float = REPLAY_WINDOW_MS) -> None:
@@ -77,20 +77,27 @@ class RecentWebhooks:
 
     def __init__(
         self,
-        capacity: int = MAX_REMEMBERED,
+        max_bytes: int = MAX_REMEMBERED_BYTES,
         *,
         window_ms: float = REPLAY_WINDOW_MS,
         in_progress_ms: float = MAX_IN_PROGRESS_MS,
     ) -> None:
-        if capacity < 1:
-            raise ValueError("capacity is at least 1")
-        self.capacity = capacity
+        if max_bytes < ENTRY_BYTES:
+            raise ValueError(f"max_bytes is at least {ENTRY_BYTES} (one body)")
+        self.max_bytes = max_bytes
+        #: Bodies remembered at most.
+        self.capacity = max_bytes // ENTRY_BYTES
         self.window_ms = window_ms
         self.in_progress_ms = in_progress_ms
         self._seen: OrderedDict[bytes, _Seen] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._seen)
+
+    @property
+    def bytes(self) -> int:
+        """What the bodies remembered cost, at most (`ENTRY_BYTES` each)."""
+        return len(self._seen) * ENTRY_BYTES
 
     def claim(self, body_digest: bytes, time_ms: float, events: int, now_ms: float) -> Claim:
         """Decide about a fresh, verified body of `events` events (see `Claim`)."""
