@@ -110,7 +110,7 @@ def test_memory_is_bounded_by_bytes_oldest_first() -> None:
     assert recent.capacity == 3
     for name in (b"a", b"b", b"c", b"d"):
         recent.settle(recent.claim(name, NOW_MS, 1, NOW_MS), 1)
-    assert (len(recent), recent.bytes) == (3, 3 * ENTRY_BYTES)
+    assert (len(recent), recent.held_bytes) == (3, 3 * ENTRY_BYTES)
     assert recent.claim(b"d", NOW_MS, 1, NOW_MS).kind == "duplicate"
     assert recent.claim(b"a", NOW_MS, 1, NOW_MS).kind == "new"  # forgotten: emitted again
 

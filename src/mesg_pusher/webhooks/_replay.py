@@ -95,7 +95,7 @@ class RecentWebhooks:
         return len(self._seen)
 
     @property
-    def bytes(self) -> int:
+    def held_bytes(self) -> int:
         """What the bodies remembered cost, at most (`ENTRY_BYTES` each)."""
         return len(self._seen) * ENTRY_BYTES
 
