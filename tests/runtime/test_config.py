@@ -143,3 +143,26 @@ def test_the_byte_budget_is_a_setting_with_a_range() -> None:
         resolve({"max_held_bytes": "-1"}, environ)
     with pytest.raises(ConfigError, match="MESG_PUSHER_MAX_HELD_BYTES: '1e6' is not a whole"):
         resolve(NO_OPTIONS, {**environ, "MESG_PUSHER_MAX_HELD_BYTES": "1e6"})
+
+
+def test_the_webhook_listener_listens_on_loopback_by_default_and_can_be_moved_or_off() -> None:
+    environ = {"MESG_TOKEN": "t", "MESG_ENDPOINT_TCP": "a:1"}
+    # Loopback and a free port: many services on one machine, nothing exposed unasked.
+    assert resolve(NO_OPTIONS, environ).webhook_address == ("127.0.0.1", 0)
+    environ["MESG_PUSHER_WEBHOOK_LISTEN"] = "0.0.0.0:3000"  # what the container sets
+    assert resolve(NO_OPTIONS, environ).webhook_address == ("0.0.0.0", 3000)
+    assert resolve({"webhook_listen": "[::]:8080"}, environ).webhook_address == ("::", 8080)
+    assert resolve({"webhook_listen": " localhost:1 "}, environ).webhook_address == (
+        "localhost",
+        1,
+    )
+    assert resolve({"webhook_listen": "OFF"}, environ).webhook_address is None
+
+
+@pytest.mark.parametrize(
+    "value", ["", "3000", ":3000", "host:", "host:65536", "host:x", "::1:3000", "[x]:1", "a b:1"]
+)
+def test_a_webhook_address_it_cannot_use_is_refused(value: str) -> None:
+    environ = {"MESG_TOKEN": "t", "MESG_ENDPOINT_TCP": "a:1", "MESG_PUSHER_WEBHOOK_LISTEN": "x"}
+    with pytest.raises(ConfigError, match=r"^webhook-listen: .* is not HOST:PORT \(port 0 to"):
+        resolve({"webhook_listen": value}, environ)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from mesg_pusher.runtime import SubmitVerdict, listen_refusal, submit_verdict
+from mesg_pusher.runtime import (
+    EmitVerdict,
+    SubmitVerdict,
+    emit_verdict,
+    listen_refusal,
+    submit_verdict,
+)
 
 Code = grpc.StatusCode
 
@@ -94,3 +100,37 @@ def test_an_unknown_token_is_a_refusal_to_report() -> None:
 )
 def test_connection_trouble_is_worth_retrying(code: grpc.StatusCode, details: str) -> None:
     assert listen_refusal(code, details) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "details", "verdict"),
+    [
+        (Code.UNKNOWN, "Event 'x' not found in service 'mesg-pusher'", EmitVerdict.REFUSED),
+        (
+            Code.UNKNOWN,
+            "Data of event 'member_added' is invalid. Value of 'user_id' is required",
+            EmitVerdict.REFUSED,
+        ),
+        (
+            Code.UNKNOWN,
+            "Database services: Service with hash 'x y' not found",
+            EmitVerdict.REFUSED,
+        ),
+        (
+            Code.UNKNOWN,
+            "json: cannot unmarshal array into Go value of type map[string]interface {}",
+            EmitVerdict.REFUSED,
+        ),
+        (Code.INVALID_ARGUMENT, "anything", EmitVerdict.REFUSED),
+        (Code.UNIMPLEMENTED, "Method not found: api.Service/EmitEvent", EmitVerdict.REFUSED),
+        (Code.UNAVAILABLE, "failed to connect to all addresses", EmitVerdict.UNREACHABLE),
+        (Code.DEADLINE_EXCEEDED, "Deadline Exceeded", EmitVerdict.UNREACHABLE),
+        # Only the engine's words with its status mean a refusal.
+        (Code.UNAVAILABLE, "Event 'x' not found in service 'y'", EmitVerdict.UNREACHABLE),
+        (Code.UNKNOWN, "Event 'x' not found in service 'y'\nand more", EmitVerdict.FAILED),
+        (Code.UNKNOWN, "open /mesg/db: resource temporarily unavailable", EmitVerdict.FAILED),
+        (Code.INTERNAL, "stream terminated", EmitVerdict.FAILED),
+    ],
+)
+def test_emit_verdict(code: grpc.StatusCode, details: str, verdict: EmitVerdict) -> None:
+    assert emit_verdict(code, details) is verdict

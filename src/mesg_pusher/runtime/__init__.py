@@ -16,7 +16,7 @@ from ._admission import Admission, Decision
 from ._backoff import Backoff, backoff_delay
 from ._cli import add_commands
 from ._config import SETTINGS, ConfigError, ServeConfig, grpc_target, resolve
-from ._faults import SubmitVerdict, listen_refusal, submit_verdict
+from ._faults import EmitVerdict, SubmitVerdict, emit_verdict, listen_refusal, submit_verdict
 from ._stopping import StopPlan, stop_plan
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ __all__ = [
     "Backoff",
     "ConfigError",
     "Decision",
+    "EmitVerdict",
     "ServeConfig",
     "Service",
     "ServiceFailed",
@@ -41,6 +42,7 @@ __all__ = [
     "SubmitVerdict",
     "add_commands",
     "backoff_delay",
+    "emit_verdict",
     "grpc_target",
     "listen_refusal",
     "resolve",

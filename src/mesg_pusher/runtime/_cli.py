@@ -25,9 +25,13 @@ generation: listen for executions on the engine's gRPC API (api.Service/ListenTa
 concurrently, and submit exactly one result per execution (SubmitResult). This is the command
 the container runs; the engine gives it MESG_TOKEN and MESG_ENDPOINT_TCP.
 
+It also receives the Pusher app's webhooks (POST /webhooks on --webhook-listen) and emits each
+of their events as a MESG event (EmitEvent), and answers GET /health and GET /metrics there.
+
 Every option can be set by the environment variable named in its help; an option given on the
 command line wins. Log lines go to standard error, one per execution (id, task, outcome,
-duration) plus connection events; app secrets and proxy passwords never appear in them.
+duration) and one per webhook (key, events, outcome, duration) plus connection events; app
+secrets and proxy passwords never appear in them.
 """
 
 _EPILOG = f"""\
@@ -36,9 +40,13 @@ environment variables:
   MESG_ENDPOINT_TCP                the engine's address, host:port (port {ENGINE_PORT} if omitted)
   MESG_ENDPOINT                    read when MESG_ENDPOINT_TCP is unset (engine v0.2 set it to
                                    unix:///mesg/server.sock)
-  MESG_PUSHER_MAX_IN_FLIGHT, MESG_PUSHER_QUEUE_SIZE, MESG_PUSHER_GRACE_PERIOD,
-  MESG_PUSHER_RECONNECT_MAX_DELAY, MESG_PUSHER_SUBMIT_TIMEOUT, MESG_PUSHER_LOG_FORMAT,
-  MESG_PUSHER_LOG_LEVEL            the options above
+  MESG_PUSHER_MAX_IN_FLIGHT, MESG_PUSHER_QUEUE_SIZE, MESG_PUSHER_MAX_HELD_BYTES,
+  MESG_PUSHER_GRACE_PERIOD, MESG_PUSHER_RECONNECT_MAX_DELAY, MESG_PUSHER_SUBMIT_TIMEOUT,
+  MESG_PUSHER_LOG_FORMAT, MESG_PUSHER_LOG_LEVEL,
+  MESG_PUSHER_WEBHOOK_LISTEN       the options above
+  PUSHER_APP_KEY, PUSHER_APP_SECRET (or PUSHER_URL)
+                                   the Pusher app whose webhooks are verified; without
+                                   them every webhook is answered 503
 
 signals:
   SIGTERM, SIGINT                  stop gracefully, exiting within the grace period (exit
@@ -47,6 +55,7 @@ signals:
 exit status:
   0 stopped by a signal with every execution answered; 1 the engine refused the token (or is
   not a MESG engine of this generation) or results could not be submitted; 2 a usage error
+  (a webhook address it cannot listen on included)
 """
 
 
@@ -77,7 +86,10 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as error:
         return usage_error("serve", str(error))
     configure(config.log_format, config.log_level)
-    return asyncio.run(_main(config))
+    try:
+        return asyncio.run(_main(config))
+    except ConfigError as error:  # the webhook address cannot be taken
+        return usage_error("serve", str(error))
 
 
 async def _main(config: ServeConfig) -> int:

@@ -4,6 +4,12 @@ variables and its default in one table, resolved once into a frozen `ServeConfig
 An option on the command line wins over the environment, which wins over the default. The engine
 gives a service ``MESG_TOKEN`` and ``MESG_ENDPOINT_TCP`` (``host:port``); v0.2 also gave
 ``MESG_ENDPOINT=unix:///mesg/server.sock``, so ``MESG_ENDPOINT`` is read when the TCP one is unset.
+
+The webhook listener (``POST /webhooks``, ``GET /health``, ``GET /metrics``) listens on
+``MESG_PUSHER_WEBHOOK_LISTEN``. The container sets ``0.0.0.0:3000`` (the port mesg.yml
+declares); anywhere else the default is loopback on a free port (`WEBHOOK_LISTEN`), so nothing is
+exposed beyond the machine unasked and any number of services on one machine (tests start many
+at once) never contend for a port; the address taken is logged.
 """
 
 from __future__ import annotations
@@ -35,8 +41,13 @@ MAX_IN_FLIGHT: Final = 10_000
 MAX_QUEUE_SIZE: Final = 1_000_000
 #: The shortest SubmitResult attempt: below it no engine could ever answer in time.
 MIN_SUBMIT_TIMEOUT: Final = 0.01
+#: Where the webhook listener listens outside the container: loopback, a free port.
+WEBHOOK_LISTEN: Final = "127.0.0.1:0"
+#: The value of ``--webhook-listen`` that turns the listener off.
+OFF: Final = "off"
 LOG_FORMATS: Final = ("text", "json")
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
+_HOST_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _PASSED_THROUGH = ("unix:", "unix-abstract:", "dns:", "ipv4:", "ipv6:")
 
@@ -59,6 +70,7 @@ class ServeConfig:
     max_held_bytes: int = MAX_HELD_BYTES
     max_input_bytes: int = MAX_INPUT_BYTES
     reconnect_base_delay: float = RECONNECT_BASE_DELAY
+    webhook_listen: str = WEBHOOK_LISTEN
 
     def __post_init__(self) -> None:
         if not self.token:
@@ -82,11 +94,17 @@ class ServeConfig:
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"log-level: one of {', '.join(LOG_LEVELS)}")
         grpc_target(self.endpoint)  # refuses an endpoint it cannot use
+        listen_address(self.webhook_listen)
 
     @property
     def target(self) -> str:
         """The endpoint as a gRPC channel target."""
         return grpc_target(self.endpoint)
+
+    @property
+    def webhook_address(self) -> tuple[str, int] | None:
+        """Where the webhook listener listens (host, port), or None when it is off."""
+        return listen_address(self.webhook_listen)
 
 
 def _within(name: str, value: float, low: float, high: float, unit: str = "") -> None:
@@ -109,6 +127,8 @@ class Setting:
     parse: Callable[[str], Any]
     metavar: str
     help: str
+    #: What a value must be, for the message refusing one `parse` cannot read.
+    kind: str = ""
 
 
 def _int(text: str) -> int:
@@ -218,6 +238,16 @@ SETTINGS: Final = (
         "{debug,info,warning,error}",
         "the least important log lines shown; info shows one line per execution",
     ),
+    Setting(
+        "webhook_listen",
+        "--webhook-listen",
+        ("MESG_PUSHER_WEBHOOK_LISTEN",),
+        str.strip,
+        "HOST:PORT",
+        "where Pusher's webhooks are received (POST /webhooks) and GET /health and GET /metrics "
+        "answer, or off; the container sets 0.0.0.0:3000; elsewhere the default is loopback on "
+        "a free port (port 0), logged at start",
+    ),
 )
 
 
@@ -251,7 +281,28 @@ def resolve(options: Mapping[str, str | None], environ: Mapping[str, str]) -> Se
 
 
 def _kind(setting: Setting) -> str:
+    if setting.kind:
+        return setting.kind
     return "a whole number" if setting.parse is _int else "a number of seconds"
+
+
+def listen_address(text: str) -> tuple[str, int] | None:
+    """A listening address: ``HOST:PORT`` or ``[IPv6]:PORT`` (port 0: a free one), or None
+    for ``off``; ConfigError otherwise."""
+    value = text.strip()
+    if value.lower() == OFF:
+        return None
+    shown = f"webhook-listen: {text!r} is not HOST:PORT (port 0 to 65535), [IPv6]:PORT or off"
+    host, sep, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        if not _is_ipv6(host):
+            raise ConfigError(shown)
+    elif not _HOST_NAME.fullmatch(host):
+        raise ConfigError(shown)
+    if not sep or not host or not (port.isascii() and port.isdigit()) or int(port) > 65535:
+        raise ConfigError(shown)
+    return host, int(port)
 
 
 def grpc_target(endpoint: str) -> str:

@@ -1,5 +1,5 @@
 """The service's one link to the engine: the gRPC channel, the task stream and its reconnection,
-and the ``SubmitResult`` call.
+and the ``SubmitResult`` and ``EmitEvent`` calls, made on that one channel.
 
 One task reads the ``ListenTask`` stream and never waits on anything else, handing every message
 to `accept` as it comes (the engine hands executions over under a global lock). The stream is
@@ -21,6 +21,8 @@ from grpc import aio
 
 from .._errors import MesgPusherError
 from ..mesg.protocol.service_pb2 import (
+    EmitEventReply,
+    EmitEventRequest,
     ListenTaskRequest,
     SubmitResultReply,
     SubmitResultRequest,
@@ -37,6 +39,7 @@ log = logging.getLogger("mesg_pusher.runtime")
 
 LISTEN_TASK: Final = "/api.Service/ListenTask"
 SUBMIT_RESULT: Final = "/api.Service/SubmitResult"
+EMIT_EVENT: Final = "/api.Service/EmitEvent"
 #: Client keepalive: well above the 5 minutes under which Go servers call pings abusive, and
 #: well below the 15 idle minutes after which Docker's network drops a connection.
 KEEPALIVE_MS: Final = 6 * 60 * 1000
@@ -71,7 +74,7 @@ def channel_options(config: ServeConfig) -> list[tuple[str, Any]]:
 
 
 class _Channel:
-    """One gRPC channel and the two calls made on it."""
+    """One gRPC channel and the three calls made on it."""
 
     def __init__(self, config: ServeConfig) -> None:
         self.channel = aio.insecure_channel(config.target, options=channel_options(config))
@@ -84,6 +87,11 @@ class _Channel:
             SUBMIT_RESULT,
             request_serializer=SubmitResultRequest.SerializeToString,
             response_deserializer=SubmitResultReply.FromString,
+        )
+        self.emit = self.channel.unary_unary(
+            EMIT_EVENT,
+            request_serializer=EmitEventRequest.SerializeToString,
+            response_deserializer=EmitEventReply.FromString,
         )
 
 
@@ -136,20 +144,35 @@ class EngineLink:
 
     async def submit(self, request: SubmitResultRequest) -> None:
         """One ``SubmitResult``; raises ``grpc.aio.AioRpcError`` when it fails."""
+        timeout = self._config.submit_timeout
         while True:
             current = self._channel()
             try:
-                await current.submit(
-                    request, timeout=self._config.submit_timeout, wait_for_ready=True
-                )
+                await current.submit(request, timeout=timeout, wait_for_ready=True)
                 return
             except asyncio.CancelledError:
-                # gRPC cancels the calls of a channel it closes. When the link replaced the
-                # channel (it had no connection, so the call was not sent), try again on the
-                # new one; when this task is being cancelled, stop.
-                task = asyncio.current_task()
-                if current is self._current or (task is not None and task.cancelling()):
+                if self._cancelled_for_good(current):
                     raise
+
+    async def emit(self, request: EmitEventRequest, within: float) -> None:
+        """One ``EmitEvent``, given `within` seconds (waiting for a connection included);
+        raises ``grpc.aio.AioRpcError`` when it fails."""
+        while True:
+            current = self._channel()
+            try:
+                await current.emit(request, timeout=within, wait_for_ready=True)
+                return
+            except asyncio.CancelledError:
+                if self._cancelled_for_good(current):
+                    raise
+
+    def _cancelled_for_good(self, current: _Channel) -> bool:
+        """gRPC cancels the calls of a channel it closes. When the link replaced the channel
+        (it had no connection, so the call was not sent), the caller tries again on the new
+        one; when the calling task is being cancelled, or the channel is still the current
+        one, the cancellation goes on."""
+        task = asyncio.current_task()
+        return current is self._current or (task is not None and task.cancelling() > 0)
 
     # Listening -------------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from ._admission import Admission, Decision
 from ._config import ServeConfig
 from ._deliveries import Deliveries, id_key
 from ._labels import execution_label, task_label
-from ._ledger import Ledger, Stats
+from ._ledger import Counter, Ledger, Stats
 from ._outcomes import Outcome
 from ._outputs import NOT_STARTED, STOPPED, overloaded, too_large, undecodable
 from ._stopping import StopPlan
@@ -160,11 +160,12 @@ class Executions:
         *,
         stats: Stats,
         clock: Callable[[], float],
+        metrics: Counter | None = None,
     ) -> None:
         self._runner = runner
         self._submitter = submitter
         self._stats = stats
-        self._ledger = Ledger(stats)
+        self._ledger = Ledger(stats, metrics)
         self._clock = clock
         self._max_input_bytes = config.max_input_bytes
         self._naming = Naming(definition.name, definition.tasks)

@@ -1,4 +1,5 @@
-"""What a failed call to the engine means for the service, decided from its status and text.
+"""What a failed call to the engine means for the service, decided from its status and text:
+a result (``SubmitResult``), an event (``EmitEvent``) or the task stream (``ListenTask``).
 
 The engines of this generation return plain Go errors, so every refusal arrives as status
 UNKNOWN carrying the error's text: the text is all there is to tell "that execution is not in
@@ -29,6 +30,8 @@ _OUTPUT_REFUSED: Final = (words.OUTPUT_NOT_FOUND, words.OUTPUTS_INVALID, words.T
 _EXECUTION_GONE: Final = (words.EXECUTION_GONE, words.EXECUTION_NOT_IN_QUEUE)
 #: The engine's texts for a token it has no service for.
 _UNKNOWN_TOKEN: Final = (words.SERVICE_NOT_FOUND, words.SERVICE_HASH_NOT_FOUND)
+#: The engine's texts for an event it refuses: its key, its data, or the service's token.
+_EVENT_REFUSED: Final = (words.EVENT_NOT_FOUND, words.EVENT_DATA_INVALID, *_UNKNOWN_TOKEN)
 
 
 def _any(texts: tuple[words.EngineText, ...], details: str) -> bool:
@@ -54,6 +57,24 @@ def submit_verdict(code: StatusCode, details: str) -> SubmitVerdict:
     ):
         return SubmitVerdict.REFUSED
     return SubmitVerdict.FAILED
+
+
+class EmitVerdict(Enum):
+    REFUSED = "refused"  # the engine refuses this event: emitting it again cannot help
+    UNREACHABLE = "unreachable"  # no answer: try again while the webhook's time lasts
+    FAILED = "failed"  # anything else: try again a few times
+
+
+def emit_verdict(code: StatusCode, details: str) -> EmitVerdict:
+    """The meaning of a failed ``EmitEvent``."""
+    name = code.name
+    if name in _UNREACHABLE:
+        return EmitVerdict.UNREACHABLE
+    if name in _REFUSALS or (
+        name == "UNKNOWN" and (_any(_EVENT_REFUSED, details) or words.is_json_refusal(details))
+    ):
+        return EmitVerdict.REFUSED
+    return EmitVerdict.FAILED
 
 
 def listen_refusal(code: StatusCode, details: str) -> str | None:

@@ -1,15 +1,16 @@
 """What the service counts and the one log line each execution leaves.
 
 `Ledger.settle` is where an execution's outcome is counted (in `Stats`, through the outcome table
-`EFFECTS`) and its line written: the execution and its task by their labels, never their raw
-text (see ``_labels.py``), the outcome, the time from its arrival, and the error or reason.
+`EFFECTS`, and in the metrics by task, with its duration) and its line written: the execution
+and its task by their labels, never their raw text (see ``_labels.py``), the outcome, the time
+from its arrival, and the error or reason.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ._labels import CUT, DETAILS_CHARS
 from ._outcomes import EFFECTS, Outcome
@@ -39,6 +40,7 @@ class Stats:
     duplicates: int = 0  # delivered again: not run again, answered by the first delivery
     undecodable: int = 0  # task messages skipped: unreadable, and naming no execution
     connections: int = 0
+    retried: int = 0  # SubmitResult attempts made again after a failure
 
     @property
     def answered(self) -> int:
@@ -51,11 +53,18 @@ class Stats:
         return sum(getattr(self, counter) for counter in _OUTCOME_COUNTERS)
 
 
-class Ledger:
-    """Counts outcomes in `stats` and writes the executions' lines."""
+class Counter(Protocol):
+    """Where an execution's outcome is counted by task, with its duration (`Metrics`)."""
 
-    def __init__(self, stats: Stats) -> None:
+    def execution(self, task_key: str, outcome: str, seconds: float) -> None: ...
+
+
+class Ledger:
+    """Counts outcomes in `stats` (and in `metrics`) and writes the executions' lines."""
+
+    def __init__(self, stats: Stats, metrics: Counter | None = None) -> None:
         self.stats = stats
+        self.metrics = metrics
 
     def settle(
         self,
@@ -71,6 +80,8 @@ class Ledger:
         effect = EFFECTS[outcome]
         stats = self.stats
         setattr(stats, effect.counter, getattr(stats, effect.counter) + 1)
+        if self.metrics is not None:
+            self.metrics.execution(execution.task_key, outcome.value, duration)
         if not log.isEnabledFor(effect.level):
             return
         line: dict[str, Any] = {

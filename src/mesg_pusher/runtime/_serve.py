@@ -11,11 +11,17 @@
 - `Submitter` (``_submission.py``): an answer submitted until the engine takes it, the engine's
   refusals read in its own words (``_faults.py``);
 - `Ledger` and `Stats` (``_ledger.py``): one outcome each (``_outcomes.py``), counted, and one log
-  line naming the execution by a label that never shows a secret (``_labels.py``).
+  line naming the execution by a label that never shows a secret (``_labels.py``);
+- `WebhookReceiver` (``_receiver.py``): Pusher's webhooks verified and their events emitted on
+  the link's channel (``_emitter.py``), served with ``/health`` and ``/metrics``
+  (``_health.py``, `Metrics` in ``_metrics.py``) by the `Listener` (``_listener.py``). A
+  webhook never touches the task stream: whatever becomes of it, executions go on.
 
 A stop fits the grace period, counted from the signal (``_stopping.py``): the link reads on until
 the stream falls quiet, then executions finish and are answered until a final window, in which
 those left are stopped or not started and answered with an ``error`` output saying which.
+Webhooks arriving from the signal on are answered 503 (Pusher retries them), and the emissions
+under way finish within the grace period too.
 """
 
 from __future__ import annotations
@@ -23,20 +29,28 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .._version import __version__
 from ..mesg import ServiceDefinition, load_packaged
 from ..pusher import HttpPool, Transport
 from ..tasks import TaskRunner
-from ._config import ServeConfig
+from ..webhooks import Credentials, Intake
+from ._config import ConfigError, ServeConfig
+from ._emitter import Emitter
 from ._engine_link import EngineLink, ServiceFailed
 from ._executions import Executions
+from ._health import health
 from ._ledger import Stats
+from ._listener import HEALTH_PATH, METRICS_PATH, WEBHOOKS_PATH, Listener
+from ._metrics import Metrics
+from ._receiver import WebhookReceiver
 from ._stopping import stop_plan
 from ._submission import Submitter
+from ._webhook_apps import webhook_apps
 
 log = logging.getLogger("mesg_pusher.runtime")
 
@@ -45,7 +59,8 @@ class Service:
     """Serves the engine at `config.endpoint` until `run`'s stop event is set.
 
     `draw` gives the random numbers of the backoff jitter and `clock` monotonic seconds, so
-    tests may pass their own. `stats` counts what happened.
+    tests may pass their own. `apps` are the Pusher apps whose webhooks are received (by
+    default the one the environment configures). `stats` and `metrics` count what happened.
     """
 
     def __init__(
@@ -54,12 +69,14 @@ class Service:
         *,
         definition: ServiceDefinition | None = None,
         transport: Transport | None = None,
+        apps: Sequence[Credentials] | None = None,
         draw: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.definition = definition if definition is not None else load_packaged()
         self.stats = Stats()
+        self.metrics = Metrics(self.definition.tasks, self.stats)
         self._clock = clock
         self._transport = transport if transport is not None else HttpPool()
         self._runner = TaskRunner(self._transport, definition=self.definition)
@@ -68,10 +85,50 @@ class Service:
             config,
             self.definition,
             self._runner,
-            Submitter(self._link, config, draw),
+            Submitter(self._link, config, draw, self.stats),
             stats=self.stats,
             clock=clock,
+            metrics=self.metrics,
         )
+        self._no_app: str | None = None
+        if apps is None:
+            apps, self._no_app = webhook_apps(os.environ)
+        elif not apps:
+            self._no_app = "no Pusher app for webhooks"
+        self.receiver = WebhookReceiver(
+            Intake(apps, events=self.definition.events),
+            Emitter(self._link, config, metrics=self.metrics, draw=draw, clock=clock),
+            self.metrics,
+            secrets=[app.secret for app in apps],
+            link_up=self._link.listening.is_set,
+            clock=clock,
+        )
+        self.listener: Listener | None = None
+        address = config.webhook_address
+        if address is not None:
+            self.listener = Listener(
+                *address, self.receiver, health=self._health, metrics=self.metrics
+            )
+        self.metrics.gauges += [
+            (
+                "task_stream_open",
+                "1 while the task stream with the engine is open, else 0.",
+                lambda: float(self._link.listening.is_set()),
+            ),
+            (
+                "webhooks_in_hand",
+                "Webhooks whose events are being emitted.",
+                lambda: float(self.receiver.in_hand),
+            ),
+            (
+                "webhook_memory_bytes",
+                "Bytes the memory of webhooks emitted lately holds at most.",
+                lambda: float(self.receiver.intake.recent.held_bytes),
+            ),
+        ]
+
+    def _health(self) -> tuple[int, dict[str, str]]:
+        return health(stream_open=self._link.listening.is_set(), stopping=self.receiver.stopping)
 
     @property
     def listening(self) -> asyncio.Event:
@@ -93,10 +150,12 @@ class Service:
                     "queue_size": config.queue_size,
                     "max_held_bytes": config.max_held_bytes,
                     "grace_period_s": config.grace_period,
+                    "webhook_listen": config.webhook_listen,
                     "log_level": config.log_level,
                 }
             },
         )
+        await self._listen_for_webhooks()
         link = self._link
         listener = asyncio.create_task(link.listen_forever(self._executions.accept))
         stopper = asyncio.create_task(stop.wait())
@@ -123,13 +182,45 @@ class Service:
         finally:
             began = self._clock() if began is None else began
             link.closing = True
+            self.receiver.stop()
             stopper.cancel()
             listener.cancel()
             await asyncio.gather(listener, stopper, return_exceptions=True)
             link.listening.clear()
-            await self._executions.finish(began, plan)
+            await asyncio.gather(
+                self._executions.finish(began, plan),
+                self.receiver.finish(began + plan.exit_at),
+            )
+            if self.listener is not None:
+                await self.listener.close()
             await link.close()
             await self._transport.close()
         stats = self.stats
         log.info("stopped", extra={"fields": dataclasses.asdict(stats)})
         return 1 if status or stats.unsent else 0
+
+    async def _listen_for_webhooks(self) -> None:
+        """Open the listener (before the task stream, so that health says down until it is
+        open); ConfigError when its address cannot be taken."""
+        listener = self.listener
+        if listener is None:
+            log.info("not listening for webhooks (webhook-listen is off)")
+            return
+        try:
+            await listener.start()
+        except OSError as error:
+            await self._transport.close()
+            reason = error.strerror or str(error)
+            raise ConfigError(
+                f"webhook-listen: cannot listen on {self.config.webhook_listen}: {reason}"
+            ) from None
+        apps = self.receiver.intake.apps
+        fields = {
+            "webhooks": listener.url + WEBHOOKS_PATH,
+            "health": listener.url + HEALTH_PATH,
+            "metrics": listener.url + METRICS_PATH,
+            "app_key": ",".join(app.key for app in apps),
+        }
+        log.info("listening for webhooks", extra={"fields": fields})
+        if self._no_app is not None:
+            log.warning("%s; every webhook is answered 503 until then", self._no_app)

@@ -23,6 +23,7 @@ from ._config import ServeConfig
 from ._engine_link import EngineLink
 from ._faults import SubmitVerdict, submit_verdict
 from ._labels import engine_details
+from ._ledger import Stats
 from ._outcomes import Outcome
 from ._outputs import refused_by_engine
 
@@ -44,10 +45,17 @@ _SENT_JSON: Final = _SENT.json()
 class Submitter:
     """Submits answers through `link`; `draw` gives the retry jitter's random numbers."""
 
-    def __init__(self, link: EngineLink, config: ServeConfig, draw: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        link: EngineLink,
+        config: ServeConfig,
+        draw: Callable[[], float],
+        stats: Stats | None = None,
+    ) -> None:
         self._link = link
         self._config = config
         self._draw = draw
+        self._stats = stats
 
     async def submit(
         self, execution: Execution, output: Output
@@ -99,6 +107,8 @@ class Submitter:
                     draw=self._draw,
                 )
             delay = backoff.next_delay()
+            if self._stats is not None:
+                self._stats.retried += 1
             if failures == 1 or log.isEnabledFor(logging.DEBUG):
                 log.warning(
                     "execution %s: submitting the result failed (%s: %s); retrying in %.2f s",

@@ -1,0 +1,283 @@
+"""Pusher's webhooks as MESG events: one webhook from its body to its answer, without HTTP (the
+listener in ``_listener.py`` is the edge, and a load generator can drive `receive` directly).
+
+Theory of operation, one webhook (the decisions are `mesg_pusher.webhooks.Intake`'s):
+
+1. While the service stops, or while too many webhooks (or bytes of them) are in hand, the
+   answer is 503 at once: the sender retries later.
+2. `Intake.open` verifies and reads the body; a refusal (401, 400, 413, 503 without an app) is
+   answered at once and emits nothing. A body already emitted is answered 200, one being emitted
+   by another request 503, again emitting nothing.
+3. Otherwise its events are emitted, in order, by a task of their own (`Emitter`), given
+   `emit_within` seconds; the answer waits for it at most `answer_within` (within the 4 seconds
+   a sender allows). Emitted in time: 200 ``{}``, or 503 saying what went wrong. Not in time:
+   503, and the emission goes on until its own deadline, so that a retry of the body finds it
+   emitted (200, nothing emitted twice) or carries on from the first event not accepted.
+4. `Intake.close` records how far the emission got, whatever ended it (a stop included).
+
+Each webhook leaves one log line once it is answered and its emission is over: the app key
+(another key only scrubbed of the app's secrets and cut), how many events, the outcome, the
+status, the time to the answer, and how many events were emitted. Its outcome is counted in the
+metrics when it is answered.
+
+`stop` makes every new webhook 503; `finish` waits for the emissions under way until a moment,
+then stops those left (what they emitted counts, and their retry resumes from there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .._secrets import scrub
+from ..webhooks import (
+    ANSWER_WITHIN_SECONDS,
+    MAX_IN_PROGRESS_MS,
+    Answer,
+    Intake,
+    Outcome,
+    Ticket,
+    WebhookRefused,
+    answer,
+)
+from ._emitter import Emitter, Progress
+from ._labels import CUT, DETAILS_CHARS
+from ._metrics import Metrics
+
+log = logging.getLogger("mesg_pusher.runtime")
+
+#: The answer is given this long after the body arrived at most: within the 4 seconds a sender
+#: waits, with room for the network and a loaded machine.
+ANSWER_WITHIN: Final = ANSWER_WITHIN_SECONDS - 0.5
+#: How long a webhook's events are emitted for at most. Shorter than the time a body being
+#: emitted blocks its copies (`MAX_IN_PROGRESS_MS`), so that no retry takes over a body still
+#: being emitted (which could emit an event twice).
+EMIT_WITHIN: Final = MAX_IN_PROGRESS_MS / 1000 - 1.0
+#: Webhooks in hand at once at most, and the bytes of their bodies: past either, 503 at once.
+MAX_WEBHOOKS: Final = 1000
+MAX_WEBHOOK_BYTES: Final = 32 * 1024 * 1024
+#: Longest app key shown in a log line when it is not the configured one.
+KEY_CHARS: Final = 64
+
+
+def _wall_ms() -> float:
+    return time.time() * 1000
+
+
+@dataclass(eq=False, slots=True)
+class _Job:
+    """One webhook whose events are being emitted."""
+
+    ticket: Ticket[Any]
+    key: str
+    size: int
+    started: float
+    deadline: float
+    progress: Progress = field(default_factory=Progress)
+    answered: Answer | None = None  # given before the emission ended: its line waits for it
+    answered_at: float = 0.0
+    abandoned: bool = False  # its request went away unanswered
+    final: Answer | None = None  # the intake's answer once the emission ended
+
+
+class WebhookReceiver:
+    """Receives webhooks for the apps of `intake`, emitting their events with `emitter`.
+
+    `secrets` are the apps' secrets (kept out of the log lines), `link_up` says whether the
+    task stream is open, `clock` gives monotonic seconds and `wall_ms` the wall clock in
+    milliseconds (``time_ms`` is checked against it).
+    """
+
+    def __init__(
+        self,
+        intake: Intake[Any],
+        emitter: Emitter,
+        metrics: Metrics,
+        *,
+        secrets: Sequence[str] = (),
+        link_up: Callable[[], bool] = lambda: True,
+        clock: Callable[[], float] = time.monotonic,
+        wall_ms: Callable[[], float] = _wall_ms,
+        answer_within: float = ANSWER_WITHIN,
+        emit_within: float = EMIT_WITHIN,
+        max_webhooks: int = MAX_WEBHOOKS,
+        max_bytes: int = MAX_WEBHOOK_BYTES,
+    ) -> None:
+        self.intake = intake
+        self._emitter = emitter
+        self._metrics = metrics
+        self._secrets = list(secrets)
+        self._keys = frozenset(app.key for app in intake.apps)
+        self._link_up = link_up
+        self._clock = clock
+        self._wall_ms = wall_ms
+        self._answer_within = answer_within
+        self._emit_within = emit_within
+        self._max_webhooks = max_webhooks
+        self._max_bytes = max_bytes
+        self._jobs: dict[_Job, asyncio.Task[None]] = {}
+        self._waiting = 0  # requests waiting for their emission
+        self._answered_all = asyncio.Event()
+        self._answered_all.set()
+        self.held_bytes = 0
+        self.stopping = False
+
+    @property
+    def in_hand(self) -> int:
+        """Webhooks whose events are being emitted (whether answered yet or not); every
+        other webhook is answered without waiting."""
+        return len(self._jobs)
+
+    # One webhook -----------------------------------------------------------------------------
+
+    async def receive(self, key: str | None, signature: str | None, body: bytes) -> Answer:
+        """The answer to one webhook (`key` and `signature` its headers, None when missing)."""
+        started = self._clock()
+        if self.stopping:
+            return self._answered(answer(Outcome.STOPPING), started, key)
+        if self.in_hand >= self._max_webhooks or (
+            self.held_bytes and self.held_bytes + len(body) > self._max_bytes
+        ):
+            return self._answered(answer(Outcome.BUSY), started, key)
+        try:
+            ticket = self.intake.open(
+                key=key, signature=signature, body=body, now_ms=self._wall_ms()
+            )
+        except WebhookRefused as refused:
+            return self._answered(refused.answer, started, key, detail=refused.detail)
+        given = ticket.answer
+        if given is not None:
+            return self._answered(given, started, key, events=len(ticket.verified.webhook.events))
+        job = _Job(ticket, ticket.verified.app.key, len(body), started, started + self._emit_within)
+        task = asyncio.get_running_loop().create_task(self._emit(job))
+        self._jobs[job] = task
+        self.held_bytes += job.size
+        self._waiting += 1
+        self._answered_all.clear()
+        try:
+            await asyncio.wait(
+                {task}, timeout=max(0.0, job.started + self._answer_within - self._clock())
+            )
+        except asyncio.CancelledError:  # the request went away: the emission goes on
+            job.abandoned = True
+            raise
+        finally:
+            self._waiting -= 1
+            if not self._waiting:
+                self._answered_all.set()
+        if job.final is not None:
+            given = job.final
+            if self.stopping and not given.ok:
+                given = answer(Outcome.STOPPING)
+            return self._answered(given, started, key, job=job)
+        progress = job.progress
+        outcome = (
+            Outcome.ENGINE_UNREACHABLE
+            if progress.failure is Outcome.ENGINE_UNREACHABLE or not self._link_up()
+            else Outcome.NOT_ACCEPTED_IN_TIME
+        )
+        job.answered, job.answered_at = answer(outcome), self._clock()
+        self._count(job.answered)
+        return job.answered
+
+    def refused(self, refused: WebhookRefused, key: str | None) -> Answer:
+        """The answer to a webhook the listener refuses itself (its body never arrived)."""
+        return self._answered(refused.answer, self._clock(), key, detail=refused.detail)
+
+    async def _emit(self, job: _Job) -> None:
+        """Emit `job`'s events, then settle them with the intake, whatever ended it."""
+        progress = job.progress
+        try:
+            await self._emitter.emit(job.ticket.pending, job.deadline, progress)
+        finally:
+            job.final = self.intake.close(
+                job.ticket, progress.accepted, progress.failure, progress.detail
+            )
+            del self._jobs[job]
+            self.held_bytes -= job.size
+            if job.answered is not None or job.abandoned:
+                self._line(job.answered or job.final, job.started, job.key, job=job)
+
+    def _answered(
+        self,
+        given: Answer,
+        started: float,
+        key: str | None,
+        *,
+        events: int | None = None,
+        detail: str = "",
+        job: _Job | None = None,
+    ) -> Answer:
+        """Count the answer and write the webhook's line."""
+        self._count(given)
+        self._line(given, started, key, events=events, detail=detail, job=job)
+        return given
+
+    def _count(self, given: Answer) -> None:
+        self._metrics.webhook(given.outcome.value, given.status)
+
+    def _line(
+        self,
+        given: Answer,
+        started: float,
+        key: str | None,
+        *,
+        events: int | None = None,
+        detail: str = "",
+        job: _Job | None = None,
+    ) -> None:
+        level = logging.INFO if given.ok else logging.WARNING
+        if not log.isEnabledFor(level):
+            return
+        now = self._clock()
+        line: dict[str, Any] = {"key": self._key_label(key)}
+        if job is not None:
+            events = len(job.ticket.verified.webhook.events)
+        if events is not None:
+            line["events"] = events
+        line["outcome"] = given.outcome.value
+        line["status"] = given.status
+        answered_at = job.answered_at if job is not None and job.answered is not None else now
+        line["duration_ms"] = round((answered_at - started) * 1000, 1)
+        if job is not None:
+            line["emitted"] = job.progress.accepted
+            if job.answered is not None:  # the emission went on after the answer
+                line["emission_ms"] = round((now - started) * 1000, 1)
+            detail = detail or job.progress.detail
+        if detail:
+            shown = scrub(detail, self._secrets) if self._secrets else detail
+            line["detail"] = shown if len(shown) <= DETAILS_CHARS else shown[:DETAILS_CHARS] + CUT
+        log.log(level, "webhook", extra={"fields": line})
+
+    def _key_label(self, key: str | None) -> str:
+        """The ``X-Pusher-Key`` for a log line: a configured key as it is, any other text
+        scrubbed of the secrets and cut."""
+        if key is None:
+            return "(none)"
+        if key in self._keys:
+            return key
+        shown = scrub(key, self._secrets) if self._secrets else key
+        return shown if len(shown) <= KEY_CHARS else shown[:KEY_CHARS] + CUT
+
+    # Stopping --------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """From now on every webhook is answered 503 (the sender retries later)."""
+        self.stopping = True
+
+    async def finish(self, until: float) -> None:
+        """Let the emissions under way go on until `until` (on this clock), then stop those
+        left; what they emitted counts, and a retry of their bodies resumes from there."""
+        if not self._jobs:
+            return
+        tasks = set(self._jobs.values())
+        _, pending = await asyncio.wait(tasks, timeout=max(0.0, until - self._clock()))
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        # The requests that waited on them answer now (503): let them.
+        await self._answered_all.wait()
