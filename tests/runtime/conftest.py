@@ -4,7 +4,7 @@ server that holds requests until a test lets them through, and the service run i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +15,7 @@ from aiohttp import web
 from mesg_pusher.engine import CoreClient, Engine, EngineServer
 from mesg_pusher.mesg import ServiceDefinition
 from mesg_pusher.runtime import ServeConfig, Service
+from mesg_pusher.webhooks import Credentials
 from tests.support.fake_pusher import FakePusher
 
 WAIT = 20.0  # seconds any single wait in these tests may take at most
@@ -78,11 +79,16 @@ class Running:
 
 @asynccontextmanager
 async def serving(
-    server: EngineServer, *, definition: ServiceDefinition | None = None, **settings: Any
+    server: EngineServer,
+    *,
+    definition: ServiceDefinition | None = None,
+    apps: Sequence[Credentials] = (),
+    **settings: Any,
 ) -> AsyncIterator[Running]:
-    """The service, in this event loop, listening to `server` (settings: ServeConfig's)."""
+    """The service, in this event loop, listening to `server` (settings: ServeConfig's) and
+    receiving the webhooks of `apps` (none: every webhook is answered 503)."""
     config = ServeConfig(endpoint=server.address, token=server.token, **settings)
-    service = Service(config, definition=definition, draw=lambda: 0.5)
+    service = Service(config, definition=definition, apps=apps, draw=lambda: 0.5)
     stop = asyncio.Event()
     running = Running(service, stop, asyncio.create_task(service.run(stop)))
     try:

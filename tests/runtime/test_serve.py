@@ -320,6 +320,7 @@ async def test_results_finished_while_the_engine_is_away_are_submitted_on_its_re
     assert [engine.results[i].output_key for i in before + after] == ["success"] * 10
     assert_answered_once(engine, before + after)
     assert running.service.stats.connections >= 2
+    assert running.service.stats.retried >= 5  # each result was tried again at least once
 
 
 async def test_a_stop_under_load_is_over_within_the_grace_period(

@@ -42,6 +42,7 @@ def test_the_answer_table() -> None:
         Outcome.NOT_ACCEPTED_IN_TIME: 503,
         Outcome.BUSY: 503,
         Outcome.STOPPING: 503,
+        Outcome.DEFECT: 500,
     }
     assert set(ANSWERS) == set(Outcome)
     assert answer(Outcome.ACCEPTED).body == b"{}"

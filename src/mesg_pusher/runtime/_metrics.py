@@ -1,10 +1,10 @@
 """What ``serve`` counts for an operator, served as Prometheus's text format (``GET /metrics``).
 
 Counting sits on the hot path of every execution and every webhook, so it is plain arithmetic on
-this module's own counters: a dictionary entry, and a duration bucket found by bisection (well
-under a microsecond an execution, measured in tests/runtime/test_metrics.py). prometheus-client
-only writes them out when the endpoint is read, through a collector, with the process's own
-figures (CPU, memory, open files) beside them.
+this module's own counters: a dictionary entry, and a duration bucket found by bisection (0.16 µs
+an execution measured with timeit, where prometheus-client's own labelled counter and histogram
+take 2.4 µs). prometheus-client only writes them out when the endpoint is read (0.25 ms),
+through a collector, with the process's own figures (CPU, memory, open files) beside them.
 
 Labels stay bounded whatever the engine or a sender sends: a task is named by its key when
 mesg.yml declares it (`UNDECLARED` otherwise), an event by its declared key (the receiver refuses

@@ -193,6 +193,9 @@ class WebhookReceiver:
         progress = job.progress
         try:
             await self._emitter.emit(job.ticket.pending, job.deadline, progress)
+        except Exception:  # the one boundary for defects of ours: the webhook is answered
+            log.exception("webhook: a defect of the service while emitting its events")
+            progress.failure, progress.detail = Outcome.DEFECT, ""
         finally:
             job.final = self.intake.close(
                 job.ticket, progress.accepted, progress.failure, progress.detail

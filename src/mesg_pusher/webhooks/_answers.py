@@ -1,8 +1,9 @@
 """Every outcome of a webhook, and the one table from outcome to the HTTP answer.
 
 Statuses follow what the sender does with them: Pusher retries any non-2xx answer for five
-minutes, so 503 means "try again" (nothing is lost by it), while 400, 401 and 413 describe a
-body that will never be accepted however often it is sent. A stale ``time_ms`` is 401, as
+minutes, so 503 (and 500, for a defect of the receiver) means "try again" (nothing is lost by
+it), while 400, 401 and 413 describe a body that will never be accepted however often it is
+sent. A stale ``time_ms`` is 401, as
 Pusher's own API answers a request signed outside its timestamp window: it is a replayed or
 badly delayed body, and a genuine Pusher retry never reaches it (the window is twice Pusher's
 retry period). Bodies say what went wrong in words that never quote the body, a signature or a
@@ -38,6 +39,7 @@ class Outcome(enum.Enum):
     NOT_ACCEPTED_IN_TIME = "not_accepted_in_time"
     BUSY = "busy"
     STOPPING = "stopping"
+    DEFECT = "defect"
 
 
 #: Outcome -> (HTTP status, what the answer says). The one place statuses are decided.
@@ -56,6 +58,7 @@ ANSWERS: Final[dict[Outcome, tuple[int, str]]] = {
     Outcome.NOT_ACCEPTED_IN_TIME: (503, "the MESG engine did not accept the events in time"),
     Outcome.BUSY: (503, "too many webhooks are being handled; retry later"),
     Outcome.STOPPING: (503, "the service is stopping; retry later"),
+    Outcome.DEFECT: (500, "a defect of the service stopped this webhook; retry later"),
 }
 
 
