@@ -22,5 +22,10 @@ RUN pip install --no-deps . && rm -rf src
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin mesg
 USER 10001
 
+# Pusher's webhooks (POST /webhooks), GET /health and GET /metrics, on the port mesg.yml declares
+# under configuration.ports (outside the container serve listens on loopback only).
+ENV MESG_PUSHER_WEBHOOK_LISTEN=0.0.0.0:3000
+EXPOSE 3000
+
 # SIGTERM (docker stop) makes it finish the executions under way within the grace period.
 CMD ["mesg-pusher", "serve"]

@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -113,6 +114,16 @@ def test_the_build_context_leaves_out_what_the_image_does_not_need(path: str) ->
     assert _ignored(path, _ignore_patterns())
 
 
+def test_the_image_listens_for_webhooks_on_the_port_mesg_yml_declares() -> None:
+    instructions = _instructions()
+    envs = " ".join(args for word, args in instructions if word == "ENV")
+    assert "MESG_PUSHER_WEBHOOK_LISTEN=0.0.0.0:3000" in envs.split()
+    assert [args for word, args in instructions if word == "EXPOSE"] == ["3000"]
+    definition = yaml.safe_load((ROOT / "mesg.yml").read_text("utf-8"))
+    # Engines v0.1-v0.5 take only these keys there (v0.6 adds env).
+    assert definition["configuration"] == {"ports": ["3000"]}
+
+
 def test_the_package_ships_what_serve_reads() -> None:
     package = ROOT / "src" / "mesg_pusher"
     for name in ("mesg.yml", "py.typed"):
@@ -141,11 +152,17 @@ def test_the_entry_point_runs_and_documents_every_variable() -> None:
         "MESG_PUSHER_SUBMIT_TIMEOUT",
         "MESG_PUSHER_LOG_FORMAT",
         "MESG_PUSHER_LOG_LEVEL",
+        "MESG_PUSHER_MAX_HELD_BYTES",
+        "MESG_PUSHER_WEBHOOK_LISTEN",
+        "PUSHER_APP_KEY",
+        "PUSHER_APP_SECRET",
+        "PUSHER_URL",
         "--max-in-flight",
         "--queue-size",
         "--grace-period",
         "--log-format",
         "--log-level",
+        "--webhook-listen",
         "SIGTERM",
     ):
         assert word in done.stdout
