@@ -10,6 +10,7 @@ import shutil
 import socket
 import time
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,13 @@ class Soketi:
 
 @pytest.fixture
 async def soketi(tmp_path: Path) -> AsyncIterator[Soketi]:
+    async with running_soketi(tmp_path) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_soketi(tmp_path: Path, **more_env: str) -> AsyncIterator[Soketi]:
+    """soketi serving APP, with `more_env` (``SOKETI_...`` settings) added to its environment."""
     package = node_package("@soketi/soketi")
     port, metrics = free_port(), free_port()
     config = {
@@ -256,6 +264,7 @@ async def soketi(tmp_path: Path) -> AsyncIterator[Soketi]:
         "SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES": "true",
         "SOKETI_EVENT_MAX_SIZE_IN_KB": "10",
         "SOKETI_SHUTDOWN_GRACE_PERIOD": "0",
+        **more_env,
     }
     log = (tmp_path / "soketi.log").open("wb")
     process = await asyncio.create_subprocess_exec(
