@@ -30,6 +30,23 @@ def test_text_lines_quote_values_that_would_break_them() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "value",
+    [0, -5, 10**30, 1.5, 1e-7, 1e22, 0.1 + 0.2, -0.0, float("nan"), float("inf"), True, None],
+)
+def test_numbers_are_written_as_json_writes_them(value: object) -> None:
+    line = TextFormatter().format(_record("m", {"n": value}))
+    assert line.endswith(f" n={json.dumps(value)}")
+
+
+def test_records_do_not_look_up_threads_or_processes() -> None:
+    configure("text", "info", io.StringIO())
+    record = logging.getLogger("mesg_pusher.runtime").makeRecord(
+        "mesg_pusher.runtime", logging.INFO, "", 0, "m", (), None
+    )
+    assert (record.thread, record.process, record.processName) == (None, None, None)
+
+
 def test_text_lines_escape_line_breaks_in_the_message() -> None:
     record = _record("execution %s: the engine refused the output: %s")
     record.args = ("a1", "bad\r\nfake 2019-05-01T10:00:00.000Z error injected\u2028x\x1b[31m")

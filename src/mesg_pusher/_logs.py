@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import re
 import sys
 import time
@@ -49,6 +50,11 @@ def _text_message(message: str) -> str:
 
 
 def _text_value(value: Any) -> str:
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):
+        # Every line has numbers (a duration, a count): written as JSON writes them, without
+        # JSON's encoder, and plain, so never quoted.
+        return int.__repr__(value) if kind is int else float.__repr__(value)
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     if _PLAIN.fullmatch(text):
         return text
@@ -88,7 +94,11 @@ class JsonFormatter(logging.Formatter):
 
 def configure(log_format: str, level: str, stream: TextIO | None = None) -> logging.Handler:
     """Send log lines to `stream` (standard error): the package's from `level` up, other
-    libraries' from warning up."""
+    libraries' from warning up. No line shows the thread or the process, so records do not
+    look them up (each record would pay for it)."""
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
