@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
+import signal
 import subprocess
 import sys
 
 import pytest
 
 from mesg_pusher.demo import steps
-from mesg_pusher.local_server import DEFAULT_APP
+from mesg_pusher.local_server import DEFAULT_APP, Subscriber
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +36,57 @@ def test_demo_delivers_every_event_through_the_engine_protocol() -> None:
     assert f"{len(scenario)} executions answered through the engine protocol, " in out
     assert f"{expected_events} events delivered" in out
     assert "not-the-secret" not in out
+    # The loop back: the local server's webhooks reach serve, whose events ListenEvent hears.
+    assert (
+        'ListenEvent received channel_occupied: {"channel": "presence-demo-room", "time_ms": '
+    ) in out
+    assert (
+        'ListenEvent received member_added: {"channel": "presence-demo-room", '
+        '"user_id": "demo-visitor", "time_ms": '
+    ) in out
+    assert re.search(r", \d+ MESG events emitted from webhooks, in ", out)
+
+
+async def test_demo_stay_keeps_printing_the_events_of_webhooks() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mesg_pusher.cli",
+        "demo",
+        "--stay",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+
+    async def line_with(text: str) -> str:
+        assert process.stdout is not None
+        async with asyncio.timeout(60):
+            while True:
+                line = (await process.stdout.readline()).decode()
+                assert line, f"the demo ended: {lines}"
+                lines.append(line)
+                if text in line:
+                    return line
+
+    try:
+        address = re.search(r"open (http://127\.0\.0\.1:\d+)/ to watch", await line_with("open "))
+        assert address is not None
+        await line_with("keep being printed as they come")
+        async with await Subscriber.connect(address.group(1), DEFAULT_APP.key) as late:
+            await late.subscribe("late-comers")
+            shown = await line_with("late-comers")
+        assert shown.startswith(
+            '  ListenEvent received channel_occupied: {"channel": "late-comers", "time_ms": '
+        )
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(30):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def test_demo_help() -> None:

@@ -16,7 +16,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description=(
             "Start a local Pusher server, an engine stand-in, `mesg-pusher serve` and a "
             "subscriber; run trigger and triggerBatch through the engine protocol; print each "
-            "output and each event the subscriber received; stop everything. No Pusher account "
+            "output and each event the subscriber received; then let a visitor join a presence "
+            "channel and print the MESG events serve emits from the local server's webhooks "
+            "(heard on ListenEvent); stop everything. No Pusher account "
             "or network needed. Exit status 0 when everything arrived as expected, 1 when "
             "something did not, 2 for a usage error (a port it cannot listen on)."
         ),
@@ -24,7 +26,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     demo.add_argument(
         "--stay",
         action="store_true",
-        help="keep everything running afterwards, to watch the debug console (Ctrl-C ends it)",
+        help=(
+            "keep everything running afterwards, to watch the debug console, printing the MESG "
+            "events of webhooks as they come (Ctrl-C ends it)"
+        ),
     )
     demo.add_argument(
         "--port",

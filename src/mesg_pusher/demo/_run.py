@@ -2,7 +2,9 @@
 serve` as its own process (as under the engine), and a subscriber that shows what arrives.
 
 Each step is run through the engine protocol (``ExecuteTask``, then ``ListenResult``), its output
-printed the way the engine's CLI printed it, then the events the subscriber received.
+printed the way the engine's CLI printed it, then the events the subscriber received. Then the
+loop back: the local server's webhooks reach ``serve``, whose MESG events the demo hears on
+``ListenEvent`` (``_webhooks.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .. import _commands as commands
 from .._errors import MesgPusherError
 from ..engine import CoreClient, Engine, EngineServer
 from ..local_server import DEFAULT_APP, LocalServer, ReceivedEvent, ServerSettings, Subscriber
+from . import _webhooks as webhooks
 from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, steps
 
 log = logging.getLogger("mesg_pusher.demo")
@@ -39,7 +42,12 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
     def say(text: str = "") -> None:
         commands.say(text, stream=out)
 
-    pusher = LocalServer(ServerSettings(), port=port)
+    webhook_port = webhooks.free_port()
+    settings = ServerSettings(
+        webhooks=(f"http://127.0.0.1:{webhook_port}/webhooks",),
+        webhook_delay=webhooks.VACATED_DELAY,
+    )
+    pusher = LocalServer(settings, port=port)
     try:
         await pusher.start()
     except OSError as error:
@@ -47,8 +55,9 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
     async with (
         pusher,
         EngineServer(Engine()) as engine,
-        _serve_process(engine) as serve,
         CoreClient(engine.address) as core,
+        core.listen_events(engine.token) as events,
+        _serve_process(engine, webhook_port) as serve,
         core.results(engine.token) as results,
         await Subscriber.connect(pusher.ws_url, DEFAULT_APP.key) as subscriber,
     ):
@@ -57,7 +66,10 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
             f"{DEFAULT_APP.key})"
         )
         say(f"Engine stand-in       {engine.address}  (service token {engine.token})")
-        say(f"mesg-pusher serve     pid {serve.pid}, listening for executions")
+        say(
+            f"mesg-pusher serve     pid {serve.pid}, listening for executions, and for webhooks "
+            f"on 127.0.0.1:{webhook_port}"
+        )
         await subscriber.subscribe(PUBLIC_CHANNEL)
         await subscriber.subscribe_signed(PRIVATE_CHANNEL, DEFAULT_APP)
         say(
@@ -84,8 +96,21 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
 
         say()
         say(
+            f"[{number + 1}] a visitor joins {webhooks.ROOM}: the local server's webhooks reach "
+            "serve, which emits MESG events"
+        )
+        try:
+            heard = await webhooks.visitor_joins(
+                pusher.ws_url, DEFAULT_APP, events, say, within=WAIT
+            )
+        except TimeoutError:
+            raise DemoFailed("serve emitted no event for the visitor's webhooks") from None
+
+        say()
+        say(
             f"{len(steps(DEFAULT_APP, pusher.port))} executions answered through the engine "
-            f"protocol, {delivered} events delivered, in {time.monotonic() - started:.1f} s."
+            f"protocol, {delivered} events delivered, {heard} MESG events emitted from webhooks, "
+            f"in {time.monotonic() - started:.1f} s."
         )
         if stay:
             say(
@@ -94,7 +119,12 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
                 f"-d secret={DEFAULT_APP.secret} -d host=127.0.0.1 -d port={pusher.port} ...`;"
                 " Ctrl-C ends the demo"
             )
-            await commands.stop_on_signals(log).wait()
+            say("MESG events from webhooks keep being printed as they come:")
+            printer = asyncio.create_task(webhooks.print_as_they_come(events, say, heard))
+            try:
+                await commands.stop_on_signals(log).wait()
+            finally:
+                printer.cancel()
     return commands.EXIT_OK
 
 
@@ -109,13 +139,19 @@ async def _events(subscriber: Subscriber, count: int, within: float = WAIT) -> l
 
 
 @contextlib.asynccontextmanager
-async def _serve_process(engine: EngineServer) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`mesg-pusher serve` in its own process, stopped with SIGTERM (its graceful stop)."""
+async def _serve_process(
+    engine: EngineServer, webhook_port: int
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`mesg-pusher serve` in its own process, stopped with SIGTERM (its graceful stop); it
+    receives the local server's webhooks for its default app on `webhook_port`."""
     env = {
         **os.environ,
         "MESG_ENDPOINT_TCP": engine.address,
         "MESG_TOKEN": engine.token,
         "MESG_PUSHER_LOG_LEVEL": "warning",
+        "MESG_PUSHER_WEBHOOK_LISTEN": f"127.0.0.1:{webhook_port}",
+        "PUSHER_APP_KEY": DEFAULT_APP.key,
+        "PUSHER_APP_SECRET": DEFAULT_APP.secret,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "mesg_pusher.cli", "serve", env=env
