@@ -300,9 +300,17 @@ async def test_a_frozen_engine_holds_emit_event_until_thawed(
     with pytest.raises(aio.AioRpcError) as error:
         await service_side.EmitEvent(request, timeout=0.3)
     assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    engine.thaw()
+    async def emit() -> None:
+        await service_side.EmitEvent(request, timeout=10)
+
+    held = asyncio.create_task(emit())
     async with asyncio.timeout(10):
-        await service_side.EmitEvent(request)
-        # The held call may be taken once thawed too: the engine never saw its deadline.
+        await engine.wait_until(lambda: engine.held >= 1)
+        assert not engine.emitted()
+        engine.thaw()
+        await held
+        # The call that timed out may be taken once thawed too: the engine may not have seen
+        # its deadline.
         await engine.wait_until(lambda: len(engine.emitted()) >= 1)
+    assert engine.held == 0
     assert {e.event_data for e in engine.emitted()} == {request.eventData}

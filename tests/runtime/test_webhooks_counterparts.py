@@ -9,6 +9,7 @@ import asyncio
 import json
 import re
 import signal
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from mesg_pusher.engine import CoreClient, Engine, EngineServer, Events
 from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
 from mesg_pusher.pusher import App
+from mesg_pusher.webhooks import signature
 from tests.local_server.conftest import (
     APP,
     NodeProcess,
@@ -52,8 +54,9 @@ async def serving_webhooks(
         found = WEBHOOKS_LINE.search(process.log())
         assert found is not None
         yield process, found.group(1)
-        process.send(signal.SIGTERM)
-        assert await process.exit_status() == 0, process.log()
+        if process.process.returncode is None:
+            process.send(signal.SIGTERM)
+            assert await process.exit_status() == 0, process.log()
     assert app.secret not in process.log()
 
 
@@ -198,3 +201,38 @@ async def test_the_local_servers_webhooks_reach_serve(tmp_path: Path) -> None:
         ("member_removed", {**room, "user_id": "bo"}),
         ("channel_vacated", room),
     ]
+
+
+async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> tuple[int, Any]:
+    headers = {"X-Pusher-Key": APP.key, "X-Pusher-Signature": signature(APP.secret, body)}
+    async with asyncio.timeout(WAIT), http.post(url, data=body, headers=headers) as answer:
+        return answer.status, await answer.json()
+
+
+def occupied(channel: str) -> bytes:
+    event = {"name": "channel_occupied", "channel": channel}
+    return json.dumps({"time_ms": int(time.time() * 1000), "events": [event]}).encode()
+
+
+async def test_sigterm_finishes_the_webhooks_in_flight_and_answers_new_ones_503(
+    tmp_path: Path,
+) -> None:
+    engine = Engine()
+    async with (
+        EngineServer(engine) as server,
+        serving_webhooks(tmp_path, server, APP) as (process, url),
+        aiohttp.ClientSession() as http,
+    ):
+        engine.freeze()
+        in_flight = asyncio.create_task(post(http, url, occupied("in-flight")))
+        await until(lambda: engine.held == 1)  # its EmitEvent is held by the frozen engine
+        process.send(signal.SIGTERM)
+        await until(lambda: "received SIGTERM" in process.log())
+        assert await post(http, url, occupied("late")) == (
+            503,
+            {"error": "the service is stopping; retry later"},
+        )
+        engine.thaw()
+        assert await in_flight == (200, {})
+        assert await process.exit_status() == 0, process.log()
+    assert [json.loads(e.event_data)["channel"] for e in engine.emitted()] == ["in-flight"]

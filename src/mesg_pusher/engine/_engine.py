@@ -214,6 +214,7 @@ class Engine:
         self._last_created = 0
         self._refusals: deque[str] = deque()
         self._thawed = asyncio.Event()
+        self.held = 0  # calls a frozen engine holds
         self._thawed.set()
         self._services: dict[str, _Service] = {}
         self.in_progress: dict[str, Execution] = {}
@@ -584,8 +585,15 @@ class Engine:
         self._thawed.set()
 
     async def thawed(self) -> None:
-        """Return once the engine is not frozen."""
-        await self._thawed.wait()
+        """Return once the engine is not frozen (`held` counts the calls waiting here)."""
+        if self._thawed.is_set():
+            return
+        self.held += 1
+        self._notify()
+        try:
+            await self._thawed.wait()
+        finally:
+            self.held -= 1
 
     # For tests and demos --------------------------------------------------------------------
 

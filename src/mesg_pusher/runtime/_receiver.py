@@ -175,11 +175,12 @@ class WebhookReceiver:
                 given = answer(Outcome.STOPPING)
             return self._answered(given, started, key, job=job)
         progress = job.progress
-        outcome = (
-            Outcome.ENGINE_UNREACHABLE
-            if progress.failure is Outcome.ENGINE_UNREACHABLE or not self._link_up()
-            else Outcome.NOT_ACCEPTED_IN_TIME
-        )
+        if self.stopping:
+            outcome = Outcome.STOPPING
+        elif progress.failure is Outcome.ENGINE_UNREACHABLE or not self._link_up():
+            outcome = Outcome.ENGINE_UNREACHABLE
+        else:
+            outcome = Outcome.NOT_ACCEPTED_IN_TIME
         job.answered, job.answered_at = answer(outcome), self._clock()
         self._count(job.answered)
         return job.answered

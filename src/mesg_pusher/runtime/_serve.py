@@ -178,6 +178,7 @@ class Service:
                     "stopping within %g s: taking what the engine already sent, then no more",
                     config.grace_period,
                 )
+                self.receiver.stop()  # new webhooks: 503 from now on
                 await link.read_on(listener, began + plan.drain_until)
         finally:
             began = self._clock() if began is None else began
