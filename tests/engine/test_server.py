@@ -300,6 +300,7 @@ async def test_a_frozen_engine_holds_emit_event_until_thawed(
     with pytest.raises(aio.AioRpcError) as error:
         await service_side.EmitEvent(request, timeout=0.3)
     assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
     async def emit() -> None:
         await service_side.EmitEvent(request, timeout=10)
 

@@ -241,6 +241,33 @@ async def test_an_oversized_body_is_refused_without_being_read_whole(
     assert engine_server.engine.emissions == type(engine_server.engine.emissions)()
 
 
+async def test_a_body_that_does_not_arrive_in_time_is_answered_within_the_window(
+    running: Running, engine_server: EngineServer
+) -> None:
+    listener = running.service.listener
+    assert listener is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+    try:
+        writer.write(
+            b"POST /webhooks HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+            b"X-Pusher-Key: " + APP.key.encode() + b"\r\n\r\n" + b'{"time_ms":'
+        )
+        await writer.drain()
+        started = time.monotonic()
+        async with asyncio.timeout(WAIT):
+            status_line = await reader.readline()
+            answer = await reader.read(4096)
+        took = time.monotonic() - started
+    finally:
+        writer.close()
+    assert status_line.startswith(b"HTTP/1.1 400 ")
+    assert answer.endswith(
+        b'{"error":"not a Pusher webhook: the body did not arrive within 3.5 s"}'
+    )
+    assert took >= ANSWER_WITHIN - 0.5  # it waited for the body meanwhile
+    assert engine_server.engine.emissions == type(engine_server.engine.emissions)()
+
+
 async def test_without_an_app_every_webhook_is_answered_503(
     http: aiohttp.ClientSession, engine_server: EngineServer
 ) -> None:

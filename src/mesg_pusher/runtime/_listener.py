@@ -89,6 +89,7 @@ class Listener:
             await runner.cleanup()
 
     async def _webhook(self, request: web.Request) -> web.Response:
+        arrived = self._clock()  # the answer is due within ANSWER_WITHIN of this, reading included
         key = request.headers.get(KEY_HEADER)
         try:
             async with asyncio.timeout(ANSWER_WITHIN):
@@ -97,9 +98,10 @@ class Listener:
             refused = WebhookRefused(
                 Outcome.NOT_A_WEBHOOK, f"the body did not arrive within {ANSWER_WITHIN:g} s"
             )
-            given = self._receiver.refused(refused, key)
+            given = self._receiver.refused(refused, key, arrived=arrived)
         else:
-            given = await self._receiver.receive(key, request.headers.get(SIGNATURE_HEADER), body)
+            signature = request.headers.get(SIGNATURE_HEADER)
+            given = await self._receiver.receive(key, signature, body, arrived=arrived)
         return web.Response(status=given.status, body=given.body, content_type=CONTENT_TYPE)
 
     async def _health_check(self, request: web.Request) -> web.Response:

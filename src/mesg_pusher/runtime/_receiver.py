@@ -134,9 +134,18 @@ class WebhookReceiver:
 
     # One webhook -----------------------------------------------------------------------------
 
-    async def receive(self, key: str | None, signature: str | None, body: bytes) -> Answer:
-        """The answer to one webhook (`key` and `signature` its headers, None when missing)."""
-        started = self._clock()
+    async def receive(
+        self,
+        key: str | None,
+        signature: str | None,
+        body: bytes,
+        *,
+        arrived: float | None = None,
+    ) -> Answer:
+        """The answer to one webhook (`key` and `signature` its headers, None when missing),
+        given within `answer_within` of `arrived` (this clock's time the request came in, so
+        reading the body counts too; by default, now)."""
+        started = self._clock() if arrived is None else arrived
         if self.stopping:
             return self._answered(answer(Outcome.STOPPING), started, key)
         if self.in_hand >= self._max_webhooks or (
@@ -185,9 +194,9 @@ class WebhookReceiver:
         self._count(job.answered)
         return job.answered
 
-    def refused(self, refused: WebhookRefused, key: str | None) -> Answer:
+    def refused(self, refused: WebhookRefused, key: str | None, *, arrived: float) -> Answer:
         """The answer to a webhook the listener refuses itself (its body never arrived)."""
-        return self._answered(refused.answer, self._clock(), key, detail=refused.detail)
+        return self._answered(refused.answer, arrived, key, detail=refused.detail)
 
     async def _emit(self, job: _Job) -> None:
         """Emit `job`'s events, then settle them with the intake, whatever ended it."""

@@ -107,7 +107,7 @@ class Service:
         address = config.webhook_address
         if address is not None:
             self.listener = Listener(
-                *address, self.receiver, health=self._health, metrics=self.metrics
+                *address, self.receiver, health=self._health, metrics=self.metrics, clock=clock
             )
         self.metrics.gauges += [
             (
