@@ -268,6 +268,21 @@ async def test_a_body_that_does_not_arrive_in_time_is_answered_within_the_window
     assert engine_server.engine.emissions == type(engine_server.engine.emissions)()
 
 
+async def test_the_answer_window_counts_from_the_arrival_of_the_request(
+    running: Running, engine_server: EngineServer
+) -> None:
+    engine_server.engine.freeze()
+    body = body_of(occupied("late-body"))
+    started = time.monotonic()
+    # A body that took the whole window to arrive leaves no time to wait for the engine.
+    given = await running.service.receiver.receive(
+        APP.key, sign(APP.secret, body), body, arrived=started - ANSWER_WITHIN
+    )
+    assert (given.status, given.outcome.value) == (503, "not_accepted_in_time")
+    assert time.monotonic() - started < ANSWER_WITHIN / 2
+    engine_server.engine.thaw()
+
+
 async def test_without_an_app_every_webhook_is_answered_503(
     http: aiohttp.ClientSession, engine_server: EngineServer
 ) -> None:
