@@ -1,0 +1,43 @@
+"""The app whose webhooks serve verifies, read from the environment as the tasks read it."""
+
+from __future__ import annotations
+
+import pytest
+
+from mesg_pusher.runtime._webhook_apps import WebhookApp, webhook_apps
+
+SECRET = "7ad3773142a6692b25b8"
+
+
+def test_the_key_and_secret_variables_give_the_app() -> None:
+    apps, problem = webhook_apps({"PUSHER_APP_KEY": "k", "PUSHER_APP_SECRET": SECRET})
+    assert (apps, problem) == ((WebhookApp("k", SECRET),), None)
+    assert SECRET not in repr(apps)
+
+
+def test_pusher_url_gives_the_app_and_the_variables_win_over_it() -> None:
+    url = f"https://url-key:{SECRET}@api-eu.pusher.com/apps/42"
+    assert webhook_apps({"PUSHER_URL": url}) == ((WebhookApp("url-key", SECRET),), None)
+    mixed = {"PUSHER_URL": url, "PUSHER_APP_KEY": "k"}
+    assert webhook_apps(mixed) == ((WebhookApp("k", SECRET),), None)
+
+
+@pytest.mark.parametrize(
+    ("environ", "problem"),
+    [
+        ({}, "set PUSHER_APP_KEY and PUSHER_APP_SECRET, or PUSHER_URL"),
+        ({"PUSHER_APP_KEY": "k"}, "PUSHER_APP_SECRET is not set (nor PUSHER_URL)"),
+        ({"PUSHER_APP_SECRET": SECRET}, "PUSHER_APP_KEY is not set (nor PUSHER_URL)"),
+        ({"PUSHER_APP_KEY": "k", "PUSHER_APP_SECRET": SECRET, "PUSHER_PORT": "x"}, "PUSHER_PORT"),
+        ({"PUSHER_URL": f"ftp://k:{SECRET}@h/apps/1"}, "PUSHER_URL: a Pusher URL looks like"),
+    ],
+)
+def test_without_a_whole_app_none_is_configured_and_the_reason_names_the_variable(
+    environ: dict[str, str], problem: str
+) -> None:
+    apps, reason = webhook_apps(environ)
+    assert apps == ()
+    assert reason is not None
+    assert reason.startswith("no Pusher app for webhooks: ")
+    assert problem in reason
+    assert SECRET not in reason
