@@ -176,6 +176,8 @@ async def test_the_local_servers_webhooks_reach_serve(tmp_path: Path) -> None:
             async with asyncio.timeout(WAIT):
                 await events.wait_count(4)
             await other.unsubscribe("presence-room")
+            async with asyncio.timeout(WAIT):  # two connections: one after the other
+                await events.wait_count(5)
             await subscriber.unsubscribe("presence-room")
             received = await settled(events, 7)
         async with aiohttp.ClientSession() as http:
