@@ -61,29 +61,42 @@ def _log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _node_ready() -> str | None:
+def _installed(folder: Path) -> bool:
+    """Whether `folder`'s node_modules holds what its package-lock.json names: npm's own record
+    of what it installed (node_modules/.package-lock.json) lists the same packages. (Times
+    would not do: a checkout's lock file is newer than modules installed before it.)"""
+    try:
+        lock = json.loads((folder / "package-lock.json").read_text("utf-8"))
+        done = json.loads((folder / "node_modules" / ".package-lock.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    wanted = {name: entry for name, entry in lock.get("packages", {}).items() if name}
+    return bool(wanted) and wanted == done.get("packages")
+
+
+def _node_ready(folder: Path = _client_cases.NODE_DIR) -> str | None:
     """The node binary with the bench's npm packages installed, or None (then it is skipped)."""
     node = shutil.which("node")
     npm = shutil.which("npm")
-    folder = _client_cases.NODE_DIR
     if node is None:
         return None
+    if _installed(folder):
+        return node
     modules = folder / "node_modules"
-    lock = folder / "package-lock.json"
-    if not modules.exists() or lock.stat().st_mtime > modules.stat().st_mtime:
-        if npm is None:
-            return None
-        _log("bench: npm ci (bench/node)")
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=folder,
-            check=False,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            return None
-        modules.touch()
-    return node
+    if modules.is_symlink():
+        # npm ci would empty the folder it points to, which another checkout uses.
+        _log(f"bench: {modules} is a link to modules that differ from the lock: not measured")
+        return None
+    if npm is None:
+        return None
+    _log(f"bench: npm ci ({folder})")
+    done = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=folder,
+        check=False,
+        timeout=300,
+    )
+    return node if done.returncode == 0 else None
 
 
 def _summaries(
