@@ -37,6 +37,8 @@ from . import _proc, _processes, _worker
 
 TASK: Final = "trigger"
 PROBE_TRIES: Final = 100
+#: The longest wait for the in-process stand-in's first result (a bound, not a margin).
+PROBE_SECONDS: Final = 20.0
 #: How long the in-process stand-in waits for the service to open its task stream.
 LISTENER_SECONDS: Final = 20.0
 
@@ -190,7 +192,7 @@ class Origin(_Arrivals):
         started = time.perf_counter()
         execution = await self.engine.execute(self.engine.token, TASK, self._inputs)
         self.sent[execution] = started
-        if not await self.result(execution, 5.0):
+        if not await self.result(execution, PROBE_SECONDS):
             raise RuntimeError("no execution came back: the service never took tasks")
 
     async def close(self) -> None:

@@ -271,7 +271,8 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
         panels.append(("Client: CPU ms per trigger (lower is better)", "cpu_ms", "{:.3f}", client))
     service = [c for c in results["cases"] if c["group"] == "service"]
     if service:
-        panels.append(("Service: executions/s", "rate", "{:,.0f}", service))
+        measured = [c for c in service if not math.isnan(c["medians"].get("rate", math.nan))]
+        panels.append(("Service: executions/s", "rate", "{:,.0f}", measured))
         panels.append(("Service: CPU ms per execution", "cpu_ms", "{:.3f}", service))
         paced = [c for c in service if not math.isnan(c["medians"].get("offered", math.nan))]
         if paced:
