@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,11 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-write", action="store_true", help="print the table; write no results or chart"
     )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="measure nothing: render bench/results/latest.json into the tables and summary",
+    )
     return parser.parse_args(argv)
 
 
@@ -55,29 +61,42 @@ def _log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _node_ready() -> str | None:
+def _installed(folder: Path) -> bool:
+    """Whether `folder`'s node_modules holds what its package-lock.json names: npm's own record
+    of what it installed (node_modules/.package-lock.json) lists the same packages. (Times
+    would not do: a checkout's lock file is newer than modules installed before it.)"""
+    try:
+        lock = json.loads((folder / "package-lock.json").read_text("utf-8"))
+        done = json.loads((folder / "node_modules" / ".package-lock.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    wanted = {name: entry for name, entry in lock.get("packages", {}).items() if name}
+    return bool(wanted) and wanted == done.get("packages")
+
+
+def _node_ready(folder: Path = _client_cases.NODE_DIR) -> str | None:
     """The node binary with the bench's npm packages installed, or None (then it is skipped)."""
     node = shutil.which("node")
     npm = shutil.which("npm")
-    folder = _client_cases.NODE_DIR
     if node is None:
         return None
+    if _installed(folder):
+        return node
     modules = folder / "node_modules"
-    lock = folder / "package-lock.json"
-    if not modules.exists() or lock.stat().st_mtime > modules.stat().st_mtime:
-        if npm is None:
-            return None
-        _log("bench: npm ci (bench/node)")
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=folder,
-            check=False,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            return None
-        modules.touch()
-    return node
+    if modules.is_symlink():
+        # npm ci would empty the folder it points to, which another checkout uses.
+        _log(f"bench: {modules} is a link to modules that differ from the lock: not measured")
+        return None
+    if npm is None:
+        return None
+    _log(f"bench: npm ci ({folder})")
+    done = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=folder,
+        check=False,
+        timeout=300,
+    )
+    return node if done.returncode == 0 else None
 
 
 def _summaries(
@@ -104,29 +123,61 @@ def _summaries(
     return rows
 
 
-def _ceiling_note(medians: dict[str, dict[str, float]]) -> str:
-    """How much of the engine stand-in's own ceiling the service reaches at saturation."""
-    ceiling = medians.get(_service_cases.CEILING_SAT, {}).get("rate")
+def _service_note(medians: dict[str, dict[str, float]]) -> str:
+    """What bounds the saturation rows, and how the figures are taken."""
+    ceiling = medians.get(_service_cases.CEILING_SAT, {})
     parts = []
     for key, name in ((_service_cases.SERVE_SAT, "nginx"), (_service_cases.LOCAL_SAT, "local")):
-        rate = medians.get(key, {}).get("rate")
-        share = _stats.ratio(rate, ceiling)
-        if share is not None:
-            parts.append(f"{share:.0%} with the {name} endpoint")
-    if not parts:
-        return ""
+        serve = medians.get(key, {})
+        share = _stats.ratio(serve.get("rate"), ceiling.get("rate"))
+        cores = serve.get("service_cores", math.nan)
+        if share is not None and not math.isnan(cores):
+            parts.append(
+                f"with the {name} endpoint serve kept {cores:.2f} of a core busy at "
+                f"{share:.0%} of the null service's rate"
+            )
+    bound = ""
+    if parts:
+        bound = (
+            f"At saturation {' and '.join(parts)} ({ceiling['rate']:,.0f} executions/s, "
+            "what the stand-in itself reaches with a service that does nothing): a Python "
+            "service's own code runs on one core, so near 1.0 the service is the bound, not "
+            "the load. "
+        )
     return (
-        f"At saturation the service reaches {' and '.join(parts)} of the engine stand-in's own "
-        f"ceiling ({ceiling:,.0f} executions/s with a service that answers without calling "
-        "Pusher): the load generator, the stand-in, the service and the endpoint share 2 cores. "
-        "p50 and p99 run from ExecuteTask to the result on ListenResult; the in-serve figures "
-        "are serve's own time per execution (its log's duration, from the task's arrival to "
-        "the result submitted, SubmitResult's round trip included)."
+        bound + "The saturation rows are driven by the engine stand-in itself, served from the "
+        "measuring process, which makes the executions and hears their results without gRPC "
+        "of its own (its CPU, that process's, is the stand-in column); the 200/s rows by an "
+        "application sending ExecuteTask and reading ListenResult through `mesg-pusher "
+        "engine`. p50 and p99 run from the execution asked for to its result; the in-serve "
+        "figures are serve's own time per execution (its log's duration, from the task's "
+        "arrival to the result submitted, SubmitResult's round trip included). Serve's "
+        "overhead is its CPU per execution minus the null service's, paired round by round; "
+        "at saturation the null service runs faster, spreading its fixed costs over more "
+        "executions, so if anything the overhead is overstated."
     )
+
+
+def _overhead_of(row: dict[str, Any]) -> str:
+    """The serve case a derived overhead row follows in the table."""
+    return next(o.serve for o in _service_cases.OVERHEADS if o.key == row["key"])
+
+
+def _render() -> int:
+    """The tables and the summary again from the latest results (after a change of the report
+    alone); the chart stays as it is."""
+    results = json.loads((RESULTS / "latest.json").read_text("utf-8"))
+    table = _report.table(results)
+    (RESULTS / "README-table.md").write_text(table, "utf-8")
+    for doc in _report.refresh_docs(ROOT, table, _report.summary(results)):
+        _log(f"bench: {doc.relative_to(ROOT)} refreshed")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _options(argv)
+    if options.render:
+        return _render()
     parts = options.only or list(PARTS)
     rounds = options.rounds or (2 if options.quick else 5)
     service_rounds = options.rounds or (1 if options.quick else 3)
@@ -148,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "service" in parts:
         service_seconds = 1.5 if options.quick else 3.0
         cases += _service_cases.service_cases(
-            count=3000,
+            count=12_000,
             seconds=service_seconds,
             rate_seconds=2 * service_seconds,
             warmup=200,
@@ -171,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             skipped[part] = str(error)
 
     rows = _summaries(all_cases, reports)
+    for derived in _service_cases.overhead_rows(reports):
+        after = next(i for i, row in enumerate(rows) if row["key"] == _overhead_of(derived))
+        rows.insert(after + 1, derived)
     medians = {row["key"]: row["medians"] for row in rows}
     targets: list[_targets.Target] = []
     if "client" in parts:
@@ -183,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for r in reports.get(row["key"], [])
         )
         targets += _targets.service(medians, unanswered)
-        notes["service"] = _ceiling_note(medians)
+        notes["service"] = _service_note(medians)
     if "footprint" in parts:
         serve_starts = [
             float(r["extra"]["ready_s"])
@@ -198,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": datetime.date.today().isoformat(),
         "command": command,
         "rounds": rounds,
+        "service_rounds": service_rounds,
         "quick": options.quick,
         "seconds": round(time.monotonic() - started, 1),
         "machine": _machine.describe(node, nginx),

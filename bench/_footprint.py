@@ -17,7 +17,7 @@ import contextlib
 import time
 
 from . import _proc, _processes, _worker
-from ._service import Application, inputs
+from ._drivers import Application, inputs
 
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
@@ -89,9 +89,7 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
         ):
             ready = service.ready_after()
             app = Application(
-                engine.endpoint,
-                engine.token,
-                inputs("127.0.0.1", holding.port, ("1", "bench-key", "bench-secret")),
+                engine, inputs("127.0.0.1", holding.port, ("1", "bench-key", "bench-secret"))
             )
             await app.start()
             try:

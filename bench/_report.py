@@ -28,7 +28,7 @@ SUMMARY_DOC = Path("README.md")
 
 TITLES = {
     "client": "Client cost: one small event per trigger, to nginx answering `200 {}` on loopback",
-    "service": "Through the service: ExecuteTask to ListenResult via the engine stand-in",
+    "service": "Through the service: executions from the engine stand-in, and their results",
     "footprint": "Footprint of `mesg-pusher serve`",
 }
 COLUMNS: dict[str, list[tuple[str, str, str]]] = {
@@ -37,6 +37,8 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("Offered /s", "offered", "{:,.0f}"),
         ("Executions/s", "rate", "{:,.0f}"),
         ("Service CPU ms per execution", "cpu_ms", "{:.3f}"),
+        ("Service cores busy", "service_cores", "{:.2f}"),
+        ("Stand-in CPU ms per execution", "standin_cpu_ms", "{:.3f}"),
         ("p50 ms", "p50_ms", "{:.2f}"),
         ("p99 ms", "p99_ms", "{:.2f}"),
         ("In serve p50 ms", "in_service_p50_ms", "{:.1f}"),
@@ -62,8 +64,12 @@ def _cell(medians: Mapping[str, float], name: str, form: str) -> str:
 def table(results: Mapping[str, Any]) -> str:
     """The full tables (with the run's conditions and the targets), for bench/README.md."""
     machine = results["machine"]
+    rounds = f"{results['rounds']}"
+    other = results.get("service_rounds")
+    if other is not None and other != results["rounds"]:
+        rounds += f" (service and footprint: {other})"
     lines = [
-        f"Measured {results['date']} on {machine['summary']}; medians of {results['rounds']} "
+        f"Measured {results['date']} on {machine['summary']}; medians of {rounds} "
         f"interleaved rounds, each case in its own process. Rerun: `{results['command']}`.",
         "",
     ]
@@ -177,10 +183,12 @@ def summary(results: Mapping[str, Any]) -> str:
             and (ceiling := figure(sc.CEILING_RATE, name)) is not None
         ]
         latency = " and ".join(f"{value:.2f} ms {name[:3]}" for value, name in added)
+        overhead = figure(sc.OVERHEAD_SAT, "cpu_ms")
+        over = f" ({overhead:.3f} ms more than the null service's)" if overhead is not None else ""
         lines.append(
             f"- **Service**: `serve` publishing to nginx answers {rate:,.0f} executions/s at "
             f"saturation ({share:.0%} of the engine stand-in's own ceiling), at {cpu:.3f} ms of "
-            f"CPU each"
+            f"CPU each{over}"
             + (f"; at {sc.RATE}/s it adds {latency} to the stand-in's latency." if added else ".")
         )
     peak = figure(sc.FOOTPRINT, "peak_rss_mb")
@@ -263,7 +271,8 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
         panels.append(("Client: CPU ms per trigger (lower is better)", "cpu_ms", "{:.3f}", client))
     service = [c for c in results["cases"] if c["group"] == "service"]
     if service:
-        panels.append(("Service: executions/s", "rate", "{:,.0f}", service))
+        measured = [c for c in service if not math.isnan(c["medians"].get("rate", math.nan))]
+        panels.append(("Service: executions/s", "rate", "{:,.0f}", measured))
         panels.append(("Service: CPU ms per execution", "cpu_ms", "{:.3f}", service))
         paced = [c for c in service if not math.isnan(c["medians"].get("offered", math.nan))]
         if paced:
@@ -306,6 +315,8 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
 def _color(key: str) -> str:
     if ".ours." in key or key.startswith("service.serve"):
         return "#2b7bba"
+    if key.startswith("service.overhead"):
+        return "#1b4f7a"
     if ".floor." in key or "ceiling" in key:
         return "#9a9a9a"
     return "#e08a3c"

@@ -1,12 +1,14 @@
-"""Worker: executions through the whole service, from ``ExecuteTask`` to ``ListenResult``.
+"""Worker: executions through the whole service, from the engine stand-in and back.
 
-It starts the engine stand-in, the Pusher endpoint (the nginx sink given by the suite, or the
-local Pusher server) and the service under test (``mesg-pusher serve``, or the null service for
-the stand-in's own ceiling), then plays an application: at a fixed offered rate (open loop,
+It starts the Pusher endpoint (the nginx sink given by the suite, or the local Pusher server),
+the engine stand-in and the service under test (``mesg-pusher serve``, or the null service, the
+floor), then drives executions (``_drivers.py``: an application through ``mesg-pusher engine``,
+or the stand-in in this process originating them): at a fixed offered rate (open loop,
 executions sent on a clock whatever the answers do) or at saturation (a fixed number of
-executions in flight, the next sent as each result arrives). Reported: results per second,
-the service process's CPU per execution (read from /proc), latency percentiles, and how many
-executions got no result or an ``error`` one.
+executions in flight, the next sent as each result arrives). Reported: results per second, the
+service process's CPU per execution and the cores it kept busy (read from /proc), the
+stand-in's CPU per execution, latency percentiles, and how many executions got no result or an
+``error`` one.
 """
 
 from __future__ import annotations
@@ -14,22 +16,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
+import functools
+import math
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
-
-from grpc import aio
-
-from mesg_pusher.mesg.protocol.core_pb2 import ExecuteTaskRequest, ListenResultRequest
-from mesg_pusher.mesg.protocol.core_pb2_grpc import CoreStub
+from typing import Protocol
 
 from . import _proc, _processes, _stats, _worker
+from ._drivers import Application, Origin, inputs
+from ._worker import cpu_seconds
 
 #: How long results of the measured executions are awaited after the last one was sent.
 DRAIN_SECONDS = 5.0
-PROBE_TRIES = 100
 
 
 _LOGGED = re.compile(r"execution_id=(\S+).*?duration_ms=([0-9.]+)")
@@ -42,87 +41,17 @@ def _in_service_ms(log: str, ids: list[str]) -> list[float]:
     return [durations[i] for i in ids if i in durations]
 
 
-def inputs(host: str, port: int, app: tuple[str, str, str]) -> str:
-    app_id, key, secret = app
-    return json.dumps(
-        {
-            "appId": app_id,
-            "key": key,
-            "secret": secret,
-            "host": host,
-            "port": port,
-            "keepAlive": True,
-            "timeout": 10_000,
-            "channel": "bench-channel",
-            "name": "bench-event",
-            "data": {"message": "hello", "count": 1},
-        }
-    )
+class Driver(Protocol):
+    """What the load needs of a driver (see ``_drivers.py``)."""
+
+    sent: dict[str, float]
+    arrived: dict[str, tuple[float, str]]
+
+    async def execute(self) -> str: ...
+    async def result(self, execution: str, within: float) -> bool: ...
 
 
-class Application:
-    """The engine's client side: sends executions and timestamps their results."""
-
-    def __init__(self, endpoint: str, token: str, input_data: str) -> None:
-        self._channel = aio.insecure_channel(endpoint)
-        self._stub = CoreStub(self._channel)
-        self._request = ExecuteTaskRequest(serviceID=token, taskKey="trigger", inputData=input_data)
-        self._token = token
-        self.sent: dict[str, float] = {}
-        self.arrived: dict[str, tuple[float, str]] = {}
-        self._waiters: dict[str, asyncio.Future[None]] = {}
-        self._reader: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        call = self._stub.ListenResult(ListenResultRequest(serviceID=self._token))
-        with contextlib.suppress(aio.AioRpcError):
-            await asyncio.wait_for(call.initial_metadata(), 5)
-        self._reader = asyncio.create_task(self._read(call))
-
-    async def _read(self, call: Any) -> None:
-        async for result in call:
-            execution = result.executionID
-            self.arrived[execution] = (time.perf_counter(), result.outputKey)
-            waiter = self._waiters.pop(execution, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
-
-    async def execute(self) -> str:
-        started = time.perf_counter()
-        reply = await self._stub.ExecuteTask(self._request, timeout=10)
-        self.sent[reply.executionID] = started
-        return str(reply.executionID)
-
-    async def result(self, execution: str, within: float) -> bool:
-        """Whether `execution`'s result arrives within `within` seconds."""
-        if execution in self.arrived:
-            return True
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters[execution] = waiter
-        try:
-            await asyncio.wait_for(waiter, within)
-        except TimeoutError:
-            self._waiters.pop(execution, None)
-            return False
-        return True
-
-    async def probe(self) -> None:
-        """Until one execution comes back: the stand-in drops those made before the service
-        subscribed, so readiness is proven by a result."""
-        for _ in range(PROBE_TRIES):
-            if await self.result(await self.execute(), 0.2):
-                return
-        raise RuntimeError("no execution came back: the service never took tasks")
-
-    async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, aio.AioRpcError):
-                await self._reader
-        await self._channel.close(None)
-
-
-async def at_rate(app: Application, rate: float, count: int, seconds: float) -> list[str]:
+async def at_rate(app: Driver, rate: float, count: int, seconds: float) -> list[str]:
     """Open loop: one execution every 1/`rate` s, on the clock; the ids sent."""
     total = max(1, min(count, int(rate * seconds)))
     start = time.perf_counter()
@@ -138,7 +67,7 @@ async def at_rate(app: Application, rate: float, count: int, seconds: float) -> 
     return ids
 
 
-async def saturated(app: Application, in_flight: int, count: int, seconds: float) -> list[str]:
+async def saturated(app: Driver, in_flight: int, count: int, seconds: float) -> list[str]:
     """Closed loop: `in_flight` executions out at once, a new one as each result arrives."""
     counter = _worker.Counter(count, time.monotonic() + seconds)
     ids: list[str] = []
@@ -165,41 +94,51 @@ def pusher_endpoint(args: argparse.Namespace) -> Iterator[tuple[str, int, tuple[
 
 async def run(args: argparse.Namespace) -> _worker.Sample:
     argv = _processes.NULL_SERVICE if args.target == "none" else _processes.SERVE
-    with (
-        pusher_endpoint(args) as (host, port, app_credentials),
-        _processes.engine() as engine,
-        _processes.service(argv, engine) as service,
-    ):
-        ready = service.ready_after()
-        app = Application(engine.endpoint, engine.token, inputs(host, port, app_credentials))
+    async with contextlib.AsyncExitStack() as stack:
+        host, port, app_credentials = stack.enter_context(pusher_endpoint(args))
+        input_data = inputs(host, port, app_credentials)
+        app: Application | Origin
+        if args.driver == "standin":
+            app = await stack.enter_async_context(Origin(input_data))
+            at = app.at
+        else:
+            at = stack.enter_context(_processes.engine())
+            app = Application(at, input_data)
+            stack.push_async_callback(app.close)
+        service = stack.enter_context(_processes.service(argv, at))
+        # In a thread: the stand-in may be served from this loop.
+        ready = await asyncio.to_thread(service.ready_after)
         await app.start()
-        try:
-            await app.probe()
-            if args.rate:
-                await at_rate(app, args.rate, args.warmup, args.seconds)
-            else:
-                await saturated(app, args.concurrency, args.warmup, args.seconds)
-            cpu0, t0 = _proc.cpu_seconds(service.pid), time.perf_counter()
-            if args.rate:
-                ids = await at_rate(app, args.rate, args.count, args.seconds)
-            else:
-                ids = await saturated(app, args.concurrency, args.count, args.seconds)
-            answered = [i for i in ids if i in app.arrived]
-            last = max((app.arrived[i][0] for i in answered), default=time.perf_counter())
-            elapsed, cpu = last - t0, _proc.cpu_seconds(service.pid) - cpu0
-            latencies = [1000 * (app.arrived[i][0] - app.sent[i]) for i in answered]
-            errors = sum(1 for i in answered if app.arrived[i][1] != "success")
-            in_service = _in_service_ms(service.log.read_text("utf-8", "replace"), ids)
-        finally:
-            await app.close()
+        await app.probe()
+        load = (
+            functools.partial(at_rate, app, args.rate)
+            if args.rate
+            else functools.partial(saturated, app, args.concurrency)
+        )
+        await load(args.warmup, args.seconds)
+        cpu0, standin0, own0 = _proc.cpu_seconds(service.pid), app.standin_cpu(), cpu_seconds()
+        t0 = time.perf_counter()
+        ids = await load(args.count, args.seconds)
+        answered = [i for i in ids if i in app.arrived]
+        last = max((app.arrived[i][0] for i in answered), default=time.perf_counter())
+        elapsed, cpu = last - t0, _proc.cpu_seconds(service.pid) - cpu0
+        standin, own = app.standin_cpu() - standin0, cpu_seconds() - own0
+        latencies = [1000 * (app.arrived[i][0] - app.sent[i]) for i in answered]
+        errors = sum(1 for i in answered if app.arrived[i][1] != "success")
+        in_service = _in_service_ms(service.log.read_text("utf-8", "replace"), ids)
+    per = 1000 / len(answered) if answered else math.nan
     extra = {
-        "offered": float(args.rate) if args.rate else float("nan"),
+        "offered": float(args.rate) if args.rate else math.nan,
         "p50_ms": _stats.percentile(latencies, 0.50),
         "p99_ms": _stats.percentile(latencies, 0.99),
         "unanswered": float(len(ids) - len(answered)),
         "ready_s": ready,
         "in_service_p50_ms": _stats.percentile(in_service, 0.50),
         "in_service_p99_ms": _stats.percentile(in_service, 0.99),
+        "service_cores": cpu / elapsed if elapsed > 0 else math.nan,
+        "standin_cpu_ms": standin * per,
+        # The application's own CPU; the in-process stand-in's is all in standin_cpu_ms.
+        "driver_cpu_ms": own * per if args.driver == "app" else math.nan,
     }
     return _worker.Sample(len(answered), errors, elapsed, cpu, extra)
 
@@ -208,6 +147,12 @@ def main() -> None:
     parser = _worker.arguments(__doc__ or "")
     parser.add_argument("--target", choices=("nginx", "local", "none"), default="nginx")
     parser.add_argument("--rate", type=float, default=0.0, help="executions/s; 0: saturation")
+    parser.add_argument(
+        "--driver",
+        choices=("app", "standin"),
+        default="app",
+        help="app: an application through `mesg-pusher engine`; standin: the stand-in here",
+    )
     args = parser.parse_args()
     _worker.report(asyncio.run(run(args)))
 

@@ -57,6 +57,8 @@ def service(medians: Medians, unanswered: float) -> list[Target]:
     return [
         Target("service CPU per execution at saturation (serve -> nginx)",
                _figure(medians, sc.SERVE_SAT, "cpu_ms"), 0.9, "ms", at_least=False),
+        Target("serve's CPU overhead over the null service at saturation (same run)",
+               _figure(medians, sc.OVERHEAD_SAT, "cpu_ms"), 0.2, "ms", at_least=False),
         Target("executions without a result (all service cases, all rounds)",
                unanswered, 0, "", at_least=False),
         Target(f"added latency p50 at {sc.RATE}/s (serve minus the stand-in's ceiling)",

@@ -57,8 +57,8 @@ def test_added_latency_is_serve_minus_the_ceiling() -> None:
         _service_cases.CEILING_RATE: {"p50_ms": 2.5, "p99_ms": 3.0},
         _service_cases.SERVE_SAT: {"cpu_ms": 0.95},
     }
-    cpu, unanswered, p50, p99 = _targets.service(medians, unanswered=2)
-    assert (cpu.met, unanswered.met) == (False, False)
+    cpu, overhead, unanswered, p50, p99 = _targets.service(medians, unanswered=2)
+    assert (cpu.met, overhead.met, unanswered.met) == (False, None, False)
     assert (p50.measured, p50.met) == (0.5, True)
     assert (p99.measured, p99.met) == (6.0, False)
 
@@ -187,3 +187,44 @@ def test_the_docs_show_what_the_latest_results_render_to() -> None:
     summary = f"{_report.SUMMARY_START_MARK}\n{expected_summary}\n{_report.SUMMARY_END_MARK}"
     assert summary in readme
     assert _report.START_MARK not in readme  # the full tables live beside the bench suite
+
+
+def test_the_service_table_shows_the_overhead_row_and_what_bounds_the_load() -> None:
+    sc = _service_cases
+    run = results(
+        [
+            _case(sc.SERVE_SAT, "service", rate=2500.0, cpu_ms=0.4, service_cores=0.98,
+                  standin_cpu_ms=0.3),
+            _case(sc.OVERHEAD_SAT, "service", cpu_ms=0.19),
+        ]
+    )  # fmt: skip
+    run["service_rounds"] = 2
+    text = _report.table(run)
+    assert "medians of 3 (service and footprint: 2) interleaved rounds" in text
+    assert "| Service CPU ms per execution | Service cores busy | Stand-in CPU ms per" in text
+    assert f"| {sc.SERVE_SAT} | - | 2,500 | 0.400 | 0.98 | 0.300 | - |" in text
+    assert f"| {sc.OVERHEAD_SAT} | - | - | 0.190 | - | - |" in text
+
+
+def test_the_summary_gives_the_overhead_when_it_was_measured() -> None:
+    sc = _service_cases
+    run = results(
+        [
+            _case(sc.CEILING_SAT, "service", rate=4000.0),
+            _case(sc.SERVE_SAT, "service", rate=2000.0, cpu_ms=0.4),
+            _case(sc.OVERHEAD_SAT, "service", cpu_ms=0.19),
+        ]
+    )
+    assert _report.summary(run).splitlines()[0] == (
+        "- **Service**: `serve` publishing to nginx answers 2,000 executions/s at saturation "
+        "(50% of the engine stand-in's own ceiling), at 0.400 ms of CPU each (0.190 ms more "
+        "than the null service's)."
+    )
+
+
+def test_the_overhead_target_is_at_most_a_fifth_of_a_millisecond() -> None:
+    def overhead(cpu_ms: float) -> bool | None:
+        medians = {_service_cases.OVERHEAD_SAT: {"cpu_ms": cpu_ms}}
+        return _targets.service(medians, unanswered=0)[1].met
+
+    assert (overhead(0.2), overhead(0.21)) == (True, False)

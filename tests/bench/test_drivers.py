@@ -1,0 +1,64 @@
+"""Both drivers through real services: the engine stand-in of this process originating
+executions, and an application through ``mesg-pusher engine``; every execution answered, and
+every trigger published."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bench import _service
+from tests.support.fake_pusher import FakePusher
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def bench_pusher() -> AsyncIterator[FakePusher]:
+    """A Pusher stand-in that knows the app the bench's inputs name."""
+    server = await FakePusher(apps={"1": ("bench-key", "bench-secret")}).start()
+    yield server
+    await server.stop()
+
+
+def _args(port: int, *, target: str, driver: str, rate: float = 0.0) -> argparse.Namespace:
+    return argparse.Namespace(
+        host="127.0.0.1",
+        port=port,
+        target=target,
+        driver=driver,
+        rate=rate,
+        concurrency=8,
+        count=30,
+        warmup=5,
+        seconds=20.0,  # a bound only: the count ends each load
+    )
+
+
+async def test_the_stand_in_drives_serve_and_every_trigger_is_published(
+    bench_pusher: FakePusher,
+) -> None:
+    sample = await _service.run(_args(bench_pusher.port, target="nginx", driver="standin"))
+    assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
+    assert len(bench_pusher.accepted) == 1 + 5 + 30  # the probe, the warm-up, the load
+    assert sample.extra["service_cores"] > 0
+    assert sample.extra["standin_cpu_ms"] > 0
+    assert math.isnan(sample.extra["driver_cpu_ms"])  # all of it is the stand-in's
+    assert not math.isnan(sample.extra["in_service_p50_ms"])  # read from serve's log
+
+
+async def test_the_stand_in_drives_the_null_service() -> None:
+    sample = await _service.run(_args(0, target="none", driver="standin"))
+    assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
+    assert math.isnan(sample.extra["in_service_p50_ms"])  # it logs no executions
+
+
+async def test_an_application_drives_the_null_service_at_a_rate() -> None:
+    sample = await _service.run(_args(0, target="none", driver="app", rate=200.0))
+    assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
+    assert sample.extra["offered"] == 200.0
+    assert sample.extra["driver_cpu_ms"] > 0
+    assert sample.extra["standin_cpu_ms"] > 0
