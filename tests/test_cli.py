@@ -154,7 +154,8 @@ async def test_usage_errors_exit_2(args: list[str], stdin: str, message: str) ->
 async def test_help_explains_each_option() -> None:
     code, out, _ = await run_cli("execute", "--help")
     assert code == 0
-    for option in ("--json", "-d KEY=VALUE", "trigger or triggerBatch", "Exit status 0"):
+    tasks = "authenticateUser, authorizeChannel, channel, channels, sendToUser, "
+    for option in ("--json", "-d KEY=VALUE", tasks, "Exit status 0", "PUSHER_URL"):
         assert option in " ".join(out.split())
 
 
@@ -165,7 +166,8 @@ async def test_gen_doc_prints_the_rendering_and_validate_accepts_mesg_yml() -> N
     code, out, _ = await run_cli("validate")
     assert (code, out) == (
         0,
-        "mesg.yml is valid: service mesg-pusher, tasks trigger, triggerBatch\n",
+        "mesg.yml is valid: service mesg-pusher, tasks authenticateUser, authorizeChannel, "
+        "channel, channels, sendToUser, terminateUserConnections, trigger, triggerBatch, users\n",
     )
 
 

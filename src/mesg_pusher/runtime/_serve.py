@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -62,7 +63,7 @@ class Service:
         self.stats = Stats()
         self._clock = clock
         self._transport = transport if transport is not None else HttpPool()
-        self._runner = TaskRunner(self._transport, definition=self.definition)
+        self._runner = TaskRunner(self._transport, definition=self.definition, environ=os.environ)
         self._link = EngineLink(config, self.stats, draw=draw, clock=clock)
         self._executions = Executions(
             config,
