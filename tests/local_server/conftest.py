@@ -10,6 +10,7 @@ import shutil
 import socket
 import time
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,24 @@ class Soketi:
 
 @pytest.fixture
 async def soketi(tmp_path: Path) -> AsyncIterator[Soketi]:
+    async with running_soketi(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+async def soketi_with_signin(tmp_path: Path) -> AsyncIterator[Soketi]:
+    """soketi with user authentication on for APP: it ignores a sign-in otherwise, and closes
+    a connection that does not sign in within 30 s when it is on."""
+    async with running_soketi(
+        tmp_path, {"SOKETI_DEFAULT_APP_USER_AUTHENTICATION": "true"}
+    ) as server:
+        yield server
+
+
+@asynccontextmanager
+async def running_soketi(
+    tmp_path: Path, settings: Mapping[str, str] | None = None
+) -> AsyncIterator[Soketi]:
     package = node_package("@soketi/soketi")
     port, metrics = free_port(), free_port()
     config = {
@@ -256,6 +275,7 @@ async def soketi(tmp_path: Path) -> AsyncIterator[Soketi]:
         "SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES": "true",
         "SOKETI_EVENT_MAX_SIZE_IN_KB": "10",
         "SOKETI_SHUTDOWN_GRACE_PERIOD": "0",
+        **(settings or {}),
     }
     log = (tmp_path / "soketi.log").open("wb")
     process = await asyncio.create_subprocess_exec(
