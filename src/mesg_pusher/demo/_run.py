@@ -1,5 +1,7 @@
 """The whole system on one machine: the local Pusher server, the engine stand-in, `mesg-pusher
-serve` as its own process (as under the engine), and a subscriber that shows what arrives.
+serve` as its own process (as under the engine, the app's credentials in its environment), and a
+subscriber that shows what arrives and joins a presence channel with an authorization a task
+made.
 
 Each step is run through the engine protocol (``ExecuteTask``, then ``ListenResult``), its output
 printed the way the engine's CLI printed it, then the events the subscriber received.
@@ -21,7 +23,15 @@ from typing import TextIO
 from .. import _commands as commands
 from .._errors import MesgPusherError
 from ..engine import CoreClient, Engine, EngineServer
-from ..local_server import DEFAULT_APP, LocalServer, ReceivedEvent, ServerSettings, Subscriber
+from ..local_server import (
+    DEFAULT_APP,
+    LocalServer,
+    ReceivedEvent,
+    ServerSettings,
+    Subscriber,
+    SubscriberError,
+)
+from ._api_steps import api_steps
 from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, steps
 
 log = logging.getLogger("mesg_pusher.demo")
@@ -47,7 +57,7 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
     async with (
         pusher,
         EngineServer(Engine()) as engine,
-        _serve_process(engine) as serve,
+        _serve_process(engine, pusher) as serve,
         CoreClient(engine.address) as core,
         core.results(engine.token) as results,
         await Subscriber.connect(pusher.ws_url, DEFAULT_APP.key) as subscriber,
@@ -66,16 +76,22 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
         )
 
         delivered = 0
-        for number, step in enumerate(steps(DEFAULT_APP, pusher.port), 1):
+        scenario = [*steps(DEFAULT_APP, pusher.port), *api_steps(subscriber.socket_id)]
+        for number, step in enumerate(scenario, 1):
             say()
             say(f"[{number}] {step.title}")
             execution = await core.execute(engine.token, step.task, step.inputs)
             async with asyncio.timeout(WAIT):
                 result = (await results.wait_for([execution]))[execution]
             say(f"Task {result.taskKey} returned output {result.outputKey} with data:")
-            commands.say_json(json.loads(result.outputData), stream=out)
+            data = json.loads(result.outputData)
+            commands.say_json(data, stream=out)
             if result.outputKey != step.output:
                 raise DemoFailed(f"step {number} answered {result.outputKey}, not {step.output}")
+            if step.expect is not None and data != step.expect:
+                raise DemoFailed(f"step {number} answered {data}, not {step.expect}")
+            if step.joins is not None:
+                say(await _join(subscriber, step.joins, data))
             for event in await _events(subscriber, len(step.events)):
                 say(f"  subscriber received {event.event!r} on {event.channel}: {event.data}")
                 delivered += 1
@@ -84,18 +100,30 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
 
         say()
         say(
-            f"{len(steps(DEFAULT_APP, pusher.port))} executions answered through the engine "
-            f"protocol, {delivered} events delivered, in {time.monotonic() - started:.1f} s."
+            f"{len(scenario)} executions answered through the engine protocol, {delivered} "
+            f"events delivered, in {time.monotonic() - started:.1f} s."
         )
         if stay:
             say(
-                f"open {pusher.url}/ to watch; publish with `mesg-pusher execute trigger "
-                f"-d appId={DEFAULT_APP.app_id} -d key={DEFAULT_APP.key} "
-                f"-d secret={DEFAULT_APP.secret} -d host=127.0.0.1 -d port={pusher.port} ...`;"
+                f"open {pusher.url}/ to watch; publish with `PUSHER_URL=http://{DEFAULT_APP.key}:"
+                f"{DEFAULT_APP.secret}@127.0.0.1:{pusher.port}/apps/{DEFAULT_APP.app_id} "
+                "mesg-pusher execute trigger -d channel=demo-orders -d name=hi -d 'data={}'`;"
                 " Ctrl-C ends the demo"
             )
             await commands.stop_on_signals(log).wait()
     return commands.EXIT_OK
+
+
+async def _join(subscriber: Subscriber, channel: str, answer: dict[str, str]) -> str:
+    """Subscribe to `channel` with an authorization task's answer, as pusher-js would."""
+    try:
+        joined = await subscriber.subscribe(
+            channel, auth=answer["auth"], channel_data=answer.get("channel_data"), within=WAIT
+        )
+    except SubscriberError as error:
+        raise DemoFailed(f"the local server refused the authorization: {error}") from None
+    members = joined.json().get("presence", {}).get("ids", [])
+    return f"  subscriber joined {channel} with it (members: {', '.join(members)})"
 
 
 async def _events(subscriber: Subscriber, count: int, within: float = WAIT) -> list[ReceivedEvent]:
@@ -109,13 +137,21 @@ async def _events(subscriber: Subscriber, count: int, within: float = WAIT) -> l
 
 
 @contextlib.asynccontextmanager
-async def _serve_process(engine: EngineServer) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`mesg-pusher serve` in its own process, stopped with SIGTERM (its graceful stop)."""
+async def _serve_process(
+    engine: EngineServer, pusher: LocalServer
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`mesg-pusher serve` in its own process, stopped with SIGTERM (its graceful stop). The
+    app's credentials are in its environment, so executions may leave them out."""
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("PUSHER_")},
         "MESG_ENDPOINT_TCP": engine.address,
         "MESG_TOKEN": engine.token,
         "MESG_PUSHER_LOG_LEVEL": "warning",
+        "PUSHER_APP_ID": DEFAULT_APP.app_id,
+        "PUSHER_APP_KEY": DEFAULT_APP.key,
+        "PUSHER_APP_SECRET": DEFAULT_APP.secret,
+        "PUSHER_HOST": "127.0.0.1",
+        "PUSHER_PORT": str(pusher.port),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "mesg_pusher.cli", "serve", env=env
