@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from .._errors import InputError, InputsInvalid, MesgPusherError, PusherError
 from .._json import loads
-from .._secrets import free_of, scrub, scrub_body, secrets_of
+from .._secrets import MIN_SCRUBBED, free_of, scrub, scrub_body, secrets_of
 from ..mesg import ServiceDefinition, load_packaged, validate, words
 from ..pusher import EnvironmentDefaults, Transport, interpret, limits, require_inputs
 from . import _inputs
@@ -150,7 +150,7 @@ class TaskRunner:
         connection = _inputs.connection(inputs)
         call = task.call(app, inputs, context)
         status, body = await self.transport.send(connection, call.request)
-        if secrets:
+        if secrets and len(body) >= MIN_SCRUBBED:  # shorter, it holds no run of one (`{}`)
             # Before the message is cut or reflowed, so no part of a secret survives.
             scrubbed = scrub_body(body, secrets)
             if scrubbed != body:
