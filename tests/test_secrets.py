@@ -16,6 +16,7 @@ from mesg_pusher._secrets import (
     scrub,
     scrub_body,
     secrets_of,
+    shown_in,
 )
 from tests.support.secret_oracle import ENCODINGS, encoded, exposure
 
@@ -195,3 +196,13 @@ def test_escapes_of_one_kind_read_while_another_kind_is_shown() -> None:
     text = "\\x41" + "".join(f"\\u{ord(c):04x}" for c in "bcdefgh")
     assert exposure(text, secret) is not None
     assert exposure(scrub(text, [secret]), secret) is None
+
+
+def test_a_parsed_value_shows_a_secret_one_escape_deeper_than_its_text() -> None:
+    # The value a reader gets from {"k": "\\\\u0073..."} holds "\\u0073...", read once more.
+    escaped = "".join(f"\\u{ord(c):04x}" for c in SECRET)
+    assert shown_in({"channels": {f"x{escaped}": {}}}, [SECRET])
+    assert shown_in(["ok", {"k": [SECRET[3:12]]}], [SECRET])
+    assert not shown_in({"channels": {"presence-room": {"user_count": 1}}}, [SECRET])
+    assert not shown_in({"k": SECRET}, [])
+    assert not shown_in({"k": SECRET[:7], SECRET[7:14]: 1}, [SECRET])  # no run of 8 in one

@@ -370,6 +370,29 @@ def _redact(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
+def shown_in(value: Any, secrets: Sequence[str]) -> bool:
+    """Whether a JSON value (a server's parsed answer, about to be passed on) shows a run of a
+    secret in any of its strings, keys included, in any encoding `scrub` knows: what a reader
+    of the value would see, one level of JSON escapes below its text."""
+    if not secrets:
+        return False
+    texts: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) >= MIN_SCRUBBED:
+                texts.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    # One scan for all: the line breaks between them join no escape and no run of base64.
+    text = "\n".join(texts)
+    return bool(texts) and scrub(text, secrets) != text
+
+
 def free_of(secrets: Sequence[str], inputs: Mapping[str, Any]) -> None:
     """Refuse inputs (other than those in `SECRET_HOLDERS`) that hold a secret: it would be sent
     to Pusher's subscribers or quoted in a message. Walks nested data without recursion."""

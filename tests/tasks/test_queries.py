@@ -237,6 +237,17 @@ async def test_an_answer_repeating_the_secret_is_not_passed_on() -> None:
     )
 
 
+async def test_an_answer_whose_values_show_the_secret_once_read_is_not_passed_on() -> None:
+    # The user id holds the secret's JSON escapes, escaped once more (\\u0073...): read twice,
+    # as the scrubbing reads a text, it shows the secret; the body, JSON itself, needs thrice.
+    escaped = "".join(f"\\\\u{ord(c):04x}" for c in SECRET)
+    body = json.dumps({"users": [{"id": "1"}, {"id": escaped}]})
+    assert SECRET not in json.loads(body)["users"][1]["id"]
+    output = await TaskRunner(answering(200, body)).execute("users", inputs_for("users"))
+    assert output.key == "error"
+    assert output.data["error"].startswith("Pusher's answer holds the app secret")
+
+
 async def test_channel_names_in_an_answer_are_kept_as_pusher_wrote_them() -> None:
     # Whatever a server names its channels, the output is valid (an Object) and holds them.
     body = json.dumps({"channels": {"a\u2028b": {}, "": {"subscription_count": 0}}})

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from .._errors import InputError, InputsInvalid, MesgPusherError, PusherError
 from .._json import loads
-from .._secrets import MIN_SCRUBBED, free_of, scrub, scrub_body, secrets_of
+from .._secrets import MIN_SCRUBBED, free_of, scrub, scrub_body, secrets_of, shown_in
 from ..mesg import ServiceDefinition, load_packaged, validate, words
 from ..pusher import EnvironmentDefaults, Transport, interpret, limits, require_inputs
 from . import _inputs
@@ -156,7 +156,11 @@ class TaskRunner:
             if scrubbed != body:
                 interpret(status, scrubbed, connection.via)  # an error is reported as such
                 raise PusherError(_ANSWER_REPEATS_ONE)
-        return Output(SUCCESS, call.answer(interpret(status, body, connection.via)))
+        data = call.answer(interpret(status, body, connection.via))
+        if data.keys() != {"message"} and shown_in(data, secrets):
+            # What the answer holds is passed on parsed: its escapes are read once more.
+            raise PusherError(_ANSWER_REPEATS_ONE)
+        return Output(SUCCESS, data)
 
 
 def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:
