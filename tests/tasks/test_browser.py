@@ -13,6 +13,7 @@ import pytest
 
 from mesg_pusher.pusher import MasterKey, authenticate_user, authorize_channel
 from mesg_pusher.tasks import Output, TaskRunner
+from tests.pusher.test_node_sdk import node_sdk
 from tests.tasks.conftest import DROP, SECRET, inputs_for, sent_by
 
 KEY = "278d425bdf160c739803"
@@ -214,3 +215,34 @@ async def test_an_answer_never_shows_part_of_a_secret(
     for secret in (SECRET, MASTER_KEY):
         assert secret[:8] not in output.json()
         assert secret[:8] not in caplog.text
+
+
+@pytest.mark.integration
+async def test_the_outputs_are_byte_equal_to_the_official_node_sdks(runner: TaskRunner) -> None:
+    """What the service submits (the output's JSON) is what the Node SDK's authorizeChannel and
+    authenticateUser give pusher-js, byte for byte."""
+    sdk = {"appId": "3", "key": KEY, "secret": SECRET, "masterKeyBase64": MASTER_KEY}
+    member = {"user_id": "ada", "user_info": {"name": "Ada €", "n": [1.5, 2.0, 1e21], "q": '"'}}
+    cases: list[tuple[str, dict[str, Any], list[Any]]] = [
+        ("authorizeChannel", {"channel": "private-room"}, ["1234.5678", "private-room"]),
+        (
+            "authorizeChannel",
+            {"channel": "presence-room", "channel_data": member},
+            ["1234.5678", "presence-room", member],
+        ),
+        (
+            "authorizeChannel",
+            {"channel": "private-encrypted-room", "encryptionMasterKeyBase64": MASTER_KEY},
+            ["1234.5678", "private-encrypted-room"],
+        ),
+        (
+            "authenticateUser",
+            {"user_data": {"id": "ada", "user_info": {"emoji": "\U0001f600\u2028"}}},
+            ["1234.5678", {"id": "ada", "user_info": {"emoji": "\U0001f600\u2028"}}],
+        ),
+    ]
+    ours = [(await answer(runner, task, **changes)).json() for task, changes, _ in cases]
+    theirs = node_sdk(
+        [{"app": sdk, "timestamp": 0, "call": task, "args": args} for task, _, args in cases]
+    )
+    assert theirs == [{"json": text} for text in ours]
