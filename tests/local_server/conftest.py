@@ -235,24 +235,21 @@ class Soketi:
 
 @pytest.fixture
 async def soketi(tmp_path: Path) -> AsyncIterator[Soketi]:
-    async with running_soketi(tmp_path) as server:
-        yield server
+    async with running_soketi(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture
 async def soketi_with_signin(tmp_path: Path) -> AsyncIterator[Soketi]:
     """soketi with user authentication on for APP: it ignores a sign-in otherwise, and closes
     a connection that does not sign in within 30 s when it is on."""
-    async with running_soketi(
-        tmp_path, {"SOKETI_DEFAULT_APP_USER_AUTHENTICATION": "true"}
-    ) as server:
-        yield server
+    async with running_soketi(tmp_path, SOKETI_DEFAULT_APP_USER_AUTHENTICATION="true") as running:
+        yield running
 
 
 @asynccontextmanager
-async def running_soketi(
-    tmp_path: Path, settings: Mapping[str, str] | None = None
-) -> AsyncIterator[Soketi]:
+async def running_soketi(tmp_path: Path, **more_env: str) -> AsyncIterator[Soketi]:
+    """soketi serving APP, with `more_env` (``SOKETI_...`` settings) added to its environment."""
     package = node_package("@soketi/soketi")
     port, metrics = free_port(), free_port()
     config = {
@@ -275,7 +272,7 @@ async def running_soketi(
         "SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES": "true",
         "SOKETI_EVENT_MAX_SIZE_IN_KB": "10",
         "SOKETI_SHUTDOWN_GRACE_PERIOD": "0",
-        **(settings or {}),
+        **more_env,
     }
     log = (tmp_path / "soketi.log").open("wb")
     process = await asyncio.create_subprocess_exec(
