@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
+from mesg_pusher.pusher import App
 from tests.support.fake_pusher import FakePusher
 
 CLI = [sys.executable, "-m", "mesg_pusher.cli"]
@@ -154,7 +156,8 @@ async def test_usage_errors_exit_2(args: list[str], stdin: str, message: str) ->
 async def test_help_explains_each_option() -> None:
     code, out, _ = await run_cli("execute", "--help")
     assert code == 0
-    for option in ("--json", "-d KEY=VALUE", "trigger or triggerBatch", "Exit status 0"):
+    tasks = "authenticateUser, authorizeChannel, channel, channels, sendToUser, "
+    for option in ("--json", "-d KEY=VALUE", tasks, "Exit status 0", "PUSHER_URL"):
         assert option in " ".join(out.split())
 
 
@@ -165,7 +168,8 @@ async def test_gen_doc_prints_the_rendering_and_validate_accepts_mesg_yml() -> N
     code, out, _ = await run_cli("validate")
     assert (code, out) == (
         0,
-        "mesg.yml is valid: service mesg-pusher, tasks trigger, triggerBatch\n",
+        "mesg.yml is valid: service mesg-pusher, tasks authenticateUser, authorizeChannel, "
+        "channel, channels, sendToUser, terminateUserConnections, trigger, triggerBatch, users\n",
     )
 
 
@@ -256,3 +260,78 @@ async def test_usage_errors_and_gen_doc_print_whatever_the_terminal_encoding(
     code, out, err = await run_cli("validate", "--file", str(described), env=env, encoding=encoding)
     assert (code, err) == (0, "")
     assert out.startswith("mesg.yml is valid: service caf")
+
+
+@pytest.mark.integration
+async def test_execute_takes_the_credentials_from_the_environment() -> None:
+    app = App("7", "cli-key", "cli-secret-4f1e2d3c")
+    async with LocalServer(ServerSettings(apps=(app,))) as server:
+        env = {"PUSHER_URL": f"http://{app.key}:{app.secret}@127.0.0.1:{server.port}/apps/7"}
+        async with await Subscriber.connect(server.ws_url, app.key) as subscriber:
+            await subscriber.subscribe("news")
+            code, out, err = await run_cli(
+                "execute", "channels", "-d", "info=subscription_count", env=env
+            )
+            assert (code, err) == (0, "")
+            assert output_of(out, "channels") == (
+                "success",
+                {"channels": {"news": {"subscription_count": 1}}},
+            )
+            code, out, _ = await run_cli(
+                "execute", "authorizeChannel", "-d", f"socket_id={subscriber.socket_id}",
+                "-d", "channel=private-room", env=env,
+            )  # fmt: skip
+            assert code == 0
+            auth = output_of(out, "authorizeChannel")[1]["auth"]
+            await subscriber.subscribe("private-room", auth=auth)
+    assert app.secret not in out
+
+
+async def test_execute_names_a_bad_variable_and_a_missing_credential() -> None:
+    code, out, _ = await run_cli(
+        "execute", "trigger", "--json", "-", stdin='{"name": "e", "data": {}, "channel": "c"}',
+        env={"PUSHER_PORT": "eighty", "PUSHER_APP_SECRET": "cli-secret-4f1e2d3c"},
+    )  # fmt: skip
+    assert code == 1
+    assert output_of(out, "trigger") == (
+        "error",
+        {
+            "error": "PUSHER_PORT: a port is a whole number from 1 to 65535 (in the service's "
+            "environment; nothing was sent)"
+        },
+    )
+    code, out, _ = await run_cli(
+        "execute", "authenticateUser", "-d", "socket_id=1.2", "-d", 'user_data={"id":"a"}',
+        env={"PUSHER_APP_KEY": "k", "PUSHER_APP_SECRET": ""},
+    )  # fmt: skip
+    assert code == 1
+    assert output_of(out, "authenticateUser")[1]["error"] == (
+        "secret: is required: give the input secret, or set PUSHER_APP_SECRET or PUSHER_URL in "
+        "the service's environment"
+    )
+
+
+async def test_gen_definition_prints_the_v06_form_that_validate_checks(repo_root: Path) -> None:
+    code, out, _ = await run_cli("gen-definition")
+    assert code == 0
+    assert out == (repo_root / "mesg-v0.6.yml").read_text("utf-8")
+    v06 = str(repo_root / "mesg-v0.6.yml")
+    code, out, _ = await run_cli("validate", "--engine", "v0.6", "--file", v06)
+    assert (code, out.startswith("mesg.yml is valid: service mesg-pusher")) == (0, True)
+    code, _, err = await run_cli("validate", "--file", v06)
+    assert code == 1
+    assert "configuration: unknown keys env (configuration.env arrived in engine v0.6" in err
+    code, _, err = await run_cli("validate", "--engine", "v0.5")
+    assert code == 2
+    assert "invalid choice: 'v0.5'" in err
+
+
+async def test_gen_definition_reports_what_it_cannot_extend(tmp_path: Path) -> None:
+    path = tmp_path / "mesg.yml"
+    path.write_text("name: s\nconfiguration: {ports: ['3000']}\n")
+    code, _, err = await run_cli("gen-definition", "--file", str(path))
+    assert code == 1
+    assert "write configuration as a block mapping" in err
+    code, _, err = await run_cli("gen-definition", "--file", str(tmp_path / "none.yml"))
+    assert code == 2
+    assert "cannot read" in err

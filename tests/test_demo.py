@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from mesg_pusher.demo import steps
+from mesg_pusher.demo import api_steps, steps
 from mesg_pusher.local_server import DEFAULT_APP, Subscriber
 
 pytestmark = pytest.mark.integration
@@ -27,21 +27,30 @@ def test_demo_delivers_every_event_through_the_engine_protocol() -> None:
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    scenario = steps(DEFAULT_APP, 6001)
+    scenario = [*steps(DEFAULT_APP, 6001), *api_steps("1.2")]
     expected_events = sum(len(step.events) for step in scenario)
-    assert out.count("returned output success with data:") == 3
+    assert out.count("returned output success with data:") == 7
     assert out.count("returned output error with data:") == 2
     assert out.count("  subscriber received ") == expected_events
     assert "subscriber received 'order-shipped' on private-demo-alerts" in out
+    # The API steps: a browser-style authorization joined with, a query, presence users.
+    assert "Task authorizeChannel returned output success with data:" in out
+    assert "  subscriber joined presence-demo-room with it (members: ada)" in out
+    assert (
+        'Task users returned output success with data:\n{\n  "users": [\n    {\n      "id": "ada"'
+        in out
+    )
+    assert "Task channels returned output success with data:" in out
     assert f"{len(scenario)} executions answered through the engine protocol, " in out
     assert f"{expected_events} events delivered" in out
     assert "not-the-secret" not in out
+    assert DEFAULT_APP.secret not in out
     # The loop back: the local server's webhooks reach serve, whose events ListenEvent hears.
     assert (
-        'ListenEvent received channel_occupied: {"channel": "presence-demo-room", "time_ms": '
+        'ListenEvent received channel_occupied: {"channel": "presence-demo-lobby", "time_ms": '
     ) in out
     assert (
-        'ListenEvent received member_added: {"channel": "presence-demo-room", '
+        'ListenEvent received member_added: {"channel": "presence-demo-lobby", '
         '"user_id": "demo-visitor", "time_ms": '
     ) in out
     assert re.search(r", \d+ MESG events emitted from webhooks, in ", out)

@@ -8,12 +8,15 @@ import json
 import pytest
 
 from mesg_pusher._secrets import (
+    MASTER_KEY_INPUT,
     SCANNED_BYTES,
+    SECRET_HOLDERS,
     basic_credentials,
     free_of,
     scrub,
     scrub_body,
     secrets_of,
+    shown_in,
 )
 from tests.support.secret_oracle import ENCODINGS, encoded, exposure
 
@@ -55,8 +58,38 @@ def test_the_header_form_is_scrubbed() -> None:
 
 def test_inputs_may_not_hold_the_header_form() -> None:
     secrets = secrets_of({"proxy": "http://alice:hunter2@proxy:3128"})
-    with pytest.raises(ValueError, match=r"^data\.k: holds the app secret or the proxy password"):
+    with pytest.raises(ValueError, match=r"^data\.k: holds the app secret, the proxy password"):
         free_of(secrets, {"data": {"k": "YWxpY2U6aHVudGVyMg=="}})
+
+
+MASTER_KEY = base64.b64encode(bytes(range(200, 232))).decode()
+
+
+def test_the_encryption_master_key_is_a_secret_in_both_base64_alphabets() -> None:
+    assert "+" in MASTER_KEY or "/" in MASTER_KEY
+    url_safe = MASTER_KEY.replace("+", "-").replace("/", "_")
+    assert secrets_of({MASTER_KEY_INPUT: MASTER_KEY}) == [MASTER_KEY, url_safe]
+    assert secrets_of({MASTER_KEY_INPUT: "MDEyMzQ1Njc="}) == ["MDEyMzQ1Njc="]
+    assert secrets_of({MASTER_KEY_INPUT: 32}) == []
+    assert secrets_of({MASTER_KEY_INPUT: ""}) == []
+
+
+def test_the_master_key_input_holds_it_and_no_other_input_may() -> None:
+    secrets = secrets_of({MASTER_KEY_INPUT: MASTER_KEY})
+    assert MASTER_KEY_INPUT in SECRET_HOLDERS
+    free_of(secrets, {MASTER_KEY_INPUT: MASTER_KEY, "channel": "private-encrypted-x"})
+    with pytest.raises(ValueError, match=r"^channel_data\.user_info\.k: holds the app secret"):
+        free_of(secrets, {"channel_data": {"user_info": {"k": f"key {MASTER_KEY}"}}})
+    url_safe = MASTER_KEY.replace("+", "-").replace("/", "_")
+    with pytest.raises(ValueError, match=r"^data: holds"):
+        free_of(secrets, {"data": url_safe})
+
+
+@pytest.mark.parametrize("how", ENCODINGS)
+def test_the_master_key_is_hidden_in_every_encoding(how: str) -> None:
+    secrets = secrets_of({MASTER_KEY_INPUT: MASTER_KEY})
+    hidden = scrub(f"bad key {encoded(MASTER_KEY, how)} here", secrets)
+    assert exposure(hidden, MASTER_KEY) is None, hidden
 
 
 SECRET = "s3cr3t-7ad3773142a6692b25b8"
@@ -163,3 +196,13 @@ def test_escapes_of_one_kind_read_while_another_kind_is_shown() -> None:
     text = "\\x41" + "".join(f"\\u{ord(c):04x}" for c in "bcdefgh")
     assert exposure(text, secret) is not None
     assert exposure(scrub(text, [secret]), secret) is None
+
+
+def test_a_parsed_value_shows_a_secret_one_escape_deeper_than_its_text() -> None:
+    # The value a reader gets from {"k": "\\\\u0073..."} holds "\\u0073...", read once more.
+    escaped = "".join(f"\\u{ord(c):04x}" for c in SECRET)
+    assert shown_in({"channels": {f"x{escaped}": {}}}, [SECRET])
+    assert shown_in(["ok", {"k": [SECRET[3:12]]}], [SECRET])
+    assert not shown_in({"channels": {"presence-room": {"user_count": 1}}}, [SECRET])
+    assert not shown_in({"k": SECRET}, [])
+    assert not shown_in({"k": SECRET[:7], SECRET[7:14]: 1}, [SECRET])  # no run of 8 in one

@@ -1,18 +1,20 @@
 """``mesg-pusher execute``, ``gen-doc`` and ``validate``: the engine CLI's everyday commands,
-run here without an engine."""
+run here without an engine; and ``gen-definition``, the definition for engines v0.6+."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ._commands import (
     EXIT_FAILURE,
     EXIT_OK,
     UsageError,
+    definition_text,
     fail,
     read_definition,
     say,
@@ -21,9 +23,14 @@ from ._commands import (
 )
 from ._json import loads
 from ._logs import configure
-from .mesg import DefinitionError, ServiceDefinition, load_packaged, render
-from .pusher import HttpPool
+from .mesg import DefinitionError, Engine, ServiceDefinition, load_packaged, render, with_env
+from .pusher import ENVIRONMENT_VARIABLES, HttpPool
 from .tasks import SUCCESS, Output, TaskRunner
+
+#: The engine ranges `validate` knows: every engine, and v0.6 on.
+ENGINES: Final[tuple[Engine, ...]] = ("v0.1", "v0.6")
+#: The repository's copy of the definition for engines v0.6 and later, beside mesg.yml.
+V06_DEFINITION: Final = "mesg-v0.6.yml"
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,10 +40,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description=(
             "Run one execution of TASK and print its output the way the MESG engine's CLI did: "
             "'Task <task> returned output <outputKey> with data:' and the data as JSON. "
-            "Exit status 0 for the success output, 1 for the error output, 2 for a usage error."
+            "Exit status 0 for the success output, 1 for the error output, 2 for a usage error. "
+            "The connection inputs a task does not give are read from the environment, as "
+            "serve reads them: PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET, PUSHER_URL and "
+            "the others (see the README)."
         ),
     )
-    execute.add_argument("task", help="task key: trigger or triggerBatch")
+    execute.add_argument("task", help=f"task key: {', '.join(sorted(load_packaged().tasks))}")
     execute.add_argument(
         "--json",
         dest="json_file",
@@ -70,10 +80,35 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     check = commands.add_parser(
         "validate",
         help="check a mesg.yml against the engine's format",
-        description="Check mesg.yml against the engine's v0.2 format; exit 1 when it fails.",
+        description=(
+            "Check mesg.yml against the engine's v0.2 format, which every engine of the "
+            "generation reads (--engine v0.6: the format of engines v0.6 and later, which adds "
+            "configuration.env); exit 1 when it fails."
+        ),
     )
     check.add_argument("--file", metavar="MESG_YML", help="a mesg.yml other than the packaged one")
+    check.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=ENGINES[0],
+        help="the oldest engine the file is for (default %(default)s: every engine)",
+    )
     check.set_defaults(run=_validate)
+
+    definition = commands.add_parser(
+        "gen-definition",
+        help=f"print the service definition for MESG engines v0.6 and later ({V06_DEFINITION})",
+        description=(
+            "Print mesg.yml with the service's PUSHER_* variables declared under "
+            "configuration.env, the form MESG engines v0.6 and later need to take them from "
+            "`mesg-core service deploy --env KEY=VALUE` (the engines before v0.6 refuse it). "
+            f"`mesg-pusher gen-definition > {V06_DEFINITION}` refreshes the repository's copy."
+        ),
+    )
+    definition.add_argument(
+        "--file", metavar="MESG_YML", help="a mesg.yml other than the packaged one"
+    )
+    definition.set_defaults(run=_gen_definition)
 
 
 def _gen_doc(args: argparse.Namespace) -> int:
@@ -86,9 +121,21 @@ def _gen_doc(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gen_definition(args: argparse.Namespace) -> int:
+    try:
+        text = with_env(definition_text(args.file), ENVIRONMENT_VARIABLES)
+    except UsageError as error:
+        return usage_error("gen-definition", str(error))
+    except (DefinitionError, RecursionError, ValueError) as error:
+        message = "mesg.yml is nested too deeply" if isinstance(error, RecursionError) else error
+        return fail("gen-definition", str(message))
+    say(text.removesuffix("\n"), kind="document")
+    return EXIT_OK
+
+
 def _validate(args: argparse.Namespace) -> int:
     try:
-        definition = read_definition(args.file)
+        definition = read_definition(args.file, engine=args.engine)
     except UsageError as error:
         return usage_error("validate", str(error))
     except DefinitionError as error:
@@ -115,7 +162,8 @@ def _execute(args: argparse.Namespace) -> int:
 async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, Any]) -> Output:
     http = HttpPool()
     try:
-        return await TaskRunner(http, definition=definition).execute(task, inputs)
+        runner = TaskRunner(http, definition=definition, environ=os.environ)
+        return await runner.execute(task, inputs)
     finally:
         await http.close()
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Final, Literal, TextIO
 
 from ._errors import MesgPusherError
-from .mesg import DefinitionError, ServiceDefinition, load, load_packaged
+from .mesg import DefinitionError, Engine, ServiceDefinition, load, packaged_text
 
 #: Exit statuses: the command did its job; it ran and failed (an ``error`` output, a definition
 #: that is invalid, a service that could not go on); it was used wrongly (an option, a file it
@@ -109,26 +109,32 @@ def port(text: str) -> int:
     return number
 
 
-def read_definition(path: str | None) -> ServiceDefinition:
-    """The service definition in `path` (the packaged ``mesg.yml`` when None). A file that
-    cannot be read is a `UsageError`; one whose content is not a definition, a
-    `DefinitionError`."""
-    if path is None:
-        return load_packaged()
+def read_definition(path: str | None, *, engine: Engine = "v0.1") -> ServiceDefinition:
+    """The service definition in `path` (the packaged ``mesg.yml`` when None), as engines from
+    `engine` on read it. A file that cannot be read is a `UsageError`; one whose content is
+    not a definition, a `DefinitionError`."""
+    text = definition_text(path)
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        return load(text, engine=engine)
+    except RecursionError:
+        raise DefinitionError(f"{path or 'mesg.yml'} is nested too deeply") from None
+    except DefinitionError:
+        raise
+    except ValueError as error:  # what else the YAML reader refuses (a date like 2019-13-45)
+        raise DefinitionError(f"{path or 'mesg.yml'}: {error}") from None
+
+
+def definition_text(path: str | None) -> str:
+    """The text of the definition in `path` (the packaged ``mesg.yml`` when None); a
+    `UsageError` when it cannot be read as UTF-8 text."""
+    if path is None:
+        return packaged_text()
+    try:
+        return Path(path).read_bytes().decode("utf-8")
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not UTF-8 text") from None
-    try:
-        return load(text)
-    except RecursionError:
-        raise DefinitionError(f"{path} is nested too deeply") from None
-    except DefinitionError:
-        raise
-    except ValueError as error:  # what else the YAML reader refuses (a date like 2019-13-45)
-        raise DefinitionError(f"{path}: {error}") from None
 
 
 def cannot_listen(where: str, error: OSError) -> UsageError:

@@ -1,8 +1,10 @@
 """The values that must never be shown, found once per execution, and the one way to hide them.
 
-An execution's secrets are the app secret and the proxy password (as written in the URL and
+An execution's secrets are the app secret, the proxy password (as written in the URL and
 decoded, and as ``user:password`` and its base64 form, which the ``Proxy-Authorization`` header
-carries). No input other than the ones that carry them may hold one (`free_of`), so a message
+carries) and the encryption master key (its base64 text, and the URL-safe form of it). The
+service's environment can give each of them too; the task runner adds those to every
+execution's. No input other than the ones that carry them may hold one (`free_of`), so a message
 that quotes an input cannot show one; a server's answer is scrubbed before it is decoded and
 quoted (`scrub_body`), and every message once more at the end, after it was cut (`scrub`).
 
@@ -33,8 +35,11 @@ REDACTED: Final = "***"
 #: Secrets shorter than this cannot be told from ordinary words, so they are not looked for in
 #: other texts; Pusher's app secrets have 20 characters.
 MIN_SCRUBBED: Final = 8
-#: Inputs allowed to hold a secret: the app secret itself, and the proxy URL its password.
-SECRET_HOLDERS: Final = frozenset({"secret", "proxy"})
+#: The input carrying the app's encryption master key (``pusher.MASTER_KEY_INPUT``).
+MASTER_KEY_INPUT: Final = "encryptionMasterKeyBase64"
+#: Inputs allowed to hold a secret: the app secret itself, the proxy URL its password, and the
+#: encryption master key.
+SECRET_HOLDERS: Final = frozenset({"secret", "proxy", MASTER_KEY_INPUT})
 
 
 def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
@@ -55,7 +60,14 @@ def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
             # The forms the password travels in to the proxy, which may echo them back.
             pair = f"{unquote(username or '')}:{unquote(password)}"
             found.extend((pair, basic_credentials(pair)))
+    master_key = inputs.get(MASTER_KEY_INPUT)
+    if isinstance(master_key, str) and master_key:
+        # The URL-safe alphabet writes the same bytes with - and _ for + and /.
+        found.extend(dict.fromkeys((master_key, master_key.translate(_TO_URL_SAFE))))
     return [value for value in found if len(value) >= MIN_SCRUBBED]
+
+
+_TO_URL_SAFE: Final = str.maketrans("+/", "-_")
 
 
 def basic_credentials(pair: str) -> str:
@@ -252,6 +264,11 @@ class _Finder:
         self.grams = frozenset(f[i : i + run] for f in forms for i in range(len(f) - run + 1))
         raw = [s.encode("utf-8", "surrogatepass") for s in indexed]
         self.byte_grams = frozenset(b[i : i + run] for b in raw for i in range(len(b) - run + 1))
+        # A sieve for base64, in C: any `run` bytes of a secret, wherever they sit in a stream,
+        # hold two whole groups of three bytes, written as 8 characters that depend on those
+        # six bytes alone. A run of base64 without one of these cannot decode to a secret's run.
+        groups = {base64.b64encode(b[i : i + 6]) for b in raw for i in range(len(b) - 5)}
+        self.base64_sieve = re.compile(b"|".join(re.escape(g) for g in sorted(groups)))
         alphabet = "".join(sorted({c for f in forms for c in f}))
         # A first sieve, in C: only stretches of the secrets' own characters can hold a run.
         self.candidates = re.compile(f"[{re.escape(alphabet)}]{{{run},}}") if alphabet else None
@@ -313,6 +330,8 @@ class _Finder:
         return found
 
     def _in_base64(self, run: bytes) -> bool:
+        if self.base64_sieve.search(run) is None:
+            return False
         # The run may start anywhere in a group of four: each start is tried.
         width, grams = MIN_SCRUBBED, self.byte_grams
         for offset in range(4):
@@ -351,6 +370,29 @@ def _redact(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
+def shown_in(value: Any, secrets: Sequence[str]) -> bool:
+    """Whether a JSON value (a server's parsed answer, about to be passed on) shows a run of a
+    secret in any of its strings, keys included, in any encoding `scrub` knows: what a reader
+    of the value would see, one level of JSON escapes below its text."""
+    if not secrets:
+        return False
+    texts: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) >= MIN_SCRUBBED:
+                texts.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    # One scan for all: the line breaks between them join no escape and no run of base64.
+    text = "\n".join(texts)
+    return bool(texts) and scrub(text, secrets) != text
+
+
 def free_of(secrets: Sequence[str], inputs: Mapping[str, Any]) -> None:
     """Refuse inputs (other than those in `SECRET_HOLDERS`) that hold a secret: it would be sent
     to Pusher's subscribers or quoted in a message. Walks nested data without recursion."""
@@ -365,8 +407,8 @@ def free_of(secrets: Sequence[str], inputs: Mapping[str, Any]) -> None:
             if any(secret in value for secret in secrets):
                 raise InputError(
                     where,
-                    "holds the app secret or the proxy password, which must never be published "
-                    "or shown; nothing was sent",
+                    "holds the app secret, the proxy password or the encryption master key, "
+                    "which must never be published or shown; nothing was sent",
                 )
         elif isinstance(value, dict):
             for key, item in value.items():

@@ -11,6 +11,7 @@ def test_surface() -> None:
         {
             "Step",
             "add_commands",
+            "api_steps",
             "steps",
         },
     )

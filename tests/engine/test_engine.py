@@ -99,8 +99,7 @@ async def test_inputs_are_validated_before_the_execution_exists() -> None:
         await engine.execute(engine.token, "trigger", {"appId": 3})
     assert str(error.value) == (
         "Inputs of task 'trigger' are invalid. Value of 'appId' is not a string. "
-        "Value of 'data' is required. Value of 'key' is required. "
-        "Value of 'name' is required. Value of 'secret' is required"
+        "Value of 'data' is required. Value of 'name' is required"
     )
     assert engine.executions_created == 0
 

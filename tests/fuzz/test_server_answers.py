@@ -15,15 +15,19 @@ from mesg_pusher.pusher import Connection, HttpRequest, MockTransport
 from mesg_pusher.tasks import TaskRunner
 from tests.fuzz.strategies import (
     DEFINITION,
+    LOCAL_TASKS,
     check_output,
     check_texts,
     log_lines,
+    master_keys,
     passwords,
     run,
+    secret_forms_of_all,
     secrets,
+    strings_in,
     valid_inputs,
 )
-from tests.support.secret_oracle import CHARACTER_ENCODINGS, ENCODINGS, encoded, mixed
+from tests.support.secret_oracle import CHARACTER_ENCODINGS, ENCODINGS, encoded, exposure, mixed
 
 #: Where a Pusher message is cut (`pusher._responses.MAX_MESSAGE_CHARS`), around which echoes
 #: are placed.
@@ -31,14 +35,20 @@ CUT = 500
 SHAPES = ["text", "json", "json-message", "html", "soketi"]
 
 
-def answer_with(status: int, body: bytes, inputs: dict[str, object]) -> tuple[str, list[str]]:
-    """The output's key, and its values and the log lines: the texts shown."""
+def answer_with(
+    status: int,
+    body: bytes,
+    inputs: dict[str, object],
+    task: str = "trigger",
+    environ: dict[str, str] | None = None,
+) -> tuple[str, list[str]]:
+    """The output's key, and its text, its strings and the log lines: the texts shown."""
     transport = MockTransport(lambda connection, request: (status, body))
-    runner = TaskRunner(transport, definition=DEFINITION)
+    runner = TaskRunner(transport, definition=DEFINITION, environ=environ)
     with log_lines() as lines:
-        output = run(runner.execute("trigger", json.dumps(inputs)))
-    check_output("trigger", output, [], lines)
-    return output.key, [*output.data.values(), *lines]
+        output = run(runner.execute(task, json.dumps(inputs)))
+    check_output(task, output, [], lines)
+    return output.key, [output.json(), *strings_in(output.data), *lines]
 
 
 def shaped(shape: str, text: str) -> bytes:
@@ -112,3 +122,41 @@ def test_any_status_and_bytes_get_one_valid_answer(status: int, body: bytes) -> 
     if not 200 <= status < 300:
         assert output.key == "error"
         assert output.data["error"].startswith(f"Pusher answered {status}")
+
+
+NETWORK_TASKS = sorted(set(DEFINITION.tasks) - LOCAL_TASKS)
+#: Tasks whose success data carries what the answer says, wherever the echo is placed here.
+QUOTING_TASKS = {"channels", "channel", "users"}
+
+
+def success_shaped(task: str, text: str) -> bytes:
+    """A 2xx body of the shape the task's endpoint answers, with `text` where a hostile server
+    could put anything (a channel name, a user id, a cached event's data)."""
+    if task == "channels":
+        body: object = {"channels": {text: {"user_count": 1}}}
+    elif task == "channel":
+        body = {"occupied": True, "cache": {"event": "e", "data": text}}
+    elif task == "users":
+        body = {"users": [{"id": "1"}, {"id": text}]}
+    elif task in ("trigger", "triggerBatch"):
+        body = {"channels": {"c": {}, text: {}}, "batch": [{"user_count": text}]}
+    else:
+        body = {"message": text}
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+@given(st.data(), secrets, master_keys, st.sampled_from(NETWORK_TASKS), st.booleans())
+def test_a_success_answer_echoing_a_secret_is_never_passed_on(
+    data: st.DataObject, secret: str, master_key: str, task: str, echo_key: bool
+) -> None:
+    # The master key from the environment: a secret of every execution, whatever its task.
+    environ = {"PUSHER_ENCRYPTION_MASTER_KEY_BASE64": master_key}
+    echoed = master_key if echo_key else secret
+    inputs = valid_inputs(task, secret)
+    if task in ("trigger", "triggerBatch"):
+        inputs["info"] = "subscription_count"
+    echo = data.draw(echoes(echoed))
+    key, shown = answer_with(200, success_shaped(task, echo), inputs, task, environ)
+    check_texts(shown, [s for s in (secret, master_key) for s in secret_forms_of_all(s)])
+    if task in QUOTING_TASKS and exposure(echo, echoed) is not None:
+        assert key == "error"

@@ -239,6 +239,14 @@ async def soketi(tmp_path: Path) -> AsyncIterator[Soketi]:
         yield running
 
 
+@pytest.fixture
+async def soketi_with_signin(tmp_path: Path) -> AsyncIterator[Soketi]:
+    """soketi with user authentication on for APP: it ignores a sign-in otherwise, and closes
+    a connection that does not sign in within 30 s when it is on."""
+    async with running_soketi(tmp_path, SOKETI_DEFAULT_APP_USER_AUTHENTICATION="true") as running:
+        yield running
+
+
 @asynccontextmanager
 async def running_soketi(tmp_path: Path, **more_env: str) -> AsyncIterator[Soketi]:
     """soketi serving APP, with `more_env` (``SOKETI_...`` settings) added to its environment."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,6 @@ from mesg_pusher.mesg import (
     Parameter,
     load,
     load_packaged,
-    render,
     render_tasks,
     validate,
 )
@@ -26,24 +25,38 @@ def test_root_mesg_yml_is_the_packaged_one() -> None:
     assert (ROOT / "mesg.yml").read_text() == (ROOT / "src/mesg_pusher/mesg.yml").read_text()
 
 
-def test_definition_is_the_seed_contract_with_socket_id_as_a_string() -> None:
-    """Rendered with the seed's one deliberate difference undone, mesg.yml gives the seed's
-    README byte for byte: same keys, types, descriptions and outputs."""
+def seed_contract() -> dict[str, dict[str, dict[str, str]]]:
+    """The seed's tasks as its README renders them: each task's inputs and each output's data,
+    key to type (``trigger``, ``trigger.success`` ...)."""
+    contract: dict[str, dict[str, dict[str, str]]] = {}
+    task = place = ""
+    for line in SEED_RENDERING.read_text("utf-8").splitlines():
+        if line.startswith("## "):
+            task = place = line[3:]
+        elif line.startswith("##### "):
+            place = f"{task}.{line[6:]}"
+        elif match := re.fullmatch(r"\| \*\*(\w+)\*\* \| `(\w+)` \|.*", line):
+            contract.setdefault(task, {}).setdefault(place, {})[match[1]] = match[2]
+    return contract
+
+
+def test_every_seed_task_input_and_output_keeps_its_key_and_type() -> None:
+    """The seed's contract holds: each of its tasks, inputs and outputs is declared with the same
+    type, except `socket_id`, a `String` since a socket id is one ("1234.5678"). Descriptions
+    are this service's own, and `appId`, `key`, `secret` became optional (the environment may
+    give them)."""
     definition = load_packaged()
-    assert definition.tasks["trigger"].inputs["socket_id"].type == "String"
-    trigger = definition.tasks["trigger"]
-    as_seed = dataclasses.replace(
-        trigger,
-        inputs={
-            **trigger.inputs,
-            "socket_id": dataclasses.replace(trigger.inputs["socket_id"], type="Object"),
-        },
-    )
-    # The seed declared no events; they are this service's addition (tests/mesg/test_events.py).
-    seed = dataclasses.replace(
-        definition, tasks={**definition.tasks, "trigger": as_seed}, events={}
-    )
-    assert render(seed) == SEED_RENDERING.read_text("utf-8")
+    contract = seed_contract()
+    assert sorted(contract) == ["trigger", "triggerBatch"]
+    for key, places in contract.items():
+        task = definition.tasks[key]
+        for place, parameters in places.items():
+            output = place.partition(".")[2]
+            declared = task.outputs[output].data if output else task.inputs
+            for name, kind in parameters.items():
+                expected = "String" if (key, name) == ("trigger", "socket_id") else kind
+                assert declared[name].type == expected, (place, name)
+    assert contract["trigger"]["trigger"]["socket_id"] == "Object"
 
 
 def test_required_and_optional_inputs() -> None:
@@ -53,13 +66,73 @@ def test_required_and_optional_inputs() -> None:
         for key, task in tasks.items()
     }
     assert required == {
-        "trigger": ["appId", "data", "key", "name", "secret"],
-        "triggerBatch": ["appId", "batch", "key", "secret"],
+        "trigger": ["data", "name"],
+        "triggerBatch": ["batch"],
+        "channels": [],
+        "channel": ["channel"],
+        "users": ["channel"],
+        "sendToUser": ["data", "name", "userId"],
+        "terminateUserConnections": ["userId"],
+        "authorizeChannel": ["channel", "socket_id"],
+        "authenticateUser": ["socket_id", "user_data"],
     }
     for task in tasks.values():
         assert sorted(task.outputs) == ["error", "success"]
-        assert task.outputs["success"].data == {"message": Parameter("message")}
-        assert task.outputs["error"].data == {"error": Parameter("error")}
+        assert task.outputs["error"].data == {
+            "error": Parameter("error", description="what went wrong")
+        }
+
+
+CONNECTION = [
+    "appId", "key", "secret", "cluster", "encrypted", "proxy", "host", "port", "keepAlive",
+    "timeout",
+]  # fmt: skip
+
+
+def test_every_task_declares_the_connection_inputs_it_reads_alike() -> None:
+    """Each task calling Pusher takes trigger's connection inputs, each declared exactly as
+    trigger declares it; the two that sign for a browser take the key and the secret only."""
+    tasks = load_packaged().tasks
+    trigger = tasks["trigger"].inputs
+    for key, task in tasks.items():
+        names = ["key", "secret"] if key.startswith("auth") else CONNECTION
+        for name in names:
+            assert task.inputs[name] == trigger[name], (key, name)
+            assert task.inputs[name].optional
+        others = set(CONNECTION) - set(names)
+        assert not others & set(task.inputs), key
+
+
+def test_descriptions_are_printable_ascii_as_later_engines_require() -> None:
+    text = (ROOT / "src/mesg_pusher/mesg.yml").read_text("utf-8")
+    assert all(" " <= c <= "~" or c == "\n" for c in text)
+
+
+def test_outputs_declare_what_the_answers_carry() -> None:
+    tasks = load_packaged().tasks
+
+    def shape(task: str) -> dict[str, tuple[str, bool]]:
+        data = tasks[task].outputs["success"].data
+        return {k: (p.type, p.optional) for k, p in data.items()}
+
+    message = {"message": ("String", False)}
+    assert shape("trigger") == {**message, "channels": ("Object", True)}
+    assert shape("triggerBatch") == {**message, "batch": ("Object", True)}
+    assert shape("sendToUser") == shape("terminateUserConnections") == message
+    assert shape("channels") == {"channels": ("Object", False)}
+    assert shape("channel") == {
+        "occupied": ("Boolean", False),
+        "user_count": ("Number", True),
+        "subscription_count": ("Number", True),
+        "cache": ("Object", True),
+    }
+    assert shape("users") == {"users": ("Object", False)}
+    assert shape("authorizeChannel") == {
+        "auth": ("String", False),
+        "channel_data": ("String", True),
+        "shared_secret": ("String", True),
+    }
+    assert shape("authenticateUser") == {"auth": ("String", False), "user_data": ("String", False)}
 
 
 def test_readme_tasks_section_is_what_mesg_yml_renders_to() -> None:

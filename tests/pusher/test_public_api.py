@@ -12,6 +12,7 @@ def test_surface() -> None:
             "AUTH_VERSION",
             "DEFAULT_HOST",
             "DEFAULT_TIMEOUT_MS",
+            "ENVIRONMENT_VARIABLES",
             "MASTER_KEY_INPUT",
             "App",
             "BatchEvent",

@@ -115,7 +115,7 @@ async def test_malformed_task_data_gets_an_error_each_and_serving_goes_on(
     pusher: GatedPusher,
 ) -> None:
     # The engine knows a task this service does not, so it lets such executions through.
-    engine = Engine(_with_task(PACKAGED, "channels"))
+    engine = Engine(_with_task(PACKAGED, "presence"))
     async with EngineServer(engine) as server, serving(server) as running:
         token = server.token
         bad_json = await engine.deliver(token, "trigger", '{"appId": "3",')
@@ -123,7 +123,7 @@ async def test_malformed_task_data_gets_an_error_each_and_serving_goes_on(
         wrong_types = await engine.deliver(
             token, "trigger", json.dumps({**trigger_inputs(pusher), "appId": 3, "data": "x"})
         )
-        unknown_task = await engine.execute(token, "channels", {})
+        unknown_task = await engine.execute(token, "presence", {})
         good = await engine.execute(token, "trigger", trigger_inputs(pusher))
         ids = [bad_json, not_object, wrong_types, unknown_task, good]
         await until(lambda: all(i in engine.results for i in ids))
@@ -138,8 +138,9 @@ async def test_malformed_task_data_gets_an_error_each_and_serving_goes_on(
         "Value of 'data' is not an object or array"
     )
     assert errors[unknown_task] == (
-        "taskKey: Task 'channels' not found in service 'mesg-pusher' "
-        "(its tasks: trigger, triggerBatch)"
+        "taskKey: Task 'presence' not found in service 'mesg-pusher' (its tasks: "
+        "authenticateUser, authorizeChannel, channel, channels, sendToUser, "
+        "terminateUserConnections, trigger, triggerBatch, users)"
     )
     assert engine.results[good].output_key == "success"
     assert engine.refused() == []

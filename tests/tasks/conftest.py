@@ -63,3 +63,27 @@ class _Drop:
 
 
 DROP: Any = _Drop()
+
+
+def inputs_for(task: str, **changes: Any) -> dict[str, Any]:
+    """Valid inputs of any task, with `changes` (DROP removes a key)."""
+    own: dict[str, Any] = {
+        "channels": {},
+        "channel": {"channel": "presence-room"},
+        "users": {"channel": "presence-room"},
+        "sendToUser": {"userId": "ada", "name": "greeting", "data": {"hi": 1}},
+        "terminateUserConnections": {"userId": "ada"},
+        "authorizeChannel": {"socket_id": "1234.5678", "channel": "private-room"},
+        "authenticateUser": {"socket_id": "1234.5678", "user_data": {"id": "ada"}},
+    }
+    base = {k: v for k, v in trigger_inputs().items() if k not in ("channel", "name", "data")}
+    if task.startswith("auth"):
+        base = {"key": base["key"], "secret": base["secret"]}
+    inputs = {**base, **own[task], **changes}
+    return {k: v for k, v in inputs.items() if v is not DROP}
+
+
+def answering(status: int, body: bytes | str) -> MockTransport:
+    """A transport whose server answers every request with `status` and `body`."""
+    raw = body.encode() if isinstance(body, str) else body
+    return MockTransport(lambda connection, request: (status, raw))

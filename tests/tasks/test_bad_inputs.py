@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from mesg_pusher.tasks import TaskRunner
+from mesg_pusher.pusher import App
+from mesg_pusher.tasks import TASKS, ApiTask, Context, TaskRunner
 from tests.tasks.conftest import DROP, SECRET, batch_inputs, sent_by, trigger_inputs
 
 
@@ -24,10 +25,34 @@ async def error_of(runner: TaskRunner, task: str, inputs: Any) -> str:
     return message
 
 
-@pytest.mark.parametrize("key", ["appId", "key", "secret", "name", "data"])
+@pytest.mark.parametrize("key", ["name", "data"])
 async def test_missing_required_trigger_input(runner: TaskRunner, key: str) -> None:
     message = await error_of(runner, "trigger", trigger_inputs(**{key: DROP}))
     assert message == f"Inputs of task 'trigger' are invalid. Value of '{key}' is required"
+
+
+@pytest.mark.parametrize(
+    ("key", "variables"),
+    [
+        ("appId", "PUSHER_APP_ID or PUSHER_URL"),
+        ("key", "PUSHER_APP_KEY or PUSHER_URL"),
+        ("secret", "PUSHER_APP_SECRET or PUSHER_URL"),
+    ],
+)
+@pytest.mark.parametrize("task", ["trigger", "triggerBatch"])
+async def test_missing_credentials_name_the_input_and_its_variables(
+    runner: TaskRunner, task: str, key: str, variables: str
+) -> None:
+    # Without a default from the environment: absent, null and empty all count as not given.
+    batch = [{"name": "e", "channel": "c", "data": "d"}]
+    inputs = trigger_inputs() if task == "trigger" else batch_inputs(batch)
+    for missing in (DROP, None, ""):
+        given = {k: v for k, v in {**inputs, key: missing}.items() if v is not DROP}
+        message = await error_of(runner, task, given)
+        assert message == (
+            f"{key}: is required: give the input {key}, or set {variables} in the service's "
+            "environment"
+        )
 
 
 async def test_null_counts_as_missing(runner: TaskRunner) -> None:
@@ -35,12 +60,11 @@ async def test_null_counts_as_missing(runner: TaskRunner) -> None:
     assert message == "Inputs of task 'trigger' are invalid. Value of 'name' is required"
 
 
-@pytest.mark.parametrize("key", ["appId", "key", "secret", "batch"])
-async def test_missing_required_batch_input(runner: TaskRunner, key: str) -> None:
+async def test_missing_required_batch_input(runner: TaskRunner) -> None:
     inputs = batch_inputs([{"name": "e", "channel": "c", "data": "d"}])
-    del inputs[key]
+    del inputs["batch"]
     message = await error_of(runner, "triggerBatch", inputs)
-    assert message == f"Inputs of task 'triggerBatch' are invalid. Value of '{key}' is required"
+    assert message == "Inputs of task 'triggerBatch' are invalid. Value of 'batch' is required"
 
 
 WRONG_TYPES = [
@@ -84,9 +108,9 @@ async def test_wrong_type_for_batch(runner: TaskRunner) -> None:
 
 
 async def test_several_problems_are_joined_in_key_order(runner: TaskRunner) -> None:
-    message = await error_of(runner, "trigger", trigger_inputs(appId=DROP, port="x", name=2))
+    message = await error_of(runner, "trigger", trigger_inputs(data=DROP, port="x", name=2))
     assert message == (
-        "Inputs of task 'trigger' are invalid. Value of 'appId' is required. "
+        "Inputs of task 'trigger' are invalid. Value of 'data' is required. "
         "Value of 'name' is not a string. Value of 'port' is not a number"
     )
 
@@ -290,8 +314,9 @@ async def test_proxy_password_is_never_echoed(runner: TaskRunner, caplog: Any) -
 async def test_unknown_task_key(runner: TaskRunner) -> None:
     message = await error_of(runner, "publish", trigger_inputs())
     assert message == (
-        "taskKey: Task 'publish' not found in service 'mesg-pusher' "
-        "(its tasks: trigger, triggerBatch)"
+        "taskKey: Task 'publish' not found in service 'mesg-pusher' (its tasks: "
+        "authenticateUser, authorizeChannel, channel, channels, sendToUser, "
+        "terminateUserConnections, trigger, triggerBatch, users)"
     )
 
 
@@ -336,8 +361,8 @@ async def test_no_other_input_may_hold_the_secret(
     caplog.set_level(logging.DEBUG)
     message = await error_of(runner, "trigger", trigger_inputs(**changes))
     assert message == (
-        f"{where}: holds the app secret or the proxy password, which must never be published "
-        "or shown; nothing was sent"
+        f"{where}: holds the app secret, the proxy password or the encryption master key, "
+        "which must never be published or shown; nothing was sent"
     )
     assert SECRET not in caplog.text
 
@@ -358,7 +383,7 @@ async def test_no_input_may_hold_the_proxy_password(runner: TaskRunner) -> None:
         "trigger",
         trigger_inputs(proxy=f"http://user:{password}@127.0.0.1:9", data={"p": password}),
     )
-    assert message.startswith("data.p: holds the app secret or the proxy password")
+    assert message.startswith("data.p: holds the app secret, the proxy password")
 
 
 @pytest.mark.parametrize(
@@ -414,10 +439,10 @@ async def test_json_that_python_cannot_carry_is_an_input_error(
 async def test_a_defect_is_answered_and_logged_without_its_text(
     runner: TaskRunner, caplog: Any
 ) -> None:
-    async def broken(_: TaskRunner, inputs: Any, secrets: list[str]) -> Any:
+    def broken(app: App, inputs: Any, context: Context) -> Any:
         raise RuntimeError(f"something quoting {inputs['secret']}")
 
-    runner._handlers["trigger"] = broken
+    runner = TaskRunner(runner.transport, tasks={**TASKS, "trigger": ApiTask("trigger", broken)})
     caplog.set_level(logging.DEBUG)
     message = await error_of(runner, "trigger", trigger_inputs())
     assert message == "internal error in task trigger: RuntimeError"

@@ -14,11 +14,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "demo",
         help="run the whole system locally and show events delivered end to end",
         description=(
-            "Start a local Pusher server, an engine stand-in, `mesg-pusher serve` and a "
-            "subscriber; run trigger and triggerBatch through the engine protocol; print each "
-            "output and each event the subscriber received; then let a visitor join a presence "
-            "channel and print the MESG events serve emits from the local server's webhooks "
-            "(heard on ListenEvent); stop everything. No Pusher account "
+            "Start a local Pusher server, an engine stand-in, `mesg-pusher serve` (the app's "
+            "credentials in its environment) and a subscriber; run trigger and triggerBatch, a "
+            "browser-style channel authorization the subscriber joins with, and queries of the "
+            "channels and their users through the engine protocol; print each output and each "
+            "event the subscriber received; then let a visitor join a presence channel and "
+            "print the MESG events serve emits from the local server's webhooks (heard on "
+            "ListenEvent); stop everything. No Pusher account "
             "or network needed. Exit status 0 when everything arrived as expected, 1 when "
             "something did not, 2 for a usage error (a port it cannot listen on)."
         ),

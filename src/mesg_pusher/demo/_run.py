@@ -1,5 +1,7 @@
 """The whole system on one machine: the local Pusher server, the engine stand-in, `mesg-pusher
-serve` as its own process (as under the engine), and a subscriber that shows what arrives.
+serve` as its own process (as under the engine, the app's credentials in its environment), and a
+subscriber that shows what arrives and joins a presence channel with an authorization a task
+made.
 
 Each step is run through the engine protocol (``ExecuteTask``, then ``ListenResult``), its output
 printed the way the engine's CLI printed it, then the events the subscriber received. Then the
@@ -18,14 +20,22 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from .. import _commands as commands
 from .._errors import MesgPusherError
-from ..engine import CoreClient, Engine, EngineServer
-from ..local_server import DEFAULT_APP, LocalServer, ReceivedEvent, ServerSettings, Subscriber
+from ..engine import CoreClient, Engine, EngineServer, Results
+from ..local_server import (
+    DEFAULT_APP,
+    LocalServer,
+    ReceivedEvent,
+    ServerSettings,
+    Subscriber,
+    SubscriberError,
+)
 from . import _webhooks as webhooks
-from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, steps
+from ._api_steps import api_steps
+from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, Step, steps
 
 log = logging.getLogger("mesg_pusher.demo")
 #: How long the demo waits for any one thing (a result, an event, a process) before giving up.
@@ -57,7 +67,7 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
         EngineServer(Engine()) as engine,
         CoreClient(engine.address) as core,
         core.listen_events(engine.token) as events,
-        _serve_process(engine, webhook_port) as serve,
+        _serve_process(engine, pusher, webhook_port) as serve,
         core.results(engine.token) as results,
         await Subscriber.connect(pusher.ws_url, DEFAULT_APP.key) as subscriber,
     ):
@@ -78,16 +88,13 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
         )
 
         delivered = 0
-        for number, step in enumerate(steps(DEFAULT_APP, pusher.port), 1):
+        scenario = [*steps(DEFAULT_APP, pusher.port), *api_steps(subscriber.socket_id)]
+        for number, step in enumerate(scenario, 1):
             say()
             say(f"[{number}] {step.title}")
-            execution = await core.execute(engine.token, step.task, step.inputs)
-            async with asyncio.timeout(WAIT):
-                result = (await results.wait_for([execution]))[execution]
-            say(f"Task {result.taskKey} returned output {result.outputKey} with data:")
-            commands.say_json(json.loads(result.outputData), stream=out)
-            if result.outputKey != step.output:
-                raise DemoFailed(f"step {number} answered {result.outputKey}, not {step.output}")
+            data = await _answer(core, results, engine.token, step, number=number, out=out)
+            if step.joins is not None:
+                say(await _join(subscriber, step.joins, data))
             for event in await _events(subscriber, len(step.events)):
                 say(f"  subscriber received {event.event!r} on {event.channel}: {event.data}")
                 delivered += 1
@@ -108,15 +115,15 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
 
         say()
         say(
-            f"{len(steps(DEFAULT_APP, pusher.port))} executions answered through the engine "
-            f"protocol, {delivered} events delivered, {heard} MESG events emitted from webhooks, "
+            f"{len(scenario)} executions answered through the engine protocol, {delivered}"
+            f" events delivered, {heard} MESG events emitted from webhooks, "
             f"in {time.monotonic() - started:.1f} s."
         )
         if stay:
             say(
-                f"open {pusher.url}/ to watch; publish with `mesg-pusher execute trigger "
-                f"-d appId={DEFAULT_APP.app_id} -d key={DEFAULT_APP.key} "
-                f"-d secret={DEFAULT_APP.secret} -d host=127.0.0.1 -d port={pusher.port} ...`;"
+                f"open {pusher.url}/ to watch; publish with `PUSHER_URL=http://{DEFAULT_APP.key}:"
+                f"{DEFAULT_APP.secret}@127.0.0.1:{pusher.port}/apps/{DEFAULT_APP.app_id} "
+                "mesg-pusher execute trigger -d channel=demo-orders -d name=hi -d 'data={}'`;"
                 " Ctrl-C ends the demo"
             )
             say("MESG events from webhooks keep being printed as they come:")
@@ -126,6 +133,36 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
             finally:
                 printer.cancel()
     return commands.EXIT_OK
+
+
+async def _join(subscriber: Subscriber, channel: str, answer: dict[str, str]) -> str:
+    """Subscribe to `channel` with an authorization task's answer, as pusher-js would."""
+    try:
+        joined = await subscriber.subscribe(
+            channel, auth=answer["auth"], channel_data=answer.get("channel_data"), within=WAIT
+        )
+    except SubscriberError as error:
+        raise DemoFailed(f"the local server refused the authorization: {error}") from None
+    members = joined.json().get("presence", {}).get("ids", [])
+    return f"  subscriber joined {channel} with it (members: {', '.join(members)})"
+
+
+async def _answer(
+    core: CoreClient, results: Results, token: str, step: Step, *, number: int, out: TextIO
+) -> Any:
+    """Run `step` through the engine protocol, print its output as the engine's CLI did, and
+    check it; the output's data."""
+    execution = await core.execute(token, step.task, step.inputs)
+    async with asyncio.timeout(WAIT):
+        result = (await results.wait_for([execution]))[execution]
+    commands.say(f"Task {result.taskKey} returned output {result.outputKey} with data:", stream=out)
+    data = json.loads(result.outputData)
+    commands.say_json(data, stream=out)
+    if result.outputKey != step.output:
+        raise DemoFailed(f"step {number} answered {result.outputKey}, not {step.output}")
+    if step.expect is not None and data != step.expect:
+        raise DemoFailed(f"step {number} answered {data}, not {step.expect}")
+    return data
 
 
 async def _events(subscriber: Subscriber, count: int, within: float = WAIT) -> list[ReceivedEvent]:
@@ -140,18 +177,22 @@ async def _events(subscriber: Subscriber, count: int, within: float = WAIT) -> l
 
 @contextlib.asynccontextmanager
 async def _serve_process(
-    engine: EngineServer, webhook_port: int
+    engine: EngineServer, pusher: LocalServer, webhook_port: int
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`mesg-pusher serve` in its own process, stopped with SIGTERM (its graceful stop); it
-    receives the local server's webhooks for its default app on `webhook_port`."""
+    """`mesg-pusher serve` in its own process, stopped with SIGTERM (its graceful stop). The
+    app's credentials are in its environment, so executions may leave them out; it receives the
+    local server's webhooks for that app on `webhook_port`."""
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("PUSHER_")},
         "MESG_ENDPOINT_TCP": engine.address,
         "MESG_TOKEN": engine.token,
         "MESG_PUSHER_LOG_LEVEL": "warning",
         "MESG_PUSHER_WEBHOOK_LISTEN": f"127.0.0.1:{webhook_port}",
+        "PUSHER_APP_ID": DEFAULT_APP.app_id,
         "PUSHER_APP_KEY": DEFAULT_APP.key,
         "PUSHER_APP_SECRET": DEFAULT_APP.secret,
+        "PUSHER_HOST": "127.0.0.1",
+        "PUSHER_PORT": str(pusher.port),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "mesg_pusher.cli", "serve", env=env

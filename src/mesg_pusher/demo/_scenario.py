@@ -15,13 +15,17 @@ PRIVATE_CHANNEL = "private-demo-alerts"
 @dataclass(frozen=True, slots=True)
 class Step:
     """One execution: what it shows, the task and its inputs, and the output and the events
-    (channel, event name) the subscriber should then see."""
+    (channel, event name) the subscriber should then see. `expect` is the output's data when
+    it is known beforehand; `joins` a channel the subscriber then joins with the output (an
+    authorization)."""
 
     title: str
     task: str
     inputs: dict[str, Any]
     output: str
     events: tuple[tuple[str, str], ...] = ()
+    expect: dict[str, Any] | None = None
+    joins: str | None = None
 
 
 def steps(app: App, port: int) -> list[Step]:

@@ -18,7 +18,7 @@ from ..local_server import Subscriber
 from ..pusher import App
 
 #: The presence channel a visitor joins in this step.
-ROOM = "presence-demo-room"
+ROOM = "presence-demo-lobby"
 VISITOR = "demo-visitor"
 #: What the visitor's arrival must make serve emit, at least.
 EXPECTED = (("channel_occupied", ROOM), ("member_added", ROOM))

@@ -4,27 +4,33 @@
 from . import _words as words
 from ._definition import (
     DefinitionError,
+    Engine,
     Output,
     Parameter,
     ServiceDefinition,
     Task,
     load,
     load_packaged,
+    packaged_text,
     validate,
 )
+from ._forms import with_env
 from ._gendoc import render, render_events, render_tasks
 
 __all__ = [
     "DefinitionError",
+    "Engine",
     "Output",
     "Parameter",
     "ServiceDefinition",
     "Task",
     "load",
     "load_packaged",
+    "packaged_text",
     "render",
     "render_events",
     "render_tasks",
     "validate",
+    "with_env",
     "words",
 ]

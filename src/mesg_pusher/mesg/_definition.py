@@ -1,5 +1,9 @@
 """The service definition (mesg.yml, the engine's v0.2 format) and the engine's value rules.
 
+`load` reads the form every engine of the generation reads; with ``engine="v0.6"`` it also
+takes what v0.6 added, ``configuration.env`` (``KEY=VALUE`` entries, each key once), which the
+older engines refuse.
+
 `validate` applies the rules the engine applies to task inputs and outputs, with its message
 forms: only declared parameters are checked, a missing or null value is an error unless the
 parameter is optional, ``Object`` means a JSON object or array, and problems are joined by ``. ``.
@@ -27,6 +31,13 @@ _TOP_KEYS: Final = frozenset(
 _TASK_KEYS: Final = frozenset({"name", "description", "inputs", "outputs", "secrets"})
 _OUTPUT_KEYS: Final = frozenset({"name", "description", "data"})
 _PARAMETER_KEYS: Final = frozenset({"name", "description", "type", "optional"})
+#: What ``configuration`` (the service's own container) takes, by the engines that read it.
+Engine = Literal["v0.1", "v0.6"]
+_CONFIGURATION_KEYS: Final[Mapping[Engine, frozenset[str]]] = {
+    "v0.1": frozenset({"image", "command", "volumes", "volumesfrom", "ports"}),
+    "v0.6": frozenset({"image", "command", "volumes", "volumesfrom", "ports", "env"}),
+}
+_ENV_ENTRY: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=[ -~]*")
 _PROBLEMS: Final[dict[ParameterType, str]] = {kind: NOT_OF_TYPE[kind] for kind in TYPES}
 
 
@@ -95,8 +106,8 @@ def _has_type(value: Any, kind: ParameterType) -> bool:
     return isinstance(value, dict | list)
 
 
-def load(text: str) -> ServiceDefinition:
-    """Parse and check mesg.yml text."""
+def load(text: str, *, engine: Engine = "v0.1") -> ServiceDefinition:
+    """Parse and check mesg.yml text, as read by engines from `engine` on."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -105,6 +116,8 @@ def load(text: str) -> ServiceDefinition:
     name = root.get("name")
     if not isinstance(name, str) or not name:
         raise DefinitionError("mesg.yml: name is required")
+    if root.get("configuration") is not None:
+        _configuration(root["configuration"], engine)
     tasks = {key: _task(key, value) for key, value in _entries(root, "tasks")}
     events = {key: _output(key, value, f"events.{key}") for key, value in _entries(root, "events")}
     return ServiceDefinition(
@@ -118,7 +131,45 @@ def load(text: str) -> ServiceDefinition:
 
 def load_packaged() -> ServiceDefinition:
     """The definition shipped with this package (the service directory's mesg.yml)."""
-    return load(resources.files("mesg_pusher").joinpath("mesg.yml").read_text("utf-8"))
+    return load(packaged_text())
+
+
+def packaged_text() -> str:
+    """The text of the packaged mesg.yml."""
+    return resources.files("mesg_pusher").joinpath("mesg.yml").read_text("utf-8")
+
+
+def _configuration(raw: Any, engine: Engine) -> None:
+    where = "configuration"
+    allowed = _CONFIGURATION_KEYS[engine]
+    if isinstance(raw, dict) and "env" in raw and "env" not in allowed:
+        raise DefinitionError(
+            f"{where}: unknown keys env (configuration.env arrived in engine v0.6; the engines "
+            "before it refuse a mesg.yml that has it)"
+        )
+    body = _mapping(raw, where, allowed)
+    for key in ("image", "command"):
+        _text(body, key, where)
+    for key in sorted(allowed - {"image", "command"}):
+        values = body.get(key)
+        if values is None:
+            continue
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise DefinitionError(f"{where}.{key}: a list of strings is expected")
+        if len(set(values)) != len(values):
+            raise DefinitionError(f"{where}.{key}: each entry once")
+    names = [_env_name(entry) for entry in body.get("env") or ()]
+    if len(set(names)) != len(names):
+        raise DefinitionError(f"{where}.env: each variable once")
+
+
+def _env_name(entry: str) -> str:
+    match = _ENV_ENTRY.fullmatch(entry)
+    if match is None:
+        raise DefinitionError(
+            f"configuration.env: {entry!r} is not KEY=VALUE (a variable name, =, printable ASCII)"
+        )
+    return match.group(1)
 
 
 def _task(key: str, raw: Any) -> Task:

@@ -3,6 +3,7 @@ answers, encryption, browser authorizations, credentials from the environment) a
 transports that carry its requests (`Transport`: `HttpPool` over the lean plain-HTTP edge and
 aiohttp, `MockTransport` for tests)."""
 
+from .._secrets import MASTER_KEY_INPUT
 from . import _limits as limits
 from . import _validate as rules
 from ._answers import (
@@ -15,8 +16,13 @@ from ._answers import (
 )
 from ._browser_auth import authenticate_user, authorize_channel
 from ._client import PusherClient
-from ._credentials import EnvironmentDefaults, missing_input, require_inputs
-from ._encryption import MASTER_KEY_INPUT, MasterKey, encrypt
+from ._credentials import (
+    ENVIRONMENT_VARIABLES,
+    EnvironmentDefaults,
+    missing_input,
+    require_inputs,
+)
+from ._encryption import MasterKey, encrypt
 from ._http import HttpPool
 from ._queries import (
     ChannelQuery,
@@ -56,6 +62,7 @@ __all__ = [
     "AUTH_VERSION",
     "DEFAULT_HOST",
     "DEFAULT_TIMEOUT_MS",
+    "ENVIRONMENT_VARIABLES",
     "MASTER_KEY_INPUT",
     "App",
     "BatchEvent",

@@ -48,7 +48,7 @@ def channels_answer(answer: Mapping[str, Any]) -> dict[str, Any]:
     """``channels``: ``{"channels": {name: attributes}}`` as Pusher gave it."""
     channels = answer.get("channels")
     if not isinstance(channels, dict) or not all(isinstance(v, dict) for v in channels.values()):
-        raise _malformed("channels", "a channels object (name to attributes)")
+        raise _malformed("channels", "channels object (name to attributes)")
     return {"channels": channels}
 
 
@@ -56,7 +56,7 @@ def channel_answer(answer: Mapping[str, Any]) -> dict[str, Any]:
     """``channel``: ``occupied``, plus the attributes Pusher returned."""
     occupied = answer.get("occupied")
     if not isinstance(occupied, bool):
-        raise _malformed("channel", "occupied, true or false")
+        raise _malformed("channel", "occupied (true or false)")
     data: dict[str, Any] = {"occupied": occupied}
     for name, kind in _CHANNEL_ATTRIBUTES:
         value = answer.get(name)
@@ -69,7 +69,7 @@ def users_answer(answer: Mapping[str, Any]) -> dict[str, Any]:
     """``users``: ``{"users": [{"id": ...}, ...]}`` as Pusher gave it."""
     users = answer.get("users")
     if not isinstance(users, list) or not all(isinstance(u, dict) for u in users):
-        raise _malformed("users", "a users array")
+        raise _malformed("users", "users array")
     return {"users": users}
 
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from .. import _json
 from .._errors import InputError
+from .._secrets import MASTER_KEY_INPUT
 from . import _validate
-from ._encryption import MASTER_KEY_INPUT, MasterKey
+from ._encryption import MasterKey
 from ._limits import (
     ENCRYPTED_PREFIX,
     MAX_PRESENCE_USER_ID_LENGTH,

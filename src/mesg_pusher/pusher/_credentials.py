@@ -21,7 +21,8 @@ from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from .._errors import InputError
-from ._encryption import MASTER_KEY_INPUT, MasterKey
+from .._secrets import MASTER_KEY_INPUT
+from ._encryption import MasterKey
 from ._settings import App, Connection, Proxy
 
 #: Each input and the variable that gives its default.
@@ -41,6 +42,8 @@ VARIABLES: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 URL_VARIABLE: Final = "PUSHER_URL"
+#: Every variable read for the defaults.
+ENVIRONMENT_VARIABLES: Final = (*VARIABLES.values(), URL_VARIABLE)
 #: The inputs `PUSHER_URL` can give.
 URL_INPUTS: Final = ("appId", "key", "secret", "host", "port", "encrypted")
 _ENDPOINT: Final = ("host", "cluster")

@@ -19,6 +19,7 @@ from typing import Final
 from nacl.bindings import crypto_secretbox
 
 from .._errors import InputError
+from .._secrets import MASTER_KEY_INPUT
 from ._limits import (
     ENCRYPTION_MASTER_KEY_BYTES,
     MAX_DATA_BYTES,
@@ -27,8 +28,6 @@ from ._limits import (
 )
 from ._settings import unicode_text
 
-#: The input that carries the master key; a secret like the app secret.
-MASTER_KEY_INPUT: Final = "encryptionMasterKeyBase64"
 _KEY_FORM: Final = (
     f"an encryption master key is {ENCRYPTION_MASTER_KEY_BYTES} bytes written in standard "
     "base64 (44 characters of A-Z a-z 0-9 + / ending in =)"

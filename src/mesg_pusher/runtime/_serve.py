@@ -79,7 +79,7 @@ class Service:
         self.metrics = Metrics(self.definition.tasks, self.stats)
         self._clock = clock
         self._transport = transport if transport is not None else HttpPool()
-        self._runner = TaskRunner(self._transport, definition=self.definition)
+        self._runner = TaskRunner(self._transport, definition=self.definition, environ=os.environ)
         self._link = EngineLink(config, self.stats, draw=draw, clock=clock)
         self._executions = Executions(
             config,

@@ -1,4 +1,5 @@
-"""Task inputs (already of the types mesg.yml declares) turned into the Pusher core's values.
+"""Task inputs (already of the types mesg.yml declares, the environment's defaults applied)
+turned into the Pusher core's values.
 
 Pure: each function reads a JSON object and returns frozen values or raises `InputError` naming
 the input. Empty strings in optional text inputs count as not given, as in the Pusher SDKs.
@@ -6,16 +7,18 @@ the input. Empty strings in optional text inputs count as not given, as in the P
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .._errors import InputError
 from ..pusher import (
+    MASTER_KEY_INPUT,
     App,
     BatchEvent,
     Connection,
     Event,
+    MasterKey,
     check_batch_size,
     encode_data,
     limits,
@@ -47,24 +50,42 @@ def connection(inputs: Mapping[str, Any]) -> Connection:
     )
 
 
-def event(inputs: Mapping[str, Any], lim: Limits) -> Event:
+def master_key(inputs: Mapping[str, Any]) -> MasterKey | None:
+    """The app's encryption master key, if given (as an input or by the environment)."""
+    text = inputs.get(MASTER_KEY_INPUT)
+    return MasterKey.from_base64(text) if text else None
+
+
+def text(inputs: Mapping[str, Any], name: str) -> str | None:
+    """An optional text input; the empty string counts as not given."""
+    return inputs.get(name) or None
+
+
+def event(inputs: Mapping[str, Any], nonce: Callable[[], bytes], max_data_bytes: int) -> Event:
+    """The event of a ``trigger``: to ``channel`` or ``channels``, ``info`` asked of them, its
+    data encrypted when it goes to one ``private-encrypted-`` channel (a nonce drawn then)."""
     channel = inputs.get("channel")
     channels = inputs.get("channels")
     if channel is not None and channels is not None:
         raise InputError("channel", "give either channel or channels, not both")
     if channel is None and channels is None:
         raise InputError("channel", "one of channel or channels is required")
+    key = master_key(inputs)
     if channel is not None:
-        rules.event_channel(channel, "channel")
+        encrypted = key is not None and channel.startswith(limits.ENCRYPTED_PREFIX)
+        rules.event_channel(channel, "channel", encrypted=encrypted)
         names: tuple[str, ...] = (channel,)
     else:
         names = _channel_list(channels)
-    return Event(
+    return Event.create(
         inputs["name"],
         encode_data(inputs["data"]),
         names,
-        inputs.get("socket_id") or None,
-        lim.max_data_bytes,
+        socket_id=text(inputs, "socket_id"),
+        info=text(inputs, "info"),
+        master_key=key,
+        nonce=nonce() if key is not None else None,
+        max_data_bytes=max_data_bytes,
     )
 
 
@@ -78,17 +99,26 @@ def _channel_list(channels: Any) -> tuple[str, ...]:
 
 
 _BATCH_FIELDS = (("name", "an event name"), ("channel", "a channel name"))
+_OPTIONAL_BATCH_FIELDS = (
+    ("socket_id", "a socket id is a string"),
+    ("info", "info is a string, a comma list of attributes (like subscription_count)"),
+)
 
 
-def batch(inputs: Mapping[str, Any], lim: Limits) -> list[BatchEvent]:
+def batch(inputs: Mapping[str, Any], nonce: Callable[[], bytes], lim: Limits) -> list[BatchEvent]:
+    """The events of a ``triggerBatch``, each with its own ``info`` and, for a
+    ``private-encrypted-`` channel, its data encrypted under its own nonce."""
     items = inputs["batch"]
     if not isinstance(items, list):
         raise InputError("batch", "an array of events is expected, not an object")
     check_batch_size(len(items), limit=lim.max_batch_events)
-    return [_batch_event(item, index, lim) for index, item in enumerate(items)]
+    key = master_key(inputs)
+    return [_batch_event(item, index, key, nonce, lim) for index, item in enumerate(items)]
 
 
-def _batch_event(item: Any, index: int, lim: Limits) -> BatchEvent:
+def _batch_event(
+    item: Any, index: int, key: MasterKey | None, nonce: Callable[[], bytes], lim: Limits
+) -> BatchEvent:
     where = f"batch[{index}]"
     if not isinstance(item, dict):
         raise InputError(where, "an event is an object with name, channel and data")
@@ -99,16 +129,20 @@ def _batch_event(item: Any, index: int, lim: Limits) -> BatchEvent:
             raise InputError(f"{where}.{field}", f"{what} is a string")
     if item.get("data") is None:
         raise InputError(f"{where}.data", "is required")
-    socket_id = item.get("socket_id")
-    if socket_id is not None and not isinstance(socket_id, str):
-        raise InputError(f"{where}.socket_id", "a socket id is a string")
+    for field, rule in _OPTIONAL_BATCH_FIELDS:
+        value = item.get(field)
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{where}.{field}", rule)
     try:
-        return BatchEvent(
+        return BatchEvent.create(
             item["name"],
             item["channel"],
             encode_data(item["data"]),
-            socket_id or None,
-            lim.max_data_bytes,
+            socket_id=item.get("socket_id") or None,
+            info=item.get("info") or None,
+            master_key=key,
+            nonce=nonce() if key is not None else None,
+            max_data_bytes=lim.max_data_bytes,
         )
     except InputError as error:
         raise error.within(where) from None

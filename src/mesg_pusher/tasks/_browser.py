@@ -1,0 +1,35 @@
+"""``authorizeChannel`` and ``authenticateUser``: the answers an app's auth endpoint gives
+pusher-js, made here with no network call; they need only the app's key and secret."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..pusher import authenticate_user, authorize_channel
+from ._inputs import master_key
+from ._task import Context, LocalTask
+
+
+def _authorize_channel(inputs: Mapping[str, Any], context: Context) -> dict[str, Any]:
+    return authorize_channel(
+        key=inputs["key"],
+        secret=inputs["secret"],
+        socket_id=inputs["socket_id"],
+        channel=inputs["channel"],
+        channel_data=inputs.get("channel_data"),
+        master_key=master_key(inputs),
+    )
+
+
+def _authenticate_user(inputs: Mapping[str, Any], context: Context) -> dict[str, Any]:
+    return authenticate_user(
+        key=inputs["key"],
+        secret=inputs["secret"],
+        socket_id=inputs["socket_id"],
+        user_data=inputs["user_data"],
+    )
+
+
+AUTHORIZE_CHANNEL = LocalTask("authorizeChannel", _authorize_channel, shows=("channel_data",))
+AUTHENTICATE_USER = LocalTask("authenticateUser", _authenticate_user, shows=("user_data",))

@@ -1,0 +1,67 @@
+"""The shape of a task: a small declaration the runner reads, plus the function that does the
+task's own part.
+
+An `ApiTask` makes one call to Pusher's HTTP API: its function turns the valid inputs into the
+signed request and says how Pusher's 2xx answer becomes the ``success`` data; the runner builds
+the app and the connection, sends, and reads the status. A `LocalTask` is answered here, with no
+network (the authorizations a browser gets from an app's auth endpoint). Both name the
+connection inputs they need once the environment's defaults are in (`needs`), so a missing one
+is reported naming the input and its variable alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ..pusher import App, HttpRequest
+from ._inputs import Limits
+
+#: What a call to Pusher's HTTP API needs: who calls.
+APP_INPUTS: Final = ("appId", "key", "secret")
+#: What a signature handed to a browser needs.
+SIGNING_INPUTS: Final = ("key", "secret")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a task may read besides its inputs: the limits, the clock's reading for signatures
+    (Unix seconds), and the randomness for encryption nonces (24 bytes a call)."""
+
+    limits: Limits
+    timestamp: int
+    nonce: Callable[[], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request for Pusher, and how its 2xx answer (the parsed JSON object) becomes the
+    ``success`` data."""
+
+    request: HttpRequest
+    answer: Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTask:
+    """A task that makes one call to Pusher's HTTP API."""
+
+    key: str
+    call: Callable[[App, Mapping[str, Any], Context], Call]
+    needs: tuple[str, ...] = APP_INPUTS
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTask:
+    """A task answered here, without a network call: `answer` gives the ``success`` data.
+    `shows` names the fields of that data that repeat an input of the same name (as JSON
+    text): the runner refuses one showing any part of a secret."""
+
+    key: str
+    answer: Callable[[Mapping[str, Any], Context], dict[str, Any]]
+    needs: tuple[str, ...] = SIGNING_INPUTS
+    shows: tuple[str, ...] = ()
+
+
+Task = ApiTask | LocalTask

@@ -1,0 +1,87 @@
+"""The two definitions: mesg.yml, which every engine of the generation reads, and the form for
+engines v0.6 and later beside it, generated from it and checked against each engine's format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mesg_pusher.mesg import DefinitionError, load, packaged_text, with_env
+from mesg_pusher.pusher import ENVIRONMENT_VARIABLES
+
+ROOT = Path(__file__).resolve().parents[2]
+V06 = ROOT / "mesg-v0.6.yml"
+REGENERATE = "mesg-v0.6.yml is stale: run `.venv/bin/mesg-pusher gen-definition > mesg-v0.6.yml`"
+MINIMAL = "name: s\ntasks:\n  t:\n    outputs:\n      success:\n        data: {}\n"
+
+
+def test_the_v06_form_in_the_repository_is_generated_from_mesg_yml() -> None:
+    assert V06.read_text("utf-8") == with_env(packaged_text(), ENVIRONMENT_VARIABLES), REGENERATE
+
+
+def test_each_form_passes_its_engines_format_and_only_its_own() -> None:
+    root = (ROOT / "mesg.yml").read_text("utf-8")
+    v06 = V06.read_text("utf-8")
+    assert load(root) == load(root, engine="v0.6") == load(v06, engine="v0.6")
+    with pytest.raises(DefinitionError, match=r"^configuration: unknown keys env \("):
+        load(v06)
+    assert "env" not in (yaml.safe_load(root).get("configuration") or {})
+
+
+def test_the_v06_form_declares_every_variable_the_service_reads() -> None:
+    configuration = yaml.safe_load(V06.read_text("utf-8"))["configuration"]
+    assert configuration["env"] == [f"{name}=" for name in ENVIRONMENT_VARIABLES]
+    assert set(ENVIRONMENT_VARIABLES) == {
+        "PUSHER_APP_ID", "PUSHER_APP_KEY", "PUSHER_APP_SECRET", "PUSHER_CLUSTER", "PUSHER_HOST",
+        "PUSHER_PORT", "PUSHER_ENCRYPTED", "PUSHER_PROXY", "PUSHER_TIMEOUT", "PUSHER_KEEPALIVE",
+        "PUSHER_URL", "PUSHER_ENCRYPTION_MASTER_KEY_BASE64",
+    }  # fmt: skip
+
+
+def test_an_existing_configuration_keeps_its_keys() -> None:
+    text = MINIMAL + 'configuration:\n  ports:\n    - "3000"\n'
+    generated = with_env(text, ["A", "B"])
+    assert generated.splitlines()[0].startswith("# For MESG engines v0.6 and later.")
+    assert yaml.safe_load(generated)["configuration"] == {"ports": ["3000"], "env": ["A=", "B="]}
+    assert with_env(MINIMAL.rstrip("\n"), ["A"]).endswith("configuration:\n  env:\n    - A=\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (MINIMAL + 'configuration: {ports: ["3000"]}\n', "write configuration as a block"),
+        (MINIMAL + "configuration:\n  env:\n    - A=1\n", "unknown keys env"),
+        (MINIMAL + "configuration:\n    ports:\n      - '3000'\n", "indent its keys by two"),
+    ],
+)
+def test_what_cannot_be_extended_is_refused(text: str, message: str) -> None:
+    with pytest.raises(DefinitionError, match=message):
+        with_env(text, ["A"])
+
+
+@pytest.mark.parametrize(
+    ("configuration", "message"),
+    [
+        ("{args: [x]}", "unknown keys args"),
+        ("{image: 3}", "configuration.image: a string is expected"),
+        ("{ports: '3000'}", "configuration.ports: a list of strings"),
+        ("{ports: ['3000', '3000']}", "configuration.ports: each entry once"),
+        ("{volumes: [1]}", "configuration.volumes: a list of strings"),
+        ("{env: [A]}", "'A' is not KEY=VALUE"),
+        ("{env: ['1A=x']}", "is not KEY=VALUE"),
+        ("{env: ['A=é']}", "is not KEY=VALUE"),
+        ("{env: ['A=1', 'A=2']}", "configuration.env: each variable once"),
+        ("[]", "configuration: a mapping is expected"),
+    ],
+)
+def test_the_v06_format_checks_configuration(configuration: str, message: str) -> None:
+    with pytest.raises(DefinitionError, match=message):
+        load(f"{MINIMAL}configuration: {configuration}\n", engine="v0.6")
+
+
+def test_every_engine_reads_the_keys_it_always_had() -> None:
+    text = MINIMAL + "configuration: {image: x, command: y, volumes: [a], volumesfrom: [b]}\n"
+    assert load(text).name == "s"
+    assert load(text + "").tasks == load(text, engine="v0.6").tasks
