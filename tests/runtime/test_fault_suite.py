@@ -228,6 +228,26 @@ async def test_a_task_key_holding_the_secret_is_scrubbed_and_bounded_in_the_log(
     serve_log.assert_free_of(secret)
 
 
+@SHAPES
+async def test_the_environments_secret_is_scrubbed_from_the_log_too(
+    ids: IdShape, pusher: GatedPusher, serve_log: ServeLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app secret comes from serve's environment, not the execution: a task key that holds
+    # it must still not show it (the runner's secrets, the environment's included, are used).
+    secret = "env-" + pusher.inputs()["secret"]
+    monkeypatch.setenv("PUSHER_APP_SECRET", secret)
+    async with stand_in(ids=ids) as server, serving(server) as running:
+        engine = server.engine
+        inputs = {k: v for k, v in trigger_inputs(pusher).items() if k != "secret"}
+        await engine.deliver(server.token, f"x{secret}y", json.dumps(inputs))
+        await until(lambda: running.service.stats.settled == 1)
+        await finish_and_check(running)
+
+    [line] = serve_log.executions()
+    assert line["task"].startswith("x***y")
+    serve_log.assert_free_of(secret)
+
+
 # 13. The same execution delivered twice ---------------------------------------------------
 
 

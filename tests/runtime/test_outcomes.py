@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from mesg_pusher._secrets import secrets_of
 from mesg_pusher.mesg import load_packaged
 from mesg_pusher.runtime import Stats
 from mesg_pusher.runtime._executions import Execution, Naming
@@ -14,7 +15,7 @@ from mesg_pusher.runtime._ledger import Ledger
 from mesg_pusher.runtime._outcomes import EFFECTS, Outcome
 
 DEFINITION = load_packaged()
-NAMING = Naming(DEFINITION.name, DEFINITION.tasks)
+NAMING = Naming(DEFINITION.name, DEFINITION.tasks, secrets_of)
 
 
 def test_the_table_covers_every_outcome_with_a_counter_of_its_own() -> None:

@@ -20,8 +20,8 @@ from ._config import ENGINE_PORT, SETTINGS, ConfigError, ServeConfig, defaults, 
 log = logging.getLogger("mesg_pusher.runtime")
 
 _DESCRIPTION = """\
-Serve this service's tasks (trigger, triggerBatch) to a MESG engine of the v0.1 to v0.9
-generation: listen for executions on the engine's gRPC API (api.Service/ListenTask), run them
+Serve this service's tasks (every task mesg.yml declares; `mesg-pusher gen-doc` lists them) to
+a MESG engine of the v0.1 to v0.9 generation: listen for executions on the engine's gRPC API (api.Service/ListenTask), run them
 concurrently, and submit exactly one result per execution (SubmitResult). This is the command
 the container runs; the engine gives it MESG_TOKEN and MESG_ENDPOINT_TCP.
 

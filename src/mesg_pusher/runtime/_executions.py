@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .._json import loads
-from .._secrets import secrets_of
 from ..mesg import ServiceDefinition
 from ..mesg.protocol.service_pb2 import TaskData
 from ..tasks import ERROR, SUCCESS, Output, TaskRunner, defect
@@ -51,10 +50,12 @@ _UNSET: Final[Any] = object()
 
 @dataclass(frozen=True, slots=True)
 class Naming:
-    """What an execution's labels may show as it is: the service's name and task keys."""
+    """What an execution's labels may show as it is (the service's name and task keys), and how
+    its secrets are found (the task runner's way: the environment's secrets included)."""
 
     service: str
     tasks: Mapping[str, object]
+    secrets_of: Callable[[Mapping[str, Any]], list[str]]
 
 
 class Execution:
@@ -113,7 +114,7 @@ class Execution:
                 except ValueError:
                     inputs = None
                 if isinstance(inputs, dict):
-                    found = secrets_of(inputs)
+                    found = self._naming.secrets_of(inputs)
             self._secrets = found
         return self._secrets
 
@@ -168,7 +169,7 @@ class Executions:
         self._ledger = Ledger(stats, metrics)
         self._clock = clock
         self._max_input_bytes = config.max_input_bytes
-        self._naming = Naming(definition.name, definition.tasks)
+        self._naming = Naming(definition.name, definition.tasks, runner.secrets_of)
         self._deliveries = Deliveries()
         self._admission: Admission[Execution] = Admission(
             max_in_flight=config.max_in_flight,
