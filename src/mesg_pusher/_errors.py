@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from . import _words as words
+
 
 class MesgPusherError(Exception):
     """Root of every error this package raises on purpose."""
@@ -63,9 +65,6 @@ class InputsInvalid(InputError):
     def __init__(self, task: str, problems: Sequence[tuple[str, str]]) -> None:
         self.task = task
         self.problems = tuple(problems)
-        # Read on first use: the mesg package imports this module.
-        from .mesg import words  # noqa: PLC0415
-
         details = words.details(self.problems)
         MesgPusherError.__init__(self, words.INPUTS_INVALID.format(task=task, details=details))
         self.input = ", ".join(key for key, _ in self.problems)

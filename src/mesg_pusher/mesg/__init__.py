@@ -1,7 +1,7 @@
 """The MESG side: the service definition (mesg.yml), its documentation, and the engine's words
 (`words`: every text the engine answers with, as templates that also recognise it)."""
 
-from . import _words as words
+from .. import _words as words
 from ._definition import (
     DefinitionError,
     Engine,

@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 import yaml
 
 from .._errors import MesgPusherError
-from ._words import NOT_OF_TYPE, REQUIRED
+from .._words import NOT_OF_TYPE, REQUIRED
 
 ParameterType = Literal["String", "Number", "Boolean", "Object"]
 TYPES: Final[tuple[ParameterType, ...]] = ("String", "Number", "Boolean", "Object")

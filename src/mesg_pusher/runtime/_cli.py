@@ -21,9 +21,10 @@ log = logging.getLogger("mesg_pusher.runtime")
 
 _DESCRIPTION = """\
 Serve this service's tasks (every task mesg.yml declares; `mesg-pusher gen-doc` lists them) to
-a MESG engine of the v0.1 to v0.9 generation: listen for executions on the engine's gRPC API (api.Service/ListenTask), run them
-concurrently, and submit exactly one result per execution (SubmitResult). This is the command
-the container runs; the engine gives it MESG_TOKEN and MESG_ENDPOINT_TCP.
+a MESG engine of the v0.1 to v0.9 generation: listen for executions on the engine's gRPC API
+(api.Service/ListenTask), run them concurrently, and submit exactly one result per execution
+(SubmitResult). This is the command the container runs; the engine gives it MESG_TOKEN and
+MESG_ENDPOINT_TCP.
 
 It also receives the Pusher app's webhooks (POST /webhooks on --webhook-listen) and emits each
 of their events as a MESG event (EmitEvent), and answers GET /health and GET /metrics there.
