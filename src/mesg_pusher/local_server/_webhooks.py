@@ -41,10 +41,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import aiohttp
 from aiohttp import web
 
+from .._backoff import Backoff
 from .._json import dumps
 from .._secrets import scrub
 from ..pusher import App
-from ..runtime import Backoff
 from ..webhooks import CONTENT_TYPE, KEY_HEADER, SIGNATURE_HEADER, signature
 from ._config import ServerSettings
 from ._debug_feed import DebugFeed, preview

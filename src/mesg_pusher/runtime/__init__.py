@@ -12,8 +12,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from .._backoff import Backoff, backoff_delay
 from ._admission import Admission, Decision
-from ._backoff import Backoff, backoff_delay
 from ._cli import add_commands
 from ._config import SETTINGS, ConfigError, ServeConfig, grpc_target, resolve
 from ._faults import EmitVerdict, SubmitVerdict, emit_verdict, listen_refusal, submit_verdict

@@ -18,9 +18,9 @@ from typing import Final
 
 from grpc import aio
 
+from .._backoff import Backoff
 from ..mesg.protocol.service_pb2 import EmitEventRequest
 from ..webhooks import Outcome, WebhookEvent
-from ._backoff import Backoff
 from ._config import ServeConfig
 from ._engine_link import EngineLink
 from ._faults import EmitVerdict, emit_verdict

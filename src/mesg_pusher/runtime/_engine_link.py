@@ -19,6 +19,7 @@ from typing import Any, Final
 import grpc
 from grpc import aio
 
+from .._backoff import Backoff
 from .._errors import MesgPusherError
 from ..mesg.protocol.service_pb2 import (
     EmitEventReply,
@@ -28,7 +29,6 @@ from ..mesg.protocol.service_pb2 import (
     SubmitResultRequest,
     TaskData,
 )
-from ._backoff import Backoff
 from ._config import ServeConfig
 from ._faults import listen_refusal
 from ._ledger import Stats

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Final
 
 from grpc import aio
 
+from .._backoff import Backoff
 from ..mesg.protocol.service_pb2 import SubmitResultRequest
 from ..tasks import Output
-from ._backoff import Backoff
 from ._config import ServeConfig
 from ._engine_link import EngineLink
 from ._faults import SubmitVerdict, submit_verdict

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mesg_pusher.runtime import Backoff, backoff_delay
+from mesg_pusher._backoff import Backoff, backoff_delay
 
 
 def test_delays_double_from_base_up_to_the_cap() -> None:
