@@ -74,23 +74,38 @@ def group_of(module: str) -> str:
     return module
 
 
-def leaf_frames(raw: Iterable[str]) -> collections.Counter[tuple[str, str]]:
+def leaf_frames(
+    raw: Iterable[str], *, owner: str | None = None
+) -> collections.Counter[tuple[str, str]]:
     """Samples by their innermost frame's module and function, from py-spy's raw (collapsed)
-    lines: frames joined by ``;``, then a space and the count."""
+    lines: frames joined by ``;``, then a space and the count. With `owner` (a module prefix),
+    a sample is charged to its innermost frame of a module under `owner` instead, when it has
+    one: what the library does on our behalf counts for the function that asked."""
     counts: collections.Counter[tuple[str, str]] = collections.Counter()
     for line in raw:
         stack, _, number = line.rstrip("\n").rpartition(" ")
         if not stack or not number.isdigit():
             continue
-        frame = _FRAME.match(stack.rsplit(";", 1)[-1])
-        if frame is None:
-            module, function = "(native)", ""
-        else:
-            module, function = module_of(frame.group("path")), frame.group("function")
-            if module == "threading" and function == "Thread.run":
-                module = POLLER
+        frames = stack.split(";")
+        module, function = _frame(frames[-1])
+        if owner is not None:
+            for text in reversed(frames):
+                mine = _frame(text)
+                if mine[0].startswith(owner):
+                    module, function = mine
+                    break
         counts[module, function] += int(number)
     return counts
+
+
+def _frame(text: str) -> tuple[str, str]:
+    frame = _FRAME.match(text)
+    if frame is None:
+        return "(native)", ""
+    module, function = module_of(frame.group("path")), frame.group("function")
+    if module == "threading" and function == "Thread.run":
+        module = POLLER
+    return module, function
 
 
 def shares(counts: Mapping[tuple[str, str], int], cpu_ms: float, by: str = "group") -> list[Share]:
@@ -162,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
     parser.add_argument("--top", type=int, default=12, help="rows before 'others'")
     parser.add_argument("--by", choices=BY, default="group", help="rows by (default: group)")
+    parser.add_argument(
+        "--ours",
+        action="store_true",
+        help="charge a sample to its innermost mesg_pusher frame when it has one",
+    )
     args = parser.parse_args(argv)
     spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
     if spy is None:
@@ -171,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as folder, _nginx.running() as sink:
         out = Path(folder, "samples.txt")
         done, cpu = asyncio.run(_profile(args, sink.port, out, spy))
-        counts = leaf_frames(out.read_text("utf-8", "replace").splitlines())
+        lines = out.read_text("utf-8", "replace").splitlines()
+        counts = leaf_frames(lines, owner="mesg_pusher." if args.ours else None)
     cpu_ms = 1000 * cpu / done if done else float("nan")
     who = "serve -> nginx sink" if args.target == "nginx" else "the null service"
     print(

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from . import _proc, _processes, _stats, _worker
-from ._drivers import Application, Origin, inputs
+from ._drivers import CASES, TASK, Application, Origin, inputs
 from ._worker import cpu_seconds
 
 #: How long results of the measured executions are awaited after the last one was sent.
@@ -96,14 +96,15 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
     argv = _processes.NULL_SERVICE if args.target == "none" else _processes.SERVE
     async with contextlib.AsyncExitStack() as stack:
         host, port, app_credentials = stack.enter_context(pusher_endpoint(args))
-        input_data = inputs(host, port, app_credentials)
+        input_data = inputs(host, port, app_credentials, args.inputs)
+        task = CASES[args.inputs].task
         app: Application | Origin
         if args.driver == "standin":
-            app = await stack.enter_async_context(Origin(input_data))
+            app = await stack.enter_async_context(Origin(input_data, task))
             at = app.at
         else:
             at = stack.enter_context(_processes.engine())
-            app = Application(at, input_data)
+            app = Application(at, input_data, task)
             stack.push_async_callback(app.close)
         service = stack.enter_context(_processes.service(argv, at))
         # In a thread: the stand-in may be served from this loop.
@@ -152,6 +153,9 @@ def main() -> None:
         choices=("app", "standin"),
         default="app",
         help="app: an application through `mesg-pusher engine`; standin: the stand-in here",
+    )
+    parser.add_argument(
+        "--inputs", choices=sorted(CASES), default=TASK, help="the task and inputs executed"
     )
     args = parser.parse_args()
     _worker.report(asyncio.run(run(args)))
