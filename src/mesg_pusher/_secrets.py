@@ -137,6 +137,8 @@ _DECODINGS = tuple(
         ((_PERCENT,), "%"),
     )
 )
+#: Every character that opens an escape of some decoding.
+_MARKERS: Final = frozenset().union(*(markers for _, markers in _DECODINGS))
 #: Decodings applied one after another at most: an escape escaped again is read too.
 DECODING_DEPTH: Final = 2
 _SPACES = re.compile(r"\s+")
@@ -277,10 +279,11 @@ class _Finder:
         """The stretches of `text` that show a run of a secret, in any order."""
         if self.candidates is None:
             return []
-        # The text as written, and as each decoding and each chain of them reads it.
+        # The text as written, and as each decoding and each chain of them reads it (a text
+        # without a single escape marker has no decoding: the usual answer, found at once).
         bases = [_View(text)]
         seen = {text}
-        level = bases
+        level = bases if not _MARKERS.isdisjoint(text) else []
         for _ in range(DECODING_DEPTH):
             following = []
             for view in level:
