@@ -145,8 +145,8 @@ def table(rows: list[Share], top: int) -> str:
 async def _profile(args: argparse.Namespace, port: int, out: Path, spy: str) -> tuple[int, float]:
     """Executions answered while sampled, and serve's CPU seconds meanwhile."""
     argv = _processes.NULL_SERVICE if args.target == "none" else _processes.SERVE
-    text = _drivers.inputs("127.0.0.1", port, ("1", "bench-key", "bench-secret"))
-    async with _drivers.Origin(text) as origin:
+    text = _drivers.inputs("127.0.0.1", port, ("1", "bench-key", "bench-secret"), args.inputs)
+    async with _drivers.Origin(text, _drivers.CASES[args.inputs].task) as origin:
         with _processes.service(argv, origin.at) as service:
             await asyncio.to_thread(service.ready_after)
             await origin.start()
@@ -173,6 +173,9 @@ async def _profile(args: argparse.Namespace, port: int, out: Path, spy: str) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench._profile", description=__doc__)
     parser.add_argument("--target", choices=("nginx", "none"), default="nginx")
+    parser.add_argument(
+        "--inputs", choices=sorted(_drivers.CASES), default=_drivers.TASK, help="what is executed"
+    )
     parser.add_argument("--seconds", type=int, default=6, help="how long to sample")
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
     parser.add_argument("--top", type=int, default=12, help="rows before 'others'")
@@ -194,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         lines = out.read_text("utf-8", "replace").splitlines()
         counts = leaf_frames(lines, owner="mesg_pusher." if args.ours else None)
     cpu_ms = 1000 * cpu / done if done else float("nan")
-    who = "serve -> nginx sink" if args.target == "nginx" else "the null service"
+    who = f"serve -> nginx sink, {args.inputs}" if args.target == "nginx" else "the null service"
     print(
         f"{who}, saturation: {done:,} executions in {args.seconds:g} s sampled, "
         f"{cpu_ms:.3f} ms of CPU each; {sum(counts.values()):,} samples "

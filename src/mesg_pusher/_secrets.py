@@ -279,11 +279,15 @@ class _Finder:
         """The stretches of `text` that show a run of a secret, in any order."""
         if self.candidates is None:
             return []
-        # The text as written, and as each decoding and each chain of them reads it (a text
-        # without a single escape marker has no decoding: the usual answer, found at once).
+        if not self.spaced and _MARKERS.isdisjoint(text):
+            # No decoding reads this text otherwise than as written, and no reflowing is
+            # looked for (the usual answer): the text as written is the one view.
+            plain = _View(text)
+            return self._runs(plain) + self._base64(plain)
+        # The text as written, and as each decoding and each chain of them reads it.
         bases = [_View(text)]
         seen = {text}
-        level = bases if not _MARKERS.isdisjoint(text) else []
+        level = bases
         for _ in range(DECODING_DEPTH):
             following = []
             for view in level:
@@ -381,16 +385,18 @@ def shown_in(value: Any, secrets: Sequence[str]) -> bool:
         return False
     texts: list[str] = []
     stack = [value]
+    # Bound once: this walk runs over every answer passed on.
+    keep, pop, push = texts.append, stack.pop, stack.extend
     while stack:
-        item = stack.pop()
+        item = pop()
         if isinstance(item, str):
             if len(item) >= MIN_SCRUBBED:
-                texts.append(item)
+                keep(item)
         elif isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
+            push(item)
+            push(item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            push(item)
     # One scan for all: the line breaks between them join no escape and no run of base64.
     text = "\n".join(texts)
     return bool(texts) and scrub(text, secrets) != text
