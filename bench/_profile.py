@@ -144,7 +144,10 @@ def table(rows: list[Share], top: int) -> str:
 
 async def _profile(args: argparse.Namespace, port: int, out: Path, spy: str) -> tuple[int, float]:
     """Executions answered while sampled, and serve's CPU seconds meanwhile."""
-    argv = _processes.NULL_SERVICE if args.target == "none" else _processes.SERVE
+    argv = {
+        "none": _processes.NULL_SERVICE,
+        "publish": (*_processes.NULL_SERVICE, "--publish", f"127.0.0.1:{port}"),
+    }.get(args.target, _processes.SERVE)
     text = _drivers.inputs("127.0.0.1", port, ("1", "bench-key", "bench-secret"), args.inputs)
     async with _drivers.Origin(text, _drivers.CASES[args.inputs].task) as origin:
         with _processes.service(argv, origin.at) as service:
@@ -172,7 +175,7 @@ async def _profile(args: argparse.Namespace, port: int, out: Path, spy: str) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench._profile", description=__doc__)
-    parser.add_argument("--target", choices=("nginx", "none"), default="nginx")
+    parser.add_argument("--target", choices=("nginx", "none", "publish"), default="nginx")
     parser.add_argument(
         "--inputs", choices=sorted(_drivers.CASES), default=_drivers.TASK, help="what is executed"
     )
@@ -197,7 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         lines = out.read_text("utf-8", "replace").splitlines()
         counts = leaf_frames(lines, owner="mesg_pusher." if args.ours else None)
     cpu_ms = 1000 * cpu / done if done else float("nan")
-    who = f"serve -> nginx sink, {args.inputs}" if args.target == "nginx" else "the null service"
+    who = {
+        "nginx": f"serve -> nginx sink, {args.inputs}",
+        "none": "the null service",
+        "publish": "the null service publishing to nginx",
+    }[args.target]
     print(
         f"{who}, saturation: {done:,} executions in {args.seconds:g} s sampled, "
         f"{cpu_ms:.3f} ms of CPU each; {sum(counts.values()):,} samples "

@@ -405,9 +405,9 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
 
 
 def _color(key: str) -> str:
-    if key.startswith("service.overhead") or key == sc.ENCRYPTION:
+    if key.startswith(("service.overhead", "service.machinery")) or key == sc.ENCRYPTION:
         return "#1b4f7a"
-    if ".floor." in key or "ceiling" in key or key == sc.WEBHOOK_EMIT_SAT:
+    if ".floor." in key or "ceiling" in key or key in (sc.WEBHOOK_EMIT_SAT, sc.PUBLISHING_SAT):
         return "#9a9a9a"
     if ".ours." in key or key.startswith(("service.serve", "tasks.", "webhooks.")):
         return "#2b7bba"

@@ -93,9 +93,13 @@ def pusher_endpoint(args: argparse.Namespace) -> Iterator[tuple[str, int, tuple[
 
 
 async def run(args: argparse.Namespace) -> _worker.Sample:
-    argv = _processes.NULL_SERVICE if args.target == "none" else _processes.SERVE
     async with contextlib.AsyncExitStack() as stack:
         host, port, app_credentials = stack.enter_context(pusher_endpoint(args))
+        argv: tuple[str, ...] = _processes.SERVE
+        if args.target == "none":
+            argv = _processes.NULL_SERVICE
+        elif args.target == "publish":
+            argv = (*_processes.NULL_SERVICE, "--publish", f"{host}:{port}")
         input_data = inputs(host, port, app_credentials, args.inputs)
         task = CASES[args.inputs].task
         app: Application | Origin
@@ -146,7 +150,12 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
 
 def main() -> None:
     parser = _worker.arguments(__doc__ or "")
-    parser.add_argument("--target", choices=("nginx", "local", "none"), default="nginx")
+    parser.add_argument(
+        "--target",
+        choices=("nginx", "local", "none", "publish"),
+        default="nginx",
+        help="serve to nginx or the local server; the null service, or it publishing to nginx",
+    )
     parser.add_argument("--rate", type=float, default=0.0, help="executions/s; 0: saturation")
     parser.add_argument(
         "--driver",

@@ -25,6 +25,7 @@ RATE = 200
 FOOTPRINT_IN_FLIGHT = 1000
 
 CEILING_SAT = "service.ceiling.saturation"
+PUBLISHING_SAT = "service.publishing.saturation"
 SERVE_SAT = "service.serve.nginx.saturation"
 LOCAL_SAT = "service.serve.local.saturation"
 CEILING_RATE = f"service.ceiling.{RATE}"
@@ -32,6 +33,7 @@ SERVE_RATE = f"service.serve.nginx.{RATE}"
 LOCAL_RATE = f"service.serve.local.{RATE}"
 FOOTPRINT = "footprint.serve"
 OVERHEAD_SAT = "service.overhead.saturation"
+MACHINERY_SAT = "service.machinery.saturation"
 OVERHEAD_RATE = f"service.overhead.{RATE}"
 
 #: The task forms measured through serve (`_drivers.CASES`), in the table's order.
@@ -93,6 +95,8 @@ class Overhead:
 OVERHEADS = (
     Overhead(OVERHEAD_SAT, SERVE_SAT, CEILING_SAT,
              "serve's overhead: serve -> nginx minus the null service, saturation"),
+    Overhead(MACHINERY_SAT, SERVE_SAT, PUBLISHING_SAT,
+             "serve's own part: serve -> nginx minus the publishing floor, saturation"),
     Overhead(OVERHEAD_RATE, SERVE_RATE, CEILING_RATE,
              f"serve's overhead: serve -> nginx minus the null service, {RATE}/s offered"),
     Overhead(ENCRYPTION, TASK_ENCRYPTED, TASK_TRIGGER,
@@ -101,6 +105,7 @@ OVERHEADS = (
 
 _TARGETS = {
     "none": "null service (the floor)",
+    "publish": "publishing floor: the null service posting a pre-signed request first",
     "nginx": "serve -> nginx sink",
     "local": "serve -> local Pusher server",
 }
@@ -128,6 +133,7 @@ def service_cases(
 
     found = [
         case(CEILING_SAT, "none", 0),
+        case(PUBLISHING_SAT, "publish", 0),
         case(SERVE_SAT, "nginx", 0),
         case(CEILING_RATE, "none", RATE),
         case(SERVE_RATE, "nginx", RATE),

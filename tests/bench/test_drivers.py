@@ -59,6 +59,14 @@ async def test_the_stand_in_drives_the_null_service() -> None:
     assert math.isnan(sample.extra["in_service_p50_ms"])  # it logs no executions
 
 
+async def test_the_publishing_floor_posts_before_each_answer(
+    bench_pusher: FakePusher,
+) -> None:
+    sample = await _service.run(_args(bench_pusher.port, target="publish", driver="standin"))
+    assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
+    assert len(bench_pusher.accepted) == 1 + 5 + 30  # the probe, the warm-up, the load
+
+
 async def test_an_application_drives_the_null_service_at_a_rate() -> None:
     sample = await _service.run(_args(0, target="none", driver="app", rate=200.0))
     assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
