@@ -327,7 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve_starts = [
             float(r["extra"]["ready_s"])
             for row in rows
-            if row["key"].startswith(("service.serve.", "footprint."))
+            # Every serve started as by default (its HTTP listener on).
+            if row["key"].startswith(("service.serve.", "tasks."))
+            or row["key"] == _service_cases.FOOTPRINT
             for r in row["rounds"]
             if "ready_s" in r.get("extra", {})
         ]

@@ -32,6 +32,7 @@ CEILING_RATE = f"service.ceiling.{RATE}"
 SERVE_RATE = f"service.serve.nginx.{RATE}"
 LOCAL_RATE = f"service.serve.local.{RATE}"
 FOOTPRINT = "footprint.serve"
+FOOTPRINT_NO_LISTENER = "footprint.serve.no-listener"
 OVERHEAD_SAT = "service.overhead.saturation"
 MACHINERY_SAT = "service.machinery.saturation"
 OVERHEAD_RATE = f"service.overhead.{RATE}"
@@ -191,7 +192,16 @@ def footprint_cases(*, seconds: float) -> list[Case]:
         "--count", str(FOOTPRINT_IN_FLIGHT), "--seconds", str(seconds),
     )  # fmt: skip
     label = f"serve, {FOOTPRINT_IN_FLIGHT:,} executions in flight"
-    return [Case(FOOTPRINT, "footprint", label, argv, 120)]
+    return [
+        Case(FOOTPRINT, "footprint", f"{label} (its HTTP listener on, the default)", argv, 120),
+        Case(
+            FOOTPRINT_NO_LISTENER,
+            "footprint",
+            f"{label}, --webhook-listen off",
+            (*argv, "--listener", "off"),
+            120,
+        ),
+    ]
 
 
 def overhead_rows(reports: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
