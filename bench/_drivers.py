@@ -20,10 +20,13 @@ its output key), and report the stand-in's CPU seconds so far (`standin_cpu`).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final
 
@@ -42,24 +45,82 @@ PROBE_SECONDS: Final = 20.0
 #: How long the in-process stand-in waits for the service to open its task stream.
 LISTENER_SECONDS: Final = 20.0
 
+#: The app's encryption master key in the encrypted cases: 32 bytes, in base64.
+MASTER_KEY: Final = base64.b64encode(bytes(range(32))).decode("ascii")
+_DATA: Final = {"message": "hello", "count": 1}
+_USER: Final = {"user_id": "bench-user", "user_info": {"name": "Ada"}}
+#: Events in the batch case (Pusher's most for one call).
+BATCH_EVENTS: Final = 10
 
-def inputs(host: str, port: int, app: tuple[str, str, str]) -> str:
-    """The trigger task's inputs, publishing to the Pusher endpoint at `host`:`port`."""
-    app_id, key, secret = app
-    return json.dumps(
+
+@dataclass(frozen=True)
+class Inputs:
+    """One measured form of a task: its key, its own inputs, and whether it calls Pusher (then
+    it also gets the connection inputs: the app, the endpoint, keep-alive, the timeout)."""
+
+    task: str
+    own: Mapping[str, Any]
+    network: bool = True
+
+
+#: Every form measured, by name (``--inputs``); "trigger" is the one all others are beside.
+CASES: Final = {
+    "trigger": Inputs(TASK, {"channel": "bench-channel", "name": "bench-event", "data": _DATA}),
+    "trigger-encrypted": Inputs(
+        TASK,
         {
-            "appId": app_id,
-            "key": key,
-            "secret": secret,
-            "host": host,
-            "port": port,
-            "keepAlive": True,
-            "timeout": 10_000,
-            "channel": "bench-channel",
+            "channel": "private-encrypted-bench",
             "name": "bench-event",
-            "data": {"message": "hello", "count": 1},
-        }
-    )
+            "data": _DATA,
+            "encryptionMasterKeyBase64": MASTER_KEY,
+        },
+    ),
+    "triggerBatch": Inputs(
+        "triggerBatch",
+        {
+            "batch": [
+                {"channel": f"bench-channel-{n}", "name": "bench-event", "data": _DATA}
+                for n in range(BATCH_EVENTS)
+            ]
+        },
+    ),
+    "channels": Inputs("channels", {"filter_by_prefix": "presence-", "info": "user_count"}),
+    "channel": Inputs("channel", {"channel": "presence-bench", "info": "user_count"}),
+    "users": Inputs("users", {"channel": "presence-bench"}),
+    "sendToUser": Inputs(
+        "sendToUser", {"userId": "bench-user", "name": "bench-event", "data": _DATA}
+    ),
+    "terminateUserConnections": Inputs("terminateUserConnections", {"userId": "bench-user"}),
+    "authorizeChannel": Inputs(
+        "authorizeChannel",
+        {"socket_id": "1234.5678", "channel": "presence-bench", "channel_data": _USER},
+        network=False,
+    ),
+    "authenticateUser": Inputs(
+        "authenticateUser",
+        {"socket_id": "1234.5678", "user_data": {"id": "bench-user", "name": "Ada"}},
+        network=False,
+    ),
+}
+
+
+def inputs(host: str, port: int, app: tuple[str, str, str], case: str = TASK) -> str:
+    """The inputs' JSON text of `case` (one of `CASES`), calling the Pusher endpoint at
+    `host`:`port` as `app` (its id, key and secret)."""
+    app_id, key, secret = app
+    form = CASES[case]
+    if not form.network:
+        return json.dumps({"key": key, "secret": secret, **form.own})
+    connection = {
+        "appId": app_id,
+        "key": key,
+        "secret": secret,
+        "host": host,
+        "port": port,
+        "keepAlive": True,
+        "timeout": 10_000,
+    }
+    return json.dumps({**connection, **form.own})
 
 
 class _Arrivals:
@@ -94,13 +155,13 @@ class Application(_Arrivals):
     """The engine's client side, at ``mesg-pusher engine`` (`engine`): sends executions and
     timestamps their results."""
 
-    def __init__(self, engine: _processes.Engine, input_data: str) -> None:
+    def __init__(self, engine: _processes.Engine, input_data: str, task: str = TASK) -> None:
         super().__init__()
         self._engine = engine
         self._channel = aio.insecure_channel(engine.endpoint)
         self._stub = CoreStub(self._channel)
         self._request = ExecuteTaskRequest(
-            serviceID=engine.token, taskKey=TASK, inputData=input_data
+            serviceID=engine.token, taskKey=task, inputData=input_data
         )
         self._reader: asyncio.Task[None] | None = None
 
@@ -141,11 +202,11 @@ class Application(_Arrivals):
 
 class Origin(_Arrivals):
     """The engine stand-in on a free port of 127.0.0.1, in this process, originating executions
-    of the trigger task with `input_data`. Use ``async with``; `at` is where a service finds
-    it."""
+    of `task` with `input_data`. Use ``async with``; `at` is where a service finds it."""
 
-    def __init__(self, input_data: str) -> None:
+    def __init__(self, input_data: str, task: str = TASK) -> None:
         super().__init__()
+        self._task = task
         self.engine = Engine()
         self._server = EngineServer(self.engine)
         self._inputs = input_data
@@ -183,14 +244,14 @@ class Origin(_Arrivals):
 
     async def execute(self) -> str:
         started = time.perf_counter()
-        execution = await self.engine.deliver(self.engine.token, TASK, self._handed)
+        execution = await self.engine.deliver(self.engine.token, self._task, self._handed)
         self.sent[execution] = started
         return execution
 
     async def probe(self) -> None:
         """One execution validated as ``ExecuteTask`` would, and its result."""
         started = time.perf_counter()
-        execution = await self.engine.execute(self.engine.token, TASK, self._inputs)
+        execution = await self.engine.execute(self.engine.token, self._task, self._inputs)
         self.sent[execution] = started
         if not await self.result(execution, PROBE_SECONDS):
             raise RuntimeError("no execution came back: the service never took tasks")

@@ -3,7 +3,8 @@ with many executions in flight at once.
 
 Pusher is played by a holding server that reads each request and answers only when released,
 so executions pile up inside the service: `--count` executions are sent, the service is given
-room for all of them (``MESG_PUSHER_MAX_IN_FLIGHT``), and once every one has reached the
+room for all of them (``MESG_PUSHER_MAX_IN_FLIGHT``), its HTTP listener (webhooks, health,
+metrics) on as by default or off (``--listener``), and once every one has reached the
 service (the holding server has as many requests as the service's connection limit lets
 through and the engine has handed all of them over), the answers are released. Peak RSS is
 the kernel's high-water mark (``VmHWM``) of the service process.
@@ -82,6 +83,8 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
     holding = Holding()
     await holding.start()
     env = {"MESG_PUSHER_MAX_IN_FLIGHT": str(args.count), "MESG_PUSHER_QUEUE_SIZE": str(args.count)}
+    # By default serve also listens for webhooks, health and metrics (loopback, a free port).
+    env["MESG_PUSHER_WEBHOOK_LISTEN"] = "127.0.0.1:0" if args.listener == "on" else "off"
     try:
         with (
             _processes.engine() as engine,
@@ -128,6 +131,9 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
 
 def main() -> None:
     parser = _worker.arguments(__doc__ or "")
+    parser.add_argument(
+        "--listener", choices=("on", "off"), default="on", help="serve's HTTP listener"
+    )
     args = parser.parse_args()
     _worker.report(asyncio.run(run(args)))
 

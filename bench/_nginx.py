@@ -1,4 +1,5 @@
-"""The HTTP sink: Debian's nginx on 127.0.0.1 answering every request with ``200 {}``.
+"""The HTTP sink: Debian's nginx on 127.0.0.1 answering every request with ``200``: ``{}`` (what
+Pusher answers a publish), or for the queries a body of the shape Pusher gives (`ANSWERS`).
 
 It runs as a child process with a configuration, pid file and logs in a temporary folder, one
 worker and keep-alive without a request limit, so a client's cost is measured, not the sink's.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -21,6 +23,15 @@ from pathlib import Path
 
 NGINX = "/usr/sbin/nginx"
 READY_SECONDS = 10.0
+
+#: The query endpoints' answers (a path pattern, the body), in the order nginx tries them;
+#: every other request is answered ``{}``.
+ANSWERS = (
+    (r"^/apps/[^/]+/channels/[^/]+/users$", '{"users":[{"id":"bench-user"}]}'),
+    (r"^/apps/[^/]+/channels/[^/]+$", '{"occupied":true,"user_count":1}'),
+    (r"^/apps/[^/]+/channels$", '{"channels":{"presence-bench":{"user_count":1}}}'),
+)
+DEFAULT_ANSWER = "{}"
 
 CONFIG = """
 worker_processes 1;
@@ -38,13 +49,26 @@ http {{
     keepalive_timeout 120s;
     server {{
         listen 127.0.0.1:{port} reuseport backlog=4096;
-        location / {{
-            default_type application/json;
-            return 200 '{{}}';
-        }}
+{locations}
     }}
 }}
 """
+_LOCATION = """
+        location {where} {{
+            default_type application/json;
+            return 200 '{body}';
+        }}"""
+
+
+def answer_for(path: str) -> str:
+    """The body the sink answers a request for `path` with."""
+    return next((body for pattern, body in ANSWERS if re.match(pattern, path)), DEFAULT_ANSWER)
+
+
+def config(folder: str, port: int) -> str:
+    locations = [_LOCATION.format(where=f"~ {pattern}", body=body) for pattern, body in ANSWERS]
+    locations.append(_LOCATION.format(where="/", body=DEFAULT_ANSWER))
+    return CONFIG.format(dir=folder, port=port, locations="".join(locations))
 
 
 @dataclass(frozen=True)
@@ -86,7 +110,7 @@ def running() -> Iterator[Sink]:
         for _attempt in range(3):  # the free port may be taken between probe and listen
             port = free_port()
             conf = Path(folder, "nginx.conf")
-            conf.write_text(CONFIG.format(dir=folder, port=port), "utf-8")
+            conf.write_text(config(folder, port), "utf-8")
             process = subprocess.Popen(
                 [
                     binary,

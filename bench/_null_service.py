@@ -8,14 +8,21 @@ number the execution id 1), a task of our own per answer (a gRPC call already ru
 gRPC's retries. (Calling the stream's ``read`` instead of iterating, or the synchronous gRPC API
 with threads, measured no leaner.) Run with
 ``MESG_TOKEN`` and ``MESG_ENDPOINT_TCP`` set, as ``serve`` is; it logs the same ready line.
+
+With ``--publish HOST:PORT`` it is the floor of a service that publishes: before answering, each
+execution posts one request signed once (``_floor.presigned``) on a keep-alive connection of its
+own to the sink at HOST:PORT and waits for the answer, with no task of its own (the answer's
+callback submits). What serve spends beyond this one is its own machinery, not the network's.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any, Final
 
 from grpc import aio
@@ -25,6 +32,8 @@ from mesg_pusher.mesg.protocol.service_pb2 import (
     SubmitResultRequest,
     TaskData,
 )
+
+from . import _floor
 
 OUTPUT_KEY: Final = "success"
 OUTPUT_DATA: Final = '{"message":"sent"}'
@@ -48,7 +57,58 @@ def answer_for(task: bytes) -> bytes:
     ).SerializeToString()
 
 
+class _Publisher:
+    """Keep-alive connections to the sink, each posting the one pre-signed request and calling
+    back with the task when the answer is in."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._address = (host, port)
+        self._request = _floor.presigned(host, port)[1]
+        self._idle: list[_Posting] = []
+
+    async def publish(self, task: bytes, done: Callable[[bytes], None]) -> None:
+        posting = self._idle.pop() if self._idle else None
+        if posting is None:
+            loop = asyncio.get_running_loop()
+            _, posting = await loop.create_connection(lambda: _Posting(self._idle), *self._address)
+        posting.post(self._request, task, done)
+
+
+class _Posting(_floor._Exchange):
+    def __init__(self, idle: list[_Posting]) -> None:
+        super().__init__()
+        self._idle = idle
+        self._then: tuple[bytes, Callable[[bytes], None]] | None = None
+
+    def post(self, request: bytes, task: bytes, done: Callable[[bytes], None]) -> None:
+        assert self.transport is not None
+        self._then = (task, done)
+        self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0 or self._then is None:
+            return
+        head = self.buffer[:end]
+        start = head.lower().find(b"content-length:")
+        length = int(head[start + 15 : head.index(b"\r\n", start)]) if start >= 0 else 0
+        if len(self.buffer) < end + 4 + length:
+            return
+        self.buffer = self.buffer[end + 4 + length :]
+        (task, done), self._then = self._then, None
+        self._idle.append(self)
+        done(task)
+
+
 async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--publish", metavar="HOST:PORT", help="post to this sink first")
+    args = parser.parse_args()
+    publisher = None
+    if args.publish:
+        host, _, port = args.publish.rpartition(":")
+        publisher = _Publisher(host, int(port))
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     options = [("grpc.enable_retries", 0)]
@@ -63,12 +123,18 @@ async def main() -> None:
         print("listening for tasks", file=sys.stderr, flush=True)
         answering: set[Any] = set()  # the calls under way, held until done
 
+        def answer(task: bytes) -> None:
+            submitting = submit(answer_for(task))
+            answering.add(submitting)
+            submitting.add_done_callback(answering.discard)
+
         async def read() -> None:
             task: bytes
             async for task in call:
-                answer = submit(answer_for(task))
-                answering.add(answer)
-                answer.add_done_callback(answering.discard)
+                if publisher is None:
+                    answer(task)
+                else:
+                    await publisher.publish(task, answer)
 
         reader = asyncio.create_task(read())
         await asyncio.wait(

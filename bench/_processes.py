@@ -50,11 +50,12 @@ class Service:
     def pid(self) -> int:
         return self.process.pid
 
-    def ready_after(self, limit: float = START_SECONDS) -> float:
-        """Seconds from start to the ready log line; raises RuntimeError if it never comes."""
+    def ready_after(self, limit: float = START_SECONDS, line: str = READY_LINE) -> float:
+        """Seconds from start to the ready log line (`line`); raises RuntimeError if it never
+        comes."""
         deadline = self.started + limit
         while time.monotonic() < deadline:
-            if READY_LINE in self.log.read_text("utf-8", "replace"):
+            if line in self.log.read_text("utf-8", "replace"):
                 return time.monotonic() - self.started
             if self.process.poll() is not None:
                 raise RuntimeError(f"the service exited: {self.tail()}")

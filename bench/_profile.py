@@ -74,23 +74,38 @@ def group_of(module: str) -> str:
     return module
 
 
-def leaf_frames(raw: Iterable[str]) -> collections.Counter[tuple[str, str]]:
+def leaf_frames(
+    raw: Iterable[str], *, owner: str | None = None
+) -> collections.Counter[tuple[str, str]]:
     """Samples by their innermost frame's module and function, from py-spy's raw (collapsed)
-    lines: frames joined by ``;``, then a space and the count."""
+    lines: frames joined by ``;``, then a space and the count. With `owner` (a module prefix),
+    a sample is charged to its innermost frame of a module under `owner` instead, when it has
+    one: what the library does on our behalf counts for the function that asked."""
     counts: collections.Counter[tuple[str, str]] = collections.Counter()
     for line in raw:
         stack, _, number = line.rstrip("\n").rpartition(" ")
         if not stack or not number.isdigit():
             continue
-        frame = _FRAME.match(stack.rsplit(";", 1)[-1])
-        if frame is None:
-            module, function = "(native)", ""
-        else:
-            module, function = module_of(frame.group("path")), frame.group("function")
-            if module == "threading" and function == "Thread.run":
-                module = POLLER
+        frames = stack.split(";")
+        module, function = _frame(frames[-1])
+        if owner is not None:
+            for text in reversed(frames):
+                mine = _frame(text)
+                if mine[0].startswith(owner):
+                    module, function = mine
+                    break
         counts[module, function] += int(number)
     return counts
+
+
+def _frame(text: str) -> tuple[str, str]:
+    frame = _FRAME.match(text)
+    if frame is None:
+        return "(native)", ""
+    module, function = module_of(frame.group("path")), frame.group("function")
+    if module == "threading" and function == "Thread.run":
+        module = POLLER
+    return module, function
 
 
 def shares(counts: Mapping[tuple[str, str], int], cpu_ms: float, by: str = "group") -> list[Share]:
@@ -129,9 +144,12 @@ def table(rows: list[Share], top: int) -> str:
 
 async def _profile(args: argparse.Namespace, port: int, out: Path, spy: str) -> tuple[int, float]:
     """Executions answered while sampled, and serve's CPU seconds meanwhile."""
-    argv = _processes.NULL_SERVICE if args.target == "none" else _processes.SERVE
-    text = _drivers.inputs("127.0.0.1", port, ("1", "bench-key", "bench-secret"))
-    async with _drivers.Origin(text) as origin:
+    argv = {
+        "none": _processes.NULL_SERVICE,
+        "publish": (*_processes.NULL_SERVICE, "--publish", f"127.0.0.1:{port}"),
+    }.get(args.target, _processes.SERVE)
+    text = _drivers.inputs("127.0.0.1", port, ("1", "bench-key", "bench-secret"), args.inputs)
+    async with _drivers.Origin(text, _drivers.CASES[args.inputs].task) as origin:
         with _processes.service(argv, origin.at) as service:
             await asyncio.to_thread(service.ready_after)
             await origin.start()
@@ -157,11 +175,19 @@ async def _profile(args: argparse.Namespace, port: int, out: Path, spy: str) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench._profile", description=__doc__)
-    parser.add_argument("--target", choices=("nginx", "none"), default="nginx")
+    parser.add_argument("--target", choices=("nginx", "none", "publish"), default="nginx")
+    parser.add_argument(
+        "--inputs", choices=sorted(_drivers.CASES), default=_drivers.TASK, help="what is executed"
+    )
     parser.add_argument("--seconds", type=int, default=6, help="how long to sample")
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
     parser.add_argument("--top", type=int, default=12, help="rows before 'others'")
     parser.add_argument("--by", choices=BY, default="group", help="rows by (default: group)")
+    parser.add_argument(
+        "--ours",
+        action="store_true",
+        help="charge a sample to its innermost mesg_pusher frame when it has one",
+    )
     args = parser.parse_args(argv)
     spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
     if spy is None:
@@ -171,9 +197,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as folder, _nginx.running() as sink:
         out = Path(folder, "samples.txt")
         done, cpu = asyncio.run(_profile(args, sink.port, out, spy))
-        counts = leaf_frames(out.read_text("utf-8", "replace").splitlines())
+        lines = out.read_text("utf-8", "replace").splitlines()
+        counts = leaf_frames(lines, owner="mesg_pusher." if args.ours else None)
     cpu_ms = 1000 * cpu / done if done else float("nan")
-    who = "serve -> nginx sink" if args.target == "nginx" else "the null service"
+    who = {
+        "nginx": f"serve -> nginx sink, {args.inputs}",
+        "none": "the null service",
+        "publish": "the null service publishing to nginx",
+    }[args.target]
     print(
         f"{who}, saturation: {done:,} executions in {args.seconds:g} s sampled, "
         f"{cpu_ms:.3f} ms of CPU each; {sum(counts.values()):,} samples "

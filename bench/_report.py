@@ -29,8 +29,18 @@ SUMMARY_DOC = Path("README.md")
 TITLES = {
     "client": "Client cost: one small event per trigger, to nginx answering `200 {}` on loopback",
     "service": "Through the service: executions from the engine stand-in, and their results",
+    "tasks": (
+        "Every task through serve: executions from the engine stand-in at saturation "
+        f"({sc.SATURATION_IN_FLIGHT} in flight), serve -> nginx sink"
+    ),
+    "webhooks": (
+        "Webhooks to events: signed webhooks of one event each, their events emitted to the "
+        "engine stand-in"
+    ),
     "footprint": "Footprint of `mesg-pusher serve`",
 }
+#: The column holding a row's CPU as a ratio to its reference's (`sc.CPU_REFERENCES`).
+RATIO = "cpu_ratio"
 COLUMNS: dict[str, list[tuple[str, str, str]]] = {
     "client": [("Triggers/s", "rate", "{:,.0f}"), ("CPU ms per trigger", "cpu_ms", "{:.3f}")],
     "service": [
@@ -45,6 +55,28 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("In serve p99 ms", "in_service_p99_ms", "{:.1f}"),
         ("Unanswered", "unanswered", "{:.0f}"),
     ],
+    "tasks": [
+        ("Executions/s", "rate", "{:,.0f}"),
+        ("Service CPU ms per execution", "cpu_ms", "{:.3f}"),
+        ("CPU vs trigger", RATIO, "{:.2f}x"),
+        ("Service cores busy", "service_cores", "{:.2f}"),
+        ("In serve p50 ms", "in_service_p50_ms", "{:.1f}"),
+        ("In serve p99 ms", "in_service_p99_ms", "{:.1f}"),
+        ("Error outputs", "errors", "{:.0f}"),
+        ("Unanswered", "unanswered", "{:.0f}"),
+    ],
+    "webhooks": [
+        ("Offered /s", "offered", "{:,.0f}"),
+        ("Events/s", "rate", "{:,.0f}"),
+        ("Receiver CPU ms per event", "cpu_ms", "{:.3f}"),
+        ("CPU vs floor", RATIO, "{:.2f}x"),
+        ("Receiver cores busy", "service_cores", "{:.2f}"),
+        ("Stand-in and load CPU ms per event", "standin_cpu_ms", "{:.3f}"),
+        ("p50 ms", "p50_ms", "{:.2f}"),
+        ("p99 ms", "p99_ms", "{:.2f}"),
+        ("Not 200", "refused", "{:.0f}"),
+        ("Unanswered", "unanswered", "{:.0f}"),
+    ],
     "footprint": [
         ("Ready s", "ready_s", "{:.3f}"),
         ("RSS idle MB", "idle_rss_mb", "{:.1f}"),
@@ -52,6 +84,15 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("Requests held at Pusher", "held_at_pusher", "{:.0f}"),
     ],
 }
+
+
+def cpu_ratio(cases: Sequence[Mapping[str, Any]], key: str) -> float | None:
+    """Row `key`'s CPU per operation over its reference's (`sc.CPU_REFERENCES`), if both ran."""
+    reference = sc.CPU_REFERENCES.get(key)
+    if reference is None:
+        return None
+    cpu = {c["key"]: c["medians"].get("cpu_ms", math.nan) for c in cases}
+    return ratio(cpu.get(key), cpu.get(reference))
 
 
 def _cell(medians: Mapping[str, float], name: str, form: str) -> str:
@@ -67,7 +108,7 @@ def table(results: Mapping[str, Any]) -> str:
     rounds = f"{results['rounds']}"
     other = results.get("service_rounds")
     if other is not None and other != results["rounds"]:
-        rounds += f" (service and footprint: {other})"
+        rounds += f" (the parts through the service: {other})"
     lines = [
         f"Measured {results['date']} on {machine['summary']}; medians of {rounds} "
         f"interleaved rounds, each case in its own process. Rerun: `{results['command']}`.",
@@ -101,7 +142,10 @@ def table(results: Mapping[str, Any]) -> str:
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "|".join([" --- "] + [" ---: "] * (len(head) - 1)) + "|")
         for case in rows:
-            medians = case["medians"]
+            medians = dict(case["medians"])
+            share = cpu_ratio(results["cases"], case["key"])
+            if share is not None:
+                medians[RATIO] = share
             cells = [case["label"], *(_cell(medians, key, form) for _, key, form in columns)]
             if group == "client":
                 rate = medians.get("rate")
@@ -191,6 +235,23 @@ def summary(results: Mapping[str, Any]) -> str:
             f"CPU each{over}"
             + (f"; at {sc.RATE}/s it adds {latency} to the stand-in's latency." if added else ".")
         )
+    tasks_line = _tasks_summary(results)
+    if tasks_line:
+        lines.append(tasks_line)
+    rate, cpu = figure(sc.WEBHOOK_SERVE_SAT, "rate"), figure(sc.WEBHOOK_SERVE_SAT, "cpu_ms")
+    vs_floor = cpu_ratio(results["cases"], sc.WEBHOOK_SERVE_SAT)
+    if rate is not None and cpu is not None and vs_floor is not None:
+        p99 = figure(sc.WEBHOOK_SERVE_RATE, "p99_ms")
+        at_rate = (
+            f"; p99 {p99:.1f} ms from the POST to its answer at {sc.WEBHOOK_RATE} webhooks/s"
+            if p99 is not None
+            else ""
+        )
+        lines.append(
+            f"- **Webhooks**: `serve` turns {rate:,.0f} webhooks/s into events at saturation, "
+            f"at {cpu:.3f} ms of CPU per event ({vs_floor:.2f}x a bare aiohttp handler's)"
+            f"{at_rate}."
+        )
     peak = figure(sc.FOOTPRINT, "peak_rss_mb")
     if peak is not None:
         lines.append(
@@ -217,6 +278,31 @@ def summary(results: Mapping[str, Any]) -> str:
         f"({TABLES_DOC.as_posix()}).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _tasks_summary(results: Mapping[str, Any]) -> str | None:
+    """The tasks' line: the costliest new network task and authorizeChannel against trigger,
+    and encryption's cost per event."""
+    cases = results["cases"]
+    shares = {
+        form: share
+        for form in sc.NEW_NETWORK_TASKS
+        if (share := cpu_ratio(cases, sc.task_key(form))) is not None
+    }
+    if not shares:
+        return None
+    costliest = max(shares, key=lambda form: shares[form])
+    parts = [
+        f"the costliest new network task ({costliest}) at {shares[costliest]:.2f}x trigger's "
+        "CPU per execution"
+    ]
+    authorize = cpu_ratio(cases, sc.TASK_AUTHORIZE)
+    if authorize is not None:
+        parts.append(f"authorizeChannel at {authorize:.2f}x")
+    encryption = _medians(results, sc.ENCRYPTION, "cpu_ms")
+    if encryption is not None:
+        parts.append(f"encryption adds {encryption:.3f} ms per event")
+    return f"- **Tasks** (through `serve`): {', '.join(parts)}."
 
 
 def refresh_readme(
@@ -278,6 +364,12 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
         if paced:
             title = "Service: latency at a fixed offered rate, p50 ms (p99 in brackets)"
             panels.append((title, "p50_ms", "{:.2f}", paced))
+    tasks = [c for c in results["cases"] if c["group"] == "tasks"]
+    if tasks:
+        panels.append(("Tasks through serve: CPU ms per execution", "cpu_ms", "{:.3f}", tasks))
+    hooks = [c for c in results["cases"] if c["group"] == "webhooks"]
+    if hooks:
+        panels.append(("Webhooks to events: CPU ms per event", "cpu_ms", "{:.3f}", hooks))
     if not panels:
         return
     height = sum(0.9 + 0.32 * len(rows) for *_, rows in panels)
@@ -313,10 +405,10 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
 
 
 def _color(key: str) -> str:
-    if ".ours." in key or key.startswith("service.serve"):
-        return "#2b7bba"
-    if key.startswith("service.overhead"):
+    if key.startswith(("service.overhead", "service.machinery")) or key == sc.ENCRYPTION:
         return "#1b4f7a"
-    if ".floor." in key or "ceiling" in key:
+    if ".floor." in key or "ceiling" in key or key in (sc.WEBHOOK_EMIT_SAT, sc.PUBLISHING_SAT):
         return "#9a9a9a"
+    if ".ours." in key or key.startswith(("service.serve", "tasks.", "webhooks.")):
+        return "#2b7bba"
     return "#e08a3c"

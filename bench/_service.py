@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from . import _proc, _processes, _stats, _worker
-from ._drivers import Application, Origin, inputs
+from ._drivers import CASES, TASK, Application, Origin, inputs
 from ._worker import cpu_seconds
 
 #: How long results of the measured executions are awaited after the last one was sent.
@@ -93,17 +93,22 @@ def pusher_endpoint(args: argparse.Namespace) -> Iterator[tuple[str, int, tuple[
 
 
 async def run(args: argparse.Namespace) -> _worker.Sample:
-    argv = _processes.NULL_SERVICE if args.target == "none" else _processes.SERVE
     async with contextlib.AsyncExitStack() as stack:
         host, port, app_credentials = stack.enter_context(pusher_endpoint(args))
-        input_data = inputs(host, port, app_credentials)
+        argv: tuple[str, ...] = _processes.SERVE
+        if args.target == "none":
+            argv = _processes.NULL_SERVICE
+        elif args.target == "publish":
+            argv = (*_processes.NULL_SERVICE, "--publish", f"{host}:{port}")
+        input_data = inputs(host, port, app_credentials, args.inputs)
+        task = CASES[args.inputs].task
         app: Application | Origin
         if args.driver == "standin":
-            app = await stack.enter_async_context(Origin(input_data))
+            app = await stack.enter_async_context(Origin(input_data, task))
             at = app.at
         else:
             at = stack.enter_context(_processes.engine())
-            app = Application(at, input_data)
+            app = Application(at, input_data, task)
             stack.push_async_callback(app.close)
         service = stack.enter_context(_processes.service(argv, at))
         # In a thread: the stand-in may be served from this loop.
@@ -145,13 +150,21 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
 
 def main() -> None:
     parser = _worker.arguments(__doc__ or "")
-    parser.add_argument("--target", choices=("nginx", "local", "none"), default="nginx")
+    parser.add_argument(
+        "--target",
+        choices=("nginx", "local", "none", "publish"),
+        default="nginx",
+        help="serve to nginx or the local server; the null service, or it publishing to nginx",
+    )
     parser.add_argument("--rate", type=float, default=0.0, help="executions/s; 0: saturation")
     parser.add_argument(
         "--driver",
         choices=("app", "standin"),
         default="app",
         help="app: an application through `mesg-pusher engine`; standin: the stand-in here",
+    )
+    parser.add_argument(
+        "--inputs", choices=sorted(CASES), default=TASK, help="the task and inputs executed"
     )
     args = parser.parse_args()
     _worker.report(asyncio.run(run(args)))

@@ -48,7 +48,12 @@ def client(medians: Medians) -> list[Target]:
     ]  # fmt: skip
 
 
-def service(medians: Medians, unanswered: float) -> list[Target]:
+def unsuccessful(count: float, what: str) -> Target:
+    """None of `what` (operations without a success answer, counted over every round)."""
+    return Target(what, count, 0, "", at_least=False)
+
+
+def service(medians: Medians) -> list[Target]:
     def added(name: str) -> float | None:
         serve = _figure(medians, sc.SERVE_RATE, name)
         ceiling = _figure(medians, sc.CEILING_RATE, name)
@@ -59,8 +64,6 @@ def service(medians: Medians, unanswered: float) -> list[Target]:
                _figure(medians, sc.SERVE_SAT, "cpu_ms"), 0.9, "ms", at_least=False),
         Target("serve's CPU overhead over the null service at saturation (same run)",
                _figure(medians, sc.OVERHEAD_SAT, "cpu_ms"), 0.2, "ms", at_least=False),
-        Target("executions without a result (all service cases, all rounds)",
-               unanswered, 0, "", at_least=False),
         Target(f"added latency p50 at {sc.RATE}/s (serve minus the stand-in's ceiling)",
                added("p50_ms"), 1.0, "ms", at_least=False),
         Target(f"added latency p99 at {sc.RATE}/s (serve minus the stand-in's ceiling)",
@@ -75,4 +78,46 @@ def footprint(medians: Medians, ready: list[float]) -> list[Target]:
         Target(f"serve peak RSS with {sc.FOOTPRINT_IN_FLIGHT:,} executions in flight",
                _figure(medians, sc.FOOTPRINT, "peak_rss_mb"), 80.0, "MB", at_least=False),
         Target(starts, statistics.median(ready) if ready else None, 0.5, "s", at_least=False),
+    ]  # fmt: skip
+
+
+def tasks(medians: Medians) -> list[Target]:
+    """The API-tasks issue's: each new network task no costlier than trigger, authorizeChannel
+    cheaper, encryption adding at most 0.05 ms per event."""
+
+    def vs_trigger(form: str) -> float | None:
+        return ratio(
+            _figure(medians, sc.task_key(form), "cpu_ms"),
+            _figure(medians, sc.TASK_TRIGGER, "cpu_ms"),
+        )
+
+    measured = {form: vs_trigger(form) for form in sc.NEW_NETWORK_TASKS}
+    known = {form: value for form, value in measured.items() if value is not None}
+    costliest = max(known, key=lambda form: known[form], default=None)
+    name = f" ({costliest})" if costliest is not None else ""
+    return [
+        Target(f"costliest new network task{name}: CPU per execution vs trigger's (same run)",
+               known[costliest] if costliest is not None else None, 1.0, "x", at_least=False),
+        Target("authorizeChannel (no network): CPU per execution vs trigger's",
+               vs_trigger("authorizeChannel"), 1.0, "x", at_least=False),
+        Target("encryption's added CPU per event (encrypted trigger minus trigger, paired)",
+               _figure(medians, sc.ENCRYPTION, "cpu_ms"), 0.05, "ms", at_least=False),
+    ]  # fmt: skip
+
+
+def webhooks(medians: Medians) -> list[Target]:
+    """The webhooks issue's: serve's CPU per event at most 1.5x the bare handler's, and p99
+    under 10 ms at 200 webhooks/s."""
+
+    def vs_floor(serve: str, floor: str) -> float | None:
+        return ratio(_figure(medians, serve, "cpu_ms"), _figure(medians, floor, "cpu_ms"))
+
+    rate = sc.WEBHOOK_RATE
+    return [
+        Target("webhook CPU per event: serve vs the bare aiohttp handler, saturation",
+               vs_floor(sc.WEBHOOK_SERVE_SAT, sc.WEBHOOK_FLOOR_SAT), 1.5, "x", at_least=False),
+        Target(f"webhook CPU per event: serve vs the bare aiohttp handler, {rate}/s",
+               vs_floor(sc.WEBHOOK_SERVE_RATE, sc.WEBHOOK_FLOOR_RATE), 1.5, "x", at_least=False),
+        Target(f"webhook p99, POST to answer, at {rate} webhooks/s through serve",
+               _figure(medians, sc.WEBHOOK_SERVE_RATE, "p99_ms"), 10.0, "ms", at_least=False),
     ]  # fmt: skip

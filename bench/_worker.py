@@ -35,10 +35,12 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def arguments(description: str) -> argparse.ArgumentParser:
+def arguments(description: str, *, endpoint: bool = True) -> argparse.ArgumentParser:
+    """The options every worker takes; `endpoint`: it is told where the HTTP sink listens."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    if endpoint:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--count", type=int, default=5000, help="most operations measured")
     parser.add_argument("--seconds", type=float, default=3.0, help="longest measured time")
     parser.add_argument("--warmup", type=int, default=300, help="operations before measuring")

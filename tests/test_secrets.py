@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from mesg_pusher import InputError
 from mesg_pusher._secrets import (
     MASTER_KEY_INPUT,
     SCANNED_BYTES,
@@ -206,3 +207,21 @@ def test_a_parsed_value_shows_a_secret_one_escape_deeper_than_its_text() -> None
     assert not shown_in({"channels": {"presence-room": {"user_count": 1}}}, [SECRET])
     assert not shown_in({"k": SECRET}, [])
     assert not shown_in({"k": SECRET[:7], SECRET[7:14]: 1}, [SECRET])  # no run of 8 in one
+
+
+@pytest.mark.parametrize(
+    ("inputs", "where"),
+    [
+        # Of several inputs holding one, the one named is the last (the walk takes them from
+        # the end): the same every time.
+        ({"a": "s3cret-value-123", "b": {"c": [1, {"d": "s3cret-value-123"}]}}, "b.c[1].d"),
+        # Under a key that is a secret, the value is named by its container.
+        ({"data": {"s3cret-value-123": {"x": "s3cret-value-123"}}}, "data.x"),
+        ({"data": {"a": {"s3cret-value-123k": "v"}}}, "data.a (a key)"),
+        ({"x": [{"y": {"z": [0, 1, "s3cret-value-123"]}}]}, "x[0].y.z[2]"),
+    ],
+)
+def test_a_refusal_names_where_the_secret_sits(inputs: dict[str, object], where: str) -> None:
+    with pytest.raises(InputError) as raised:
+        free_of(["s3cret-value-123"], inputs)
+    assert raised.value.input == where

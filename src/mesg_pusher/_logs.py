@@ -36,6 +36,8 @@ def _when(record: logging.LogRecord) -> str:
 
 def _fields(record: logging.LogRecord) -> Mapping[str, Any]:
     fields = getattr(record, "fields", None)
+    if type(fields) is dict:  # the usual case, without the abstract class's check
+        return fields
     return fields if isinstance(fields, Mapping) else {}
 
 
@@ -51,6 +53,9 @@ def _text_message(message: str) -> str:
 
 def _text_value(value: Any) -> str:
     kind = type(value)
+    if kind is str and _PLAIN.fullmatch(value):  # most values: ids, keys, outcomes
+        plain: str = value
+        return plain
     if kind is int or (kind is float and math.isfinite(value)):
         # Every line has numbers (a duration, a count): written as JSON writes them, without
         # JSON's encoder, and plain, so never quoted.
@@ -70,7 +75,7 @@ class TextFormatter(logging.Formatter):
         line = f"{_when(record)} {record.levelname.lower()} {message}"
         fields = _fields(record)
         if fields:
-            line += " " + " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
+            line += " " + " ".join([f"{k}={_text_value(v)}" for k, v in fields.items()])
         if record.exc_info:
             line += " exception=" + _text_value(self.formatException(record.exc_info))
         return line

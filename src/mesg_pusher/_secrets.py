@@ -137,6 +137,8 @@ _DECODINGS = tuple(
         ((_PERCENT,), "%"),
     )
 )
+#: Every character that opens an escape of some decoding.
+_MARKERS: Final = frozenset().union(*(markers for _, markers in _DECODINGS))
 #: Decodings applied one after another at most: an escape escaped again is read too.
 DECODING_DEPTH: Final = 2
 _SPACES = re.compile(r"\s+")
@@ -277,6 +279,11 @@ class _Finder:
         """The stretches of `text` that show a run of a secret, in any order."""
         if self.candidates is None:
             return []
+        if not self.spaced and _MARKERS.isdisjoint(text):
+            # No decoding reads this text otherwise than as written, and no reflowing is
+            # looked for (the usual answer): the text as written is the one view.
+            plain = _View(text)
+            return self._runs(plain) + self._base64(plain)
         # The text as written, and as each decoding and each chain of them reads it.
         bases = [_View(text)]
         seen = {text}
@@ -378,16 +385,18 @@ def shown_in(value: Any, secrets: Sequence[str]) -> bool:
         return False
     texts: list[str] = []
     stack = [value]
+    # Bound once: this walk runs over every answer passed on.
+    keep, pop, push = texts.append, stack.pop, stack.extend
     while stack:
-        item = stack.pop()
+        item = pop()
         if isinstance(item, str):
             if len(item) >= MIN_SCRUBBED:
-                texts.append(item)
+                keep(item)
         elif isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
+            push(item)
+            push(item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            push(item)
     # One scan for all: the line breaks between them join no escape and no run of base64.
     text = "\n".join(texts)
     return bool(texts) and scrub(text, secrets) != text
@@ -398,24 +407,51 @@ def free_of(secrets: Sequence[str], inputs: Mapping[str, Any]) -> None:
     to Pusher's subscribers or quoted in a message. Walks nested data without recursion."""
     if not secrets:
         return
-    stack: list[tuple[Any, str]] = [
+    # Where each value sits is kept as a chain (`_Where`), written out only for a refusal:
+    # naming every nested value up front was most of the cost of inputs that hold none.
+    stack: list[tuple[Any, _Where]] = [
         (value, key) for key, value in inputs.items() if key not in SECRET_HOLDERS
     ]
     while stack:
         value, where = stack.pop()
         if isinstance(value, str):
-            if any(secret in value for secret in secrets):
+            if _holds(value, secrets):
                 raise InputError(
-                    where,
+                    _written(where),
                     "holds the app secret, the proxy password or the encryption master key, "
                     "which must never be published or shown; nothing was sent",
                 )
         elif isinstance(value, dict):
             for key, item in value.items():
-                stack.append((key, f"{where} (a key)"))
-                if isinstance(key, str) and not any(secret in key for secret in secrets):
-                    stack.append((item, f"{where}.{key}"))
+                stack.append((key, (_A_KEY, where, None)))
+                if isinstance(key, str) and not _holds(key, secrets):
+                    stack.append((item, (_MEMBER, where, key)))
                 else:
                     stack.append((item, where))
         elif isinstance(value, list):
-            stack.extend((item, f"{where}[{index}]") for index, item in enumerate(value))
+            stack.extend((item, (_ITEM, where, index)) for index, item in enumerate(value))
+
+
+#: Where a value sits: an input's name, or (how, the container's place, the member's key or
+#: index).
+_Where = str | tuple[int, "_Where", Any]
+_A_KEY, _MEMBER, _ITEM = 0, 1, 2
+
+
+def _written(where: _Where) -> str:
+    """`where` as a message names it: ``data.user`` , ``channels[2]``, ``data (a key)``."""
+    suffixes: list[str] = []
+    while not isinstance(where, str):
+        how, where, part = where
+        suffixes.append(
+            " (a key)" if how == _A_KEY else f".{part}" if how == _MEMBER else f"[{part}]"
+        )
+    return where + "".join(reversed(suffixes))
+
+
+def _holds(text: str, secrets: Sequence[str]) -> bool:
+    # A loop: any() over a generator costs more than the search itself for a few secrets.
+    for secret in secrets:  # noqa: SIM110
+        if secret in text:
+            return True
+    return False

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bench import _service
+from bench import _nginx, _service
 from tests.support.fake_pusher import FakePusher
 
 pytestmark = pytest.mark.integration
@@ -24,8 +24,11 @@ async def bench_pusher() -> AsyncIterator[FakePusher]:
     await server.stop()
 
 
-def _args(port: int, *, target: str, driver: str, rate: float = 0.0) -> argparse.Namespace:
+def _args(
+    port: int, *, target: str, driver: str, rate: float = 0.0, inputs: str = "trigger"
+) -> argparse.Namespace:
     return argparse.Namespace(
+        inputs=inputs,
         host="127.0.0.1",
         port=port,
         target=target,
@@ -56,9 +59,25 @@ async def test_the_stand_in_drives_the_null_service() -> None:
     assert math.isnan(sample.extra["in_service_p50_ms"])  # it logs no executions
 
 
+async def test_the_publishing_floor_posts_before_each_answer(
+    bench_pusher: FakePusher,
+) -> None:
+    sample = await _service.run(_args(bench_pusher.port, target="publish", driver="standin"))
+    assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
+    assert len(bench_pusher.accepted) == 1 + 5 + 30  # the probe, the warm-up, the load
+
+
 async def test_an_application_drives_the_null_service_at_a_rate() -> None:
     sample = await _service.run(_args(0, target="none", driver="app", rate=200.0))
     assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
     assert sample.extra["offered"] == 200.0
     assert sample.extra["driver_cpu_ms"] > 0
     assert sample.extra["standin_cpu_ms"] > 0
+
+
+@pytest.mark.skipif(_nginx.nginx_path() is None, reason="needs nginx")
+@pytest.mark.parametrize("form", ["users", "authorizeChannel"])
+async def test_serve_answers_a_query_and_a_signature_success_through_the_sink(form: str) -> None:
+    with _nginx.running() as sink:
+        sample = await _service.run(_args(sink.port, target="nginx", driver="standin", inputs=form))
+    assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)

@@ -48,9 +48,20 @@ def test_saturation_is_driven_by_the_stand_in_and_the_rates_by_an_application() 
     drivers = {c.key: c.argv[c.argv.index("--driver") + 1] for c in cases}
     assert drivers == {
         sc.CEILING_SAT: "standin",
+        sc.PUBLISHING_SAT: "standin",
         sc.SERVE_SAT: "standin",
         sc.LOCAL_SAT: "standin",
         sc.CEILING_RATE: "app",
         sc.SERVE_RATE: "app",
         sc.LOCAL_RATE: "app",
     }
+
+
+def test_serve_s_own_part_is_serve_minus_the_publishing_floor() -> None:
+    reports = {
+        sc.SERVE_SAT: [_round(1000, 0.36), _round(1000, 0.38)],
+        sc.PUBLISHING_SAT: [_round(1000, 0.22), _round(1000, 0.23)],
+    }
+    (row,) = sc.overhead_rows(reports)
+    assert row["key"] == sc.MACHINERY_SAT
+    assert math.isclose(row["medians"]["cpu_ms"], 0.145)

@@ -28,8 +28,11 @@ def body_md5(body: bytes) -> str:
 
 def canonical_query(params: Mapping[str, str]) -> str:
     """The query part of the string to sign: lower-cased keys, sorted, ``k=v`` joined by ``&``."""
-    pairs = sorted((key.lower(), value) for key, value in params.items() if key != "auth_signature")
-    return "&".join(f"{key}={value}" for key, value in pairs)
+    # Lists, not generators: each GET query is signed with this.
+    pairs = sorted(
+        [(key.lower(), value) for key, value in params.items() if key != "auth_signature"]
+    )
+    return "&".join([f"{key}={value}" for key, value in pairs])
 
 
 def string_to_sign(method: str, path: str, params: Mapping[str, str]) -> str:

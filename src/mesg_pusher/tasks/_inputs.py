@@ -7,9 +7,10 @@ the input. Empty strings in optional text inputs count as not given, as in the P
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, TypeVar
 
 from .._errors import InputError
 from ..pusher import (
@@ -34,19 +35,58 @@ class Limits:
     max_batch_events: int = limits.MAX_EVENTS_PER_BATCH
 
 
+#: Distinct apps and connection settings remembered once built: a workflow sends the same ones
+#: with every execution, and checking them again is a good part of a short task's cost. They
+#: are keyed by the exact input values and their types (``typed``: 80, 80.0 and True differ),
+#: and only what was built is remembered (a refusal raises every time), so no input skips a
+#: rule.
+BUILT_REMEMBERED: Final = 64
+T = TypeVar("T")
+
+
 def app(inputs: Mapping[str, Any]) -> App:
-    return App(inputs["appId"], inputs["key"], inputs["secret"])
+    return _remembered(_app, inputs["appId"], inputs["key"], inputs["secret"])
 
 
 def connection(inputs: Mapping[str, Any]) -> Connection:
+    return _remembered(
+        _connection,
+        inputs.get("host"),
+        inputs.get("cluster"),
+        inputs.get("encrypted") or False,
+        inputs.get("port"),
+        inputs.get("timeout"),
+        inputs.get("keepAlive") or False,
+        inputs.get("proxy"),
+    )
+
+
+def _remembered(build: functools._lru_cache_wrapper[T], *values: Any) -> T:
+    try:
+        return build(*values)
+    except TypeError:  # a value that is no key (its type's rule then refuses it)
+        built: T = build.__wrapped__(*values)
+        return built
+
+
+@functools.lru_cache(maxsize=BUILT_REMEMBERED, typed=True)
+def _app(app_id: Any, key: Any, secret: Any) -> App:
+    return App(app_id, key, secret)
+
+
+# One argument a value: ``typed`` tells the types of arguments apart, not those inside a tuple.
+@functools.lru_cache(maxsize=BUILT_REMEMBERED, typed=True)
+def _connection(  # noqa: PLR0917
+    host: Any, cluster: Any, encrypted: Any, port: Any, timeout: Any, keep_alive: Any, proxy: Any
+) -> Connection:
     return Connection.create(
-        host=inputs.get("host"),
-        cluster=inputs.get("cluster"),
-        encrypted=inputs.get("encrypted") or False,
-        port=inputs.get("port"),
-        timeout_ms=inputs.get("timeout"),
-        keep_alive=inputs.get("keepAlive") or False,
-        proxy=inputs.get("proxy"),
+        host=host,
+        cluster=cluster,
+        encrypted=encrypted,
+        port=port,
+        timeout_ms=timeout,
+        keep_alive=keep_alive,
+        proxy=proxy,
     )
 
 
