@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Final
 
+from .._backoff import Backoff
 from .._errors import MesgPusherError
 
 #: The engine's gRPC port, used when an endpoint names a host only.
@@ -100,6 +101,10 @@ class ServeConfig:
     def target(self) -> str:
         """The endpoint as a gRPC channel target."""
         return grpc_target(self.endpoint)
+
+    def backoff(self, draw: Callable[[], float]) -> Backoff:
+        """The retry schedule every link to the engine follows (reconnection, results, events)."""
+        return Backoff(base=self.reconnect_base_delay, cap=self.reconnect_max_delay, draw=draw)
 
     @property
     def webhook_address(self) -> tuple[str, int] | None:

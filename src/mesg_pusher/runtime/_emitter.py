@@ -105,12 +105,7 @@ class Emitter:
             progress.failure = Outcome.NOT_ACCEPTED_IN_TIME if slow else Outcome.ENGINE_UNREACHABLE
             progress.detail = ""
             if backoff is None:
-                config = self._config
-                backoff = Backoff(
-                    base=config.reconnect_base_delay,
-                    cap=config.reconnect_max_delay,
-                    draw=self._draw,
-                )
+                backoff = self._config.backoff(self._draw)
             await asyncio.sleep(min(backoff.next_delay(), max(0.0, deadline - self._clock())))
 
 

@@ -19,7 +19,6 @@ from typing import Any, Final
 import grpc
 from grpc import aio
 
-from .._backoff import Backoff
 from .._errors import MesgPusherError
 from ..mesg.protocol.service_pb2 import (
     EmitEventReply,
@@ -180,9 +179,7 @@ class EngineLink:
         """Hand every task message to `accept`, reconnecting after every break, until cancelled
         or `closing`; ServiceFailed when the engine refuses the service."""
         config = self._config
-        backoff = Backoff(
-            base=config.reconnect_base_delay, cap=config.reconnect_max_delay, draw=self._draw
-        )
+        backoff = config.backoff(self._draw)
         while True:
             attempt = backoff.attempt + 1
             log.info(

@@ -100,12 +100,7 @@ class Submitter:
                 )
                 return Outcome.UNSENT, output, f"{code.name}: {shown}"
             if backoff is None:
-                config = self._config
-                backoff = Backoff(
-                    base=config.reconnect_base_delay,
-                    cap=config.reconnect_max_delay,
-                    draw=self._draw,
-                )
+                backoff = self._config.backoff(self._draw)
             delay = backoff.next_delay()
             if self._stats is not None:
                 self._stats.retried += 1
