@@ -42,20 +42,25 @@ class _Exchange(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
-    def data_received(self, data: bytes) -> None:
+    def answered(self, data: bytes) -> bytes | None:
+        """Adds `data` to what has come; once a whole answer is in, takes it off and gives its
+        head (the status line and the headers)."""
         self.buffer += data
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
-            return
+            return None
         head = self.buffer[:end]
         start = head.lower().find(b"content-length:")
         length = int(head[start + 15 : head.index(b"\r\n", start)]) if start >= 0 else 0
         if len(self.buffer) < end + 4 + length:
-            return
-        status = int(head[9:12])
+            return None
         self.buffer = self.buffer[end + 4 + length :]
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(status)
+        return head
+
+    def data_received(self, data: bytes) -> None:
+        head = self.answered(data)
+        if head is not None and self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(int(head[9:12]))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.waiter is not None and not self.waiter.done():

@@ -86,16 +86,8 @@ class _Posting(_floor._Exchange):
         self.transport.write(request)
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0 or self._then is None:
+        if self.answered(data) is None or self._then is None:
             return
-        head = self.buffer[:end]
-        start = head.lower().find(b"content-length:")
-        length = int(head[start + 15 : head.index(b"\r\n", start)]) if start >= 0 else 0
-        if len(self.buffer) < end + 4 + length:
-            return
-        self.buffer = self.buffer[end + 4 + length :]
         (task, done), self._then = self._then, None
         self._idle.append(self)
         done(task)

@@ -44,7 +44,7 @@ from mesg_pusher.engine import Engine, EngineServer
 from mesg_pusher.mesg.protocol.service_pb2 import EmitEventReply, EmitEventRequest
 from mesg_pusher.webhooks import KEY_HEADER, SIGNATURE_HEADER, signature
 
-from . import _proc, _processes, _service, _stats, _webhook_floor, _worker
+from . import _floor, _proc, _processes, _service, _stats, _webhook_floor, _worker
 
 APP_ID: Final = "1"
 KEY: Final = "bench-key"
@@ -57,7 +57,6 @@ RATE_CONNECTIONS: Final = 32
 #: How long an answer is awaited (the receiver answers within 4 s).
 ANSWER_SECONDS: Final = 10.0
 _URL = re.compile(r"webhooks=http://([^:/\s]+):(\d+)(/\S*)")
-_LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.IGNORECASE)
 
 
 def body(number: int, time_ms: int) -> bytes:
@@ -74,43 +73,6 @@ def post(host: str, port: int, path: str, data: bytes) -> bytes:
         f"Content-Length: {len(data)}\r\n\r\n"
     )
     return head.encode("ascii") + data
-
-
-class _Connection(asyncio.Protocol):
-    """One keep-alive connection; `exchange` writes a request and returns the answer's status."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self._buffer = bytearray()
-        self._waiter: asyncio.Future[int] | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self._buffer += data
-        end = self._buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return
-        length = _LENGTH.search(self._buffer, 0, end + 2)
-        size = end + 4 + (int(length.group(1)) if length else 0)
-        if len(self._buffer) < size:
-            return
-        status = int(self._buffer[9:12])
-        del self._buffer[:size]
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(status)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_exception(ConnectionError("the receiver closed the connection"))
-
-    async def exchange(self, request: bytes) -> int:
-        assert self.transport is not None
-        self._waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(request)
-        return await self._waiter
 
 
 class _Load:
@@ -147,20 +109,18 @@ class Poster(_Load):
         now_ms = int(time.time() * 1000)
         self._requests = [post(host, port, path, body(n, now_ms)) for n in range(count)]
         self._size = connections
-        self._idle: asyncio.Queue[_Connection] = asyncio.Queue()
+        self._idle: asyncio.Queue[_floor._Exchange] = asyncio.Queue()
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         for _ in range(self._size):
-            _, connection = await loop.create_connection(_Connection, *self._address)
+            _, connection = await loop.create_connection(_floor._Exchange, *self._address)
             self._idle.put_nowait(connection)
 
     async def _send(self, number: int) -> int:
         connection = await self._idle.get()
         try:
-            return await asyncio.wait_for(
-                connection.exchange(self._requests[number]), ANSWER_SECONDS
-            )
+            return await asyncio.wait_for(connection.send(self._requests[number]), ANSWER_SECONDS)
         finally:
             self._idle.put_nowait(connection)
 
