@@ -14,7 +14,7 @@ COPY requirements/runtime.txt requirements/runtime.txt
 RUN pip install --no-deps -r requirements/runtime.txt && pip check
 
 # The service itself (generated gRPC code included: nothing is generated at build time).
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY src/ src/
 RUN pip install --no-deps . && rm -rf src
 

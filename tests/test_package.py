@@ -115,6 +115,8 @@ def test_the_wheel_carries_the_data_files_and_the_readme(dist: Dist) -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     assert readme.strip() in metadata  # the README is the long description, whole
     assert "mesg-pusher = mesg_pusher.cli:main" in entry_points
+    assert "License-Expression: MIT" in metadata
+    assert f"{NAME}.dist-info/licenses/LICENSE" in names  # the text, not only its name
 
 
 def test_the_sdist_carries_what_a_build_and_the_tests_need(dist: Dist) -> None:
@@ -123,6 +125,7 @@ def test_the_sdist_carries_what_a_build_and_the_tests_need(dist: Dist) -> None:
     needed = [
         "pyproject.toml",
         "README.md",
+        "LICENSE",
         "mesg.yml",
         "requirements/runtime.txt",
         "requirements/dev.txt",

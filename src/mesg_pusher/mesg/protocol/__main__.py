@@ -11,7 +11,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from grpc_tools import protoc  # type: ignore[import-untyped]
+try:
+    from grpc_tools import protoc  # type: ignore[import-untyped]
+except ImportError:  # an installed wheel: the generator is a tool of the source tree
+    raise SystemExit(
+        "regenerating the gRPC code needs the dev tools: pip install grpcio-tools mypy-protobuf"
+    ) from None
 
 HERE = Path(__file__).resolve().parent
 SOURCE_ROOT = HERE.parents[2]  # src/: generated imports read ``mesg_pusher.mesg.protocol``
