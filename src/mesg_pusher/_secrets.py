@@ -312,6 +312,13 @@ class _Finder:
             found += self._base64(view)
         return found
 
+    def shows(self, text: str) -> bool:
+        """Whether `scrub` would hide anything of `text`."""
+        for secret in self.literals:
+            if secret in text:
+                return True
+        return bool(self.spans(text))
+
     def _runs(self, view: _View) -> list[tuple[int, int]]:
         assert self.candidates is not None
         run, grams, text = MIN_SCRUBBED, self.grams, view.text
@@ -385,7 +392,7 @@ def shown_in(value: Any, secrets: Sequence[str]) -> bool:
         return False
     texts: list[str] = []
     stack = [value]
-    # Bound once: this walk runs over every answer passed on.
+    # Bound once: this walk runs over every answer passed on, and every execution's inputs.
     keep, pop, push = texts.append, stack.pop, stack.extend
     while stack:
         item = pop()
@@ -395,36 +402,44 @@ def shown_in(value: Any, secrets: Sequence[str]) -> bool:
         elif isinstance(item, dict):
             push(item)
             push(item.values())
-        elif isinstance(item, list):
+        elif isinstance(item, list | tuple):
             push(item)
+    if not texts:
+        return False
     # One scan for all: the line breaks between them join no escape and no run of base64.
-    text = "\n".join(texts)
-    return bool(texts) and scrub(text, secrets) != text
+    return _finder(tuple(secrets)).shows("\n".join(texts))
 
 
 def free_of(secrets: Sequence[str], inputs: Mapping[str, Any]) -> None:
-    """Refuse inputs (other than those in `SECRET_HOLDERS`) that hold a secret: it would be sent
-    to Pusher's subscribers or quoted in a message. Walks nested data without recursion."""
+    """Refuse inputs (other than those in `SECRET_HOLDERS`) that show a secret as `scrub` finds
+    one (written out, a run of `MIN_SCRUBBED` or more of its characters, in any encoding): it
+    would be sent to Pusher's subscribers or quoted in a message, and a refusal made here comes
+    before anything is published. Walks nested data without recursion."""
     if not secrets:
+        return
+    others: list[tuple[Any, _Where]] = [
+        (value, key) for key, value in inputs.items() if key not in SECRET_HOLDERS
+    ]
+    # One scan of every string at once first: inputs that show none, the usual, cost no more.
+    if not shown_in([value for value, _ in others], secrets):
         return
     # Where each value sits is kept as a chain (`_Where`), written out only for a refusal:
     # naming every nested value up front was most of the cost of inputs that hold none.
-    stack: list[tuple[Any, _Where]] = [
-        (value, key) for key, value in inputs.items() if key not in SECRET_HOLDERS
-    ]
+    stack = others
     while stack:
         value, where = stack.pop()
         if isinstance(value, str):
-            if _holds(value, secrets):
+            if _shows(value, secrets):
                 raise InputError(
                     _written(where),
                     "holds the app secret, the proxy password or the encryption master key, "
-                    "which must never be published or shown; nothing was sent",
+                    "or 8 or more characters in a row of one (written out or encoded), which "
+                    "must never be published or shown; nothing was sent",
                 )
         elif isinstance(value, dict):
             for key, item in value.items():
                 stack.append((key, (_A_KEY, where, None)))
-                if isinstance(key, str) and not _holds(key, secrets):
+                if isinstance(key, str) and not _shows(key, secrets):
                     stack.append((item, (_MEMBER, where, key)))
                 else:
                     stack.append((item, where))
@@ -449,9 +464,5 @@ def _written(where: _Where) -> str:
     return where + "".join(reversed(suffixes))
 
 
-def _holds(text: str, secrets: Sequence[str]) -> bool:
-    # A loop: any() over a generator costs more than the search itself for a few secrets.
-    for secret in secrets:  # noqa: SIM110
-        if secret in text:
-            return True
-    return False
+def _shows(text: str, secrets: Sequence[str]) -> bool:
+    return len(text) >= MIN_SCRUBBED and _finder(tuple(secrets)).shows(text)

@@ -3,6 +3,7 @@ and nothing is sent (the runner's mock transport records every request)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from typing import Any
@@ -362,9 +363,36 @@ async def test_no_other_input_may_hold_the_secret(
     message = await error_of(runner, "trigger", trigger_inputs(**changes))
     assert message == (
         f"{where}: holds the app secret, the proxy password or the encryption master key, "
-        "which must never be published or shown; nothing was sent"
+        "or 8 or more characters in a row of one (written out or encoded), which "
+        "must never be published or shown; nothing was sent"
     )
     assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "where"),
+    [
+        # Most of it: an answer quoting the channel would have been refused after publishing.
+        ({"channel": SECRET[:-1], "info": "subscription_count"}, "channel"),
+        ({"data": {"s": SECRET[5:14]}}, "data.s"),
+        ({"data": {"s": base64.b64encode(SECRET.encode()).decode()}}, "data.s"),
+        ({"data": {"s": "".join(f"&#{ord(c)};" for c in SECRET)}}, "data.s"),
+        ({"name": "".join(f"%{byte:02X}" for byte in SECRET.encode())}, "name"),
+    ],
+)
+async def test_no_input_may_show_a_run_of_the_secret_and_nothing_is_sent(
+    runner: TaskRunner, changes: dict[str, Any], where: str
+) -> None:
+    message = await error_of(runner, "trigger", trigger_inputs(**changes))
+    assert message.startswith(f"{where}: holds the app secret"), message
+    assert SECRET[:8] not in message
+    assert sent_by(runner) == []
+
+
+async def test_a_short_run_of_the_secret_is_ordinary_text(runner: TaskRunner) -> None:
+    inputs = trigger_inputs(data={"s": SECRET[:7], SECRET[7:14]: 1})
+    assert (await runner.execute("trigger", inputs)).key == "success"
+    assert len(sent_by(runner)) == 1
 
 
 async def test_no_batch_event_may_hold_the_secret(runner: TaskRunner) -> None:
