@@ -36,6 +36,8 @@ async def test_debug_console_live_in_chromium(
     async with await Subscriber.connect(server.ws_url, APP.key) as sub:
         await sub.subscribe("demo")
         await sub.subscribe_signed("presence-demo", APP, user_id="ada", user_info={"n": "Ada"})
+        await sub.subscribe("cache-demo")
+        assert (await sub.next_event()).event == "pusher:cache_miss"
         event = {"name": "from-api", "channel": "demo", "data": '{"hello":"world"}'}
         assert (await api(http, server, "POST", "/apps/42/events", event))[0] == 200
         refused = {"name": "refused-one", "channel": "demo", "data": "x" * 10241}
@@ -49,6 +51,7 @@ async def test_debug_console_live_in_chromium(
                 "apiEvent": "from-api",
                 "liveEvent": "live-event",
                 "channel": "demo",
+                "cacheChannel": "cache-demo",
                 "app": APP.app_id,
                 "screenshot": str(screenshot),
             },

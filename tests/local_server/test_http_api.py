@@ -83,9 +83,9 @@ async def test_info_is_answered_from_subscription_state(
         status, text = await api(http, server, "GET", "/apps/42/channels/quiet")
         assert loads(text) == {"occupied": False}
         status, text = await api(
-            http, server, "GET", "/apps/42/channels/news", params={"info": "cache"}
+            http, server, "GET", "/apps/42/channels/cache-news", params={"info": "cache"}
         )
-        assert (status, loads(text)) == (200, {"occupied": True})
+        assert (status, loads(text)) == (200, {"occupied": False, "cache": None})
 
 
 async def test_info_refusals(server: LocalServer, http: aiohttp.ClientSession) -> None:

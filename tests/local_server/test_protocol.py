@@ -28,6 +28,8 @@ def test_frames_carry_data_as_json_strings_except_errors() -> None:
         "data": {"code": 4001, "message": "nope"},
     }
     assert json.loads(protocol.event("e", "c", "d")) == {"event": "e", "channel": "c", "data": "d"}
+    # A cache miss names the channel and carries no data at all.
+    assert protocol.cache_miss("cache-a") == '{"event":"pusher:cache_miss","channel":"cache-a"}'
 
 
 @pytest.mark.parametrize(

@@ -194,3 +194,24 @@ def test_left_without_vacating_reports_the_count() -> None:
     (batch,) = plan.take(WINDOW)
     assert [e["name"] for e in batch.events] == ["channel_occupied", "subscription_count"]
     assert batch.events[1]["subscription_count"] == 1
+
+
+def test_cache_misses_are_sent_once_per_channel_and_batch() -> None:
+    r = Recorder()
+    for socket_id in ("1.1", "1.2"):
+        r.connect(socket_id)
+        r.join(socket_id, "cache-prices", now=0.0)
+        r.plan.cache_miss("1", "cache-prices", now=0.0)
+    r.plan.cache_miss("1", "cache-other", now=0.1)
+    assert r.take(WINDOW) == [
+        [
+            ("channel_occupied", "cache-prices"),
+            ("cache_miss", "cache-prices"),
+            # The batch keeps a channel's latest count only, moved to where it changed last.
+            ("subscription_count", "cache-prices", 2),
+            ("cache_miss", "cache-other"),
+        ]
+    ]
+    # A later batch hears of a new miss again.
+    r.plan.cache_miss("1", "cache-prices", now=10.0)
+    assert r.take(10.0 + WINDOW) == [[("cache_miss", "cache-prices")]]

@@ -1,6 +1,7 @@
 // Drives the local server's debug console in headless Chromium (Debian's /usr/bin/chromium)
 // with playwright-core, and prints JSON lines: {"type": "ready"}, {"type": "done"}.
-// Config (argv[2], JSON): {url, socketId, apiEvent, liveEvent, channel, app, screenshot}.
+// Config (argv[2], JSON): {url, socketId, apiEvent, liveEvent, channel, app, screenshot,
+// cacheChannel?}.
 // Between "ready" and the live-event check, the test publishes `liveEvent` through the API.
 "use strict";
 const { chromium } = require("playwright-core");
@@ -26,6 +27,10 @@ const FLAGS = [
     await page.locator("#connections tr", { hasText: config.socketId }).waitFor();
     await page.locator("#channels tr", { hasText: config.channel }).first().waitFor();
     await page.locator("#channels tr", { hasText: "presence-" + config.channel }).waitFor();
+    if (config.cacheChannel) {
+      // A subscription to an empty cache channel shows as its miss.
+      await page.locator("#log tr", { hasText: "cache miss on " + config.cacheChannel }).waitFor();
+    }
     say({ type: "ready" });
     // Live: an event published after the page opened shows up without a reload.
     await page.locator("#log tr", { hasText: config.liveEvent }).first().waitFor();

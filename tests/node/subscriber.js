@@ -26,6 +26,7 @@ if (config.userAuthEndpoint) {
   options.userAuthentication = { endpoint: config.userAuthEndpoint, transport: "ajax" };
 }
 const pusher = new Pusher(config.key, options);
+const CACHE_CHANNEL = /^(private-|private-encrypted-|presence-)?cache-/;
 
 pusher.connection.bind("connected", () => {
   say({ type: "connected", socket_id: pusher.connection.socket_id });
@@ -42,6 +43,11 @@ pusher.connection.bind("message", (message) => {
   if (message.channel && message.channel.startsWith("#server-to-user-") &&
       message.event === "pusher_internal:subscription_succeeded") {
     say({ type: "user_subscribed", channel: message.channel });
+  }
+  // Every frame of a cache channel as pusher-js decoded it, in arrival order: what a
+  // server sends there (the cached event or pusher:cache_miss) is compared across servers.
+  if (message.channel && CACHE_CHANNEL.test(message.channel)) {
+    say({ type: "frame", event: message.event, channel: message.channel, data: message.data });
   }
 });
 
@@ -61,6 +67,9 @@ function subscribe(name) {
   });
   channel.bind("pusher:member_added", (member) => {
     say({ type: "member_added", channel: name, id: member.id, info: member.info });
+  });
+  channel.bind("pusher:cache_miss", (data) => {
+    say({ type: "cache_miss", channel: name, data });
   });
   channel.bind("pusher:member_removed", (member) => {
     say({ type: "member_removed", channel: name, id: member.id });

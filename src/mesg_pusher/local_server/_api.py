@@ -25,6 +25,7 @@ from ._api_rules import (
     read_trigger,
 )
 from ._broker import Broker
+from ._cache import is_cache_channel
 from ._state import is_presence
 
 JSON: Final = "application/json"
@@ -150,6 +151,13 @@ class Api:
         info = parse_info(request.query.get("info", ""), known=CHANNEL_INFO_ATTRIBUTES)
         if "user_count" in info and not is_presence(name):
             raise ApiError(400, "info=user_count is only available for presence channels")
+        if "cache" in info and not is_cache_channel(name):
+            # Pusher refuses an attribute the channel cannot have, as for user_count above.
+            raise ApiError(
+                400,
+                "info=cache is only available for cache channels (cache-, private-cache-, "
+                "private-encrypted-cache-, presence-cache-)",
+            )
         state = self.broker.state(app)
         answer: dict[str, Any] = {"occupied": state.subscription_count(name) > 0}
         answer.update(self.broker.channel_info(app, name, info))

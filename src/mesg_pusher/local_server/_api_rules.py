@@ -21,8 +21,8 @@ from ..pusher import AUTH_VERSION, body_md5, limits, rules, string_to_sign, veri
 from ._config import ServerSettings
 
 INFO_ATTRIBUTES: Final = frozenset({"subscription_count", "user_count"})
-#: ``GET channels/<name>`` also takes ``cache`` (the last event of a cache channel); this server
-#: keeps no cache channels, so the attribute is accepted and has nothing to add.
+#: ``GET channels/<name>`` also takes ``cache``: the last event of a cache channel, as
+#: ``{"data", "ttl"}``, or null when it holds none.
 CHANNEL_INFO_ATTRIBUTES: Final = INFO_ATTRIBUTES | {"cache"}
 _ISO8601: Final = "%Y-%m-%dT%H:%M:%SZ"
 #: Digits of ``auth_timestamp`` read as a number (about 31 billion years of seconds).

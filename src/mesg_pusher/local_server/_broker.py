@@ -1,5 +1,6 @@
 """The live server's one shared object: it joins each app's `AppState` to the open websockets,
-delivers events, answers ``info`` from the real subscription state and feeds the debug console.
+delivers events, keeps the last event of each cache channel (`ChannelCache`), answers ``info``
+from the real subscription state and feeds the debug console.
 
 State changes happen between awaits, so they are atomic on the event loop. Nothing waits on a
 socket: each has an outbox (bounded) that its own writer task empties in order, so a subscriber
@@ -23,6 +24,7 @@ from aiohttp import web
 from ..pusher import App, limits
 from . import _protocol as protocol
 from ._api_rules import Publish
+from ._cache import ChannelCache, is_cache_channel
 from ._config import ServerSettings
 from ._debug_feed import DebugFeed, preview
 from ._state import AppState, Joined, Left, is_presence
@@ -66,6 +68,7 @@ class Broker:
         self.clock = clock
         self._new_socket_id = new_socket_id
         self._states = {app.app_id: AppState() for app in settings.apps}
+        self._caches = {app.app_id: ChannelCache(settings.cache_ttl) for app in settings.apps}
         self._peers: dict[str, Peer] = {}
         self._closers: set[asyncio.Task[None]] = set()
         self.debug = DebugFeed(settings.debug_history, clock, self.snapshot)
@@ -76,6 +79,9 @@ class Broker:
 
     def state(self, app: App) -> AppState:
         return self._states[app.app_id]
+
+    def cache(self, app: App) -> ChannelCache:
+        return self._caches[app.app_id]
 
     # --- connections -------------------------------------------------------------------------
 
@@ -163,6 +169,8 @@ class Broker:
             self.webhooks.joined(app, sub.channel, joined, count)
         presence = state.presence(sub.channel) if is_presence(sub.channel) else None
         self.send(socket_id, protocol.subscription_succeeded(sub.channel, presence))
+        if is_cache_channel(sub.channel):
+            self._send_cached(app, socket_id, sub.channel)
         if joined.member_added is not None:
             text = protocol.member_added(sub.channel, joined.member_added)
             await self.broadcast(app, sub.channel, text, exclude=socket_id)
@@ -170,6 +178,26 @@ class Broker:
             user_id = sub.member.user_id if sub.member else None
             self._record_subscription(app, socket_id, sub.channel, "subscribed", user_id)
         return joined
+
+    def _send_cached(self, app: App, socket_id: str, channel: str) -> None:
+        """Right after ``subscription_succeeded``: the channel's last event as it was
+        published, or ``pusher:cache_miss`` and a ``cache_miss`` webhook."""
+        cached = self.cache(app).get(channel, self.clock())
+        if cached is not None:
+            self.send(socket_id, protocol.event(cached.name, channel, cached.data))
+        else:
+            self.send(socket_id, protocol.cache_miss(channel))
+            if self.webhooks is not None:
+                self.webhooks.cache_miss(app, channel)
+        fields = {"event": cached.name} if cached is not None else {}
+        self.debug.record(
+            "cache",
+            app=app.app_id,
+            socket_id=socket_id,
+            channel=channel,
+            action="miss" if cached is None else "hit",
+            **fields,
+        )
 
     async def unsubscribe(self, app: App, socket_id: str, channel: str) -> None:
         left = self.state(app).unsubscribe(socket_id, channel)
@@ -210,10 +238,12 @@ class Broker:
 
     # --- publishing --------------------------------------------------------------------------
 
-    async def publish(self, app: App, publish: Publish) -> dict[str, dict[str, int]]:
+    async def publish(self, app: App, publish: Publish) -> dict[str, dict[str, Any]]:
         """Deliver one event to its channels; the ``info`` answer per channel (maybe empty)."""
         state = self.state(app)
+        cache, now = self.cache(app), self.clock()
         for channel in publish.channels:
+            cache.put(channel, publish.name, publish.data, now)
             text = protocol.event(publish.name, channel, publish.data)
             if channel.startswith(limits.SERVER_TO_USER_PREFIX):
                 user_id = channel[len(limits.SERVER_TO_USER_PREFIX) :]
@@ -228,14 +258,19 @@ class Broker:
             channel: self.channel_info(app, channel, publish.info) for channel in publish.channels
         }
 
-    def channel_info(self, app: App, channel: str, attributes: Iterable[str]) -> dict[str, int]:
+    def channel_info(self, app: App, channel: str, attributes: Iterable[str]) -> dict[str, Any]:
         state = self.state(app)
-        info: dict[str, int] = {}
+        info: dict[str, Any] = {}
         for attribute in sorted(attributes):
             if attribute == "subscription_count":
                 info[attribute] = state.subscription_count(channel)
             elif attribute == "user_count" and is_presence(channel):
                 info[attribute] = state.user_count(channel)
+            elif attribute == "cache" and is_cache_channel(channel):
+                # Pusher: the cached data and its TTL, or null when the cache is empty.
+                now = self.clock()
+                cached = self.cache(app).get(channel, now)
+                info[attribute] = cached.answer(now) if cached is not None else None
         return info
 
     async def terminate_user(self, app: App, user_id: str) -> int:

@@ -97,7 +97,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="URL",
         help=(
             "POST the apps' webhooks (occupied, vacated, member added/removed, client events, "
-            "subscription counts) to URL, signed and batched as Pusher does (repeatable)"
+            "subscription counts, cache misses) to URL, signed and batched as Pusher does "
+            "(repeatable)"
         ),
     )
     parser.add_argument(
@@ -117,6 +118,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="SECONDS",
         help="how long a webhook answered with other than 2xx is retried (%(default)s)",
     )
+    parser.add_argument(
+        "--cache-ttl",
+        type=float,
+        default=defaults.cache_ttl,
+        metavar="SECONDS",
+        help=(
+            "how long a cache channel (cache-, private-cache-, ...) keeps its last event "
+            "(%(default)s, Pusher's 30 minutes)"
+        ),
+    )
     parser.set_defaults(run=_run)
 
 
@@ -132,6 +143,7 @@ def _run(args: argparse.Namespace) -> int:
             webhooks=tuple(args.webhooks),
             webhook_delay=args.webhook_delay,
             webhook_retry_for=args.webhook_retry_for,
+            cache_ttl=args.cache_ttl,
         )
     except InputError as error:
         return usage_error("local-server", str(error))

@@ -31,6 +31,8 @@ DEFAULT_WEBHOOK_DELAY: Final = 3.0
 DEFAULT_WEBHOOK_RETRY_FOR: Final = 300.0
 #: Seconds webhook events are batched for, from the first one (Pusher: 250 ms).
 DEFAULT_WEBHOOK_BATCH_WINDOW: Final = 0.25
+#: Seconds a cache channel keeps its last event (Pusher: up to 30 minutes).
+DEFAULT_CACHE_TTL: Final = 1800.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class ServerSettings:
     webhook_delay: float = DEFAULT_WEBHOOK_DELAY
     webhook_retry_for: float = DEFAULT_WEBHOOK_RETRY_FOR
     webhook_batch_window: float = DEFAULT_WEBHOOK_BATCH_WINDOW
+    cache_ttl: float = DEFAULT_CACHE_TTL
     _by_id: dict[str, App] = field(init=False, repr=False, compare=False)
     _by_key: dict[str, App] = field(init=False, repr=False, compare=False)
 
@@ -69,7 +72,7 @@ class ServerSettings:
         for name in ("max_data_bytes", "max_batch_events", "max_channels_per_event"):
             if getattr(self, name) < 1:
                 raise InputError(name, "must be at least 1")
-        for name in ("activity_timeout", "pong_timeout"):
+        for name in ("activity_timeout", "pong_timeout", "cache_ttl"):
             if not getattr(self, name) > 0:
                 raise InputError(name, "must be a positive number of seconds")
         for url in self.webhooks:

@@ -107,6 +107,12 @@ def event(name: str, channel: str, data: str) -> str:
     return frame(name, data, channel)
 
 
+def cache_miss(channel: str) -> str:
+    """What a subscriber of an empty cache channel gets: the channel and no data, as soketi
+    and other Pusher-protocol servers send it."""
+    return dumps({"event": "pusher:cache_miss", "channel": channel})
+
+
 def pong() -> str:
     return frame("pusher:pong", "{}")
 

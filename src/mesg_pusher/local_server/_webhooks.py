@@ -13,6 +13,8 @@ awaits. `WebhookPlan`, pure and clocked from outside, decides what is sent and w
   channel is kept, and a count equal to the last one sent is not repeated;
 - ``client_event`` carries the data as text (an object a client sent becomes its compact JSON),
   with ``user_id`` on presence channels;
+- ``cache_miss`` is sent when a client subscribes to a cache channel that holds no event; a
+  batch carries one per channel however many clients missed (Pusher de-duplicates them);
 - events are batched per app, as Pusher batches them: a batch opens with its first event and
   is sent after `ServerSettings.webhook_batch_window` seconds (Pusher: 250 ms) or at
   `MAX_BATCH_EVENTS` (Pusher: 20), all under one ``time_ms``.
@@ -23,7 +25,7 @@ its batches one after another, so they arrive in order; an answer other than 2xx
 within `SEND_TIMEOUT_SECONDS` (Pusher expects one within 4 s) or a failed connection is retried
 with the same body, with capped exponential backoff, for `ServerSettings.webhook_retry_for`
 seconds (Pusher: five minutes), then given up. The debug console shows every attempt and its
-answer. cache_miss is never sent: this server keeps no cache channels.
+answer.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ ANSWER_PREVIEW_BYTES: Final = 2048
 
 VACATED: Final = "channel_vacated"
 REMOVED: Final = "member_removed"
+CACHE_MISS: Final = "cache_miss"
 
 
 # --- the plan: what is sent and when (pure) ------------------------------------------------------
@@ -183,6 +186,11 @@ class WebhookPlan:
             sent["user_id"] = user_id
         self._add(now, app_id, sent)
 
+    def cache_miss(self, app_id: str, channel: str, now: float) -> None:
+        """A client subscribed to the cache channel `channel`, which holds no event."""
+        self._advance(now)
+        self._add(now, app_id, {"name": CACHE_MISS, "channel": channel})
+
     # --- what to send ------------------------------------------------------------------------
 
     def take(self, now: float) -> list[Batch]:
@@ -270,6 +278,8 @@ class WebhookPlan:
                 for e in batch.events
                 if e["name"] != "subscription_count" or e["channel"] != event["channel"]
             ]
+        elif event["name"] == CACHE_MISS and event in batch.events:
+            return  # the receiver hears of a channel's miss once per batch
         batch.events.append(event)
         if len(batch.events) >= self.max_events:
             self._close(app_id)
@@ -357,6 +367,10 @@ class WebhookSender:
             user_id=user_id,
             now=self._now(),
         )
+        self._wake.set()
+
+    def cache_miss(self, app: App, channel: str) -> None:
+        self.plan.cache_miss(app.app_id, channel, self._now())
         self._wake.set()
 
     # --- running -----------------------------------------------------------------------------
