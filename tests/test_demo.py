@@ -66,6 +66,7 @@ async def test_demo_stay_keeps_printing_the_events_of_webhooks() -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,  # a process group of its own, as a terminal gives a command
     )
     lines: list[str] = []
 
@@ -89,9 +90,13 @@ async def test_demo_stay_keeps_printing_the_events_of_webhooks() -> None:
         assert shown.startswith(
             '  ListenEvent received channel_occupied: {"channel": "late-comers", "time_ms": '
         )
-        process.send_signal(signal.SIGINT)
+        # Ctrl-C: the terminal signals the whole group, and serve stops once, gracefully.
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.stderr is not None
         async with asyncio.timeout(30):
+            errors = (await process.stderr.read()).decode()
             assert await process.wait() == 0
+        assert "exiting at once" not in errors, errors
     finally:
         if process.returncode is None:
             process.kill()

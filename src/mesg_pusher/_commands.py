@@ -149,9 +149,12 @@ def cannot_listen(where: str, error: OSError) -> UsageError:
 # --- running until a signal --------------------------------------------------------------------
 
 
-def stop_on_signals(log: logging.Logger) -> asyncio.Event:
-    """An event the first SIGTERM or SIGINT sets, to stop gracefully; a second one exits the
-    process at once with status 128 + its number. Call it in the running event loop."""
+def stop_on_signals(
+    log: logging.Logger, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)
+) -> asyncio.Event:
+    """An event the first of `signals` (SIGTERM or SIGINT) sets, to stop gracefully; a second
+    one exits the process at once with status 128 + its number. Call it in the running event
+    loop."""
     stop = asyncio.Event()
     seen: list[int] = []
 
@@ -169,7 +172,7 @@ def stop_on_signals(log: logging.Logger) -> asyncio.Event:
         os._exit(128 + number)
 
     loop = asyncio.get_running_loop()
-    for number in (signal.SIGTERM, signal.SIGINT):
+    for number in signals:
         loop.add_signal_handler(number, on_signal, number)
     return stop
 

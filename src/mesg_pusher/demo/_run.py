@@ -40,6 +40,8 @@ from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, Step, steps
 log = logging.getLogger("mesg_pusher.demo")
 #: How long the demo waits for any one thing (a result, an event, a process) before giving up.
 WAIT = 10.0
+#: What ends `demo --stay`, gracefully.
+_STAY_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class DemoFailed(MesgPusherError):
@@ -129,7 +131,8 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
             say("MESG events from webhooks keep being printed as they come:")
             printer = asyncio.create_task(webhooks.print_as_they_come(events, say, heard))
             try:
-                await commands.stop_on_signals(log).wait()
+                # A closed terminal too: serve, in a session of its own, hears of it from here.
+                await commands.stop_on_signals(log, _STAY_SIGNALS).wait()
             finally:
                 printer.cancel()
     return commands.EXIT_OK
@@ -194,8 +197,10 @@ async def _serve_process(
         "PUSHER_HOST": "127.0.0.1",
         "PUSHER_PORT": str(pusher.port),
     }
+    # A session of its own: a terminal's Ctrl-C reaches the demo only, which stops serve
+    # once, gracefully (the signal reaching both made the demo's SIGTERM serve's second).
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mesg_pusher.cli", "serve", env=env
+        sys.executable, "-m", "mesg_pusher.cli", "serve", env=env, start_new_session=True
     )
     try:
         await _wait_for(lambda: engine.engine.task_listeners(engine.token) > 0, process)
