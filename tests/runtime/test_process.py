@@ -237,7 +237,7 @@ async def test_a_second_signal_exits_at_once(
         await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
         await until(lambda: pusher.waiting == 1)
         process.send(signal.SIGTERM)
-        await until(lambda: "s for 1 executions (1 running, 0 waiting)" in process.log())
+        await until(lambda: "s for 1 execution (1 running, 0 waiting)" in process.log())
         process.send(signal.SIGINT)
         assert await process.exit_status() == 128 + signal.SIGINT
     assert "received SIGINT again: exiting at once" in process.log()

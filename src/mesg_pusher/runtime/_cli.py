@@ -32,7 +32,7 @@ of their events as a MESG event (EmitEvent), and answers GET /health and GET /me
 Every option can be set by the environment variable named in its help; an option given on the
 command line wins. Log lines go to standard error, one per execution (id, task, outcome,
 duration) and one per webhook (key, events, outcome, duration) plus connection events; app
-secrets and proxy passwords never appear in them.
+secrets, encryption master keys and proxy passwords never appear in them.
 """
 
 _EPILOG = f"""\

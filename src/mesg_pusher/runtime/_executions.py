@@ -368,9 +368,10 @@ class Executions:
             return
         admission = self._admission
         log.info(
-            "waiting up to %.1f s for %d executions (%d running, %d waiting)",
+            "waiting up to %.1f s for %d execution%s (%d running, %d waiting)",
             max(0.0, began + plan.stop_at - self._clock()),
             admission.running + admission.waiting,
+            "" if admission.running + admission.waiting == 1 else "s",
             admission.running,
             admission.waiting,
         )
