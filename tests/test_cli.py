@@ -143,6 +143,8 @@ async def test_unknown_task_is_an_error_output() -> None:
         (["execute", "trigger", "--json", "-"], "{oops", "is not valid JSON"),
         (["execute", "trigger", "--json", "-"], "[]", "must hold a JSON object"),
         (["execute", "trigger", "-d", "novalue"], "", "expected KEY=VALUE"),
+        (["execute", "trigger", "-d", "data={bad"], "", "-d data: not valid JSON (Expecting"),
+        (["execute", "trigger", "-d", "data=" + "[" * 3000], "", "-d data: not valid JSON ("),
         (["frobnicate"], "", "invalid choice"),
     ],
 )
@@ -178,7 +180,15 @@ async def test_validate_reports_a_broken_definition(tmp_path: Path) -> None:
     broken.write_text("name: x\ntasks:\n  t: {}\n")
     code, _, err = await run_cli("validate", "--file", str(broken))
     assert code == 1
-    assert "outputs are required" in err
+    assert err.startswith(f"{broken} is invalid: ") and "outputs are required" in err
+    broken.write_text("name: x\ntasks: [\n")  # the YAML reader's message has several lines
+    code, _, err = await run_cli("validate", "--file", str(broken))
+    assert (code, err.count("\n")) == (1, 1), err
+    assert err.startswith(f"{broken} is invalid: ")
+    empty = tmp_path / "empty.yml"
+    empty.write_text("name: x\ntasks: {}\n")
+    code, out, _ = await run_cli("validate", "--file", str(empty))
+    assert (code, out) == (0, f"{empty} is valid: service x, no tasks\n")
 
 
 async def test_files_that_are_not_utf8_or_too_deep_are_reported_not_crashed_on(
@@ -259,7 +269,7 @@ async def test_usage_errors_and_gen_doc_print_whatever_the_terminal_encoding(
     assert out.startswith("# caf")
     code, out, err = await run_cli("validate", "--file", str(described), env=env, encoding=encoding)
     assert (code, err) == (0, "")
-    assert out.startswith("mesg.yml is valid: service caf")
+    assert out.startswith(f"{described} is valid: service caf")
 
 
 @pytest.mark.integration
@@ -317,7 +327,7 @@ async def test_gen_definition_prints_the_v06_form_that_validate_checks(repo_root
     assert out == (repo_root / "mesg-v0.6.yml").read_text("utf-8")
     v06 = str(repo_root / "mesg-v0.6.yml")
     code, out, _ = await run_cli("validate", "--engine", "v0.6", "--file", v06)
-    assert (code, out.startswith("mesg.yml is valid: service mesg-pusher")) == (0, True)
+    assert (code, out.startswith(f"{v06} is valid: service mesg-pusher")) == (0, True)
     code, _, err = await run_cli("validate", "--file", v06)
     assert code == 1
     assert "configuration: unknown keys env (configuration.env arrived in engine v0.6" in err

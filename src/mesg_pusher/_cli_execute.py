@@ -134,15 +134,17 @@ def _gen_definition(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    name = args.file or "mesg.yml"
     try:
         definition = read_definition(args.file, engine=args.engine)
     except UsageError as error:
         return usage_error("validate", str(error))
     except DefinitionError as error:
-        say(f"mesg.yml is invalid: {error}", stream=sys.stderr)
+        # One line, as every error is (the YAML reader's messages span several).
+        say(f"{name} is invalid: {' '.join(str(error).split())}", stream=sys.stderr)
         return EXIT_FAILURE
-    tasks = ", ".join(sorted(definition.tasks))
-    say(f"mesg.yml is valid: service {definition.name}, tasks {tasks}")
+    tasks = f"tasks {', '.join(sorted(definition.tasks))}" if definition.tasks else "no tasks"
+    say(f"{name} is valid: service {definition.name}, {tasks}")
     return EXIT_OK
 
 
@@ -194,20 +196,23 @@ def _read_inputs(
         if not sep or not key:
             raise UsageError(f"-d: expected KEY=VALUE, got {pair!r}")
         kind = declared.inputs[key].type if declared and key in declared.inputs else "String"
-        inputs[key] = _typed(raw, kind)
+        inputs[key] = _typed(key, raw, kind)
     return inputs
 
 
-def _typed(raw: str, kind: str) -> Any:
-    """`raw` read as `kind`; text that does not read as that type stays text, so the task
-    reports the type error in the engine's words."""
+def _typed(key: str, raw: str, kind: str) -> Any:
+    """`raw` read as `kind`; a number or a boolean that does not read as one stays text, so the
+    task reports the type error in the engine's words. An Object's value is JSON, or a usage
+    error quoting what JSON refuses in it."""
     if kind == "String":
         return raw
     if kind == "Boolean":
         return {"true": True, "false": False}.get(raw, raw)
     try:
         value = loads(raw)
-    except ValueError:
+    except ValueError as error:
+        if kind == "Object":
+            raise UsageError(f"-d {key}: not valid JSON ({error})") from None
         return raw
     if kind == "Number":
         return value if isinstance(value, int | float) and not isinstance(value, bool) else raw
