@@ -180,7 +180,8 @@ async def test_validate_reports_a_broken_definition(tmp_path: Path) -> None:
     broken.write_text("name: x\ntasks:\n  t: {}\n")
     code, _, err = await run_cli("validate", "--file", str(broken))
     assert code == 1
-    assert err.startswith(f"{broken} is invalid: ") and "outputs are required" in err
+    assert err.startswith(f"{broken} is invalid: ")
+    assert "outputs are required" in err
     broken.write_text("name: x\ntasks: [\n")  # the YAML reader's message has several lines
     code, _, err = await run_cli("validate", "--file", str(broken))
     assert (code, err.count("\n")) == (1, 1), err

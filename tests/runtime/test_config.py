@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mesg_pusher.runtime import ConfigError, ServeConfig, grpc_target, resolve
@@ -56,10 +58,21 @@ ENGINE = {"MESG_TOKEN": "t", "MESG_ENDPOINT_TCP": "a:1"}
             "MESG_PUSHER_GRACE_PERIOD: 'soon' is not a number of seconds",
         ),
         ({"grace_period": "nan"}, ENGINE, "--grace-period: 'nan' is not a number of seconds"),
-        ({"max_in_flight": "0"}, ENGINE, "max-in-flight: from 1 to 10000$"),
-        ({"max_in_flight": "99999999999999999999"}, ENGINE, "max-in-flight: from 1 to 10000$"),
-        ({"queue_size": "-1"}, ENGINE, "queue-size: from 0 to 1000000$"),
-        ({"queue_size": "1000001"}, ENGINE, "queue-size: from 0 to 1000000$"),
+        ({"max_in_flight": "0"}, ENGINE, r"^--max-in-flight: from 1 to 10000 \(got '0'\)$"),
+        ({"max_in_flight": "99999999999999999999"}, ENGINE, "^--max-in-flight: from 1 to 10000 "),
+        # Set in the environment: the variable is named, with its value.
+        (
+            NO_OPTIONS,
+            {**ENGINE, "MESG_PUSHER_MAX_IN_FLIGHT": "0"},
+            r"^MESG_PUSHER_MAX_IN_FLIGHT: from 1 to 10000 \(got '0'\)$",
+        ),
+        (
+            NO_OPTIONS,
+            {**ENGINE, "MESG_PUSHER_LOG_FORMAT": "xml"},
+            r"^MESG_PUSHER_LOG_FORMAT: one of text, json \(got 'xml'\)$",
+        ),
+        ({"queue_size": "-1"}, ENGINE, r"^--queue-size: from 0 to 1000000 \(got '-1'\)$"),
+        ({"queue_size": "1000001"}, ENGINE, "^--queue-size: from 0 to 1000000 "),
         ({"submit_timeout": "0"}, ENGINE, "submit-timeout: from 0.01 to 86400 seconds"),
         # gRPC would time every attempt out at once: results would never be submitted.
         ({"submit_timeout": "1e10"}, ENGINE, "submit-timeout: from 0.01 to 86400 seconds"),
@@ -118,6 +131,16 @@ def test_grpc_target(endpoint: str, target: str) -> None:
         "::1",
         "fe80::1:50052",
         "tcp://::1",
+        # Nothing to dial: serve would retry for ever ("empty address list").
+        "unix://",
+        "unix:",
+        "dns:///",
+        "tcp://",
+        "tcp:///",
+        "a b:1",
+        "a b",
+        "host\n:1",
+        "ho@st:1",
     ],
 )
 def test_grpc_target_refuses(endpoint: str) -> None:
@@ -139,7 +162,7 @@ def test_the_byte_budget_is_a_setting_with_a_range() -> None:
     environ["MESG_PUSHER_MAX_HELD_BYTES"] = "1048576"
     assert resolve(NO_OPTIONS, environ).max_held_bytes == 1 << 20
     assert resolve({"max_held_bytes": "0"}, environ).max_held_bytes == 0
-    with pytest.raises(ConfigError, match=r"^max-held-bytes: from 0 to 1099511627776 bytes$"):
+    with pytest.raises(ConfigError, match=r"^--max-held-bytes: from 0 to 1099511627776 bytes "):
         resolve({"max_held_bytes": "-1"}, environ)
     with pytest.raises(ConfigError, match="MESG_PUSHER_MAX_HELD_BYTES: '1e6' is not a whole"):
         resolve(NO_OPTIONS, {**environ, "MESG_PUSHER_MAX_HELD_BYTES": "1e6"})
@@ -164,5 +187,9 @@ def test_the_webhook_listener_listens_on_loopback_by_default_and_can_be_moved_or
 )
 def test_a_webhook_address_it_cannot_use_is_refused(value: str) -> None:
     environ = {"MESG_TOKEN": "t", "MESG_ENDPOINT_TCP": "a:1", "MESG_PUSHER_WEBHOOK_LISTEN": "x"}
-    with pytest.raises(ConfigError, match=r"^webhook-listen: .* is not HOST:PORT \(port 0 to"):
+    shown = re.escape(repr(value))
+    with pytest.raises(
+        ConfigError,
+        match=rf"^--webhook-listen: HOST:PORT \(port 0 to 65535\), .* or off \(got {shown}\)$",
+    ):
         resolve({"webhook_listen": value}, environ)

@@ -130,9 +130,9 @@ async def test_missing_settings_are_a_usage_error(
     ("setting", "message"),
     [
         # An OverflowError inside gRPC, before.
-        (("--reconnect-max-delay", "3000000"), "reconnect-max-delay: from 0.1 to 86400 seconds"),
+        (("--reconnect-max-delay", "3000000"), "--reconnect-max-delay: from 0.1 to 86400 sec"),
         # Accepted before, and then every SubmitResult timed out at once.
-        (("--submit-timeout", "1e10"), "submit-timeout: from 0.01 to 86400 seconds"),
+        (("--submit-timeout", "1e10"), "--submit-timeout: from 0.01 to 86400 seconds"),
         # Dialled on port 443 before.
         (("--endpoint", "::1"), "the engine address '::1': an IPv6 address goes in brackets"),
     ],

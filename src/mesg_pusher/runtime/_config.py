@@ -265,6 +265,7 @@ def resolve(options: Mapping[str, str | None], environ: Mapping[str, str]) -> Se
     """The configuration from option values (field -> text, None when not given) and the
     environment; ConfigError names the option or variable at fault."""
     values: dict[str, Any] = {}
+    given: dict[str, tuple[str, str]] = {}  # field -> (the option or variable, its text)
     for setting in SETTINGS:
         text = options.get(setting.field)
         source = setting.option
@@ -279,10 +280,22 @@ def resolve(options: Mapping[str, str | None], environ: Mapping[str, str]) -> Se
             values[setting.field] = setting.parse(text)
         except ValueError:
             raise ConfigError(f"{source}: {text!r} is not {_kind(setting)}") from None
+        given[setting.field] = (source, text)
     if not values.get("endpoint"):
         raise ConfigError("no engine address: set MESG_ENDPOINT_TCP (or --endpoint)")
     values.setdefault("token", "")
-    return ServeConfig(**values)
+    try:
+        return ServeConfig(**values)
+    except ConfigError as error:
+        # The rule is the config's; the name is the one the operator set, with what was set.
+        message = str(error)
+        for setting in SETTINGS:
+            prefix = f"{setting.option.removeprefix('--')}: "
+            if message.startswith(prefix) and setting.field in given:
+                source, text = given[setting.field]
+                rule = message.removeprefix(prefix)
+                raise ConfigError(f"{source}: {rule} (got {text.strip()!r})") from None
+        raise
 
 
 def _kind(setting: Setting) -> str:
@@ -297,7 +310,7 @@ def listen_address(text: str) -> tuple[str, int] | None:
     value = text.strip()
     if value.lower() == OFF:
         return None
-    shown = f"webhook-listen: {text!r} is not HOST:PORT (port 0 to 65535), [IPv6]:PORT or off"
+    shown = "webhook-listen: HOST:PORT (port 0 to 65535), [IPv6]:PORT or off"
     host, sep, port = value.rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
@@ -317,11 +330,16 @@ def grpc_target(endpoint: str) -> str:
     if not address:
         raise ConfigError("the engine address is empty")
     if address.startswith(_PASSED_THROUGH):
+        kind, _, rest = address.partition(":")
+        if not rest.lstrip("/"):
+            raise ConfigError(f"the engine address {endpoint!r}: {kind}: names no address")
         if address.startswith("unix://") and not address.startswith("unix:///"):
             return "unix:" + address[len("unix://") :]  # unix://relative/path
         return address
     if address.startswith("tcp://"):
         address = address[len("tcp://") :].rstrip("/")
+        if not address:
+            raise ConfigError(f"the engine address {endpoint!r}: tcp:// names no host")
     elif "://" in address:
         scheme = _SCHEME.match(address)
         name = scheme.group(1) if scheme else address.split("://")[0]
@@ -343,10 +361,13 @@ def grpc_target(endpoint: str) -> str:
         )
     host, sep, port = address.rpartition(":")
     if not sep:
-        return f"{address}:{ENGINE_PORT}"
-    if not host or not _is_port(port):
-        raise ConfigError(f"the engine address {endpoint!r} is not host:port (port 1 to 65535)")
-    return address
+        host = address
+    if not _HOST_NAME.fullmatch(host) or (sep and not _is_port(port)):
+        raise ConfigError(
+            f"the engine address {endpoint!r} is not host:port (a host name of letters, digits, "
+            "'.', '-' and '_', port 1 to 65535)"
+        )
+    return address if sep else f"{address}:{ENGINE_PORT}"
 
 
 def _is_port(text: str) -> bool:
