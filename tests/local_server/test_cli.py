@@ -104,3 +104,31 @@ async def test_bad_app_option_is_a_usage_error() -> None:
     _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2
     assert "ID:KEY:SECRET" in err.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--app", "7:my key:top-secret-value"], "--app: key: an app key uses only letters"),
+        (["--max-data-bytes", "-5"], "--max-data-bytes: must be at least 1 (got -5)"),
+        (["--activity-timeout", "-1"], "--activity-timeout: must be a positive number of seconds"),
+        (["--cache-ttl", "0"], "--cache-ttl: must be a positive number of seconds (got 0.0)"),
+        (["--webhook", "ftp://u:top-secret-value@h/"], "--webhook: expected an http:// or https"),
+    ],
+)
+async def test_a_refused_option_is_named_as_written(args: list[str], message: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mesg_pusher.cli",
+        "local-server",
+        "--port",
+        "0",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert err.decode().startswith(f"mesg-pusher local-server: error: {message}"), err
+    assert "top-secret-value" not in err.decode()  # an app's secret, a URL's password

@@ -266,7 +266,7 @@ async def test_the_command_sends_webhooks_and_refuses_a_bad_url(
     )
     _, err = await asyncio.wait_for(bad.communicate(), 30)
     assert bad.returncode == 2
-    assert "webhooks: expected an http:// or https:// URL" in err.decode()
+    assert "local-server: error: --webhook: expected an http:// or https:// URL" in err.decode()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

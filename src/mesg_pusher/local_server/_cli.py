@@ -131,9 +131,37 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=_run)
 
 
+#: The option behind each setting a refusal names, where the two are spelled apart.
+_OPTIONS = {"apps": "--app", "console_hosts": "--console-host", "webhooks": "--webhook"}
+#: Settings whose values a refusal may quote (an app carries its secret, a URL credentials).
+_QUOTED = frozenset(
+    {
+        "max_data_bytes",
+        "max_batch_events",
+        "activity_timeout",
+        "webhook_delay",
+        "webhook_retry_for",
+        "cache_ttl",
+    }
+)
+
+
+def _refusal(error: InputError, args: argparse.Namespace) -> str:
+    """`error` naming the option that was given, as the user wrote it."""
+    field = error.input
+    option = _OPTIONS.get(field, "--" + field.replace("_", "-"))
+    got = f" (got {getattr(args, field)!r})" if field in _QUOTED else ""
+    return f"{option}: {error.rule}{got}"
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         apps = tuple(parse_app(spec) for spec in args.apps)
+    except InputError as error:
+        # The app's own rules (its id, key and secret) are the --app option's.
+        shown = str(error) if error.input == "--app" else f"--app: {error}"
+        return usage_error("local-server", shown)
+    try:
         settings = ServerSettings(
             apps=apps or (DEFAULT_APP,),
             max_data_bytes=args.max_data_bytes,
@@ -146,7 +174,7 @@ def _run(args: argparse.Namespace) -> int:
             cache_ttl=args.cache_ttl,
         )
     except InputError as error:
-        return usage_error("local-server", str(error))
+        return usage_error("local-server", _refusal(error, args))
     configure("text", "info")
     # The server (aiohttp's web part) loads only when this command runs.
     from ._app import LocalServer  # noqa: PLC0415
