@@ -47,7 +47,8 @@ async def test_the_stand_in_drives_serve_and_every_trigger_is_published(
     sample = await _service.run(_args(bench_pusher.port, target="nginx", driver="standin"))
     assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
     assert len(bench_pusher.accepted) == 1 + 5 + 30  # the probe, the warm-up, the load
-    assert sample.extra["service_cores"] > 0
+    # Read from /proc in clock ticks (10 ms): 30 executions may cost less than one.
+    assert sample.extra["service_cores"] >= 0
     assert sample.extra["standin_cpu_ms"] > 0
     assert math.isnan(sample.extra["driver_cpu_ms"])  # all of it is the stand-in's
     assert not math.isnan(sample.extra["in_service_p50_ms"])  # read from serve's log
@@ -72,7 +73,7 @@ async def test_an_application_drives_the_null_service_at_a_rate() -> None:
     assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
     assert sample.extra["offered"] == 200.0
     assert sample.extra["driver_cpu_ms"] > 0
-    assert sample.extra["standin_cpu_ms"] > 0
+    assert sample.extra["standin_cpu_ms"] >= 0  # another process's: in clock ticks
 
 
 @pytest.mark.skipif(_nginx.nginx_path() is None, reason="needs nginx")
