@@ -16,8 +16,6 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Final
 
-from nacl.bindings import crypto_secretbox
-
 from .._errors import InputError
 from .._secrets import MASTER_KEY_INPUT
 from ._limits import (
@@ -101,6 +99,10 @@ def encrypt(
             f"it (this would be {size} bytes: {len(plain)} bytes of data, sealed and written "
             "in base64)",
         )
+    # Loaded on first use: most services never encrypt, and libsodium costs every process
+    # that loads it a few megabytes.
+    from nacl.bindings import crypto_secretbox  # noqa: PLC0415
+
     sealed = crypto_secretbox(plain, nonce, key.channel_key(channel))
     return (
         f'{{"nonce":"{base64.b64encode(nonce).decode("ascii")}",'
