@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -310,3 +311,27 @@ async def running_soketi(tmp_path: Path, **more_env: str) -> AsyncIterator[Soket
                 process.kill()
                 await process.wait()
         log.close()
+
+
+async def local_server_process(*args: str) -> asyncio.subprocess.Process:
+    """``mesg-pusher local-server --port 0 ARGS`` as a process, its output piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mesg_pusher.cli",
+        "local-server",
+        "--port",
+        "0",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def refused(*args: str) -> str:
+    """What ``mesg-pusher local-server ARGS`` says on standard error as it refuses them (exit
+    2, a usage error)."""
+    process = await local_server_process(*args)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2, err
+    return err.decode()

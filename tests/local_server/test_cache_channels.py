@@ -22,7 +22,7 @@ from mesg_pusher.local_server._webhooks import MAX_BATCH_EVENTS
 from tests.runtime.conftest import until
 from tests.support.webhook_receiver import WebhookReceiver
 
-from .conftest import APP, OTHER_APP, api
+from .conftest import APP, OTHER_APP, api, local_server_process
 
 PRICES = "cache-prices"
 
@@ -238,18 +238,7 @@ def test_the_cache_ttl_must_be_positive() -> None:
 @pytest.mark.integration
 async def test_the_command_keeps_events_for_its_ttl_and_the_channel_task_reads_them() -> None:
     """``mesg-pusher local-server --cache-ttl``, fed and asked by ``mesg-pusher execute``."""
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "mesg_pusher.cli",
-        "local-server",
-        "--port",
-        "0",
-        "--cache-ttl",
-        "120",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    server = await local_server_process("--cache-ttl", "120")
     try:
         assert server.stdout is not None
         first = (await asyncio.wait_for(server.stdout.readline(), 30)).decode()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections.abc import Sequence
 
 import pytest
@@ -13,19 +12,11 @@ import pytest
 from mesg_pusher.local_server import DEFAULT_APP, Subscriber
 from mesg_pusher.pusher import App, Connection, PusherClient
 
+from .conftest import local_server_process, refused
+
 
 async def start(args: Sequence[str]) -> tuple[asyncio.subprocess.Process, list[str]]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "mesg_pusher.cli",
-        "local-server",
-        "--port",
-        "0",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await local_server_process(*args)
     assert process.stdout is not None
     lines: list[str] = []
     while not any(line.startswith("Debug console:") for line in lines):
@@ -91,19 +82,7 @@ async def test_given_apps_are_printed_without_their_secrets() -> None:
 
 
 async def test_bad_app_option_is_a_usage_error() -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "mesg_pusher.cli",
-        "local-server",
-        "--app",
-        "only:two",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 2
-    assert "ID:KEY:SECRET" in err.decode()
+    assert "ID:KEY:SECRET" in await refused("--app", "only:two")
 
 
 @pytest.mark.parametrize(
@@ -117,18 +96,6 @@ async def test_bad_app_option_is_a_usage_error() -> None:
     ],
 )
 async def test_a_refused_option_is_named_as_written(args: list[str], message: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "mesg_pusher.cli",
-        "local-server",
-        "--port",
-        "0",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 2
-    assert err.decode().startswith(f"mesg-pusher local-server: error: {message}"), err
-    assert "top-secret-value" not in err.decode()  # an app's secret, a URL's password
+    err = await refused(*args)
+    assert err.startswith(f"mesg-pusher local-server: error: {message}"), err
+    assert "top-secret-value" not in err  # an app's secret, a URL's password

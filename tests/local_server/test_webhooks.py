@@ -6,7 +6,6 @@ console, and the ``--webhook`` options of the command."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,7 +18,7 @@ from mesg_pusher.local_server._webhooks import shown_url
 from mesg_pusher.webhooks import check, signature
 from tests.support.webhook_receiver import WebhookReceiver
 
-from .conftest import APP, OTHER_APP, free_port
+from .conftest import APP, OTHER_APP, free_port, local_server_process, refused
 
 pytestmark = pytest.mark.integration
 
@@ -252,28 +251,9 @@ def test_bad_webhook_settings_are_refused(field: str, value: Any, message: str) 
 async def test_the_command_sends_webhooks_and_refuses_a_bad_url(
     receiver: WebhookReceiver,
 ) -> None:
-    bad = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "mesg_pusher.cli",
-        "local-server",
-        "--port",
-        "0",
-        "--webhook",
-        "not-a-url",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(bad.communicate(), 30)
-    assert bad.returncode == 2
-    assert "local-server: error: --webhook: expected an http:// or https:// URL" in err.decode()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "mesg_pusher.cli",
-        "local-server",
-        "--port",
-        "0",
+    err = await refused("--webhook", "not-a-url")
+    assert "local-server: error: --webhook: expected an http:// or https:// URL" in err
+    process = await local_server_process(
         "--app",
         f"{APP.app_id}:{APP.key}:{APP.secret}",
         "--webhook",
@@ -282,8 +262,6 @@ async def test_the_command_sends_webhooks_and_refuses_a_bad_url(
         "0.2",
         "--webhook-retry-for",
         "5",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
     )
     try:
         assert process.stdout is not None
