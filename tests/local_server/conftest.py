@@ -20,7 +20,7 @@ import pytest
 from aiohttp import web
 
 from mesg_pusher._json import dumps
-from mesg_pusher.local_server import LocalServer, ServerSettings
+from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
 from mesg_pusher.pusher import App, channel_auth, sign_request, user_auth
 
 APP = App(app_id="42", key="test-key", secret="test-secret")
@@ -335,3 +335,13 @@ async def refused(*args: str) -> str:
     _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2, err
     return err.decode()
+
+
+@pytest.fixture
+async def pair(server: LocalServer) -> AsyncIterator[tuple[Subscriber, Subscriber]]:
+    """Two subscribers of `server`'s test app."""
+    async with (
+        await Subscriber.connect(server.ws_url, APP.key) as a,
+        await Subscriber.connect(server.ws_url, APP.key) as b,
+    ):
+        yield a, b

@@ -11,7 +11,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -25,15 +24,6 @@ from tests.support.webhook_receiver import WebhookReceiver
 from .conftest import APP, OTHER_APP, api, local_server_process
 
 PRICES = "cache-prices"
-
-
-@pytest.fixture
-async def pair(server: LocalServer) -> AsyncIterator[tuple[Subscriber, Subscriber]]:
-    async with (
-        await Subscriber.connect(server.ws_url, APP.key) as a,
-        await Subscriber.connect(server.ws_url, APP.key) as b,
-    ):
-        yield a, b
 
 
 async def publish(

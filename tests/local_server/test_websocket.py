@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -111,15 +110,6 @@ async def test_private_channel_needs_a_valid_signature(
     assert (await frame(ws))["event"] == "pusher:error"
     assert not ws.closed
     await ws.close()
-
-
-@pytest.fixture
-async def pair(server: LocalServer) -> AsyncIterator[tuple[Subscriber, Subscriber]]:
-    async with (
-        await Subscriber.connect(server.ws_url, APP.key) as a,
-        await Subscriber.connect(server.ws_url, APP.key) as b,
-    ):
-        yield a, b
 
 
 async def test_presence_members_come_and_go(server: LocalServer) -> None:
