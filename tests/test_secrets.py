@@ -30,7 +30,7 @@ def test_the_app_secret_and_the_proxy_password_in_every_form_it_travels_in() -> 
         APP_SECRET,
         "pa%40ss-w0rd",
         "pa@ss-w0rd",
-        "al ice:pa@ss-w0rd",
+        # Not the pair itself: the password in it is found, and a user name is no secret.
         base64.b64encode(b"al ice:pa@ss-w0rd").decode(),
     ]
 
@@ -225,3 +225,48 @@ def test_a_refusal_names_where_the_secret_sits(inputs: dict[str, object], where:
     with pytest.raises(InputError) as raised:
         free_of(["s3cret-value-123"], inputs)
     assert raised.value.input == where
+
+
+def test_a_secret_in_a_tuple_is_found_and_named() -> None:
+    with pytest.raises(InputError) as raised:
+        free_of([SECRET], {"data": {"a": ("ok", "x" + SECRET)}})
+    assert raised.value.input == "data.a[1]"
+
+
+def test_inputs_under_keys_that_are_not_text_are_named_too() -> None:
+    with pytest.raises(InputError) as raised:
+        free_of([SECRET], {1: "x" + SECRET})  # type: ignore[dict-item]
+    assert raised.value.input == "1"
+
+
+def test_a_run_only_the_whole_input_shows_refuses_that_input() -> None:
+    # A password with white space, reflowed across two strings: no one string holds a run.
+    password = "abcd efgh ijkl"
+    with pytest.raises(InputError) as raised:
+        free_of([password], {"data": ["efghzzzz", "zzzzabcd"], "name": "ok"})
+    assert raised.value.input == "data"
+
+
+@pytest.mark.parametrize("escape", ["%{:02X}", "%25{:02X}"])
+def test_base64_is_looked_for_in_the_same_views_whatever_else_the_text_holds(
+    escape: str,
+) -> None:
+    # base64 of the secret with some characters URL-encoded once or twice. Base64 is looked
+    # for as written and decoded once: the noise, which makes every kind of escape decode,
+    # once changed which views those were.
+    plain = base64.b64encode(SECRET.encode()).decode()
+    text = "".join(escape.format(ord(c)) if i % 6 == 5 else c for i, c in enumerate(plain))
+    noise = "a\\n b &amp; c \\x41 d %41 \\u0041 "
+    alone = scrub(text, [SECRET]) != text
+    assert alone == (escape == "%{:02X}")
+    assert (scrub(noise + text, [SECRET]) != noise + text) == alone
+
+
+def test_a_proxy_user_name_is_not_a_secret() -> None:
+    secrets = secrets_of({"proxy": "http://proxyaccount:pw12345678@proxy.local:3128"})
+    free_of(secrets, {"data": "hello proxyaccount"})
+    with pytest.raises(InputError, match=r"^data: holds"):
+        free_of(secrets, {"data": "pw12345678"})
+    # A password too short to look for alone is looked for with its user name.
+    short = secrets_of({"proxy": "http://proxyaccount:pw1@proxy.local:3128"})
+    assert "proxyaccount:pw1" in short

@@ -57,9 +57,13 @@ def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
             username = password = None
         if password:
             found.extend(dict.fromkeys((password, unquote(password))))
-            # The forms the password travels in to the proxy, which may echo them back.
+            # The forms the password travels in to the proxy, which may echo them back. The
+            # pair itself only when the password is too short to be looked for alone: a run
+            # of the user name alone is no secret.
             pair = f"{unquote(username or '')}:{unquote(password)}"
-            found.extend((pair, basic_credentials(pair)))
+            if len(unquote(password)) < MIN_SCRUBBED:
+                found.append(pair)
+            found.append(basic_credentials(pair))
     master_key = inputs.get(MASTER_KEY_INPUT)
     if isinstance(master_key, str) and master_key:
         # The URL-safe alphabet writes the same bytes with - and _ for + and /.
@@ -288,7 +292,8 @@ class _Finder:
         bases = [_View(text)]
         seen = {text}
         level = bases
-        for _ in range(DECODING_DEPTH):
+        once = 1  # how many views are the text as written and decoded once
+        for depth in range(DECODING_DEPTH):
             following = []
             for view in level:
                 for escapes, markers in _DECODINGS:
@@ -298,6 +303,8 @@ class _Finder:
                         following.append(decoded)
             bases = bases + following
             level = following
+            if depth == 0:
+                once = len(bases)
         views = list(bases)
         if self.spaced:
             # Reflowed as messages are, and with "+" read as a space as forms write it.
@@ -308,7 +315,7 @@ class _Finder:
         found: list[tuple[int, int]] = []
         for view in views:
             found += self._runs(view)
-        for view in bases[: 1 + len(_DECODINGS)]:  # as written and decoded once
+        for view in bases[:once]:  # as written and decoded once
             found += self._base64(view)
         return found
 
@@ -318,6 +325,19 @@ class _Finder:
             if secret in text:
                 return True
         return bool(self.spans(text))
+
+    def shows_plainly(self, text: str) -> bool:
+        """Whether `text` shows a secret, or a run of one, as written or in base64 (no escapes
+        decoded): a look whose cost grows with the text alone, whatever it holds."""
+        for secret in self.literals:
+            if secret in text:
+                return True
+        if self.candidates is None:
+            return False
+        plain = _View(text)
+        if self._runs(plain) or self._base64(plain):
+            return True
+        return self.spaced and bool(self._runs(plain.collapsed(_SPACES)))
 
     def _runs(self, view: _View) -> list[tuple[int, int]]:
         assert self.candidates is not None
@@ -384,12 +404,9 @@ def _redact(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
-def shown_in(value: Any, secrets: Sequence[str]) -> bool:
-    """Whether a JSON value (a server's parsed answer, about to be passed on) shows a run of a
-    secret in any of its strings, keys included, in any encoding `scrub` knows: what a reader
-    of the value would see, one level of JSON escapes below its text."""
-    if not secrets:
-        return False
+def _strings(value: Any) -> list[str]:
+    """The strings of a JSON-like value that are long enough to show a run of a secret, keys
+    included, walked without recursion."""
     texts: list[str] = []
     stack = [value]
     # Bound once: this walk runs over every answer passed on, and every execution's inputs.
@@ -404,47 +421,81 @@ def shown_in(value: Any, secrets: Sequence[str]) -> bool:
             push(item.values())
         elif isinstance(item, list | tuple):
             push(item)
+    return texts
+
+
+def shown_in(value: Any, secrets: Sequence[str]) -> bool:
+    """Whether a JSON value (a server's parsed answer, about to be passed on) shows a run of a
+    secret in any of its strings, keys included: what a reader of the value would see, one
+    level of JSON escapes below its text. Its first `SCANNED_BYTES` characters are read in
+    every encoding `scrub` knows, as an answer's are; all of it as written and in base64."""
+    if not secrets:
+        return False
+    texts = _strings(value)
     if not texts:
         return False
     # One scan for all: the line breaks between them join no escape and no run of base64.
-    return _finder(tuple(secrets)).shows("\n".join(texts))
+    text = "\n".join(texts)
+    finder = _finder(tuple(secrets))
+    if finder.shows(text[:SCANNED_BYTES]):
+        return True
+    return len(text) > SCANNED_BYTES and finder.shows_plainly(text)
 
 
 def free_of(secrets: Sequence[str], inputs: Mapping[str, Any]) -> None:
-    """Refuse inputs (other than those in `SECRET_HOLDERS`) that show a secret as `scrub` finds
-    one (written out, a run of `MIN_SCRUBBED` or more of its characters, in any encoding): it
-    would be sent to Pusher's subscribers or quoted in a message, and a refusal made here comes
-    before anything is published. Walks nested data without recursion."""
+    """Refuse inputs (other than those in `SECRET_HOLDERS`) that show a secret: written out, a
+    run of `MIN_SCRUBBED` or more of its characters, or either in base64. It would be sent to
+    Pusher's subscribers or quoted in a message, and a refusal made here comes before anything
+    is published. (Escaped forms are not looked for here: decoding them costs several ms per
+    KB of ordinary text with ``&`` or ``%`` in it, and an input the workflow wrote does not
+    escape a secret by accident; answers, which a hostile server writes, are read in every
+    encoding.) Walks nested data without recursion."""
     if not secrets:
         return
-    others: list[tuple[Any, _Where]] = [
-        (value, key) for key, value in inputs.items() if key not in SECRET_HOLDERS
-    ]
-    # One scan of every string at once first: inputs that show none, the usual, cost no more.
-    if not shown_in([value for value, _ in others], secrets):
+    finder = _finder(tuple(secrets))
+    # The last input first, as the walk below takes values from the end.
+    others = [(key, inputs[key]) for key in reversed(list(inputs)) if key not in SECRET_HOLDERS]
+    # One look at every string first: inputs that show none, the usual, cost no more.
+    texts = _strings([value for _, value in others])
+    if not texts or not finder.shows_plainly("\n".join(texts)):
         return
-    # Where each value sits is kept as a chain (`_Where`), written out only for a refusal:
+    for key, value in others:
+        texts = _strings(value)
+        if texts and finder.shows_plainly("\n".join(texts)):
+            # Where: the string that shows it, or the input itself when none does alone (a
+            # secret with white space, reflowed across two strings).
+            raise InputError(_where_shown(finder, str(key), value) or str(key), _SHOWS_ONE)
+
+
+_SHOWS_ONE: Final = (
+    "holds the app secret, the proxy password or the encryption master key, or 8 or more "
+    "characters in a row of one (written out or in base64), which must never be published or "
+    "shown; nothing was sent"
+)
+
+
+def _where_shown(finder: _Finder, name: str, value: Any) -> str | None:
+    """The place in `value` (the input `name`) of a string that shows a secret, or None."""
+    # Where each value sits is kept as a chain (`_Where`), written out only when found:
     # naming every nested value up front was most of the cost of inputs that hold none.
-    stack = others
+    stack: list[tuple[Any, _Where]] = [(value, name)]
     while stack:
-        value, where = stack.pop()
-        if isinstance(value, str):
-            if _shows(value, secrets):
-                raise InputError(
-                    _written(where),
-                    "holds the app secret, the proxy password or the encryption master key, "
-                    "or 8 or more characters in a row of one (written out or encoded), which "
-                    "must never be published or shown; nothing was sent",
-                )
-        elif isinstance(value, dict):
-            for key, item in value.items():
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if len(item) >= MIN_SCRUBBED and finder.shows_plainly(item):
+                return _written(where)
+        elif isinstance(item, dict):
+            for key, member in item.items():
                 stack.append((key, (_A_KEY, where, None)))
-                if isinstance(key, str) and not _shows(key, secrets):
-                    stack.append((item, (_MEMBER, where, key)))
+                if isinstance(key, str) and not (
+                    len(key) >= MIN_SCRUBBED and finder.shows_plainly(key)
+                ):
+                    stack.append((member, (_MEMBER, where, key)))
                 else:
-                    stack.append((item, where))
-        elif isinstance(value, list):
-            stack.extend((item, (_ITEM, where, index)) for index, item in enumerate(value))
+                    stack.append((member, where))
+        elif isinstance(item, list | tuple):
+            stack.extend((member, (_ITEM, where, index)) for index, member in enumerate(item))
+    return None
 
 
 #: Where a value sits: an input's name, or (how, the container's place, the member's key or
@@ -462,7 +513,3 @@ def _written(where: _Where) -> str:
             " (a key)" if how == _A_KEY else f".{part}" if how == _MEMBER else f"[{part}]"
         )
     return where + "".join(reversed(suffixes))
-
-
-def _shows(text: str, secrets: Sequence[str]) -> bool:
-    return len(text) >= MIN_SCRUBBED and _finder(tuple(secrets)).shows(text)

@@ -142,7 +142,7 @@ class TaskRunner:
             data = task.answer(inputs, context)
             for name in task.shows:
                 shown = data.get(name)
-                if secrets and isinstance(shown, str) and scrub(shown, secrets) != shown:
+                if isinstance(shown, str) and shown_in(shown, secrets):
                     # The whole secret was refused already; this is a run of it, or encoded.
                     raise InputError(name, _INPUT_SHOWS_ONE)
             return Output(SUCCESS, data)
