@@ -95,3 +95,11 @@ def test_past_the_bound_the_oldest_channel_is_forgotten_first() -> None:
 
 def test_the_default_bound_is_a_named_limit() -> None:
     assert ChannelCache(TTL).max_channels == MAX_CACHED_CHANNELS
+
+
+def test_an_expired_event_is_never_given_even_when_the_clock_was_set_back() -> None:
+    cache = ChannelCache(ttl=1800)
+    cache.put("cache-a", "e", "{}", now=1000.0)
+    cache.put("cache-b", "e", "{}", now=900.0)  # the wall clock stepped back
+    assert cache.get("cache-b", now=2750.0) is None  # expired at 2700
+    assert cache.get("cache-a", now=2750.0) is not None  # until 2800

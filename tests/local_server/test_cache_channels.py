@@ -220,7 +220,7 @@ async def test_misses_send_one_cache_miss_webhook_per_batch_and_the_console_show
 
 
 def test_the_cache_ttl_must_be_positive() -> None:
-    for bad in (0.0, -1.0, float("nan")):
+    for bad in (0.0, -1.0, float("nan"), float("inf"), 86_401.0):
         with pytest.raises(ValueError, match="cache_ttl: must be a positive number of seconds"):
             ServerSettings(cache_ttl=bad)
 

@@ -91,7 +91,7 @@ async def test_bad_app_option_is_a_usage_error() -> None:
         (["--app", "7:my key:top-secret-value"], "--app: key: an app key uses only letters"),
         (["--max-data-bytes", "-5"], "--max-data-bytes: must be at least 1 (got -5)"),
         (["--activity-timeout", "-1"], "--activity-timeout: must be a positive number of seconds"),
-        (["--cache-ttl", "0"], "--cache-ttl: must be a positive number of seconds (got 0.0)"),
+        (["--cache-ttl", "inf"], "--cache-ttl: must be a positive number of seconds, 86400 at"),
         (["--webhook", "ftp://u:top-secret-value@h/"], "--webhook: expected an http:// or https"),
     ],
 )

@@ -62,7 +62,10 @@ class ChannelCache:
     def get(self, channel: str, now: float) -> CachedEvent | None:
         """The event `channel` holds at `now`, or None (never one, or expired)."""
         self._forget_expired(now)
-        return self._events.get(channel)
+        event = self._events.get(channel)
+        # Insertion order is expiry order only while the clock runs forward: a wall clock set
+        # back can leave an expired event behind a live one.
+        return event if event is not None and event.expires > now else None
 
     def _forget_expired(self, now: float) -> None:
         while self._events:

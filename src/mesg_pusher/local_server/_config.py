@@ -33,6 +33,8 @@ DEFAULT_WEBHOOK_RETRY_FOR: Final = 300.0
 DEFAULT_WEBHOOK_BATCH_WINDOW: Final = 0.25
 #: Seconds a cache channel keeps its last event (Pusher: up to 30 minutes).
 DEFAULT_CACHE_TTL: Final = 1800.0
+#: The longest any of the server's durations may be.
+MAX_SECONDS: Final = 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +74,17 @@ class ServerSettings:
         for name in ("max_data_bytes", "max_batch_events", "max_channels_per_event"):
             if getattr(self, name) < 1:
                 raise InputError(name, "must be at least 1")
+        # A day at most: beyond it no test waits, and infinity breaks the clock's arithmetic.
         for name in ("activity_timeout", "pong_timeout", "cache_ttl"):
-            if not getattr(self, name) > 0:
-                raise InputError(name, "must be a positive number of seconds")
+            if not 0 < getattr(self, name) <= MAX_SECONDS:
+                raise InputError(
+                    name, f"must be a positive number of seconds, {MAX_SECONDS:g} at most"
+                )
         for url in self.webhooks:
             check_webhook_url(url)
         for name in ("webhook_delay", "webhook_retry_for", "webhook_batch_window"):
-            if not getattr(self, name) >= 0:
-                raise InputError(name, "must be 0 or more seconds")
+            if not 0 <= getattr(self, name) <= MAX_SECONDS:
+                raise InputError(name, f"must be 0 or more seconds, {MAX_SECONDS:g} at most")
         object.__setattr__(self, "_by_id", by_id)
         object.__setattr__(self, "_by_key", by_key)
 
