@@ -321,23 +321,26 @@ class _Finder:
 
     def shows(self, text: str) -> bool:
         """Whether `scrub` would hide anything of `text`."""
-        for secret in self.literals:
-            if secret in text:
-                return True
-        return bool(self.spans(text))
+        return self._written_out_in(text) or bool(self.spans(text))
 
     def shows_plainly(self, text: str) -> bool:
         """Whether `text` shows a secret, or a run of one, as written or in base64 (no escapes
         decoded): a look whose cost grows with the text alone, whatever it holds."""
-        for secret in self.literals:
-            if secret in text:
-                return True
+        if self._written_out_in(text):
+            return True
         if self.candidates is None:
             return False
         plain = _View(text)
         if self._runs(plain) or self._base64(plain):
             return True
         return self.spaced and bool(self._runs(plain.collapsed(_SPACES)))
+
+    def _written_out_in(self, text: str) -> bool:
+        # A loop: any() over a generator costs more than the search itself for a few secrets.
+        for secret in self.literals:  # noqa: SIM110
+            if secret in text:
+                return True
+        return False
 
     def _runs(self, view: _View) -> list[tuple[int, int]]:
         assert self.candidates is not None

@@ -133,25 +133,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 #: The option behind each setting a refusal names, where the two are spelled apart.
 _OPTIONS = {"apps": "--app", "console_hosts": "--console-host", "webhooks": "--webhook"}
-#: Settings whose values a refusal may quote (an app carries its secret, a URL credentials).
-_QUOTED = frozenset(
-    {
-        "max_data_bytes",
-        "max_batch_events",
-        "activity_timeout",
-        "webhook_delay",
-        "webhook_retry_for",
-        "cache_ttl",
-    }
-)
 
 
 def _refusal(error: InputError, args: argparse.Namespace) -> str:
-    """`error` naming the option that was given, as the user wrote it."""
+    """`error` naming the option that was given, as the user wrote it, with its value when it
+    is a number (an app carries its secret and a URL may carry credentials: never quoted)."""
     field = error.input
     option = _OPTIONS.get(field, "--" + field.replace("_", "-"))
-    got = f" (got {getattr(args, field)!r})" if field in _QUOTED else ""
-    return f"{option}: {error.rule}{got}"
+    value = getattr(args, field, None)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return f"{option}: {error.rule}" + (f" (got {value!r})" if number else "")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -54,7 +54,18 @@ _PASSED_THROUGH = ("unix:", "unix-abstract:", "dns:", "ipv4:", "ipv6:")
 
 
 class ConfigError(MesgPusherError):
-    """A setting is missing or has a value it cannot take."""
+    """A setting is missing or has a value it cannot take. When one setting's rule is broken,
+    `field` names it (a `ServeConfig` field) and `rule` is the message without the name."""
+
+    def __init__(self, message: str, *, field: str = "", rule: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.rule = rule
+
+
+def _broken(option: str, rule: str) -> ConfigError:
+    """The refusal of the setting shown as `option` (``max-in-flight``)."""
+    return ConfigError(f"{option}: {rule}", field=option.replace("-", "_"), rule=rule)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,9 +102,9 @@ class ServeConfig:
         if self.max_input_bytes < 0 or self.reconnect_base_delay <= 0:
             raise ConfigError("max_input_bytes: 0 or more; reconnect_base_delay: > 0")
         if self.log_format not in LOG_FORMATS:
-            raise ConfigError(f"log-format: one of {', '.join(LOG_FORMATS)}")
+            raise _broken("log-format", f"one of {', '.join(LOG_FORMATS)}")
         if self.log_level not in LOG_LEVELS:
-            raise ConfigError(f"log-level: one of {', '.join(LOG_LEVELS)}")
+            raise _broken("log-level", f"one of {', '.join(LOG_LEVELS)}")
         grpc_target(self.endpoint)  # refuses an endpoint it cannot use
         listen_address(self.webhook_listen)
 
@@ -114,7 +125,7 @@ class ServeConfig:
 
 def _within(name: str, value: float, low: float, high: float, unit: str = "") -> None:
     if not low <= value <= high:
-        raise ConfigError(f"{name}: from {_shown(low)} to {_shown(high)}{unit}")
+        raise _broken(name, f"from {_shown(low)} to {_shown(high)}{unit}")
 
 
 def _shown(number: float) -> str:
@@ -287,15 +298,11 @@ def resolve(options: Mapping[str, str | None], environ: Mapping[str, str]) -> Se
     try:
         return ServeConfig(**values)
     except ConfigError as error:
+        if error.field not in given:
+            raise
         # The rule is the config's; the name is the one the operator set, with what was set.
-        message = str(error)
-        for setting in SETTINGS:
-            prefix = f"{setting.option.removeprefix('--')}: "
-            if message.startswith(prefix) and setting.field in given:
-                source, text = given[setting.field]
-                rule = message.removeprefix(prefix)
-                raise ConfigError(f"{source}: {rule} (got {text.strip()!r})") from None
-        raise
+        source, text = given[error.field]
+        raise ConfigError(f"{source}: {error.rule} (got {text.strip()!r})") from None
 
 
 def _kind(setting: Setting) -> str:
@@ -310,16 +317,16 @@ def listen_address(text: str) -> tuple[str, int] | None:
     value = text.strip()
     if value.lower() == OFF:
         return None
-    shown = "webhook-listen: HOST:PORT (port 0 to 65535), [IPv6]:PORT or off"
+    refused = _broken("webhook-listen", "HOST:PORT (port 0 to 65535), [IPv6]:PORT or off")
     host, sep, port = value.rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
         if not _is_ipv6(host):
-            raise ConfigError(shown)
+            raise refused
     elif not _HOST_NAME.fullmatch(host):
-        raise ConfigError(shown)
+        raise refused
     if not sep or not host or not (port.isascii() and port.isdigit()) or int(port) > 65535:
-        raise ConfigError(shown)
+        raise refused
     return host, int(port)
 
 
