@@ -72,7 +72,7 @@ CASES: Final = {
             "channel": "private-encrypted-bench",
             "name": "bench-event",
             "data": _DATA,
-            "encryptionMasterKeyBase64": MASTER_KEY,
+            "encryptionMasterKey": MASTER_KEY,
         },
     ),
     "triggerBatch": Inputs(

@@ -36,7 +36,7 @@ REDACTED: Final = "***"
 #: other texts; Pusher's app secrets have 20 characters.
 MIN_SCRUBBED: Final = 8
 #: The input carrying the app's encryption master key (``pusher.MASTER_KEY_INPUT``).
-MASTER_KEY_INPUT: Final = "encryptionMasterKeyBase64"
+MASTER_KEY_INPUT: Final = "encryptionMasterKey"
 #: Inputs allowed to hold a secret: the app secret itself, the proxy URL its password, and the
 #: encryption master key.
 SECRET_HOLDERS: Final = frozenset({"secret", "proxy", MASTER_KEY_INPUT})

@@ -174,6 +174,14 @@ def test_engine_rules() -> None:
             "one of String, Number, Boolean, Object",
         ),
         ("name: [", "not valid YAML"),
+        (
+            "name: x\ntasks:\n  t:\n    inputs:\n      keyBase64: {}\n    outputs: {}",
+            r"tasks\.t\.inputs\.keyBase64: a key matches",
+        ),
+        (
+            "name: x\ntasks:\n  t:\n    outputs:\n      o:\n        data:\n          n2: {}",
+            r"n2: a key matches",
+        ),
     ],
 )
 def test_malformed_definitions_are_refused(text: str, message: str) -> None:

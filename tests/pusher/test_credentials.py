@@ -42,7 +42,7 @@ def test_each_variable_gives_its_input_typed_as_the_input() -> None:
         "proxy": "http://user:pw@proxy:3128",
         "timeout": 1500,
         "keepAlive": False,
-        "encryptionMasterKeyBase64": MASTER_KEY,
+        "encryptionMasterKey": MASTER_KEY,
     }
     assert defaults(PUSHER_TIMEOUT="2.5", PUSHER_ENCRYPTED="0").apply({}) == {
         "timeout": 2.5,
@@ -224,8 +224,8 @@ def test_a_missing_input_names_the_input_and_the_variables() -> None:
         "secret: is required: give the input secret, or set PUSHER_APP_SECRET or PUSHER_URL "
         "in the service's environment"
     )
-    assert "PUSHER_URL" not in str(missing_input("encryptionMasterKeyBase64"))
-    assert "PUSHER_ENCRYPTION_MASTER_KEY_BASE64" in str(missing_input("encryptionMasterKeyBase64"))
+    assert "PUSHER_URL" not in str(missing_input("encryptionMasterKey"))
+    assert "PUSHER_ENCRYPTION_MASTER_KEY_BASE64" in str(missing_input("encryptionMasterKey"))
 
 
 def test_require_refuses_the_first_missing_input() -> None:

@@ -70,7 +70,7 @@ def test_a_bad_master_key_is_refused_naming_the_input_never_quoting_it(
 ) -> None:
     with pytest.raises(InputError) as caught:
         MasterKey.from_base64(text)
-    assert caught.value.input == MASTER_KEY_INPUT == "encryptionMasterKeyBase64"
+    assert caught.value.input == MASTER_KEY_INPUT == "encryptionMasterKey"
     assert rule in caught.value.rule
     assert "32 bytes" in caught.value.rule
     if len(text) > 3:

@@ -183,11 +183,11 @@ def test_encrypted_channels_are_refused_without_an_encryption_key() -> None:
     with pytest.raises(InputError) as caught:
         Event("e", "plain", ("private-encrypted-a",))
     assert caught.value.input == "channels[0]"
-    assert "encryption master key: give encryptionMasterKeyBase64" in caught.value.rule
+    assert "encryption master key: give encryptionMasterKey" in caught.value.rule
     with pytest.raises(InputError, match="encryption master key") as caught:
         BatchEvent("e", "private-encrypted-a", "d")
     assert caught.value.input == "channel"
-    with pytest.raises(InputError, match="encryptionMasterKeyBase64"):
+    with pytest.raises(InputError, match="encryptionMasterKey"):
         Event.create("e", "plain", ["private-encrypted-a"])
 
 

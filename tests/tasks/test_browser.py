@@ -52,7 +52,7 @@ async def test_a_presence_channel_gets_its_channel_data_signed(runner: TaskRunne
 async def test_an_encrypted_channel_gets_its_shared_secret(runner: TaskRunner) -> None:
     channel = "private-encrypted-room"
     output = await answer(
-        runner, "authorizeChannel", channel=channel, encryptionMasterKeyBase64=MASTER_KEY
+        runner, "authorizeChannel", channel=channel, encryptionMasterKey=MASTER_KEY
     )
     key = MasterKey.from_base64(MASTER_KEY)
     assert output.data["shared_secret"] == base64.b64encode(key.channel_key(channel)).decode()
@@ -111,16 +111,16 @@ BAD_AUTHORIZATIONS = [
     ),
     (
         {"channel": "private-encrypted-room"},
-        "encryptionMasterKeyBase64: is required to authorize a private-encrypted- channel",
+        "encryptionMasterKey: is required to authorize a private-encrypted- channel",
     ),
     (
-        {"channel": "private-encrypted-room", "encryptionMasterKeyBase64": "c2hvcnQ="},
-        "encryptionMasterKeyBase64: an encryption master key is 32 bytes written in standard "
+        {"channel": "private-encrypted-room", "encryptionMasterKey": "c2hvcnQ="},
+        "encryptionMasterKey: an encryption master key is 32 bytes written in standard "
         "base64 (44 characters of A-Z a-z 0-9 + / ending in =); this one decodes to 5 bytes",
     ),
     (
-        {"channel": "private-encrypted-room", "encryptionMasterKeyBase64": "not base64!"},
-        "encryptionMasterKeyBase64: an encryption master key is 32 bytes written in standard "
+        {"channel": "private-encrypted-room", "encryptionMasterKey": "not base64!"},
+        "encryptionMasterKey: an encryption master key is 32 bytes written in standard "
         "base64 (44 characters of A-Z a-z 0-9 + / ending in =); this is not valid base64",
     ),
     (
@@ -198,7 +198,7 @@ async def test_every_bad_sign_in_input_is_named(
             "authorizeChannel",
             {
                 "channel": "private-encrypted-r",
-                "encryptionMasterKeyBase64": MASTER_KEY,
+                "encryptionMasterKey": MASTER_KEY,
                 "socket_id": "1.2",
                 "channel_data": {"k": MASTER_KEY},
             },
@@ -233,7 +233,7 @@ async def test_the_outputs_are_byte_equal_to_the_official_node_sdks(runner: Task
         ),
         (
             "authorizeChannel",
-            {"channel": "private-encrypted-room", "encryptionMasterKeyBase64": MASTER_KEY},
+            {"channel": "private-encrypted-room", "encryptionMasterKey": MASTER_KEY},
             ["1234.5678", "private-encrypted-room"],
         ),
         (

@@ -1,4 +1,4 @@
-"""``trigger`` and ``triggerBatch`` with ``info`` and ``encryptionMasterKeyBase64``, through the
+"""``trigger`` and ``triggerBatch`` with ``info`` and ``encryptionMasterKey``, through the
 mock transport: what is sent (the data sealed for the channel, under the runner's nonces), what
 comes back (the attributes Pusher gave), and every bad input named."""
 
@@ -40,7 +40,7 @@ def opened(data: str, channel: str) -> str:
 async def test_an_event_for_an_encrypted_channel_is_sealed_for_it() -> None:
     runner = TaskRunner(MockTransport(lambda c, r: (200, b"{}")), nonce=counting_nonces())
     inputs = trigger_inputs(
-        channel=CHANNEL, data={"order": "é"}, encryptionMasterKeyBase64=MASTER_KEY
+        channel=CHANNEL, data={"order": "é"}, encryptionMasterKey=MASTER_KEY
     )
     output = await runner.execute("trigger", json.dumps(inputs))
     assert output == Output("success", {"message": "sent"})
@@ -59,7 +59,7 @@ async def test_each_batch_event_is_sealed_under_its_own_nonce() -> None:
         {"name": "b", "channel": "public", "data": "in the clear"},
         {"name": "c", "channel": "private-encrypted-other", "data": {"n": 3}},
     ]
-    inputs = batch_inputs(batch, encryptionMasterKeyBase64=MASTER_KEY)
+    inputs = batch_inputs(batch, encryptionMasterKey=MASTER_KEY)
     assert (await runner.execute("triggerBatch", inputs)).key == "success"
     [(_, request)] = sent_by(runner)
     sent = json.loads(request.body)["batch"]
@@ -72,7 +72,7 @@ async def test_each_batch_event_is_sealed_under_its_own_nonce() -> None:
 
 async def test_the_master_key_leaves_other_channels_alone(runner: TaskRunner) -> None:
     inputs = trigger_inputs(
-        channels=["a", "private-b"], channel=DROP, encryptionMasterKeyBase64=MASTER_KEY
+        channels=["a", "private-b"], channel=DROP, encryptionMasterKey=MASTER_KEY
     )
     assert (await runner.execute("trigger", inputs)).key == "success"
     [(_, request)] = sent_by(runner)
@@ -82,7 +82,7 @@ async def test_the_master_key_leaves_other_channels_alone(runner: TaskRunner) ->
 async def test_the_data_limit_counts_the_encrypted_form(runner: TaskRunner) -> None:
     # 6,998 bytes of data become 9,412 once sealed and written in base64; 7,708 become 10,360.
     ok = trigger_inputs(
-        channel=CHANNEL, data={"p": "x" * 6990}, encryptionMasterKeyBase64=MASTER_KEY
+        channel=CHANNEL, data={"p": "x" * 6990}, encryptionMasterKey=MASTER_KEY
     )
     assert (await runner.execute("trigger", ok)).key == "success"
     over = {**ok, "data": {"p": "x" * 7700}}
@@ -96,29 +96,29 @@ BAD_ENCRYPTION = [
     (
         {"channel": CHANNEL},
         "channel: private-encrypted- channels take only data encrypted end to end with the app's "
-        "encryption master key: give encryptionMasterKeyBase64",
+        "encryption master key: give encryptionMasterKey",
     ),
     (
-        {"channel": DROP, "channels": [CHANNEL, "other"], "encryptionMasterKeyBase64": MASTER_KEY},
+        {"channel": DROP, "channels": [CHANNEL, "other"], "encryptionMasterKey": MASTER_KEY},
         "channels[0]: an event for a private-encrypted- channel goes to that channel alone",
     ),
     (
-        {"channel": CHANNEL, "encryptionMasterKeyBase64": base64.b64encode(bytes(16)).decode()},
-        "encryptionMasterKeyBase64: an encryption master key is 32 bytes written in standard "
+        {"channel": CHANNEL, "encryptionMasterKey": base64.b64encode(bytes(16)).decode()},
+        "encryptionMasterKey: an encryption master key is 32 bytes written in standard "
         "base64 (44 characters of A-Z a-z 0-9 + / ending in =); this one decodes to 16 bytes",
     ),
     (
-        {"encryptionMasterKeyBase64": "@@@@"},
-        "encryptionMasterKeyBase64: an encryption master key is 32 bytes written in standard "
+        {"encryptionMasterKey": "@@@@"},
+        "encryptionMasterKey: an encryption master key is 32 bytes written in standard "
         "base64 (44 characters of A-Z a-z 0-9 + / ending in =); this is not valid base64",
     ),
     (
-        {"encryptionMasterKeyBase64": 32},
-        "Inputs of task 'trigger' are invalid. Value of 'encryptionMasterKeyBase64' is not a "
+        {"encryptionMasterKey": 32},
+        "Inputs of task 'trigger' are invalid. Value of 'encryptionMasterKey' is not a "
         "string",
     ),
     (
-        {"data": {"key": MASTER_KEY}, "encryptionMasterKeyBase64": MASTER_KEY},
+        {"data": {"key": MASTER_KEY}, "encryptionMasterKey": MASTER_KEY},
         "data.key: holds the app secret, the proxy password or the encryption master key",
     ),
 ]

@@ -207,6 +207,9 @@ def _parameters(raw: Any, where: str) -> dict[str, Parameter]:
     parameters = {}
     for key, value in entries.items():
         spot = f"{where}.{key}"
+        # Parameter keys too: the v0.1 and v0.2 importers refuse the whole file otherwise.
+        if not _KEY.fullmatch(str(key)):
+            raise DefinitionError(f"{spot}: a key matches ^[a-zA-Z_-]+$")
         body = _mapping(value if value is not None else {}, spot, _PARAMETER_KEYS)
         kind = body.get("type", "String")
         if kind not in TYPES:

@@ -58,7 +58,7 @@ def _needs_master_key(where: str) -> InputError:
     return InputError(
         where,
         f"{ENCRYPTED_PREFIX} channels take only data encrypted end to end with the app's "
-        "encryption master key: give encryptionMasterKeyBase64",
+        "encryption master key: give encryptionMasterKey",
     )
 
 
