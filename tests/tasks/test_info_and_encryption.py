@@ -39,9 +39,7 @@ def opened(data: str, channel: str) -> str:
 
 async def test_an_event_for_an_encrypted_channel_is_sealed_for_it() -> None:
     runner = TaskRunner(MockTransport(lambda c, r: (200, b"{}")), nonce=counting_nonces())
-    inputs = trigger_inputs(
-        channel=CHANNEL, data={"order": "é"}, encryptionMasterKey=MASTER_KEY
-    )
+    inputs = trigger_inputs(channel=CHANNEL, data={"order": "é"}, encryptionMasterKey=MASTER_KEY)
     output = await runner.execute("trigger", json.dumps(inputs))
     assert output == Output("success", {"message": "sent"})
     [(_, request)] = sent_by(runner)
@@ -81,9 +79,7 @@ async def test_the_master_key_leaves_other_channels_alone(runner: TaskRunner) ->
 
 async def test_the_data_limit_counts_the_encrypted_form(runner: TaskRunner) -> None:
     # 6,998 bytes of data become 9,412 once sealed and written in base64; 7,708 become 10,360.
-    ok = trigger_inputs(
-        channel=CHANNEL, data={"p": "x" * 6990}, encryptionMasterKey=MASTER_KEY
-    )
+    ok = trigger_inputs(channel=CHANNEL, data={"p": "x" * 6990}, encryptionMasterKey=MASTER_KEY)
     assert (await runner.execute("trigger", ok)).key == "success"
     over = {**ok, "data": {"p": "x" * 7700}}
     output = await runner.execute("trigger", over)
@@ -114,8 +110,7 @@ BAD_ENCRYPTION = [
     ),
     (
         {"encryptionMasterKey": 32},
-        "Inputs of task 'trigger' are invalid. Value of 'encryptionMasterKey' is not a "
-        "string",
+        "Inputs of task 'trigger' are invalid. Value of 'encryptionMasterKey' is not a string",
     ),
     (
         {"data": {"key": MASTER_KEY}, "encryptionMasterKey": MASTER_KEY},
