@@ -18,6 +18,8 @@ import pytest
 
 import mesg_pusher
 from mesg_pusher.mesg import (
+    DEPLOY,
+    ENGINE_VARIABLES,
     Package,
     build_wheel,
     definition_for,
@@ -233,3 +235,24 @@ def test_a_directory_that_holds_something_is_left_alone(tmp_path: Path) -> None:
         f"mesg-pusher service-dir: error: {tmp_path} exists and is not an empty directory\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_the_readme_table_names_each_generations_tools_and_variables() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Running under a MESG engine\n", 1)[1].split("\n## ", 1)[0]
+    for generation, variables in ENGINE_VARIABLES.items():
+        for variable in variables:
+            assert f"`{variable}`" in section, (generation, variable)
+    for command in (
+        "mesg-core service deploy .",
+        "mesg-core service deploy OUT --env",
+        "mesg-cli service:deploy OUT",
+        'mesg-cli service:create "$(mesg-cli service:compile OUT)"',
+        "mesg-cli service:start <hash> --env",
+        "mesg-cli service:dev OUT",
+        "service-dir --engine VERSION OUT",
+    ):
+        assert command in section, command
+    for hint in DEPLOY.values():
+        tool = hint.rsplit("(", 1)[-1].rstrip(")") if hint.endswith(")") else "mesg-core"
+        assert tool.split(" ")[0] in section, hint
