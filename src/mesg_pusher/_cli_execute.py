@@ -44,7 +44,7 @@ from .mesg import (
 from .pusher import ENVIRONMENT_VARIABLES, HttpPool
 from .tasks import SUCCESS, Output, TaskRunner
 
-#: The repository's copy of the definition for engines v0.6 and later, beside mesg.yml.
+#: The repository's copy of the definition for engines v0.6 to v0.9, beside mesg.yml.
 V06_DEFINITION: Final = "mesg-v0.6.yml"
 
 

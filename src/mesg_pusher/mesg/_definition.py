@@ -26,7 +26,7 @@ from ._releases import Release, between, spans
 
 ParameterType = Literal["String", "Number", "Boolean", "Object"]
 TYPES: Final[tuple[ParameterType, ...]] = ("String", "Number", "Boolean", "Object")
-#: The oldest release a first-generation definition is for: every one (v0.1), or v0.6 and later
+#: The oldest release a first-generation definition is for: every one (v0.1), or v0.6 to v0.9.1
 #: (which read configuration.env).
 Engine = Literal["v0.1", "v0.6"]
 #: The first generation's releases each `Engine` stands for.

@@ -17,12 +17,12 @@ Three readers, read from the engine's and its tools' sources at each tag:
   the tags of ``protobuf/types/service.proto``).
 
 Dated changes: digits in keys from v0.3.0; ``sid`` and ``configuration.args`` v0.5.0;
-``configuration.env`` v0.6.0; ``repeated``, ``object`` and the type ``Any`` v0.7.0 (in the
-schema of that tag, not v0.10 as some notes say); the dependency key ``service`` refused from
-v0.7.0; validator rules v0.9.0; ``configuration.image`` refused v0.9.1; one output per task and
-``volumesfrom`` written ``volumesFrom`` v0.10.0; an env entry may be a bare ``KEY`` from v0.17.0
-(``IsEnv`` takes one or two parts); keys must not be empty from v0.21.0; a task's ``price``
-required from v0.26.0 (``validate:"dive,required"`` on a pointer fails when it is nil).
+``configuration.env`` v0.6.0; ``repeated``, ``object`` and the type ``Any`` v0.7.0 (the
+schema of that tag has them, well before v0.10); the dependency key ``service`` refused from
+v0.7.0; validator rules v0.9.0; ``configuration.image`` refused v0.9.1; one output per task
+and ``volumesfrom`` written ``volumesFrom`` v0.10.0; an env entry may be a bare ``KEY`` from
+v0.17.0 (``IsEnv`` takes one or two parts); keys must not be empty from v0.21.0; a task's
+``price`` required from v0.26.0 (``validate:"dive,required"`` on a nil pointer fails).
 """
 
 from __future__ import annotations
@@ -111,8 +111,7 @@ def rules_for(release: Release) -> Rules:
     """The rules of `release`, from the sources named in this module's docstring."""
     minor = release.minor
     reader: Reader = "schema" if minor <= 8 else "importer" if minor <= 10 else "compiler"
-    top = {"name", "description", "repository", "tasks", "events", "dependencies"}
-    top |= {"configuration"}
+    top = {"name", "description", "repository", "tasks", "events", "dependencies", "configuration"}
     if minor >= 5:
         top.add("sid")
     task = {"name", "description", "inputs", "outputs"}
