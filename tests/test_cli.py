@@ -167,11 +167,12 @@ async def test_gen_doc_prints_the_rendering_and_validate_accepts_mesg_yml() -> N
     code, out, _ = await run_cli("gen-doc")
     assert code == 0
     assert out.startswith("# mesg-pusher\n\nMESG Service for [Pusher]")
-    code, out, _ = await run_cli("validate")
-    assert (code, out) == (
-        0,
-        "mesg.yml is valid: service mesg-pusher, tasks authenticateUser, authorizeChannel, "
-        "channel, channels, sendToUser, terminateUserConnections, trigger, triggerBatch, users\n",
+    code, out, _ = await run_cli("validate", "--packaged")
+    assert code == 0
+    assert out.endswith(
+        "mesg.yml) is valid for v0.1.0 to v0.9.1, the first generation's form: service "
+        "mesg-pusher, tasks authenticateUser, authorizeChannel, channel, channels, sendToUser, "
+        "terminateUserConnections, trigger, triggerBatch, users\n",
     )
 
 
@@ -180,16 +181,20 @@ async def test_validate_reports_a_broken_definition(tmp_path: Path) -> None:
     broken.write_text("name: x\ntasks:\n  t: {}\n")
     code, _, err = await run_cli("validate", "--file", str(broken))
     assert code == 1
-    assert err.startswith(f"{broken} is invalid: ")
-    assert "outputs are required" in err
+    assert err.startswith(f"{broken}: tasks.t.outputs: is required ")
+    assert err.endswith(f"{broken} is invalid for v0.1.0 to v0.9.1\n")
     broken.write_text("name: x\ntasks: [\n")  # the YAML reader's message has several lines
     code, _, err = await run_cli("validate", "--file", str(broken))
     assert (code, err.count("\n")) == (1, 1), err
     assert err.startswith(f"{broken} is invalid: ")
     empty = tmp_path / "empty.yml"
     empty.write_text("name: x\ntasks: {}\n")
-    code, out, _ = await run_cli("validate", "--file", str(empty))
-    assert (code, out) == (0, f"{empty} is valid: service x, no tasks\n")
+    code, out, _ = await run_cli("validate", str(empty))
+    assert (code, out) == (
+        0,
+        f"{empty} is valid for v0.1.0 to v0.9.1, the first generation's form: service x, "
+        "no tasks\n",
+    )
 
 
 async def test_files_that_are_not_utf8_or_too_deep_are_reported_not_crashed_on(
@@ -265,12 +270,22 @@ async def test_usage_errors_and_gen_doc_print_whatever_the_terminal_encoding(
         "tasks:\n  t:\n    outputs:\n      ok:\n        data: {}\n",
         encoding="utf-8",
     )
+    # The engines from v0.9.0 take printable ASCII only: the refusal quotes what is not.
     code, out, err = await run_cli("gen-doc", "--file", str(described), env=env, encoding=encoding)
+    assert (code, out) == (1, "")
+    assert err.startswith("mesg-pusher gen-doc: error: mesg.yml: name: printable ASCII only, not ")
+    assert "Traceback" not in err
+    # Not printable ASCII: from v0.9.0 refused, so checked for v0.8.1, which reads it.
+    code, out, err = await run_cli(
+        "validate", "--engine", "v0.8.1", str(described), env=env, encoding=encoding
+    )
     assert (code, err) == (0, "")
-    assert out.startswith("# caf")
-    code, out, err = await run_cli("validate", "--file", str(described), env=env, encoding=encoding)
-    assert (code, err) == (0, "")
-    assert out.startswith(f"{described} is valid: service caf")
+    assert out.startswith(f"{described} is valid for v0.8.1: service caf")
+    code, out, err = await run_cli("validate", str(described), env=env, encoding=encoding)
+    assert (code, out) == (1, "")
+    assert err.endswith(
+        f"{described} is invalid for v0.9.0 to v0.9.1; valid for v0.1.0 to v0.8.1\n"
+    )
 
 
 @pytest.mark.integration
@@ -327,14 +342,19 @@ async def test_gen_definition_prints_the_v06_form_that_validate_checks(repo_root
     assert code == 0
     assert out == (repo_root / "mesg-v0.6.yml").read_text("utf-8")
     v06 = str(repo_root / "mesg-v0.6.yml")
-    code, out, _ = await run_cli("validate", "--engine", "v0.6", "--file", v06)
-    assert (code, out.startswith(f"{v06} is valid: service mesg-pusher")) == (0, True)
-    code, _, err = await run_cli("validate", "--file", v06)
+    code, out, _ = await run_cli("validate", "--engine", "v0.6", v06)
+    assert (code, out.startswith(f"{v06} is valid for v0.6.0: service mesg-pusher")) == (0, True)
+    code, out, _ = await run_cli("validate", v06)
+    assert (code, out.startswith(f"{v06} is valid for v0.6.0 to v0.9.1, ")) == (0, True)
+    code, _, err = await run_cli("validate", "--engine", "v0.5", v06)
     assert code == 1
-    assert "configuration: unknown keys env (configuration.env arrived in engine v0.6" in err
-    code, _, err = await run_cli("validate", "--engine", "v0.5")
+    assert err == (
+        f"{v06}: configuration.env: unknown key here (env is read by v0.6.0 to v0.26.0) (v0.5.0)"
+        f"\n{v06} is invalid for v0.5.0\n"
+    )
+    code, _, err = await run_cli("validate", "--engine", "v0.55", v06)
     assert code == 2
-    assert "invalid choice: 'v0.5'" in err
+    assert "argument --engine: 'v0.55' is not a MESG engine release" in err
 
 
 async def test_gen_definition_reports_what_it_cannot_extend(tmp_path: Path) -> None:

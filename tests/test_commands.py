@@ -138,7 +138,7 @@ def test_read_definition_maps_each_problem_once(tmp_path: Path) -> None:
         "deep.yml": ("name: x\ndescription: " + "[" * 5000 + "]" * 5000, "is nested too deeply"),
         "yaml.yml": ("name: [x\n", "mesg.yml is not valid YAML"),
         "date.yml": ("name: x\ndescription: 2019-13-45\n", "month must be in 1..12"),
-        "rules.yml": ("name: x\ntasks:\n  t: {}\n", "outputs are required"),
+        "rules.yml": ("name: x\ntasks:\n  t: {}\n", "tasks.t.outputs: is required"),
     }
     for name, (text, words) in problems.items():
         (tmp_path / name).write_text(text)

@@ -8,7 +8,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import _cli_execute, demo, engine, local_server, runtime
+from . import _cli_execute, _cli_service_dir, demo, engine, local_server, runtime
 from ._commands import EXIT_INTERRUPTED
 from ._version import __version__
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo.add_commands(commands)
     _cli_execute.add_commands(commands)
+    _cli_service_dir.add_commands(commands)
     local_server.add_commands(commands)
     runtime.add_commands(commands)
     engine.add_commands(commands)

@@ -164,24 +164,32 @@ def test_engine_rules() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("description: x", "name is required"),
-        ("name: x\nunknown: 1", "unknown keys unknown"),
-        ("name: x\ntasks:\n  bad.key:\n    outputs: {}", "a key matches"),
-        ("name: x\ntasks:\n  t:\n    inputs: {}", "outputs are required"),
-        ("name: x\ntasks:\n  t:\n    outputs:\n      o: {}", "data is required"),
+        ("description: x", r"^mesg.yml: name: is required \(v0.1.0 to v0.9.1\)$"),
+        ("name: x\nunknown: 1", r"^mesg.yml: unknown: unknown key: the definition takes "),
+        ("name: x\ntasks:\n  bad.key:\n    outputs: {}", r"tasks\.bad\.key: a key matches"),
+        ("name: x\ntasks:\n  t:\n    inputs: {}", r"tasks\.t\.outputs: is required"),
+        ("name: x\ntasks:\n  t:\n    outputs:\n      o: {}", r"tasks\.t\.outputs\.o\.data: is"),
         (
             "name: x\ntasks:\n  t:\n    inputs:\n      a: {type: Integer}\n    outputs: {}",
-            "one of String, Number, Boolean, Object",
+            "one of String, Number, Boolean, Object, not 'Integer'",
         ),
         ("name: [", "not valid YAML"),
         (
-            "name: x\ntasks:\n  t:\n    inputs:\n      keyBase64: {}\n    outputs: {}",
-            r"tasks\.t\.inputs\.keyBase64: a key matches",
+            "name: x\ntasks:\n  t:\n    inputs:\n      keyBase64: {type: String}\n    outputs: {}",
+            r"tasks\.t\.inputs\.keyBase64: a key matches \^\[a-zA-Z_-\]\+\$ \(v0.1.0 to v0.2.0\)$",
         ),
         (
             "name: x\ntasks:\n  t:\n    outputs:\n      o:\n        data:\n          n2: {}",
             r"n2: a key matches",
         ),
+        # The schema of v0.1.0 to v0.8.1 requires a parameter's type (its "default" is a
+        # comment to readers: JSON schema validation does not apply it).
+        (
+            "name: x\ntasks:\n  t:\n    inputs:\n      a: {}\n    outputs: {}",
+            r"a\.type: is required",
+        ),
+        ("name: x\ntasks:\n  t:\n    outputs: {}\n    secrets: {}", r"t\.secrets: unknown key"),
+        ("name: x\nname: y", "the key 'name' is written twice"),
     ],
 )
 def test_malformed_definitions_are_refused(text: str, message: str) -> None:
@@ -189,6 +197,14 @@ def test_malformed_definitions_are_refused(text: str, message: str) -> None:
         load(text)
 
 
-def test_parameter_type_defaults_to_string() -> None:
-    definition = load("name: x\ntasks:\n  t:\n    inputs:\n      a: {}\n    outputs: {}")
-    assert definition.tasks["t"].inputs["a"].type == "String"
+def test_the_loaded_model_holds_configuration_and_sid() -> None:
+    definition = load(
+        "name: x\nsid: com.x\ntasks:\n  t:\n    inputs:\n      a: {type: Number}\n"
+        "    outputs: {}\nconfiguration:\n  ports: ['3000']\n  env: [A=1]\n",
+        engine="v0.6",
+    )
+    assert definition.tasks["t"].inputs["a"].type == "Number"
+    assert definition.sid == "com.x"
+    assert definition.configuration.ports == ("3000",)
+    assert definition.configuration.env == ("A=1",)
+    assert load_packaged().configuration.ports == ("3000",)

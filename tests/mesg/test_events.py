@@ -92,10 +92,13 @@ def test_the_engine_rules_apply_to_event_data() -> None:
     ("text", "message"),
     [
         ("name: x\nevents:\n  bad.key:\n    data: {}", "a key matches"),
-        ("name: x\nevents:\n  e: {}", "data is required"),
-        ("name: x\nevents:\n  e:\n    data: {}\n    inputs: {}", "unknown keys inputs"),
+        ("name: x\nevents:\n  e: {}", r"events\.e\.data: is required"),
+        ("name: x\nevents:\n  e:\n    data: {}\n    inputs: {}", r"e\.inputs: unknown key: "),
         ("name: x\nevents:\n  e:\n    data:\n      p: {type: Any}", "one of String"),
-        ("name: x\nevents:\n  e:\n    data:\n      p: {repeated: true}", "unknown keys repeated"),
+        (
+            "name: x\nevents:\n  e:\n    data:\n      p: {type: String, repeated: true}",
+            r"p\.repeated: unknown key here \(repeated is read by v0.7.0 to v0.26.0\)",
+        ),
     ],
 )
 def test_malformed_events_are_refused(text: str, message: str) -> None:

@@ -1,8 +1,10 @@
-"""The two definitions: mesg.yml, which every engine of the generation reads, and the form for
-engines v0.6 and later beside it, generated from it and checked against each engine's format."""
+"""The first generation's two definitions: mesg.yml, which every engine of the generation reads,
+and the form for engines v0.6 to v0.9 beside it, generated from it and checked against each
+release's format."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,9 +26,19 @@ def test_the_v06_form_in_the_repository_is_generated_from_mesg_yml() -> None:
 def test_each_form_passes_its_engines_format_and_only_its_own() -> None:
     root = (ROOT / "mesg.yml").read_text("utf-8")
     v06 = V06.read_text("utf-8")
-    assert load(root) == load(root, engine="v0.6") == load(v06, engine="v0.6")
-    with pytest.raises(DefinitionError, match=r"^configuration: unknown keys env \("):
+    loaded = load(v06, engine="v0.6")
+    assert (
+        load(root)
+        == load(root, engine="v0.6")
+        == replace(loaded, configuration=replace(loaded.configuration, env=()))
+    )
+    assert loaded.configuration.env == tuple(f"{name}=" for name in ENVIRONMENT_VARIABLES)
+    with pytest.raises(DefinitionError) as refused:
         load(v06)
+    assert str(refused.value) == (
+        "mesg.yml: configuration.env: unknown key here (env is read by v0.6.0 to v0.26.0) "
+        "(v0.1.0 to v0.5.0)"
+    )
     assert "env" not in (yaml.safe_load(root).get("configuration") or {})
 
 
@@ -43,7 +55,7 @@ def test_the_v06_form_declares_every_variable_the_service_reads() -> None:
 def test_an_existing_configuration_keeps_its_keys() -> None:
     text = MINIMAL + 'configuration:\n  ports:\n    - "3000"\n'
     generated = with_env(text, ["A", "B"])
-    assert generated.splitlines()[0].startswith("# For MESG engines v0.6 and later.")
+    assert generated.splitlines()[0].startswith("# For MESG engines v0.6 to v0.9.")
     assert yaml.safe_load(generated)["configuration"] == {"ports": ["3000"], "env": ["A=", "B="]}
     assert with_env(MINIMAL.rstrip("\n"), ["A"]).endswith("configuration:\n  env:\n    - A=\n")
 
@@ -52,7 +64,7 @@ def test_an_existing_configuration_keeps_its_keys() -> None:
     ("text", "message"),
     [
         (MINIMAL + 'configuration: {ports: ["3000"]}\n', "write configuration as a block"),
-        (MINIMAL + "configuration:\n  env:\n    - A=1\n", "unknown keys env"),
+        (MINIMAL + "configuration:\n  env:\n    - A=1\n", "configuration.env: unknown key"),
         (MINIMAL + "configuration:\n    ports:\n      - '3000'\n", "indent its keys by two"),
     ],
 )
@@ -64,15 +76,16 @@ def test_what_cannot_be_extended_is_refused(text: str, message: str) -> None:
 @pytest.mark.parametrize(
     ("configuration", "message"),
     [
-        ("{args: [x]}", "unknown keys args"),
-        ("{image: 3}", "configuration.image: a string is expected"),
-        ("{ports: '3000'}", "configuration.ports: a list of strings"),
+        ("{image: 3}", "configuration.image: text is expected"),
+        ("{ports: '3000'}", "configuration.ports: a list of text is expected"),
         ("{ports: ['3000', '3000']}", "configuration.ports: each entry once"),
-        ("{volumes: [1]}", "configuration.volumes: a list of strings"),
-        ("{env: [A]}", "'A' is not KEY=VALUE"),
-        ("{env: ['1A=x']}", "is not KEY=VALUE"),
-        ("{env: ['A=é']}", "is not KEY=VALUE"),
-        ("{env: ['A=1', 'A=2']}", "configuration.env: each variable once"),
+        ("{volumes: [1]}", r"configuration.volumes\[0\]: text is expected"),
+        ("{env: [A]}", r"'A' is not KEY=VALUE .* \(v0.9.0 to v0.9.1\)"),
+        ("{env: ['1A=x']}", r"'1A=x' is not KEY=VALUE"),
+        ("{env: ['A=b=c']}", r"'A=b=c' is not KEY=VALUE .*exactly one ="),
+        ("{env: ['A=é']}", r"configuration.env\[0\]: printable ASCII only"),
+        ("{env: ['A=1', 'A=1']}", "configuration.env: each entry once"),
+        ("{env: }", r"configuration.env: a list of text is expected \(v0.6.0 to v0.8.1\)"),
         ("[]", "configuration: a mapping is expected"),
     ],
 )
@@ -81,7 +94,14 @@ def test_the_v06_format_checks_configuration(configuration: str, message: str) -
         load(f"{MINIMAL}configuration: {configuration}\n", engine="v0.6")
 
 
+def test_args_arrived_in_v05() -> None:
+    text = f"{MINIMAL}configuration: {{args: [x]}}\n"
+    assert load(text, engine="v0.6").configuration.args == ("x",)
+    with pytest.raises(DefinitionError, match=r"\(args is read by v0.5.0 to v0.26.0\) \(v0.1.0 to"):
+        load(text)
+
+
 def test_every_engine_reads_the_keys_it_always_had() -> None:
-    text = MINIMAL + "configuration: {image: x, command: y, volumes: [a], volumesfrom: [b]}\n"
-    assert load(text).name == "s"
-    assert load(text + "").tasks == load(text, engine="v0.6").tasks
+    text = MINIMAL + "configuration: {command: y, volumes: [a], ports: ['80:8080']}\n"
+    assert load(text).configuration.command == "y"
+    assert load(text).tasks == load(text, engine="v0.6").tasks

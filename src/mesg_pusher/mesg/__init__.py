@@ -1,35 +1,103 @@
-"""The MESG side: the service definition (mesg.yml), its documentation, and the engine's words
-(`words`: every text the engine answers with, as templates that also recognise it)."""
+"""The MESG side: the service definition (mesg.yml), what each engine release accepts in it and
+the form each one deploys, its documentation, and the engine's words (`words`: every text the
+engine answers with, as templates that also recognise it)."""
 
 from .. import _words as words
+from ._check import Finding, Verdict, check
 from ._definition import (
+    FIRST_GENERATION,
+    Container,
     DefinitionError,
     Engine,
     Output,
     Parameter,
     ServiceDefinition,
     Task,
+    grouped,
     load,
     load_packaged,
     packaged_text,
+    parse,
     validate,
 )
-from ._forms import with_env
+from ._forms import FORM_NAMES, FORMS, Form, definition_for, detect_form, form_of, with_env
 from ._gendoc import render, render_events, render_tasks
+from ._later import (
+    SHAPES,
+    SID,
+    LaterDefinition,
+    LaterEvent,
+    LaterParameter,
+    LaterTask,
+    Price,
+    Shape,
+    later_definition,
+    render_later,
+)
+from ._releases import RELEASES, Release, normalized, releases, spans
+from ._rules import Rules, rules_for
+from ._service_dir import (
+    DEPLOY,
+    ENGINE_VARIABLES,
+    REQUIREMENTS,
+    Package,
+    build_wheel,
+    deploy_hint,
+    dockerfile,
+    service_files,
+)
 
 __all__ = [
+    "DEPLOY",
+    "ENGINE_VARIABLES",
+    "FIRST_GENERATION",
+    "FORMS",
+    "FORM_NAMES",
+    "RELEASES",
+    "REQUIREMENTS",
+    "SHAPES",
+    "SID",
+    "Container",
     "DefinitionError",
     "Engine",
+    "Finding",
+    "Form",
+    "LaterDefinition",
+    "LaterEvent",
+    "LaterParameter",
+    "LaterTask",
     "Output",
+    "Package",
     "Parameter",
+    "Price",
+    "Release",
+    "Rules",
     "ServiceDefinition",
+    "Shape",
     "Task",
+    "Verdict",
+    "build_wheel",
+    "check",
+    "definition_for",
+    "deploy_hint",
+    "detect_form",
+    "dockerfile",
+    "form_of",
+    "grouped",
+    "later_definition",
     "load",
     "load_packaged",
+    "normalized",
     "packaged_text",
+    "parse",
+    "releases",
     "render",
     "render_events",
+    "render_later",
     "render_tasks",
+    "rules_for",
+    "service_files",
+    "spans",
     "validate",
     "with_env",
     "words",

@@ -1,8 +1,9 @@
-"""The service definition (mesg.yml, the engine's v0.2 format) and the engine's value rules.
+"""The service definition (mesg.yml in the first generation's form) and the engine's value rules.
 
-`load` reads the form every engine of the generation reads; with ``engine="v0.6"`` it also
-takes what v0.6 added, ``configuration.env`` (``KEY=VALUE`` entries, each key once), which the
-older engines refuse.
+`load` reads a definition that every first-generation engine reads (v0.1.0 to v0.9.1), or with
+``engine="v0.6"`` one for v0.6.0 to v0.9.1, which may declare ``configuration.env``. Whether a
+release reads a file is decided by that release's own rules (`_rules`, applied by `_check`);
+the first problem found is the error, with the releases that refuse the file.
 
 `validate` applies the rules the engine applies to task inputs and outputs, with its message
 forms: only declared parameters are checked, a missing or null value is an error unless the
@@ -11,8 +12,7 @@ parameter is optional, ``Object`` means a JSON object or array, and problems are
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Final, Literal
@@ -21,23 +21,19 @@ import yaml
 
 from .._errors import MesgPusherError
 from .._words import NOT_OF_TYPE, REQUIRED
+from ._check import Finding, Verdict, check, read_yaml
+from ._releases import Release, between, spans
 
 ParameterType = Literal["String", "Number", "Boolean", "Object"]
 TYPES: Final[tuple[ParameterType, ...]] = ("String", "Number", "Boolean", "Object")
-_KEY = re.compile(r"[a-zA-Z_-]+")
-_TOP_KEYS: Final = frozenset(
-    {"name", "description", "repository", "tasks", "events", "dependencies", "configuration", "sid"}
-)
-_TASK_KEYS: Final = frozenset({"name", "description", "inputs", "outputs", "secrets"})
-_OUTPUT_KEYS: Final = frozenset({"name", "description", "data"})
-_PARAMETER_KEYS: Final = frozenset({"name", "description", "type", "optional"})
-#: What ``configuration`` (the service's own container) takes, by the engines that read it.
+#: The oldest release a first-generation definition is for: every one (v0.1), or v0.6 to v0.9.1
+#: (which read configuration.env).
 Engine = Literal["v0.1", "v0.6"]
-_CONFIGURATION_KEYS: Final[Mapping[Engine, frozenset[str]]] = {
-    "v0.1": frozenset({"image", "command", "volumes", "volumesfrom", "ports"}),
-    "v0.6": frozenset({"image", "command", "volumes", "volumesfrom", "ports", "env"}),
+#: The first generation's releases each `Engine` stands for.
+FIRST_GENERATION: Final[Mapping[Engine, tuple[Release, ...]]] = {
+    "v0.1": between(Release(1, 0), Release(9, 1)),
+    "v0.6": between(Release(6, 0), Release(9, 1)),
 }
-_ENV_ENTRY: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=[ -~]*")
 _PROBLEMS: Final[dict[ParameterType, str]] = {kind: NOT_OF_TYPE[kind] for kind in TYPES}
 
 
@@ -72,12 +68,28 @@ class Task:
 
 
 @dataclass(frozen=True, slots=True)
+class Container:
+    """``configuration`` (the service's own container) or a dependency."""
+
+    image: str = ""
+    command: str = ""
+    args: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    volumes_from: tuple[str, ...] = ()
+    ports: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceDefinition:
     name: str
     tasks: Mapping[str, Task] = field(default_factory=dict)
     description: str = ""
     repository: str = ""
     events: Mapping[str, Output] = field(default_factory=dict)
+    sid: str = ""
+    configuration: Container = field(default_factory=Container)
+    dependencies: Mapping[str, Container] = field(default_factory=dict)
 
 
 def validate(
@@ -106,27 +118,37 @@ def _has_type(value: Any, kind: ParameterType) -> bool:
     return isinstance(value, dict | list)
 
 
-def load(text: str, *, engine: Engine = "v0.1") -> ServiceDefinition:
-    """Parse and check mesg.yml text, as read by engines from `engine` on."""
+def parse(text: str) -> Any:
+    """The YAML tree of mesg.yml `text`; a `DefinitionError` when no engine reads it as YAML."""
     try:
-        raw = yaml.safe_load(text)
+        return read_yaml(text)
     except yaml.YAMLError as error:
         raise DefinitionError(f"mesg.yml is not valid YAML: {error}") from None
-    root = _mapping(raw, "mesg.yml", _TOP_KEYS)
-    name = root.get("name")
-    if not isinstance(name, str) or not name:
-        raise DefinitionError("mesg.yml: name is required")
-    if root.get("configuration") is not None:
-        _configuration(root["configuration"], engine)
-    tasks = {key: _task(key, value) for key, value in _entries(root, "tasks")}
-    events = {key: _output(key, value, f"events.{key}") for key, value in _entries(root, "events")}
-    return ServiceDefinition(
-        name=name,
-        tasks=tasks,
-        description=_text(root, "description", "mesg.yml"),
-        repository=_text(root, "repository", "mesg.yml"),
-        events=events,
-    )
+    except RecursionError:
+        raise DefinitionError("mesg.yml is nested too deeply") from None
+    except ValueError as error:  # what else the YAML reader refuses (a date like 2019-13-45)
+        raise DefinitionError(f"mesg.yml: {error}") from None
+
+
+def grouped(verdicts: Sequence[Verdict], *, warnings: bool = False) -> list[tuple[Finding, str]]:
+    """The findings of `verdicts` (problems, or warnings), each once, with the releases that
+    give it (``v0.1.0 to v0.2.0``), in the order first found."""
+    found: dict[Finding, list[Release]] = {}
+    for verdict in verdicts:
+        for finding in verdict.warnings if warnings else verdict.problems:
+            found.setdefault(finding, []).append(verdict.release)
+    return [(finding, spans(releases)) for finding, releases in found.items()]
+
+
+def load(text: str, *, engine: Engine = "v0.1") -> ServiceDefinition:
+    """Parse mesg.yml `text` and check it with the rules of every first-generation release
+    from `engine` on; the definition, or a `DefinitionError` naming the first problem."""
+    tree = parse(text)
+    problems = grouped([check(tree, release) for release in FIRST_GENERATION[engine]])
+    if problems:
+        finding, releases = problems[0]
+        raise DefinitionError(f"mesg.yml: {finding} ({releases})")
+    return _definition(tree)
 
 
 def load_packaged() -> ServiceDefinition:
@@ -139,121 +161,69 @@ def packaged_text() -> str:
     return resources.files("mesg_pusher").joinpath("mesg.yml").read_text("utf-8")
 
 
-def _configuration(raw: Any, engine: Engine) -> None:
-    where = "configuration"
-    allowed = _CONFIGURATION_KEYS[engine]
-    if isinstance(raw, dict) and "env" in raw and "env" not in allowed:
-        raise DefinitionError(
-            f"{where}: unknown keys env (configuration.env arrived in engine v0.6; the engines "
-            "before it refuse a mesg.yml that has it)"
-        )
-    body = _mapping(raw, where, allowed)
-    for key in ("image", "command"):
-        _text(body, key, where)
-    for key in sorted(allowed - {"image", "command"}):
-        values = body.get(key)
-        if values is None:
-            continue
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise DefinitionError(f"{where}.{key}: a list of strings is expected")
-        if len(set(values)) != len(values):
-            raise DefinitionError(f"{where}.{key}: each entry once")
-    names = [_env_name(entry) for entry in body.get("env") or ()]
-    if len(set(names)) != len(names):
-        raise DefinitionError(f"{where}.env: each variable once")
+# The tree below has passed the rules of the first generation: its shapes are known.
 
 
-def _env_name(entry: str) -> str:
-    match = _ENV_ENTRY.fullmatch(entry)
-    if match is None:
-        raise DefinitionError(
-            f"configuration.env: {entry!r} is not KEY=VALUE (a variable name, =, printable ASCII)"
-        )
-    return match.group(1)
+def _definition(tree: dict[str, Any]) -> ServiceDefinition:
+    return ServiceDefinition(
+        name=str(tree["name"]),
+        tasks={str(k): _task(str(k), v) for k, v in (tree.get("tasks") or {}).items()},
+        description=_text(tree, "description"),
+        repository=_text(tree, "repository"),
+        events={str(k): _output(str(k), v) for k, v in (tree.get("events") or {}).items()},
+        sid=_text(tree, "sid"),
+        configuration=_container(tree.get("configuration") or {}),
+        dependencies={str(k): _container(v) for k, v in (tree.get("dependencies") or {}).items()},
+    )
 
 
-def _task(key: str, raw: Any) -> Task:
-    where = f"tasks.{key}"
-    body = _mapping(raw, where, _TASK_KEYS)
-    if "outputs" not in body:
-        raise DefinitionError(f"{where}: outputs are required")
+def _task(key: str, body: dict[str, Any]) -> Task:
     return Task(
         key=key,
-        inputs=_parameters(body.get("inputs"), f"{where}.inputs"),
-        outputs={
-            k: _output(k, v, f"{where}.outputs.{k}") for k, v in _entries(body, "outputs", where)
-        },
-        description=_text(body, "description", where),
-        name=_text(body, "name", where),
+        inputs=_parameters(body.get("inputs")),
+        outputs={str(k): _output(str(k), v) for k, v in body["outputs"].items()},
+        description=_text(body, "description"),
+        name=_text(body, "name"),
     )
 
 
-def _output(key: str, raw: Any, where: str) -> Output:
-    body = _mapping(raw, where, _OUTPUT_KEYS)
-    if "data" not in body:
-        raise DefinitionError(f"{where}: data is required")
+def _output(key: str, body: dict[str, Any]) -> Output:
     return Output(
         key=key,
-        data=_parameters(body["data"], f"{where}.data"),
-        description=_text(body, "description", where),
-        name=_text(body, "name", where),
+        data=_parameters(body.get("data")),
+        description=_text(body, "description"),
+        name=_text(body, "name"),
     )
 
 
-def _parameters(raw: Any, where: str) -> dict[str, Parameter]:
-    if raw is None:
-        return {}
-    entries = _mapping(raw, where, None)
-    parameters = {}
-    for key, value in entries.items():
-        spot = f"{where}.{key}"
-        # Parameter keys too: the v0.1 and v0.2 importers refuse the whole file otherwise.
-        if not _KEY.fullmatch(str(key)):
-            raise DefinitionError(f"{spot}: a key matches ^[a-zA-Z_-]+$")
-        body = _mapping(value if value is not None else {}, spot, _PARAMETER_KEYS)
-        kind = body.get("type", "String")
-        if kind not in TYPES:
-            raise DefinitionError(f"{spot}.type: one of {', '.join(TYPES)} (got {kind!r})")
-        optional = body.get("optional", False)
-        if not isinstance(optional, bool):
-            raise DefinitionError(f"{spot}.optional: a boolean")
-        parameters[str(key)] = Parameter(
+def _parameters(raw: dict[str, Any] | None) -> dict[str, Parameter]:
+    return {
+        str(key): Parameter(
             key=str(key),
-            type=kind,
-            description=_text(body, "description", spot),
-            name=_text(body, "name", spot),
-            optional=optional,
+            type=body["type"],
+            description=_text(body, "description"),
+            name=_text(body, "name"),
+            optional=bool(body.get("optional", False)),
         )
-    return parameters
+        for key, body in (raw or {}).items()
+    }
 
 
-def _entries(
-    body: Mapping[str, Any], field_name: str, where: str = "mesg.yml"
-) -> list[tuple[str, Any]]:
-    raw = body.get(field_name)
-    if raw is None:
-        return []
-    entries = _mapping(raw, f"{where}.{field_name}", None)
-    for key in entries:
-        if not _KEY.fullmatch(str(key)):
-            raise DefinitionError(f"{where}.{field_name}.{key}: a key matches ^[a-zA-Z_-]+$")
-    return [(str(k), v) for k, v in entries.items()]
+def _container(body: dict[str, Any]) -> Container:
+    def texts(key: str) -> tuple[str, ...]:
+        return tuple(str(item) for item in body.get(key) or ())
+
+    return Container(
+        image=_text(body, "image"),
+        command=_text(body, "command"),
+        args=texts("args"),
+        volumes=texts("volumes"),
+        volumes_from=texts("volumesfrom"),
+        ports=texts("ports"),
+        env=texts("env"),
+    )
 
 
-def _mapping(raw: Any, where: str, allowed: frozenset[str] | None) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise DefinitionError(f"{where}: a mapping is expected")
-    if allowed is not None:
-        unknown = sorted(str(k) for k in raw if k not in allowed)
-        if unknown:
-            raise DefinitionError(f"{where}: unknown keys {', '.join(unknown)}")
-    return raw
-
-
-def _text(body: Mapping[str, Any], key: str, where: str) -> str:
-    value = body.get(key, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise DefinitionError(f"{where}.{key}: a string is expected")
-    return value
+def _text(body: Mapping[str, Any], key: str) -> str:
+    value = body.get(key)
+    return "" if value is None else str(value)
