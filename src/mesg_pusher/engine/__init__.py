@@ -25,9 +25,8 @@ from ._cli import add_commands
 if TYPE_CHECKING:
     from . import _messages as messages
     from ._application import CoreClient, Events, Results
-    from ._engine import (
+    from ._model import (
         Emission,
-        Engine,
         EngineError,
         Execution,
         IdShape,
@@ -36,20 +35,21 @@ if TYPE_CHECKING:
         Submission,
     )
     from ._server import EngineServer
+    from ._state import Engine
 
 # Loaded on first use, so that registering the ``engine`` command costs other commands nothing.
 _LAZY = {
     "CoreClient": "_application",
     "Events": "_application",
     "Results": "_application",
-    "Emission": "_engine",
-    "Engine": "_engine",
-    "EngineError": "_engine",
-    "Execution": "_engine",
-    "IdShape": "_engine",
-    "Result": "_engine",
-    "Stream": "_engine",
-    "Submission": "_engine",
+    "Emission": "_model",
+    "Engine": "_state",
+    "EngineError": "_model",
+    "Execution": "_model",
+    "IdShape": "_model",
+    "Result": "_model",
+    "Stream": "_model",
+    "Submission": "_model",
     "EngineServer": "_server",
 }
 

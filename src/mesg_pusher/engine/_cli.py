@@ -87,8 +87,9 @@ async def _serve(args: argparse.Namespace, definition: ServiceDefinition) -> int
     # reported here in one line); GRPC_VERBOSITY set by the operator brings them back. It is
     # read when gRPC loads.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
-    from ._engine import Engine, IdShape  # noqa: PLC0415 - gRPC loads only for this command
+    from ._model import IdShape  # noqa: PLC0415 - gRPC loads only for this command
     from ._server import EngineServer  # noqa: PLC0415
+    from ._state import Engine  # noqa: PLC0415
 
     engine = Engine(
         definition,
