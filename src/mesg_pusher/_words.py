@@ -256,8 +256,10 @@ HEX_INVALID_BYTE: Final = EngineText("encoding/hex: invalid byte: {rune}")
 HEX_ODD_LENGTH: Final = EngineText("encoding/hex: odd length hex string")
 #: v0.17.0 (status UNAUTHENTICATED): the credential metadata Update and Create demand.
 MISSING_CREDENTIAL: Final = EngineText("missing {key} from metadata")
-#: G4 and G5: a runner, an execution the chain does not hold (quoted base58 hashes).
+#: G4 and G5: a runner, an instance, an execution the chain does not hold (quoted base58
+#: hashes).
 RUNNER_NOT_FOUND: Final = EngineText("runner {hash} not found")
+INSTANCE_NOT_FOUND: Final = EngineText("instance {hash} not found")
 EXECUTION_MISSING: Final = EngineText("execution {hash} doesn't exist")
 EXECUTION_NOT_FOUND: Final = EngineText("execution {hash} not found")
 NO_RESULT: Final = EngineText("no execution result supplied")

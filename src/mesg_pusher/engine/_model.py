@@ -19,6 +19,8 @@ from typing import Any, Generic, TypeVar
 from .._errors import MesgPusherError
 
 T = TypeVar("T")
+#: Filters that match everything (a task or event key of "" or "*").
+ALL = ("", "*")
 
 
 class EngineError(MesgPusherError):
@@ -84,6 +86,7 @@ class Result:
     tags: tuple[str, ...] = ()
     error: str | None = None
     block: int = 0  # the block that committed it (G4, G5)
+    finished: float = 0.0  # when, in seconds since the epoch
 
     @property
     def status(self) -> Status:

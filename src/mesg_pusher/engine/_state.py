@@ -48,7 +48,9 @@ from ..mesg.protocol import Release, release
 from ..mesg.protocol.core_pb2 import EventData, ResultData
 from ..mesg.protocol.service_pb2 import TaskData
 from . import _g1_wire, _hashes, _messages, _rules
+from ._g5_wire import registration_payload
 from ._model import (
+    ALL,
     Emission,
     EngineError,
     Event,
@@ -60,10 +62,9 @@ from ._model import (
     Submission,
 )
 from ._schema import ServiceSchema, schema_of
-from ._signing import Identity, payload
+from ._signing import Identity
 
 log = logging.getLogger("mesg_pusher.engine")
-ALL = ("", "*")  # filters that match everything
 #: The release the stand-in speaks when none is named: the first generation's v0.2.0 texts, with
 #: the v0.4 ids and no ready header unless asked (what it has always done).
 DEFAULT_RELEASE = release("v0.2.0")
@@ -149,6 +150,7 @@ class Engine:
         self.executions_created = 0
         self._created: dict[str, Execution] = {}
         self._tokens: dict[str, str] = {}  # G5: credential token -> the runner's service token
+        self._on_chain: set[str] = set()  # G5: runners the chain holds (a restart keeps them)
         self._publishing = asyncio.Lock()
         self._changed = asyncio.Event()
         self.token = self.add_service(definition or load_packaged(), token=token, env=env)
@@ -286,6 +288,8 @@ class Engine:
                 service, task_key, _messages.go_json(inputs), tuple(tags), inputs
             )
             return execution.id
+        if self.release.generation >= 4:  # a transaction: created when the next block commits
+            await self.block()
         return (await self.create(service, task_key, inputs, tags)).id
 
     def check_first_inputs(
@@ -773,6 +777,7 @@ class Engine:
             execution.tags,
             error,
             self.height(),
+            time.time(),
         )
         self.results[execution_id] = result
         return result
@@ -835,7 +840,8 @@ class Engine:
                 )
             )
             raise EngineError(_rules.chain(self.release, refusal))
-        new = record.token not in self._tokens.values()
+        new = record.token not in self._on_chain
+        self._on_chain.add(record.token)
         return record, new
 
     def issue_token(self, record: ServiceRecord) -> str:
@@ -854,6 +860,14 @@ class Engine:
         if runner is None:
             raise EngineError(words.TOKEN_UNKNOWN.format())
         return self._services[runner]
+
+    def delete_runner(self, record: ServiceRecord) -> None:
+        """G5: the runner leaves the chain; its tokens stop working."""
+        self._on_chain.discard(record.token)
+        for token, runner in list(self._tokens.items()):
+            if runner == record.token:
+                del self._tokens[token]
+        self._notify()
 
     def forget_tokens(self) -> None:
         """What an engine restart does to G5's tokens: they were in its memory only."""
@@ -911,15 +925,6 @@ class Engine:
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
-
-
-def registration_payload(service_hash: bytes, env_hash: bytes) -> bytes:
-    """What a G5 registration's signature covers: the request's hashes (an empty one left
-    out), in base58."""
-    fields = {"serviceHash": _hashes.b58encode(service_hash)}
-    if env_hash:
-        fields["envHash"] = _hashes.b58encode(env_hash)
-    return payload(fields)
 
 
 def _bare(result: Result) -> Execution:
