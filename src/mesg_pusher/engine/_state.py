@@ -254,7 +254,12 @@ class Engine:
         return self._count("tasks", token)
 
     def result_listeners(self, token: str | None = None) -> int:
-        return self._count("results", token)
+        """How many streams of the service's answered executions applications have open."""
+        return self._count("results", token) + self._count("executions", token)
+
+    def listening(self) -> int:
+        """How many streams, of any kind and any service, are open."""
+        return len(self._listeners)
 
     def event_listeners(self, token: str | None = None) -> int:
         """How many streams of the service's events applications have open."""
