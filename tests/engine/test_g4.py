@@ -36,7 +36,7 @@ async def test_an_execution_for_the_runner_in_the_release_wire_form(tag: str) ->
         tasks = s.service.listen()
         async with asyncio.timeout(WAIT):
             assert await tasks.ready() == (("status", "ready"),)
-        before = s.engine.height()
+        before = s.engine.chain.height()
         execution_id = await app.execute(runner, "ok", {"x": "hi"})
         async with asyncio.timeout(WAIT):
             task = await tasks.next()
@@ -93,7 +93,7 @@ async def test_a_result_returns_once_its_block_commits_and_is_checked_there() ->
         execution_id = await s.execute("ok", {"x": "a"})
         async with asyncio.timeout(WAIT):
             task = await tasks.next()
-        before = s.engine.height()
+        before = s.engine.chain.height()
         await s.service.answer(task.hash, {"message": "sent", "extra": None})  # null: absent
         result = s.engine.results[execution_id]
         assert result.error is None
@@ -155,11 +155,11 @@ async def _answered_without_credentials(s: Served) -> tuple[str, Task]:
 async def test_events_and_application_refusals() -> None:
     async with served("v0.19.0") as s, EngineClient(s.server.address, s.engine.release) as app:
         async with app.events(s.env["MESG_RUNNER_HASH"]) as events:
-            s.engine.block_seconds = 3600  # an event is no transaction: it waits for no block
+            s.engine.chain.block_seconds = 3600  # an event is no transaction: it waits for no block
             async with asyncio.timeout(WAIT):
                 await s.service.emit("received", {"n": 1})
                 assert (await events.next_heard(0)).data == {"n": 1.0}
-            s.engine.block_seconds = 0.05
+            s.engine.chain.block_seconds = 0.05
         assert await refusal(s.service.emit("received", {"n": "1"})) == (
             'create event: data service "svc" - data of event "received" are invalid: '
             'value of "n" is not a number'

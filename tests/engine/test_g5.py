@@ -61,11 +61,11 @@ async def test_the_environment_and_the_signed_registration() -> None:
         assert await refusal(service.unary(register, [Field(1, b"\x01" * 31)], signed)) == (
             "ServiceHash must be a valid hash"
         )
-        before = s.engine.height()
+        before = s.engine.chain.height()
         token = await service.register()
         assert len(b58decode(token)) == 32
-        assert s.engine.height() > before  # a new runner is a transaction
-        assert s.engine.registrations == 1
+        assert s.engine.chain.height() > before  # a new runner is a transaction
+        assert s.engine.chain.tokens == 1
 
 
 async def test_a_customised_environment_has_its_hash_and_instance() -> None:
@@ -105,7 +105,7 @@ async def test_executions_results_and_events_through_the_runner_api(tag: str) ->
             (16, [Field(1, runner), Field(2, block)]),
             (17, received[17][0]),
         ))  # fmt: skip
-        before = s.engine.height()
+        before = s.engine.chain.height()
         assert await service.answer(task.hash, {"message": "sent"}) == b""
         result = s.engine.results[execution_id]
         assert (result.data, result.block > before) == ({"message": "sent"}, True)
@@ -173,7 +173,7 @@ async def test_a_restarted_engine_forgets_tokens_until_the_service_registers_aga
         )
         # The runner is on the chain already: registering again is no transaction, so it does
         # not wait for a block, even an hour-long one.
-        s.engine.block_seconds = 3600
+        s.engine.chain.block_seconds = 3600
         async with asyncio.timeout(WAIT):
             token = await s.service.register()  # the same signature verifies again
         assert token not in (first, again)

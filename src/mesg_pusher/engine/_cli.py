@@ -238,7 +238,9 @@ async def _serve(args: argparse.Namespace, definition: ServiceDefinition | Servi
         say(f"{variable}={server.address}")
         say(f"MESG_TOKEN={server.token}")
     else:
-        blocks = f", blocks of {engine.block_seconds:g} s" if engine.block_seconds else ""
+        blocks = (
+            f", blocks of {engine.chain.block_seconds:g} s" if engine.chain.block_seconds else ""
+        )
         say(
             f"MESG engine stand-in ({release.tag} semantics, generation {release.generation}"
             f"{blocks}) for service {name}"

@@ -22,7 +22,8 @@ from ..mesg.protocol import Method, calls
 from . import _g3_wire as wire
 from ._grpc import Context, refuse, relay
 from ._model import EngineError, Execution
-from ._state import Engine, ServiceRecord
+from ._services import ServiceRecord
+from ._state import Engine
 
 
 class ExecutionApi:

@@ -25,7 +25,8 @@ from . import _hashes, _rules
 from ._g3_server import ExecutionApi
 from ._grpc import Context, metadata
 from ._model import EngineError, Execution
-from ._state import Engine, ServiceRecord
+from ._services import ServiceRecord
+from ._state import Engine
 
 
 class RunnerExecutionApi(ExecutionApi):
@@ -51,12 +52,12 @@ class RunnerExecutionApi(ExecutionApi):
 
     async def answer(self, request: Any, context: Context) -> None:
         self.credentials(context)
-        await self.engine.block()
+        await self.engine.chain.block()
         await super().answer(request, context)
 
     async def created(self, request: Any, context: Context) -> Execution:
         self.credentials(context)
-        await self.engine.block()
+        await self.engine.chain.block()
         runner = request.executorHash
         service = self.engine.by_hash("runner", runner)
         if service is None:

@@ -33,7 +33,8 @@ from . import _g3_wire as wire
 from . import _g5_wire, _hashes, _rules
 from ._grpc import Context, metadata, refuse, relay
 from ._model import EngineError
-from ._state import Engine, ServiceRecord
+from ._services import ServiceRecord
+from ._state import Engine
 
 
 class RunnerApi:
@@ -82,7 +83,7 @@ class RunnerApi:
         token = metadata(context).get(CREDENTIAL_TOKEN)
         if not token:
             raise EngineError(words.CREDENTIAL_NOT_FOUND.format())
-        return self.engine.runner_of(token)
+        return self.engine.service(self.engine.chain.runner_of(token))
 
     # The service's side -----------------------------------------------------------------------
 
@@ -93,8 +94,8 @@ class RunnerApi:
             self.check_signature(request, context, signed)
             record, new = self.engine.register(request.serviceHash, request.envHash)
             if new:  # the runner is created on the chain first
-                await self.engine.block()
-            token = self.engine.issue_token(record)
+                await self.engine.chain.block()
+            token = self.engine.chain.issue_token(record.token)
         except EngineError as error:
             await refuse(context, error)
         return RunnerRegisterResponse(token=token)
@@ -103,13 +104,13 @@ class RunnerApi:
         try:
             self.check_fields(request, _g5_wire.DELETE)
             self.check_signature(request, context)
-            await self.engine.block()
+            await self.engine.chain.block()
             record = self.engine.by_hash("runner", request.runnerHash)
             if record is None:
                 raise EngineError(
                     _rules.runner_not_found(self.release, _hashes.b58encode(request.runnerHash))
                 )
-            self.engine.delete_runner(record)
+            self.engine.chain.delete(record.token)
         except EngineError as error:
             await refuse(context, error)
         return RunnerDeleteResponse()
@@ -148,7 +149,7 @@ class RunnerApi:
                         executor=words.go_quote(_hashes.b58encode(executor)),
                     )
                 )
-            await self.engine.block()
+            await self.engine.chain.block()
             which = request.WhichOneof("result")
             self.engine.finish(
                 execution_id,
@@ -177,7 +178,7 @@ class RunnerApi:
         try:
             self.check_fields(request, _g5_wire.CREATE)
             self.check_signature(request, context)
-            await self.engine.block()
+            await self.engine.chain.block()
             record = self.engine.by_hash("runner", request.executorHash)
             if record is None:
                 raise EngineError(

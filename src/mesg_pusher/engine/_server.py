@@ -121,7 +121,7 @@ class EngineServer:
         `forget_tokens` the engine itself restarted: G5's runner tokens are gone."""
         await self.drop()
         if forget_tokens:
-            self.engine.forget_tokens()
+            self.engine.chain.forget_tokens()
         await asyncio.sleep(downtime)
         await self.start()
 

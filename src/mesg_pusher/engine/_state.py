@@ -14,8 +14,8 @@ What it keeps from the real engines, because a service must cope with it:
 - One result per execution. A refused result leaves the execution in progress; from v0.12
   outputs that do not match the task fail the execution instead (the call succeeds).
 - G4, G5: results and executions are transactions; they take effect, and their calls return,
-  when the next block commits (`block`). G5's runner tokens live in memory only
-  (`forget_tokens` is what an engine restart does to them).
+  when the next block commits (`chain`, `_chain.Chain`). G5's runner tokens live in memory
+  only: an engine restart forgets them.
 
 Execution ids take the release's shape: G1 the v0.1-v0.3 join of the creation time, service
 name, task key and inputs (`IdShape.JOINED`: spaces, quotes, every input and secret) or the
@@ -35,20 +35,19 @@ import asyncio
 import hashlib
 import json
 import logging
-import math
 import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..mesg import ServiceDefinition, load_packaged, validate, words
 from ..mesg.protocol import Release, release
 from ..mesg.protocol.core_pb2 import EventData, ResultData
 from ..mesg.protocol.service_pb2 import TaskData
-from . import _g1_wire, _hashes, _messages, _rules
-from ._g5_wire import registration_payload
+from . import _g1_wire, _hashes, _messages, _rules, _services
+from ._chain import Chain
 from ._model import (
     ALL,
     Emission,
@@ -62,28 +61,13 @@ from ._model import (
     Submission,
 )
 from ._schema import ServiceSchema, schema_of
+from ._services import ServiceRecord
 from ._signing import Identity
 
 log = logging.getLogger("mesg_pusher.engine")
 #: The release the stand-in speaks when none is named: the first generation's v0.2.0 texts, with
 #: the v0.4 ids and no ready header unless asked (what it has always done).
 DEFAULT_RELEASE = release("v0.2.0")
-
-
-@dataclass(slots=True)
-class ServiceRecord:
-    """A service the engine runs. `token` names it to applications: the token (G1, G2), the
-    instance hash (G3) or the runner hash (G4, G5) in base58."""
-
-    token: str
-    name: str
-    definition: ServiceDefinition | None
-    schema: ServiceSchema
-    service_hash: bytes = b""
-    instance_hash: bytes = b""
-    runner_hash: bytes = b""
-    env_hash: bytes = b""
-    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -131,11 +115,10 @@ class Engine:
         joined = release is not None and release.joined_ids
         self.ids = ids if ids is not None else (IdShape.JOINED if joined else IdShape.DIGEST)
         self.gone_form = gone_form
-        self.block_seconds = (
+        self.chain = Chain(
             block_seconds if block_seconds is not None else self.release.block_seconds
         )
         self.identity = identity if identity is not None else Identity()
-        self._epoch = time.monotonic()
         self._last_created = 0
         self._refusals: deque[str] = deque()
         self._thawed = asyncio.Event()
@@ -149,8 +132,6 @@ class Engine:
         self.emissions: deque[Emission] = deque(maxlen=keep_submissions)
         self.executions_created = 0
         self._created: dict[str, Execution] = {}
-        self._tokens: dict[str, str] = {}  # G5: credential token -> the runner's service token
-        self._on_chain: set[str] = set()  # G5: runners the chain holds (a restart keeps them)
         self._publishing = asyncio.Lock()
         self._changed = asyncio.Event()
         self.token = self.add_service(definition or load_packaged(), token=token, env=env)
@@ -170,27 +151,15 @@ class Engine:
         schema = definition if isinstance(definition, ServiceSchema) else schema_of(definition)
         if self.release.generation == 1 and first is None:
             raise ValueError("the first generation needs a definition in its own form")
-        env = dict(env or {})
-        record = ServiceRecord("", schema.name, first, schema, env=env)
-        record.service_hash = _hashes.service_hash(asdict(schema))
-        generation = self.release.generation
-        if generation == 1:
-            record.token = token if token is not None else secrets.token_hex(20)
-        elif generation == 2:
-            record.token = token if token is not None else _hashes.b58encode(record.service_hash)
-        elif generation <= 4:
-            record.instance_hash = _hashes.instance_hash(record.service_hash, env)
-            record.token = _hashes.b58encode(record.instance_hash)
-            if generation == 4:
-                record.runner_hash = _hashes.runner_hash(self.identity.public, record.instance_hash)
-                record.token = _hashes.b58encode(record.runner_hash)
-        else:
-            record.env_hash = _hashes.env_hash(env)
-            record.instance_hash = _hashes.registered_instance_hash(
-                record.service_hash, record.env_hash
-            )
-            record.runner_hash = _hashes.runner_hash(self.identity.public, record.instance_hash)
-            record.token = _hashes.b58encode(record.runner_hash)
+        record = _services.named(
+            self.release,
+            first,
+            schema,
+            token=token,
+            env=env or {},
+            engine_key=self.identity.public,
+            draw=lambda: secrets.token_hex(20),
+        )
         self._services[record.token] = record
         return record.token
 
@@ -199,18 +168,8 @@ class Engine:
         refusal of a token it does not know."""
         found = self._services.get(token if token is not None else self.token)
         if found is None:
-            raise EngineError(self._service_unknown(token or ""))
+            raise EngineError(_services.unknown(self.release, token or ""))
         return found
-
-    def _service_unknown(self, token: str) -> str:
-        generation = self.release.generation
-        if generation == 1:
-            return _messages.service_not_found(token)
-        if generation == 2:
-            return words.DATABASE_SERVICE_NOT_FOUND.format(token=token)
-        if generation == 3:
-            return words.LEVELDB_NOT_FOUND.format()
-        return _rules.runner_not_found(self.release, token)
 
     def by_hash(self, kind: str, value: bytes) -> ServiceRecord | None:
         """The service whose `kind` hash (``"instance"``, ``"runner"``, ``"service"``) is
@@ -228,26 +187,10 @@ class Engine:
         return definition
 
     def environment(self, endpoint: str, token: str | None = None) -> dict[str, str]:
-        """What the engine gives the service when it starts it, in the release's names: its own
-        MESG_* variables (`endpoint` is MESG_ENDPOINT), then the customised environment."""
-        record = self.service(token)
-        values = {
-            "MESG_TOKEN": record.token
-            if self.release.generation <= 2
-            else _hashes.b58encode(record.instance_hash),
-            "MESG_ENDPOINT": endpoint,
-            "MESG_ENDPOINT_TCP": endpoint,
-            "MESG_SERVICE_HASH": _hashes.b58encode(record.service_hash),
-            "MESG_INSTANCE_HASH": _hashes.b58encode(record.instance_hash),
-            "MESG_RUNNER_HASH": _hashes.b58encode(record.runner_hash),
-            "MESG_ENV_HASH": _hashes.b58encode(record.env_hash),
-        }
-        if self.release.generation == 5:
-            values["MESG_REGISTER_SIGNATURE"] = self.identity.sign(
-                registration_payload(record.service_hash, record.env_hash)
-            )
-        chosen = {name: values[name] for name in self.release.environment}
-        return {**chosen, **record.env}
+        """What the engine gives the service (its first one by default) when it starts it."""
+        return _services.environment(
+            self.release, self.service(token), endpoint, self.identity.sign
+        )
 
     def task_listeners(self, token: str | None = None) -> int:
         """How many streams of executions to run the service has open."""
@@ -294,7 +237,7 @@ class Engine:
             )
             return execution.id
         if self.release.generation >= 4:  # a transaction: created when the next block commits
-            await self.block()
+            await self.chain.block()
         return (await self.create(service, task_key, inputs, tags)).id
 
     def check_first_inputs(
@@ -396,7 +339,7 @@ class Engine:
             digest,
             service.instance_hash,
             service.runner_hash,
-            self.height(),
+            self.chain.height(),
         )
         self.in_progress[execution.id] = execution
         self._created[execution.id] = execution
@@ -781,7 +724,7 @@ class Engine:
             data,
             execution.tags,
             error,
-            self.height(),
+            self.chain.height(),
             time.time(),
         )
         self.results[execution_id] = result
@@ -817,72 +760,16 @@ class Engine:
 
     # The chain (G4, G5) ------------------------------------------------------------------------
 
-    def height(self) -> int:
-        """The chain's height now (0 before the first block, and without a chain)."""
-        if self.block_seconds is None:
-            return 0
-        return int((time.monotonic() - self._epoch) / self.block_seconds)
-
-    async def block(self) -> int:
-        """Wait until the block that takes a transaction sent now commits (at once without a
-        chain); its height."""
-        if self.block_seconds is None:
-            return 0
-        elapsed = time.monotonic() - self._epoch
-        height = math.floor(elapsed / self.block_seconds) + 1
-        await asyncio.sleep(self._epoch + height * self.block_seconds - time.monotonic())
-        return height
-
     def register(self, service_hash: bytes, env_hash: bytes) -> tuple[ServiceRecord, bool]:
         """G5: the runner of the instance of `service_hash` with `env_hash` (refused when the
-        engine knows no such service), and whether it is new to the chain."""
+        engine runs no such service), put on the chain; whether it was new there."""
         instance = _hashes.registered_instance_hash(service_hash, env_hash)
         record = self.by_hash("instance", instance)
         if record is None:
-            refusal = words.RUNNER_NOT_FOUND.format(
-                hash=words.go_quote(
-                    _hashes.b58encode(_hashes.runner_hash(self.identity.public, instance))
-                )
-            )
+            runner = _hashes.runner_hash(self.identity.public, instance)
+            refusal = words.RUNNER_NOT_FOUND.format(hash=words.go_quote(_hashes.b58encode(runner)))
             raise EngineError(_rules.chain(self.release, refusal))
-        new = record.token not in self._on_chain
-        self._on_chain.add(record.token)
-        return record, new
-
-    def issue_token(self, record: ServiceRecord) -> str:
-        """G5: a new credential token for the runner; the runner's earlier tokens stop working."""
-        for token, runner in list(self._tokens.items()):
-            if runner == record.token:
-                del self._tokens[token]
-        token = _hashes.b58encode(secrets.token_bytes(_hashes.SIZE))
-        self._tokens[token] = record.token
-        self._notify()
-        return token
-
-    def runner_of(self, token: str) -> ServiceRecord:
-        """G5: the runner a credential token stands for, or the engine's refusal."""
-        runner = self._tokens.get(token)
-        if runner is None:
-            raise EngineError(words.TOKEN_UNKNOWN.format())
-        return self._services[runner]
-
-    def delete_runner(self, record: ServiceRecord) -> None:
-        """G5: the runner leaves the chain; its tokens stop working."""
-        self._on_chain.discard(record.token)
-        for token, runner in list(self._tokens.items()):
-            if runner == record.token:
-                del self._tokens[token]
-        self._notify()
-
-    def forget_tokens(self) -> None:
-        """What an engine restart does to G5's tokens: they were in its memory only."""
-        self._tokens.clear()
-        self._notify()
-
-    @property
-    def registrations(self) -> int:
-        """How many credential tokens are valid now (G5)."""
-        return len(self._tokens)
+        return record, self.chain.put(record.token)
 
     # Shutting down, faults ---------------------------------------------------------------------
 
