@@ -84,7 +84,7 @@ def add_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     execute.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"how long to wait for the result (default {DEFAULT_TIMEOUT:g})",
@@ -130,6 +130,17 @@ def add_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -
         )
     execute.set_defaults(run=_execute)
     listen.set_defaults(run=_listen)
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a time in seconds, above 0 and at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time in seconds (0 to 86400)")
+    return value
 
 
 def _release(args: argparse.Namespace) -> Release:
@@ -196,10 +207,15 @@ async def _run_execution(
     client = make()
     tag = uuid.uuid4().hex  # hears this execution's result, and no other
     try:
-        async with client, client.results(args.service, task=args.task, tags=[tag]) as results:
+        # The whole call is bounded: an engine that never answers, or never says the stream
+        # is ready, is reported, not waited on for ever.
+        async with (
+            asyncio.timeout(args.timeout),
+            client,
+            client.results(args.service, task=args.task, tags=[tag]) as results,
+        ):
             execution = await client.execute(args.service, args.task, inputs, tags=[tag])
-            async with asyncio.timeout(args.timeout):
-                heard = await results.result_of(execution)
+            heard = await results.result_of(execution)
     except aio.AioRpcError as error:
         return fail("engine execute", error.details() or error.code().name)
     except TimeoutError:
