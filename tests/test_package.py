@@ -39,6 +39,7 @@ DATA_FILES = (
     "mesg_pusher/local_server/static/debug.html",
     "mesg_pusher/mesg/protocol/core.proto",
     "mesg_pusher/mesg/protocol/service.proto",
+    *(f"mesg_pusher/mesg/protocol/v0_{n}.proto" for n in (10, 11, 12, 14, 17, 21)),
 )
 
 

@@ -19,11 +19,11 @@ from ._commands import (
     definition_text,
     fail,
     read_definition,
+    read_inputs,
     say,
     say_json,
     usage_error,
 )
-from ._json import loads
 from ._logs import configure
 from .mesg import (
     FORM_NAMES,
@@ -225,7 +225,9 @@ def _definition_to_check(args: argparse.Namespace) -> tuple[str, str]:
 def _execute(args: argparse.Namespace) -> int:
     definition = load_packaged()
     try:
-        inputs = _read_inputs(args.json_file, args.data, definition, args.task)
+        task = definition.tasks.get(args.task)
+        kinds = {key: p.type for key, p in task.inputs.items()} if task else {}
+        inputs = read_inputs(args.json_file, args.data, kinds)
     except UsageError as error:
         return usage_error("execute", str(error))
     configure("text", "warning")
@@ -242,52 +244,3 @@ async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, 
         return await runner.execute(task, inputs)
     finally:
         await http.close()
-
-
-def _read_inputs(
-    json_file: str | None, pairs: list[str], definition: ServiceDefinition, task: str
-) -> dict[str, Any]:
-    inputs: dict[str, Any] = {}
-    if json_file is not None:
-        try:
-            # JSON is UTF-8 (RFC 8259), whatever the terminal's encoding says.
-            raw = sys.stdin.buffer.read() if json_file == "-" else Path(json_file).read_bytes()
-            text = raw.decode("utf-8")
-        except OSError as error:
-            raise UsageError(f"--json: cannot read {json_file}: {error.strerror}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"--json: {json_file} is not UTF-8 text") from None
-        try:
-            parsed = loads(text)
-        except ValueError as error:
-            raise UsageError(f"--json: {json_file} is not valid JSON ({error})") from None
-        if not isinstance(parsed, dict):
-            raise UsageError(f"--json: {json_file} must hold a JSON object of inputs")
-        inputs.update(parsed)
-    declared = definition.tasks.get(task)
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"-d: expected KEY=VALUE, got {pair!r}")
-        kind = declared.inputs[key].type if declared and key in declared.inputs else "String"
-        inputs[key] = _typed(key, raw, kind)
-    return inputs
-
-
-def _typed(key: str, raw: str, kind: str) -> Any:
-    """`raw` read as `kind`; a number or a boolean that does not read as one stays text, so the
-    task reports the type error in the engine's words. An Object's value is JSON, or a usage
-    error quoting what JSON refuses in it."""
-    if kind == "String":
-        return raw
-    if kind == "Boolean":
-        return {"true": True, "false": False}.get(raw, raw)
-    try:
-        value = loads(raw)
-    except ValueError as error:
-        if kind == "Object":
-            raise UsageError(f"-d {key}: not valid JSON ({error})") from None
-        return raw
-    if kind == "Number":
-        return value if isinstance(value, int | float) and not isinstance(value, bool) else raw
-    return value

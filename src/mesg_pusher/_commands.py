@@ -1,6 +1,7 @@
 """What every ``mesg-pusher`` subcommand shares, so that sibling commands behave alike: the exit
 statuses, the one-line error report, printing that cannot fail on the terminal's encoding,
-reading a ``mesg.yml``, the port argument, and running until a signal.
+reading a ``mesg.yml``, reading a task's inputs (``-d KEY=VALUE``, ``--json FILE``), the port
+argument, and running until a signal.
 
 Errors: a problem with how the command was called (an option, a file it cannot read, an address
 it cannot listen on) is a `UsageError`, exit status 2, reported on one line as
@@ -22,10 +23,12 @@ import re
 import signal
 import socket
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final, Literal, TextIO
+from typing import Any, Final, Literal, TextIO
 
 from ._errors import MesgPusherError
+from ._json import loads
 from .mesg import DefinitionError, Engine, ServiceDefinition, load, packaged_text
 
 #: Exit statuses: the command did its job; it ran and failed (an ``error`` output, a definition
@@ -144,6 +147,58 @@ def cannot_listen(where: str, error: OSError) -> UsageError:
     else:  # asyncio's own text repeats the address; the system's words are enough
         reason = os.strerror(error.errno)
     return UsageError(f"cannot listen on {where}: {reason}")
+
+
+def read_inputs(
+    json_file: str | None, pairs: Sequence[str], kinds: Mapping[str, str]
+) -> dict[str, Any]:
+    """The inputs of ``--json FILE`` (``-`` reads standard input) and of each ``-d KEY=VALUE``
+    (which win), a `UsageError` naming what is wrong. `kinds` gives the type each input is
+    declared with (``String``, ``Number``, ``Boolean``, ``Object``, ...), which says how to read
+    a ``-d`` value."""
+    inputs: dict[str, Any] = {}
+    if json_file is not None:
+        try:
+            # JSON is UTF-8 (RFC 8259), whatever the terminal's encoding says.
+            raw = sys.stdin.buffer.read() if json_file == "-" else Path(json_file).read_bytes()
+            text = raw.decode("utf-8")
+        except OSError as error:
+            raise UsageError(f"--json: cannot read {json_file}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"--json: {json_file} is not UTF-8 text") from None
+        try:
+            parsed = loads(text)
+        except ValueError as error:
+            raise UsageError(f"--json: {json_file} is not valid JSON ({error})") from None
+        if not isinstance(parsed, dict):
+            raise UsageError(f"--json: {json_file} must hold a JSON object of inputs")
+        inputs.update(parsed)
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"-d: expected KEY=VALUE, got {pair!r}")
+        inputs[key] = _typed(key, raw, kinds.get(key, "String"))
+    return inputs
+
+
+def _typed(key: str, raw: str, kind: str) -> Any:
+    """`raw` read as `kind`; a number or a boolean that does not read as one stays text, so the
+    task reports the type error in the engine's words. An Object's value is JSON, or a usage
+    error quoting what JSON refuses in it; another type's (``Any``) is JSON where it reads as
+    JSON, else the text."""
+    if kind == "String":
+        return raw
+    if kind == "Boolean":
+        return {"true": True, "false": False}.get(raw, raw)
+    try:
+        value = loads(raw)
+    except ValueError as error:
+        if kind == "Object":
+            raise UsageError(f"-d {key}: not valid JSON ({error})") from None
+        return raw
+    if kind == "Number":
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else raw
+    return value
 
 
 # --- running until a signal --------------------------------------------------------------------

@@ -10,10 +10,11 @@
     ├── ProtocolError                     pusher._http1             an answer is not valid HTTP/1.x
     │   └── AnswerTooLarge                pusher._http1             an answer's body is too large
     ├── DefinitionError                   mesg._definition          mesg.yml breaks the format
+    ├── ReleaseError (also ValueError)    mesg.protocol._releases   no such engine release
     ├── ConfigError                       runtime._config           a setting of serve is wrong
     ├── ServiceFailed                     runtime._engine_link      serve cannot go on
-    ├── EngineError                       engine._engine            the stand-in refuses a call
-    ├── StreamEnded                       engine._engine            the stand-in ended a stream
+    ├── EngineError                       engine._model             the stand-in refuses a call
+    ├── StreamEnded                       engine._model             the stand-in ended a stream
     ├── GoJsonError (also ValueError)     engine._messages          not JSON as Go reads it
     ├── ApiError                          local_server._api_rules   local server refuses a request
     ├── Refused                           local_server._protocol    local server refuses a frame

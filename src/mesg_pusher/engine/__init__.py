@@ -1,10 +1,13 @@
-"""A stand-in for the MESG engine (Core v0.2.0 semantics) for tests and local demos.
+"""A stand-in for the MESG engine, every release from v0.1 to v0.26, for tests and local demos.
 
-`Engine` keeps the engine's state and rules (validation in the engine's words, the global
-hand-over lock, one result per execution, ids of either shape, `IdShape`) and the faults a test
-may ask of it; `EngineServer` serves it over gRPC as ``api.Service`` and ``api.Core``;
-`CoreClient` is an application's side (``ExecuteTask``, ``ListenResult``, ``ListenEvent``).
-Each is imported on first use.
+`Engine` keeps the engine's state and rules for the `release` it is given (default: the first
+generation with Core v0.2.0's texts): validation in that release's words, the first
+generation's global hand-over lock, one result per execution, ids and hashes of the release's
+shape, the chain's blocks and the runners' tokens from v0.17, and the faults a test may ask of
+it. `EngineServer` serves it over gRPC in that release's protocol (``api.Service`` and
+``api.Core`` up to v0.10, the Execution and Event APIs from v0.11, the Runner API from v0.21).
+`CoreClient` is the first generation's application (``ExecuteTask``, ``ListenResult``,
+``ListenEvent``); `EngineClient` an application of any release. Each is imported on first use.
 
     engine = Engine()                                   # the packaged mesg.yml; engine.token
     async with EngineServer(engine) as server:          # 127.0.0.1, a free port
@@ -13,6 +16,10 @@ Each is imported on first use.
             async with client.results(server.token) as results:
                 execution = await client.execute(server.token, "trigger", inputs)
                 answer = (await results.wait_for([execution]))[execution]
+
+    engine = Engine(release=release("v0.16"))           # mesg_pusher.mesg.protocol.release
+    async with EngineServer(engine) as server:
+        server.environment()                            # MESG_TOKEN, MESG_ENDPOINT for serve
 """
 
 from __future__ import annotations
@@ -25,9 +32,9 @@ from ._cli import add_commands
 if TYPE_CHECKING:
     from . import _messages as messages
     from ._application import CoreClient, Events, Results
-    from ._engine import (
+    from ._clients import EngineClient, EventHeard, Heard, ResultHeard
+    from ._model import (
         Emission,
-        Engine,
         EngineError,
         Execution,
         IdShape,
@@ -35,38 +42,55 @@ if TYPE_CHECKING:
         Stream,
         Submission,
     )
+    from ._schema import ServiceSchema, load_schema
     from ._server import EngineServer
+    from ._signing import Identity
+    from ._state import Engine
 
 # Loaded on first use, so that registering the ``engine`` command costs other commands nothing.
 _LAZY = {
     "CoreClient": "_application",
     "Events": "_application",
     "Results": "_application",
-    "Emission": "_engine",
-    "Engine": "_engine",
-    "EngineError": "_engine",
-    "Execution": "_engine",
-    "IdShape": "_engine",
-    "Result": "_engine",
-    "Stream": "_engine",
-    "Submission": "_engine",
+    "EngineClient": "_clients",
+    "EventHeard": "_clients",
+    "Heard": "_clients",
+    "ResultHeard": "_clients",
+    "Emission": "_model",
+    "EngineError": "_model",
+    "Execution": "_model",
+    "IdShape": "_model",
+    "Result": "_model",
+    "Stream": "_model",
+    "Submission": "_model",
+    "ServiceSchema": "_schema",
+    "load_schema": "_schema",
     "EngineServer": "_server",
+    "Identity": "_signing",
+    "Engine": "_state",
 }
 
 __all__ = [
     "CoreClient",
     "Emission",
     "Engine",
+    "EngineClient",
     "EngineError",
     "EngineServer",
+    "EventHeard",
     "Events",
     "Execution",
+    "Heard",
     "IdShape",
+    "Identity",
     "Result",
+    "ResultHeard",
     "Results",
+    "ServiceSchema",
     "Stream",
     "Submission",
     "add_commands",
+    "load_schema",
     "messages",
 ]
 

@@ -26,7 +26,7 @@ from ..mesg.protocol.core_pb2_grpc import CoreStub
 if TYPE_CHECKING:
     from ..mesg.protocol.core_pb2_grpc import CoreAsyncStub
 
-M = TypeVar("M", ResultData, EventData)
+M = TypeVar("M")
 
 
 class CoreClient:
@@ -93,7 +93,7 @@ class CoreClient:
         await self.close()
 
 
-class _Stream(Generic[M]):
+class MessageStream(Generic[M]):
     """One stream of messages read in the background as they arrive, `received` in order.
 
     Entering waits for the stream's ``status: ready`` header, which the stand-in sends once
@@ -104,6 +104,7 @@ class _Stream(Generic[M]):
         self._call: aio.UnaryStreamCall[Any, M] = call
         self.received: list[M] = []
         self.error: aio.AioRpcError | None = None
+        self.ended = False  # the engine ended the stream (it stopped)
         self._changed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
 
@@ -124,7 +125,8 @@ class _Stream(Generic[M]):
                 self._notify()
         except aio.AioRpcError as error:
             self.error = error
-            self._notify()
+        self.ended = True
+        self._notify()
 
     def _took(self, message: M) -> None:
         """Bookkeeping of a subclass for each message."""
@@ -161,7 +163,7 @@ class _Stream(Generic[M]):
         await self.close()
 
 
-class Results(_Stream[ResultData]):
+class Results(MessageStream[ResultData]):
     """Results of one ``ListenResult`` stream as they arrive: `received` in order, and
     `by_execution` (an execution answered twice would show two entries)."""
 
@@ -184,7 +186,7 @@ class Results(_Stream[ResultData]):
             await self._changed.wait()
 
 
-class Events(_Stream[EventData]):
+class Events(MessageStream[EventData]):
     """Events of one ``ListenEvent`` stream as they arrive: `received` in order, each an
     ``EventData`` (``eventKey``, ``eventData`` the JSON text); `data` reads them."""
 

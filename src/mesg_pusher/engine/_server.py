@@ -1,166 +1,33 @@
-"""The stand-in's gRPC edge: `api.Service` and `api.Core` served from an `Engine` on 127.0.0.1
-(or a unix socket), in the caller's event loop. Every `EngineError` becomes status UNKNOWN with
-the engine's text, as the Go engine's plain errors did. ``ListenTask`` also sends the raw bytes
-of `Engine.deliver_raw` as they are, and a frozen engine holds ``SubmitResult`` and
-``EmitEvent`` until thawed.
+"""The stand-in over gRPC: an `Engine` served on 127.0.0.1 (or a unix socket), in the caller's
+event loop, speaking its release's protocol through that generation's edge (``_g1_server`` to
+``_g5_server``).
 
 `EngineServer.restart` drops every connection and listens again on the same address while the
-engine keeps its executions, as when the engine's network goes away and comes back.
+engine keeps its executions, as when the engine's network goes away and comes back; with
+``forget_tokens`` it is the engine process that restarted, and G5's runner tokens, kept in its
+memory only, are gone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any
 
-import grpc
 from grpc import aio
 
-from ..mesg.protocol.core_pb2 import (
-    EventData,
-    ExecuteTaskReply,
-    ExecuteTaskRequest,
-    ListenEventRequest,
-    ListenResultRequest,
-    ResultData,
-)
-from ..mesg.protocol.core_pb2_grpc import CoreServicer, add_CoreServicer_to_server
-from ..mesg.protocol.service_pb2 import (
-    EmitEventReply,
-    EmitEventRequest,
-    ListenTaskRequest,
-    SubmitResultReply,
-    SubmitResultRequest,
-    TaskData,
-)
-from ..mesg.protocol.service_pb2_grpc import ServiceServicer
-from ._engine import Engine, EngineError, StreamEnded
-
-READY: Final = (("status", "ready"),)
-Context = aio.ServicerContext[Any, Any]
+from ..mesg.protocol import Method, method_handlers
+from ._state import Engine
 
 
-def _task_message(message: TaskData | bytes) -> bytes:
-    """A task message on the wire: raw bytes pass as they are (they may not be valid UTF-8)."""
-    return message if isinstance(message, bytes) else message.SerializeToString()
-
-
-def _add_service_api(api: _ServiceApi, server: aio.Server) -> None:
-    """Register `api.Service` as the generated code does, but with a ``ListenTask`` that can
-    send bytes protobuf itself would refuse to build."""
-    handlers = {
-        "ListenTask": grpc.unary_stream_rpc_method_handler(
-            api.ListenTask,
-            request_deserializer=ListenTaskRequest.FromString,
-            response_serializer=_task_message,
-        ),
-        "SubmitResult": grpc.unary_unary_rpc_method_handler(
-            api.SubmitResult,
-            request_deserializer=SubmitResultRequest.FromString,
-            response_serializer=SubmitResultReply.SerializeToString,
-        ),
-        "EmitEvent": grpc.unary_unary_rpc_method_handler(
-            api.EmitEvent,
-            request_deserializer=EmitEventRequest.FromString,
-            response_serializer=EmitEventReply.SerializeToString,
-        ),
-    }
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("api.Service", handlers),)
-    )
-
-
-class _ServiceApi(ServiceServicer):
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    async def ListenTask(  # type: ignore[override]
-        self, request: ListenTaskRequest, context: Context
-    ) -> AsyncIterator[TaskData | bytes]:
-        try:
-            subscription = self._engine.listen_tasks(request.token)
-        except EngineError as error:
-            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
-        try:
-            if self._engine.ready_header:
-                await context.send_initial_metadata(READY)
-            while True:
-                yield await subscription.get()
-        except StreamEnded:
-            return
-        finally:
-            subscription.close()
-
-    async def SubmitResult(
-        self, request: SubmitResultRequest, context: Context
-    ) -> SubmitResultReply:
-        await self._engine.thawed()
-        try:
-            self._engine.submit_result(request.executionID, request.outputKey, request.outputData)
-        except EngineError as error:
-            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
-        return SubmitResultReply()
-
-    async def EmitEvent(self, request: EmitEventRequest, context: Context) -> EmitEventReply:
-        await self._engine.thawed()
-        try:
-            self._engine.emit_event(request.token, request.eventKey, request.eventData)
-        except EngineError as error:
-            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
-        return EmitEventReply()
-
-
-class _CoreApi(CoreServicer):
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    async def ExecuteTask(self, request: ExecuteTaskRequest, context: Context) -> ExecuteTaskReply:
-        try:
-            execution_id = await self._engine.execute(
-                request.serviceID, request.taskKey, request.inputData, request.executionTags
-            )
-        except EngineError as error:
-            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
-        return ExecuteTaskReply(executionID=execution_id)
-
-    async def ListenResult(
-        self, request: ListenResultRequest, context: Context
-    ) -> AsyncIterator[ResultData]:
-        try:
-            subscription = self._engine.listen_results(
-                request.serviceID, request.taskFilter, request.outputFilter, request.tagFilters
-            )
-        except EngineError as error:
-            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
-        try:
-            # Sent even in v0.2 mode: clients of this stand-in learn that they are subscribed.
-            await context.send_initial_metadata(READY)
-            while True:
-                yield await subscription.get()
-        except StreamEnded:
-            return
-        finally:
-            subscription.close()
-
-    async def ListenEvent(
-        self, request: ListenEventRequest, context: Context
-    ) -> AsyncIterator[EventData]:
-        try:
-            subscription = self._engine.listen_events(request.serviceID, request.eventFilter)
-        except EngineError as error:
-            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
-        try:
-            await context.send_initial_metadata(READY)  # as for ListenResult
-            while True:
-                yield await subscription.get()
-        except StreamEnded:
-            return
-        finally:
-            subscription.close()
+def _behaviours(engine: Engine) -> dict[Method, Callable[..., Any]]:
+    edge = import_module(f"{__package__}._g{engine.release.generation}_server")
+    behaviours: dict[Method, Callable[..., Any]] = edge.behaviours(engine)
+    return behaviours
 
 
 class EngineServer:
@@ -191,14 +58,17 @@ class EngineServer:
         """The token of the engine's first service (the packaged mesg.yml by default)."""
         return self.engine.token
 
+    def environment(self, token: str | None = None) -> dict[str, str]:
+        """What the engine gives the service (its first one by default) when it starts it."""
+        return self.engine.environment(self.address, token)
+
     async def start(self) -> EngineServer:
         if self._server is not None:
             raise RuntimeError("the engine stand-in is already serving")
         # No SO_REUSEPORT: two stand-ins must never share a port. (SO_REUSEADDR, which gRPC
         # sets anyway, is what lets `restart` bind the same port again at once.)
         server = aio.server(options=[("grpc.so_reuseport", 0)])
-        _add_service_api(_ServiceApi(self.engine), server)
-        add_CoreServicer_to_server(_CoreApi(self.engine), server)
+        server.add_generic_rpc_handlers(method_handlers(_behaviours(self.engine)))
         where = (
             f"unix:{self.unix_socket}" if self.unix_socket is not None else f"127.0.0.1:{self.port}"
         )
@@ -245,10 +115,13 @@ class EngineServer:
         if server is not None:
             await server.stop(None)
 
-    async def restart(self, downtime: float = 0.0) -> None:
+    async def restart(self, downtime: float = 0.0, *, forget_tokens: bool = False) -> None:
         """Cut every connection, stay away `downtime` seconds, serve again at `address`; the
-        engine keeps its executions in progress."""
+        engine keeps its executions in progress (on G4 and G5, the chain keeps them). With
+        `forget_tokens` the engine itself restarted: G5's runner tokens are gone."""
         await self.drop()
+        if forget_tokens:
+            self.engine.chain.forget_tokens()
         await asyncio.sleep(downtime)
         await self.start()
 

@@ -20,11 +20,27 @@ except ImportError:  # an installed wheel: the generator is a tool of the source
 
 HERE = Path(__file__).resolve().parent
 SOURCE_ROOT = HERE.parents[2]  # src/: generated imports read ``mesg_pusher.mesg.protocol``
-PROTOS = ("core.proto", "service.proto")
+#: The first generation's files, with gRPC stubs (their packages are the engine's own).
+GRPC_PROTOS = ("core.proto", "service.proto")
+#: The later generations' messages, one file per wire format; their rpc paths are in
+#: _methods.py, since their packages are not the engine's.
+MESSAGE_PROTOS = (
+    "v0_10.proto",
+    "v0_11.proto",
+    "v0_12.proto",
+    "v0_14.proto",
+    "v0_17.proto",
+    "v0_21.proto",
+)
+PROTOS = GRPC_PROTOS + MESSAGE_PROTOS
 GENERATED = tuple(
     f"{Path(proto).stem}{suffix}"
     for proto in PROTOS
-    for suffix in ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
+    for suffix in (
+        ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
+        if proto in GRPC_PROTOS
+        else ("_pb2.py", "_pb2.pyi")
+    )
 )
 
 
@@ -38,20 +54,28 @@ def _plugin(name: str) -> str:
 def generate(out: Path) -> list[Path]:
     """Generate into `out` (laid out like src/); the paths of the generated files."""
     relative = HERE.relative_to(SOURCE_ROOT)
-    args = [
+    # google/protobuf/struct.proto comes with grpc_tools.
+    well_known = Path(protoc.__file__).resolve().parent / "_proto"
+    common = [
         "grpc_tools.protoc",
         f"--proto_path={SOURCE_ROOT}",
+        f"--proto_path={well_known}",
         f"--plugin=protoc-gen-mypy={_plugin('protoc-gen-mypy')}",
-        f"--plugin=protoc-gen-mypy_grpc={_plugin('protoc-gen-mypy_grpc')}",
         f"--python_out={out}",
-        f"--grpc_python_out={out}",
         f"--mypy_out={out}",
-        f"--mypy_grpc_out={out}",
-        *(str(relative / proto) for proto in PROTOS),
     ]
-    status = protoc.main(args)
-    if status != 0:
-        raise SystemExit(f"protoc failed with status {status}")
+    grpc = [
+        f"--plugin=protoc-gen-mypy_grpc={_plugin('protoc-gen-mypy_grpc')}",
+        f"--grpc_python_out={out}",
+        f"--mypy_grpc_out={out}",
+    ]
+    for args in (
+        [*common, *grpc, *(str(relative / proto) for proto in GRPC_PROTOS)],
+        [*common, *(str(relative / proto) for proto in MESSAGE_PROTOS)],
+    ):
+        status = protoc.main(args)
+        if status != 0:
+            raise SystemExit(f"protoc failed with status {status}")
     return [out / relative / name for name in GENERATED]
 
 
