@@ -10,7 +10,7 @@ import pytest
 from mesg_pusher._secrets import secrets_of
 from mesg_pusher.mesg import load_packaged
 from mesg_pusher.runtime import Stats
-from mesg_pusher.runtime._executions import Execution, Naming
+from mesg_pusher.runtime._execution import Execution, Naming
 from mesg_pusher.runtime._ledger import Ledger
 from mesg_pusher.runtime._outcomes import EFFECTS, Outcome
 

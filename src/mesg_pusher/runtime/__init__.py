@@ -21,11 +21,11 @@ from ._stopping import StopPlan, stop_plan
 
 if TYPE_CHECKING:
     from ._engine_link import ServiceFailed
-    from ._ledger import Stats
     from ._serve import Service
+    from ._stats import Stats
 
 # Loaded on first use, so that commands other than serve do not load gRPC.
-_LAZY = {"Service": "_serve", "ServiceFailed": "_engine_link", "Stats": "_ledger"}
+_LAZY = {"Service": "_serve", "ServiceFailed": "_engine_link", "Stats": "_stats"}
 
 __all__ = [
     "SETTINGS",

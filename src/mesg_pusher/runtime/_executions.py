@@ -21,123 +21,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .._json import loads
 from ..mesg import ServiceDefinition
-from ..mesg.protocol.service_pb2 import TaskData
 from ..tasks import ERROR, SUCCESS, Output, TaskRunner, defect
 from ._admission import Admission, Decision
 from ._config import ServeConfig
-from ._deliveries import Deliveries, id_key
-from ._labels import execution_label, task_label
-from ._ledger import Counter, Ledger, Stats
+from ._deliveries import Deliveries
+from ._engine_api import TaskMessage
+from ._execution import Execution, Naming
+from ._ledger import Ledger
 from ._outcomes import Outcome
 from ._outputs import NOT_STARTED, STOPPED, overloaded, too_large, undecodable
+from ._stats import Stats
 from ._stopping import StopPlan
 from ._submission import Submitter
-from ._task_messages import Undecodable
 
 log = logging.getLogger("mesg_pusher.runtime")
 
 #: Answers given without running (overloaded, too large) sent at once, and waiting for that.
 ANSWER_SENDERS: Final = 16
 ANSWER_BACKLOG: Final = 10_000
-_UNSET: Final[Any] = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Naming:
-    """What an execution's labels may show as it is (the service's name and task keys), and how
-    its secrets are found (the task runner's way: the environment's secrets included)."""
-
-    service: str
-    tasks: Mapping[str, object]
-    secrets_of: Callable[[Mapping[str, Any]], list[str]]
-
-
-class Execution:
-    """One execution in the service's hands. Its labels for the log, and the secrets they
-    must not show, are worked out only when a line is written."""
-
-    __slots__ = (
-        "_label",
-        "_naming",
-        "_secrets",
-        "_task_label",
-        "answer",
-        "arrived",
-        "defective",
-        "id",
-        "input_data",
-        "key",
-        "outcome",
-        "settled",
-        "size",
-        "task_key",
-    )
-
-    def __init__(
-        self,
-        execution_id: str,
-        task_key: str,
-        input_data: str | None,
-        size: int,
-        arrived: float,
-        *,
-        naming: Naming,
-    ) -> None:
-        self.id = execution_id
-        self.task_key = task_key
-        self.input_data = input_data  # None when not taken (too large, unreadable)
-        self.size = size
-        self.arrived = arrived
-        self.key = id_key(execution_id)
-        self._naming = naming
-        self.settled = False
-        self.defective = False  # a defect broke it once: its answer is the defect's
-        self.answer: Output | None = None  # the answer given without running, if any
-        self.outcome = Outcome.FAILED  # the outcome of that answer once taken
-        self._secrets: list[str] | None = _UNSET
-        self._label: str | None = None
-        self._task_label: str | None = None
-
-    def secrets(self) -> list[str] | None:
-        """The execution's secrets, read from its inputs; None when they cannot be read."""
-        if self._secrets is _UNSET:
-            found = None
-            if self.input_data is not None:
-                try:
-                    inputs = loads(self.input_data)
-                except ValueError:
-                    inputs = None
-                if isinstance(inputs, dict):
-                    found = self._naming.secrets_of(inputs)
-            self._secrets = found
-        return self._secrets
-
-    @property
-    def label(self) -> str:
-        if self._label is None:
-            naming = self._naming
-            self._label = execution_label(
-                self.id,
-                service=naming.service,
-                task_key=self.task_key,
-                tasks=naming.tasks,
-                secrets=self.secrets,
-            )
-        return self._label
-
-    @property
-    def task_label(self) -> str:
-        if self._task_label is None:
-            self._task_label = task_label(
-                self.task_key, tasks=self._naming.tasks, secrets=self.secrets
-            )
-        return self._task_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +67,11 @@ class Executions:
         *,
         stats: Stats,
         clock: Callable[[], float],
-        metrics: Counter | None = None,
     ) -> None:
         self._runner = runner
         self._submitter = submitter
         self._stats = stats
-        self._ledger = Ledger(stats, metrics)
+        self._ledger = Ledger(stats)
         self._clock = clock
         self._max_input_bytes = config.max_input_bytes
         self._naming = Naming(definition.name, definition.tasks, runner.secrets_of)
@@ -187,18 +92,18 @@ class Executions:
 
     # Arrival ---------------------------------------------------------------------------------
 
-    def accept(self, message: TaskData | Undecodable | None) -> None:
-        """Decide at once for one task message (None: one gRPC could not read)."""
-        if type(message) is not TaskData:
-            self._accept_unreadable(message)
+    def accept(self, message: TaskMessage) -> None:
+        """Decide at once for one task message."""
+        if message.problem is not None:
+            self._accept_unreadable(message, message.problem)
             return
         self._stats.received += 1
-        size = message.ByteSize()
+        size = message.size
         taken = size <= self._max_input_bytes  # the inputs of a larger one are not kept
         execution = Execution(
-            message.executionID,
-            message.taskKey,
-            message.inputData if taken else None,
+            message.execution_id or "",
+            message.task_key or "",
+            message.input_data if taken else None,
             size,
             self._clock(),
             naming=self._naming,
@@ -216,21 +121,13 @@ class Executions:
                 answer = overloaded(admission.running, admission.waiting)
                 self._answer_at_once(execution, answer, Outcome.OVERLOADED)
 
-    def _accept_unreadable(self, message: Undecodable | None) -> None:
-        if message is None or message.execution_id is None:
+    def _accept_unreadable(self, message: TaskMessage, problem: str) -> None:
+        if message.execution_id is None:
             self._stats.undecodable += 1
-            size, problem = (
-                (0, "gRPC could not read it")
-                if message is None
-                else (
-                    message.size,
-                    message.problem,
-                )
-            )
             log.error(
                 "skipped a task message that cannot be decoded and names no execution that "
                 "could be answered (%d bytes): %s",
-                size,
+                message.size,
                 problem,
             )
             return
@@ -249,9 +146,9 @@ class Executions:
         log.warning(
             "execution %s: its task message cannot be decoded (%s); answering with an error",
             execution.label,
-            message.problem,
+            problem,
         )
-        self._answer_at_once(execution, undecodable(message.problem), Outcome.FAILED)
+        self._answer_at_once(execution, undecodable(problem), Outcome.FAILED)
 
     def _duplicate(self, execution: Execution) -> None:
         """An execution in hand or lately answered, delivered again: its first delivery

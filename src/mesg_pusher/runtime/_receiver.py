@@ -17,8 +17,8 @@ Theory of operation, one webhook (the decisions are `mesg_pusher.webhooks.Intake
 
 Each webhook leaves one log line once it is answered and its emission is over: the app key
 (another key only scrubbed of the app's secrets and cut), how many events, the outcome, the
-status, the time to the answer, and how many events were emitted. Its outcome is counted in the
-metrics when it is answered.
+status, the time to the answer, and how many events were emitted. Its outcome is counted (in
+`Stats`) when it is answered.
 
 `stop` makes every new webhook 503; `finish` waits for the emissions under way until a moment,
 then stops those left (what they emitted counts, and their retry resumes from there).
@@ -46,7 +46,7 @@ from ..webhooks import (
 )
 from ._emitter import Emitter, Progress
 from ._labels import CUT, DETAILS_CHARS
-from ._metrics import Metrics
+from ._stats import Stats
 
 log = logging.getLogger("mesg_pusher.runtime")
 
@@ -96,7 +96,7 @@ class WebhookReceiver:
         self,
         intake: Intake[Any],
         emitter: Emitter,
-        metrics: Metrics,
+        stats: Stats,
         *,
         secrets: Sequence[str] = (),
         link_up: Callable[[], bool] = lambda: True,
@@ -109,7 +109,7 @@ class WebhookReceiver:
     ) -> None:
         self.intake = intake
         self._emitter = emitter
-        self._metrics = metrics
+        self._stats = stats
         self._secrets = list(secrets)
         self._keys = frozenset(app.key for app in intake.apps)
         self._link_up = link_up
@@ -231,7 +231,7 @@ class WebhookReceiver:
         return given
 
     def _count(self, given: Answer) -> None:
-        self._metrics.webhook(given.outcome.value, given.status)
+        self._stats.webhook(given.outcome.value, given.status)
 
     def _line(
         self,
