@@ -16,6 +16,7 @@ from mesg_pusher.webhooks import (
     REPLAY_WINDOW_MS,
     Intake,
     Outcome,
+    Setback,
     WebhookRefused,
     answer,
     check,
@@ -175,7 +176,7 @@ def test_an_engine_outage_answers_503_and_the_retry_emits_what_is_left() -> None
     body = body_of(occupied("a"), occupied("b"), occupied("c"))
     sig = signature(APP.secret, body)
     first = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
-    answered = intake.close(first, accepted=1, failure=Outcome.ENGINE_UNREACHABLE)
+    answered = intake.close(first, accepted=1, setback=Setback.UNREACHABLE)
     assert (answered.status, answered.outcome) == (503, Outcome.ENGINE_UNREACHABLE)
     retry = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 1000)
     assert [e.data["channel"] for e in retry.pending] == ["b", "c"]
@@ -192,7 +193,7 @@ def test_missing_events_are_never_answered_200() -> None:
     ticket = intake.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )
-    assert intake.close(ticket, accepted=0, failure=Outcome.ACCEPTED).status == 503
+    assert intake.close(ticket, accepted=0, setback=Setback.SLOW).status == 503
 
 
 def test_a_concurrent_copy_is_told_to_retry() -> None:

@@ -6,7 +6,8 @@ The discipline is that of results (``_submission.py``), through the same retry l
 engine's words call a refusal (``_faults.emit_verdict``) stops at once, an unreachable engine is
 tried again with backoff, anything else a few times. Unlike a result, an event has a deadline:
 the webhook's sender is waiting, and a sender that gets no 2xx sends the body again, so emission
-stops at `deadline` and reports how far it got (`Progress`).
+stops at `deadline` and reports how far it got (`Progress`): what that makes of the webhook is
+decided by `mesg_pusher.webhooks.decide`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from .._backoff import Backoff
-from ..webhooks import Outcome, WebhookEvent
+from ..webhooks import Setback, WebhookEvent
 from ._config import ServeConfig
 from ._engine_api import CallFailed, EngineApi
 from ._faults import EmitVerdict, emit_verdict
@@ -30,11 +31,11 @@ FAILED_EMIT_TRIES: Final = 3
 
 @dataclass(slots=True)
 class Progress:
-    """How far the emission of a webhook's events got: how many were accepted, and what
-    stopped it (None while nothing did)."""
+    """How far the emission of a webhook's events got: how many were accepted, and what held
+    up the next one (None while nothing did)."""
 
     accepted: int = 0
-    failure: Outcome | None = None
+    setback: Setback | None = None
     detail: str = ""
 
 
@@ -70,7 +71,7 @@ class Emitter:
             if not await self._emit_one(event, deadline, progress):
                 return
             progress.accepted += 1
-            progress.failure, progress.detail = None, ""
+            progress.setback, progress.detail = None, ""
 
     async def _emit_one(self, event: WebhookEvent, deadline: float, progress: Progress) -> bool:
         data = event.json()
@@ -88,23 +89,21 @@ class Emitter:
             verdict = emit_verdict(code, details)
             if verdict is EmitVerdict.REFUSED:
                 self._stats.event_refused(event.key)
-                progress.failure, progress.detail = Outcome.ENGINE_REFUSED, _cut(details)
+                progress.setback, progress.detail = Setback.REFUSED, _cut(details)
                 return Done(False)
             failures += 1
             if verdict is EmitVerdict.FAILED and failures >= FAILED_EMIT_TRIES:
-                progress.failure = Outcome.ENGINE_REFUSED
+                progress.setback = Setback.FAILED
                 progress.detail = _cut(f"{code.name}: {details}")
                 return Done(False)
             # Our own deadline, with the engine connected, is slowness; anything else here is
             # an engine that cannot be reached.
             slow = code.name == "DEADLINE_EXCEEDED" and self._link_up()
-            progress.failure = Outcome.NOT_ACCEPTED_IN_TIME if slow else Outcome.ENGINE_UNREACHABLE
+            progress.setback = Setback.SLOW if slow else Setback.UNREACHABLE
             progress.detail = ""
             return Again.LATER
 
         def expired() -> bool:
-            if progress.failure is None:
-                progress.failure = Outcome.NOT_ACCEPTED_IN_TIME
             return False
 
         return await retry(

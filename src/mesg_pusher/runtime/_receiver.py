@@ -1,7 +1,8 @@
 """Pusher's webhooks as MESG events: one webhook from its body to its answer, without HTTP (the
 listener in ``_listener.py`` is the edge, and a load generator can drive `receive` directly).
 
-Theory of operation, one webhook (the decisions are `mesg_pusher.webhooks.Intake`'s):
+Theory of operation, one webhook (every answer is decided by `mesg_pusher.webhooks`: `decide`
+from what happened, the intake's checks and duplicates by `Intake`; this module reports):
 
 1. While the service stops, or while too many webhooks (or bytes of them) are in hand, the
    answer is 503 at once: the sender retries later.
@@ -38,11 +39,12 @@ from ..webhooks import (
     ANSWER_WITHIN_SECONDS,
     MAX_IN_PROGRESS_MS,
     Answer,
+    Emission,
     Intake,
-    Outcome,
+    Setback,
     Ticket,
     WebhookRefused,
-    answer,
+    decide,
 )
 from ._emitter import Emitter, Progress
 from ._labels import CUT, DETAILS_CHARS
@@ -146,12 +148,12 @@ class WebhookReceiver:
         given within `answer_within` of `arrived` (this clock's time the request came in, so
         reading the body counts too; by default, now)."""
         started = self._clock() if arrived is None else arrived
-        if self.stopping:
-            return self._answered(answer(Outcome.STOPPING), started, key)
-        if self.in_hand >= self._max_webhooks or (
+        busy = self.in_hand >= self._max_webhooks or bool(
             self.held_bytes and self.held_bytes + len(body) > self._max_bytes
-        ):
-            return self._answered(answer(Outcome.BUSY), started, key)
+        )
+        given = decide(stopping=self.stopping, busy=busy)
+        if given is not None:
+            return self._answered(given, started, key)
         try:
             ticket = self.intake.open(
                 key=key, signature=signature, body=body, now_ms=self._wall_ms()
@@ -178,21 +180,21 @@ class WebhookReceiver:
             self._waiting -= 1
             if not self._waiting:
                 self._answered_all.set()
-        if job.final is not None:
-            given = job.final
-            if self.stopping and not given.ok:
-                given = answer(Outcome.STOPPING)
-            return self._answered(given, started, key, job=job)
         progress = job.progress
-        if self.stopping:
-            outcome = Outcome.STOPPING
-        elif progress.failure is Outcome.ENGINE_UNREACHABLE or not self._link_up():
-            outcome = Outcome.ENGINE_UNREACHABLE
-        else:
-            outcome = Outcome.NOT_ACCEPTED_IN_TIME
-        job.answered, job.answered_at = answer(outcome), self._clock()
-        self._count(job.answered)
-        return job.answered
+        emission = Emission(
+            progress.accepted,
+            len(job.ticket.pending),
+            progress.setback,
+            progress.detail,
+            over=job.final is not None,
+        )
+        given = decide(stopping=self.stopping, emission=emission, link_up=self._link_up())
+        assert given is not None  # an emission is always decided
+        if emission.over:
+            return self._answered(given, started, key, job=job)
+        job.answered, job.answered_at = given, self._clock()
+        self._count(given)
+        return given
 
     def refused(self, refused: WebhookRefused, key: str | None, *, arrived: float) -> Answer:
         """The answer to a webhook the listener refuses itself (its body never arrived)."""
@@ -205,10 +207,10 @@ class WebhookReceiver:
             await self._emitter.emit(job.ticket.pending, job.deadline, progress)
         except Exception:  # the one boundary for defects of ours: the webhook is answered
             log.exception("webhook: a defect of the service while emitting its events")
-            progress.failure, progress.detail = Outcome.DEFECT, ""
+            progress.setback, progress.detail = Setback.DEFECT, ""
         finally:
             job.final = self.intake.close(
-                job.ticket, progress.accepted, progress.failure, progress.detail
+                job.ticket, progress.accepted, progress.setback, progress.detail
             )
             del self._jobs[job]
             self.held_bytes -= job.size

@@ -1,12 +1,14 @@
 """Pusher webhooks as MESG events: the pure core of a receiver, and the signature a sender uses.
 
 A webhook is verified (app key, signature in constant time, size), read into the events
-mesg.yml declares, checked for freshness and for duplicates, and every outcome has one HTTP
-answer (`ANSWERS`). Nothing here does I/O or reads a clock: the receiver inside ``serve`` and
-the local server's webhook sender are the edges. See ``_intake.py`` for the theory of operation.
+mesg.yml declares, checked for freshness and for duplicates, and its answer decided from what
+happened to it (`decide`), each outcome with one HTTP answer (`ANSWERS`). Nothing here does I/O
+or reads a clock: the receiver inside ``serve`` and the local server's webhook sender are the
+edges. See ``_intake.py`` for the theory of operation.
 """
 
 from ._answers import ANSWERS, CONTENT_TYPE, Answer, Outcome, WebhookRefused, answer
+from ._decision import ENDED_BY, Emission, Setback, decide
 from ._intake import Intake, Ticket, Verified, check
 from ._limits import (
     ANSWER_WITHIN_SECONDS,
@@ -24,6 +26,7 @@ __all__ = [
     "ANSWERS",
     "ANSWER_WITHIN_SECONDS",
     "CONTENT_TYPE",
+    "ENDED_BY",
     "ENTRY_BYTES",
     "KEY_HEADER",
     "MAX_BODY_BYTES",
@@ -34,9 +37,11 @@ __all__ = [
     "Answer",
     "Claim",
     "Credentials",
+    "Emission",
     "Intake",
     "Outcome",
     "RecentWebhooks",
+    "Setback",
     "Ticket",
     "Verified",
     "Webhook",
@@ -45,6 +50,7 @@ __all__ = [
     "answer",
     "check",
     "check_fresh",
+    "decide",
     "digest",
     "parse",
     "signature",

@@ -11,8 +11,9 @@ Theory of operation, one webhook:
    emit nothing), is being emitted by another request (answer 503), or which events to emit.
 3. The edge emits `Ticket.pending` one after another, so their order is kept, and stops at the
    first failure.
-4. `Intake.close` records how many were accepted and gives the answer: 200 ``{}`` when all were,
-   else 503 with what went wrong; a retry of the body then emits only what is left.
+4. `Intake.close` records how many were accepted and gives the answer (``_decision.py``):
+   200 ``{}`` when all were, else 503 with what went wrong; a retry of the body then emits only
+   what is left.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Generic
 
 from ..mesg import Output
 from ._answers import Answer, Outcome, WebhookRefused, answer
+from ._decision import Emission, Setback, decide
 from ._limits import MAX_BODY_BYTES, REPLAY_WINDOW_MS
 from ._parse import Webhook, WebhookEvent, parse
 from ._replay import Claim, RecentWebhooks, check_fresh, digest
@@ -124,16 +126,16 @@ class Intake(Generic[C]):
         self,
         ticket: Ticket[C],
         accepted: int,
-        failure: Outcome | None = None,
+        setback: Setback | None = None,
         detail: str = "",
     ) -> Answer:
-        """Step 4: `accepted` of `ticket.pending` were accepted, then `failure` (if any)."""
+        """Step 4: `accepted` of `ticket.pending` were accepted, then `setback` (if any) held
+        up the next one; the answer, as `decide` gives it."""
         given = ticket.answer
         if given is not None:
             return given
         self.recent.settle(ticket.claim, accepted)
-        if accepted >= len(ticket.pending):
-            return answer(Outcome.ACCEPTED)
-        if failure is None or answer(failure).ok:
-            failure = Outcome.NOT_ACCEPTED_IN_TIME  # events are missing: never a success
-        return answer(failure, detail)
+        emission = Emission(accepted, len(ticket.pending), setback, detail)
+        given = decide(stopping=False, emission=emission)
+        assert given is not None  # an emission that is over is always decided
+        return given
