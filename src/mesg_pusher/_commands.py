@@ -18,7 +18,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import signal
 import socket
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Final, Literal, TextIO
 
 from ._errors import MesgPusherError
+from ._text import LAYOUT_BREAKING, LINE_BREAKING
 from .mesg import DefinitionError, Engine, ServiceDefinition, load, packaged_text
 
 #: Exit statuses: the command did its job; it ran and failed (an ``error`` output, a definition
@@ -37,10 +37,6 @@ USAGE_ERROR: Final = 2
 #: What Python's own interrupt handling exits with after Ctrl-C.
 EXIT_INTERRUPTED: Final = 130
 
-#: Characters that would end or garble a printed line: controls, and the Unicode line breaks.
-_BREAKING: Final = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
-#: The same, less the line feeds and tabs that lay out a document or indented JSON.
-_BREAKING_INSIDE: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 #: What is printed: one line, indented JSON, or a document of several lines.
 Kind = Literal["line", "json", "document"]
 
@@ -53,7 +49,7 @@ def printable(text: str, encoding: str | None, *, kind: Kind = "line") -> str:
     ``"document"`` gets Python's (``\\xe9``)."""
     codec = encoding or "utf-8"
     escape = _json_escape if kind == "json" else _python_escape
-    breaking = _BREAKING if kind == "line" else _BREAKING_INSIDE
+    breaking = LINE_BREAKING if kind == "line" else LAYOUT_BREAKING
     text = breaking.sub(lambda match: escape(match.group()), text)
     try:
         text.encode(codec)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from .._backoff import Backoff
+from .._text import cut
 from ..webhooks import Setback, WebhookEvent
 from ._config import ServeConfig
 from ._engine_api import CallFailed, EngineApi
 from ._faults import EmitVerdict, emit_verdict
-from ._labels import CUT, DETAILS_CHARS
+from ._labels import DETAILS_CHARS
 from ._retry import Again, Done, retry
 from ._stats import Stats
 
@@ -89,12 +90,12 @@ class Emitter:
             verdict = emit_verdict(code, details)
             if verdict is EmitVerdict.REFUSED:
                 self._stats.event_refused(event.key)
-                progress.setback, progress.detail = Setback.REFUSED, _cut(details)
+                progress.setback, progress.detail = Setback.REFUSED, cut(details, DETAILS_CHARS)
                 return Done(False)
             failures += 1
             if verdict is EmitVerdict.FAILED and failures >= FAILED_EMIT_TRIES:
                 progress.setback = Setback.FAILED
-                progress.detail = _cut(f"{code.name}: {details}")
+                progress.detail = cut(f"{code.name}: {details}", DETAILS_CHARS)
                 return Done(False)
             # Our own deadline, with the engine connected, is slowness; anything else here is
             # an engine that cannot be reached.
@@ -109,7 +110,3 @@ class Emitter:
         return await retry(
             call, judge, self._backoff, clock=self._clock, until=deadline, expired=expired
         )
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= DETAILS_CHARS else text[:DETAILS_CHARS] + CUT

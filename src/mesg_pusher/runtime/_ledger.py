@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from .._text import cut
 from ._execution import Execution
-from ._labels import CUT, DETAILS_CHARS
+from ._labels import DETAILS_CHARS
 from ._outcomes import EFFECTS, Outcome
 from ._stats import Stats
 
@@ -46,16 +47,12 @@ class Ledger:
             "duration_ms": round(duration * 1000, 1),
         }
         if error is not None:
-            line["error"] = _cut(str(error))
+            line["error"] = cut(str(error), DETAILS_CHARS)
         if reason is not None:
-            line["reason"] = _cut(reason)
+            line["reason"] = cut(reason, DETAILS_CHARS)
         # Made and handled directly: the caller's file and line are never shown, and looking
         # them up is a good part of a line's cost.
         extra = {"fields": line}
         log.handle(
             log.makeRecord(log.name, effect.level, "", 0, "execution", (), None, extra=extra)
         )
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= DETAILS_CHARS else text[:DETAILS_CHARS] + CUT

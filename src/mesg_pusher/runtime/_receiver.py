@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .._secrets import scrub
+from .._text import cut
 from ..webhooks import (
     ANSWER_WITHIN_SECONDS,
     MAX_IN_PROGRESS_MS,
@@ -47,7 +48,7 @@ from ..webhooks import (
     decide,
 )
 from ._emitter import Emitter, Progress
-from ._labels import CUT, DETAILS_CHARS
+from ._labels import DETAILS_CHARS
 from ._stats import Stats
 
 log = logging.getLogger("mesg_pusher.runtime")
@@ -62,7 +63,7 @@ EMIT_WITHIN: Final = MAX_IN_PROGRESS_MS / 1000 - 1.0
 #: Webhooks in hand at once at most, and the bytes of their bodies: past either, 503 at once.
 MAX_WEBHOOKS: Final = 1000
 MAX_WEBHOOK_BYTES: Final = 32 * 1024 * 1024
-#: Longest app key shown in a log line when it is not the configured one.
+#: Characters of an app key shown in a log line at most, when it is not the configured one.
 KEY_CHARS: Final = 64
 
 
@@ -265,7 +266,7 @@ class WebhookReceiver:
             detail = detail or job.progress.detail
         if detail:
             shown = scrub(detail, self._secrets) if self._secrets else detail
-            line["detail"] = shown if len(shown) <= DETAILS_CHARS else shown[:DETAILS_CHARS] + CUT
+            line["detail"] = cut(shown, DETAILS_CHARS)
         log.log(level, "webhook", extra={"fields": line})
 
     def _key_label(self, key: str | None) -> str:
@@ -276,7 +277,7 @@ class WebhookReceiver:
         if key in self._keys:
             return key
         shown = scrub(key, self._secrets) if self._secrets else key
-        return shown if len(shown) <= KEY_CHARS else shown[:KEY_CHARS] + CUT
+        return cut(shown, KEY_CHARS)
 
     # Stopping --------------------------------------------------------------------------------
 
