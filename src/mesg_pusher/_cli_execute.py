@@ -25,7 +25,7 @@ from ._json import loads
 from ._logs import configure
 from .mesg import DefinitionError, Engine, ServiceDefinition, load_packaged, render, with_env
 from .pusher import ENVIRONMENT_VARIABLES, HttpPool
-from .tasks import SUCCESS, Output, TaskRunner
+from .tasks import SUCCESS, Output, ServiceEnvironment, TaskRunner
 
 #: The engine ranges `validate` knows: every engine, and v0.6 on.
 ENGINES: Final[tuple[Engine, ...]] = ("v0.1", "v0.6")
@@ -164,7 +164,8 @@ def _execute(args: argparse.Namespace) -> int:
 async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, Any]) -> Output:
     http = HttpPool()
     try:
-        runner = TaskRunner(http, definition=definition, environ=os.environ)
+        environment = ServiceEnvironment.read(os.environ)
+        runner = TaskRunner(http, definition=definition, environment=environment)
         return await runner.execute(task, inputs)
     finally:
         await http.close()

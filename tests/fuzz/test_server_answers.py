@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mesg_pusher._secrets import basic_credentials
 from mesg_pusher.pusher import Connection, HttpRequest, MockTransport
-from mesg_pusher.tasks import TaskRunner
+from mesg_pusher.tasks import ServiceEnvironment, TaskRunner
 from tests.fuzz.strategies import (
     DEFINITION,
     LOCAL_TASKS,
@@ -44,7 +44,9 @@ def answer_with(
 ) -> tuple[str, list[str]]:
     """The output's key, and its text, its strings and the log lines: the texts shown."""
     transport = MockTransport(lambda connection, request: (status, body))
-    runner = TaskRunner(transport, definition=DEFINITION, environ=environ)
+    runner = TaskRunner(
+        transport, definition=DEFINITION, environment=ServiceEnvironment.read(environ or {})
+    )
     with log_lines() as lines:
         output = run(runner.execute(task, json.dumps(inputs)))
     check_output(task, output, [], lines)

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from mesg_pusher.local_server import LocalServer
 from mesg_pusher.pusher import HttpPool
-from mesg_pusher.tasks import Output, TaskRunner
+from mesg_pusher.tasks import Output, ServiceEnvironment, TaskRunner
 
 from .conftest import APP, NodeProcess, Soketi, node_package
 from .test_delivery import wait_for
@@ -42,7 +42,7 @@ async def task_runner(port: int) -> AsyncIterator[TaskRunner]:
     }
     http = HttpPool()
     try:
-        yield TaskRunner(http, environ=environ)
+        yield TaskRunner(http, environment=ServiceEnvironment.read(environ))
     finally:
         await http.close()
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mesg_pusher.pusher import Connection, HttpRequest, MockTransport
-from mesg_pusher.tasks import Output, TaskRunner
+from mesg_pusher.tasks import Output, ServiceEnvironment, TaskRunner
 from tests.tasks.conftest import DROP, SECRET, accept, inputs_for, sent_by, trigger_inputs
 
 ENV_SECRET = "env-secret-5b8f0c1d2e3a"
@@ -29,7 +29,9 @@ ENVIRON = {
 
 
 def runner_with(environ: dict[str, str], transport: MockTransport | None = None) -> TaskRunner:
-    return TaskRunner(transport or MockTransport(accept), environ=environ)
+    return TaskRunner(
+        transport or MockTransport(accept), environment=ServiceEnvironment.read(environ)
+    )
 
 
 def without_credentials(task: str = "trigger", **changes: Any) -> dict[str, Any]:

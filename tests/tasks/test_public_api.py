@@ -18,6 +18,7 @@ def test_surface() -> None:
             "Limits",
             "LocalTask",
             "Output",
+            "ServiceEnvironment",
             "Task",
             "TaskRunner",
             "checked",

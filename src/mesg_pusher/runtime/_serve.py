@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from .._version import __version__
 from ..mesg import ServiceDefinition, load_packaged
 from ..pusher import HttpPool, Transport
-from ..tasks import TaskRunner
+from ..tasks import ServiceEnvironment, TaskRunner
 from ..webhooks import Credentials, Intake
 from ._api_service import ApiService
 from ._config import ConfigError, ServeConfig
@@ -63,8 +63,9 @@ class Service:
     """Serves the engine at `config.endpoint` until `run`'s stop event is set.
 
     `draw` gives the random numbers of the backoff jitter and `clock` monotonic seconds, so
-    tests may pass their own. `apps` are the Pusher apps whose webhooks are received (by
-    default the one the environment configures). `stats` and `metrics` count what happened.
+    tests may pass their own. `environment` is the service's, read once (by default from
+    ``os.environ``); `apps` are the Pusher apps whose webhooks are received (by default the one
+    the environment configures). `stats` and `metrics` count what happened.
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class Service:
         *,
         definition: ServiceDefinition | None = None,
         transport: Transport | None = None,
+        environment: ServiceEnvironment | None = None,
         apps: Sequence[Credentials] | None = None,
         draw: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
@@ -83,7 +85,11 @@ class Service:
         self.metrics = Metrics(self.stats)
         self._clock = clock
         self._transport = transport if transport is not None else HttpPool()
-        self._runner = TaskRunner(self._transport, definition=self.definition, environ=os.environ)
+        if environment is None:
+            environment = ServiceEnvironment.read(os.environ)
+        self._runner = TaskRunner(
+            self._transport, definition=self.definition, environment=environment
+        )
         self._api = ApiService(config)
         self._link = EngineLink(
             self._api, config, draw=draw, clock=clock, connected=self._connected
@@ -98,7 +104,7 @@ class Service:
         )
         self._no_app: str | None = None
         if apps is None:
-            apps, self._no_app = webhook_apps(os.environ)
+            apps, self._no_app = webhook_apps(environment)
         elif not apps:
             self._no_app = "no Pusher app for webhooks"
         self.receiver = WebhookReceiver(

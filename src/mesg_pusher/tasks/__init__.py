@@ -5,6 +5,7 @@ answer made here) in the module of its kind, listed in `TASKS`; `TaskRunner` run
 """
 
 from ._catalog import TASKS
+from ._environment import ServiceEnvironment
 from ._inputs import Limits
 from ._outputs import ERROR, SUCCESS, Output, checked, defect, problem_with
 from ._runner import TaskRunner
@@ -20,6 +21,7 @@ __all__ = [
     "Limits",
     "LocalTask",
     "Output",
+    "ServiceEnvironment",
     "Task",
     "TaskRunner",
     "checked",

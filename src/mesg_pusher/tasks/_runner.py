@@ -6,9 +6,10 @@ checked against mesg.yml; a task that calls Pusher answers ``success`` only once
 answered 2xx. Every exception becomes the ``error`` output here, at this one boundary, with the
 execution's secrets and the environment's scrubbed from its message.
 
-The service's environment (``PUSHER_*``) is read once, when the runner is made: an input in the
-execution wins, then its variable, then ``PUSHER_URL``. A variable that breaks its input's rule
-is reported once in the log and as the error output of every execution, naming the variable.
+The service's environment (``PUSHER_*``, read once: `ServiceEnvironment`) gives the inputs'
+defaults: an input in the execution wins, then its variable, then ``PUSHER_URL``. A variable
+that breaks its input's rule is reported once in the log, when the runner is made, and as the
+error output of every execution, naming the variable.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from .._errors import InputError, InputsInvalid, MesgPusherError, PusherError
 from .._json import loads
 from .._secrets import MIN_SCRUBBED, free_of, scrub, scrub_body, secrets_of, shown_in
 from ..mesg import ServiceDefinition, load_packaged, validate, words
-from ..pusher import EnvironmentDefaults, Transport, interpret, limits, require_inputs
+from ..pusher import Transport, interpret, limits, require_inputs
 from . import _inputs
 from ._catalog import TASKS
+from ._environment import ServiceEnvironment
 from ._inputs import Limits
 from ._outputs import SUCCESS, Output, checked, defect
 from ._task import ApiTask, Context, Task
@@ -55,9 +57,10 @@ class TaskRunner:
     """Runs executions of the service's tasks, sending through `transport` (an `HttpPool` in
     the service, a `MockTransport` in tests).
 
-    `environ` is the service's environment, read here once for the defaults of the connection
-    inputs (None: no defaults). `clock` gives Unix seconds for signatures and `nonce` the
-    randomness of encryption, so tests may pass their own; `tasks` are the tasks it knows.
+    `environment` is the service's environment, read once (`ServiceEnvironment.read`): the
+    defaults of the connection inputs and their secrets. `clock` gives Unix seconds for
+    signatures and `nonce` the randomness of encryption, so tests may pass their own; `tasks`
+    are the tasks it knows.
     """
 
     def __init__(
@@ -67,7 +70,7 @@ class TaskRunner:
         definition: ServiceDefinition | None = None,
         limits: Limits = Limits(),  # noqa: B008 - frozen value
         clock: Callable[[], float] = time.time,
-        environ: Mapping[str, str] | None = None,
+        environment: ServiceEnvironment = ServiceEnvironment(),  # noqa: B008 - frozen value
         nonce: Callable[[], bytes] = random_nonce,
         tasks: Mapping[str, Task] = TASKS,
     ) -> None:
@@ -77,22 +80,15 @@ class TaskRunner:
         self.clock = clock
         self.nonce = nonce
         self.tasks = tasks
-        self.defaults = EnvironmentDefaults()
-        self.environment_error: InputError | None = None
-        try:
-            self.defaults = EnvironmentDefaults.from_environment(environ or {})
-        except InputError as error:
-            self.environment_error = error
+        self.defaults = environment.defaults
+        self.environment_error = environment.problem
+        self.environment_secrets = environment.secrets
+        if environment.problem is not None:
             log.error(
                 "the service's environment is invalid, every execution is answered with the "
                 "error: %s",
-                error,
+                environment.problem,
             )
-        #: The secrets the environment gives (the app secret, the proxy password, the master
-        #: key): hidden from every execution's messages, and refused inside its inputs.
-        self.environment_secrets: tuple[str, ...] = tuple(
-            dict.fromkeys(secrets_of(self.defaults.variables) + secrets_of(self.defaults.url))
-        )
 
     def secrets_of(self, inputs: Mapping[str, Any]) -> list[str]:
         """The secrets an execution with `inputs` carries, the environment's included: what
