@@ -11,14 +11,12 @@ from mesg_pusher import InputError
 from mesg_pusher._secrets import (
     MASTER_KEY_INPUT,
     SCANNED_BYTES,
-    SECRET_HOLDERS,
     basic_credentials,
-    free_of,
     scrub,
     scrub_body,
-    secrets_of,
     shown_in,
 )
+from mesg_pusher.tasks._secret_inputs import SECRET_HOLDERS, free_of, secrets_of
 from tests.support.secret_oracle import ENCODINGS, encoded, exposure
 
 APP_SECRET = "7ad3773142a6692b25b8"

@@ -7,12 +7,12 @@ import logging
 
 import pytest
 
-from mesg_pusher._secrets import secrets_of
 from mesg_pusher.mesg import load_packaged
 from mesg_pusher.runtime import Stats
 from mesg_pusher.runtime._execution import Execution, Naming
 from mesg_pusher.runtime._ledger import Ledger
 from mesg_pusher.runtime._outcomes import EFFECTS, Outcome
+from mesg_pusher.tasks._secret_inputs import secrets_of
 
 DEFINITION = load_packaged()
 NAMING = Naming(DEFINITION.name, DEFINITION.tasks, secrets_of)

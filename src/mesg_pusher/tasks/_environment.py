@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .._errors import InputError
-from .._secrets import secrets_of
 from ..pusher import EnvironmentDefaults
+from ._secret_inputs import secrets_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ from typing import Any, Final
 
 from .._errors import InputError, InputsInvalid, MesgPusherError, PusherError
 from .._json import loads
-from .._secrets import MIN_SCRUBBED, free_of, scrub, scrub_body, secrets_of, shown_in
+from .._secret_search import MIN_SCRUBBED
+from .._secrets import scrub, scrub_body, shown_in
 from ..mesg import ServiceDefinition, load_packaged, validate, words
 from ..pusher import Transport, interpret, limits, require_inputs
 from . import _inputs
@@ -30,6 +31,7 @@ from ._catalog import TASKS
 from ._environment import ServiceEnvironment
 from ._inputs import Limits
 from ._outputs import SUCCESS, Output, checked, defect
+from ._secret_inputs import free_of, secrets_of
 from ._task import ApiTask, Context, Task
 
 log = logging.getLogger("mesg_pusher.tasks")
