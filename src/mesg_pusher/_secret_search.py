@@ -6,9 +6,9 @@ its length limit can end with most of one), written out or in any encoding recog
 escapes (Go's ``\\u003c`` style included), Python escapes (in which messages quote inputs), HTML
 character references (named, decimal, hex), URL encoding, each kind alone or all together,
 decoded up to twice (an escape escaped again), white space reflowed, base64 from any starting
-byte, and hex. Each decoding is a view of the text whose characters map back to the ones they
-came from, so what is found is the written form. Values shorter than `MIN_SCRUBBED` cannot be
-told from ordinary words and are not looked for.
+byte, and hex (either case). Each decoding is a view of the text whose characters map back to
+the ones they came from, so what is found is the written form. Values shorter than
+`MIN_SCRUBBED` cannot be told from ordinary words and are not looked for.
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ _SPACES = re.compile(r"\s+")
 _FORM_SPACES = re.compile(r"[\s+]+")
 # Base64 (standard and URL-safe): 11 characters carry 8 bytes, the shortest run looked for.
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{11,}={0,2}")
+# Hex, either case: 16 digits carry 8 bytes, the shortest run looked for.
+_HEX = re.compile(r"[0-9a-fA-F]{16,}")
 _URL_SAFE = bytes.maketrans(b"-_", b"+/")
 
 
@@ -189,6 +191,7 @@ class SecretFinder:
         # six bytes alone. A run of base64 without one of these cannot decode to a secret's run.
         groups = {base64.b64encode(b[i : i + 6]) for b in raw for i in range(len(b) - 5)}
         self.base64_sieve = re.compile(b"|".join(re.escape(g) for g in sorted(groups)))
+        self.hex_grams = frozenset(gram.hex() for gram in self.byte_grams)
         alphabet = "".join(sorted({c for f in forms for c in f}))
         # A first sieve, in C: only stretches of the secrets' own characters can hold a run.
         self.candidates = re.compile(f"[{re.escape(alphabet)}]{{{run},}}") if alphabet else None
@@ -201,7 +204,7 @@ class SecretFinder:
             # No decoding reads this text otherwise than as written, and no reflowing is
             # looked for (the usual answer): the text as written is the one view.
             plain = _View(text)
-            return self._runs(plain) + self._base64(plain)
+            return self._runs(plain) + self._encoded(plain)
         # The text as written, and as each decoding and each chain of them reads it.
         bases = [_View(text)]
         seen = {text}
@@ -230,7 +233,7 @@ class SecretFinder:
         for view in views:
             found += self._runs(view)
         for view in bases[:once]:  # as written and decoded once
-            found += self._base64(view)
+            found += self._encoded(view)
         return found
 
     def shows(self, text: str) -> bool:
@@ -238,14 +241,14 @@ class SecretFinder:
         return self._written_out_in(text) or bool(self.spans(text))
 
     def shows_plainly(self, text: str) -> bool:
-        """Whether `text` shows a secret, or a run of one, as written or in base64 (no escapes
-        decoded): a look whose cost grows with the text alone, whatever it holds."""
+        """Whether `text` shows a secret, or a run of one, as written, in base64 or in hex (no
+        escapes decoded): a look whose cost grows with the text alone, whatever it holds."""
         if self._written_out_in(text):
             return True
         if self.candidates is None:
             return False
         plain = _View(text)
-        if self._runs(plain) or self._base64(plain):
+        if self._runs(plain) or self._encoded(plain):
             return True
         return self.spaced and bool(self._runs(plain.collapsed(_SPACES)))
 
@@ -271,6 +274,20 @@ class SecretFinder:
                     last += 1
                 found.append(view.span(index, last + run))
                 index = last + 1
+        return found
+
+    def _encoded(self, view: _View) -> list[tuple[int, int]]:
+        """The runs of base64 or hex in `view` that decode to a run of a secret."""
+        return self._base64(view) + self._hex(view)
+
+    def _hex(self, view: _View) -> list[tuple[int, int]]:
+        grams, width = self.hex_grams, 2 * MIN_SCRUBBED
+        found = []
+        for match in _HEX.finditer(view.text):
+            digits = match.group().lower()
+            # Any start: a run of hex may begin on either digit of a byte.
+            if any(digits[i : i + width] in grams for i in range(len(digits) - width + 1)):
+                found.append(view.span(*match.span()))
         return found
 
     def _base64(self, view: _View) -> list[tuple[int, int]]:

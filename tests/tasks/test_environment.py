@@ -184,3 +184,21 @@ async def test_without_an_environment_nothing_is_filled_in(runner: TaskRunner) -
     output = await runner.execute("trigger", without_credentials())
     assert output.data["error"].startswith("appId: is required")
     assert runner.environment_secrets == ()
+
+
+SAME = "same-key-and-secret-0123"
+
+
+@pytest.mark.parametrize("task", ["trigger", "authorizeChannel"])
+async def test_an_app_key_equal_to_its_secret_is_an_error_naming_the_rule(task: str) -> None:
+    environ = {**ENVIRON, "PUSHER_APP_KEY": SAME, "PUSHER_APP_SECRET": SAME}
+    runner = runner_with(environ)
+    output = await runner.execute(task, without_credentials(task))
+    assert output.key == "error"
+    assert output.data["error"].startswith("PUSHER_APP_SECRET: is the same as the app key")
+    assert SAME not in json.dumps(output.data)
+    assert sent_by(runner) == []
+    given = without_credentials(task, key=SAME, secret=SAME)
+    output = await runner_with({}).execute(task, given)
+    assert output.key == "error"
+    assert SAME not in json.dumps(output.data)

@@ -31,7 +31,7 @@ from ._catalog import TASKS
 from ._environment import ServiceEnvironment
 from ._inputs import Limits
 from ._outputs import SUCCESS, Output, checked, defect
-from ._secret_inputs import free_of, secrets_of
+from ._secret_inputs import SAME_AS_KEY, free_of, secret_is_key, secrets_of
 from ._task import ApiTask, Context, Task
 
 log = logging.getLogger("mesg_pusher.tasks")
@@ -83,13 +83,13 @@ class TaskRunner:
         self.nonce = nonce
         self.tasks = tasks
         self.defaults = environment.defaults
-        self.environment_error = environment.problem
+        self.environment_error = environment.error
         self.environment_secrets = environment.secrets
-        if environment.problem is not None:
+        if self.environment_error is not None:
             log.error(
                 "the service's environment is invalid, every execution is answered with the "
                 "error: %s",
-                environment.problem,
+                self.environment_error,
             )
 
     def secrets_of(self, inputs: Mapping[str, Any]) -> list[str]:
@@ -126,6 +126,8 @@ class TaskRunner:
                     "was sent)",
                 )
             inputs = self.defaults.apply(inputs)
+            if secret_is_key(inputs):
+                raise InputError("secret", f"{SAME_AS_KEY}; nothing was sent")
             require_inputs(inputs, task.needs)
             output = await self._run(task, inputs, secrets)
         except MesgPusherError as error:

@@ -4,7 +4,9 @@ one (it would be published, or quoted in a message).
 
 An execution's secrets are the app secret, the proxy credentials (the password as written in the
 URL and decoded, and ``user:password`` in the base64 form the ``Proxy-Authorization`` header
-carries) and the encryption master key (its base64 text, and the URL-safe form of it). The
+carries; the user name itself when it has no password, as proxy services that take an API key
+in its place write it: ``http://APIKEY:@proxy``) and the encryption master key (its base64
+text, and the URL-safe form of it). The
 service's environment can give each of them too (`ServiceEnvironment`); the task runner adds
 those to every execution's. Finding them in a text is `mesg_pusher._secret_search`'s, hiding
 them `mesg_pusher._secrets`'.
@@ -24,6 +26,18 @@ from ..pusher import MASTER_KEY_INPUT
 #: Inputs allowed to hold a secret: the app secret itself, the proxy URL its password, and the
 #: encryption master key.
 SECRET_HOLDERS: Final = frozenset({"secret", "proxy", MASTER_KEY_INPUT})
+#: The rule an app secret equal to the app's key breaks: the key is shown (it names the app in
+#: every signature, in browsers and in log lines), so the secret would be shown with it.
+SAME_AS_KEY: Final = (
+    "is the same as the app key, which is public (browsers and log lines show it): an app's "
+    "secret differs from its key"
+)
+
+
+def secret_is_key(inputs: Mapping[str, Any]) -> bool:
+    """Whether the app secret `inputs` give is their app key."""
+    secret = inputs.get("secret")
+    return isinstance(secret, str) and bool(secret) and secret == inputs.get("key")
 
 
 def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
@@ -39,13 +53,15 @@ def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
             username, password = parts.username, parts.password
         except ValueError:
             username = password = None
-        if password:
-            found.extend(dict.fromkeys((password, unquote(password))))
-            # The forms the password travels in to the proxy, which may echo them back. The
-            # pair itself only when the password is too short to be looked for alone: a run
-            # of the user name alone is no secret.
-            pair = f"{unquote(username or '')}:{unquote(password)}"
-            if len(unquote(password)) < MIN_SCRUBBED:
+        # The credential: the password, or the user name when it has none (an API key).
+        credential = password or (username if password == "" else None)
+        if credential:
+            found.extend(dict.fromkeys((credential, unquote(credential))))
+            # The forms it travels in to the proxy, which may echo them back. The pair itself
+            # only when the credential is too short to be looked for alone: a run of a user
+            # name that has a password is no secret.
+            pair = f"{unquote(username or '')}:{unquote(password or '')}"
+            if len(unquote(credential)) < MIN_SCRUBBED:
                 found.append(pair)
             found.append(basic_credentials(pair))
     master_key = inputs.get(MASTER_KEY_INPUT)
@@ -60,7 +76,7 @@ _TO_URL_SAFE: Final = str.maketrans("+/", "-_")
 
 def free_of(secrets: Sequence[str], inputs: Mapping[str, Any]) -> None:
     """Refuse inputs (other than those in `SECRET_HOLDERS`) that show a secret: written out, a
-    run of `MIN_SCRUBBED` or more of its characters, or either in base64. It would be sent to
+    run of `MIN_SCRUBBED` or more of its characters, or either in base64 or hex. It would be sent to
     Pusher's subscribers or quoted in a message, and a refusal made here comes before anything
     is published. (Escaped forms are not looked for here: decoding them costs several ms per
     KB of ordinary text with ``&`` or ``%`` in it, and an input the workflow wrote does not
