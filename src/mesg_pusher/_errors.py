@@ -12,6 +12,7 @@
     ├── DefinitionError                   mesg._definition          mesg.yml breaks the format
     ├── ConfigError                       runtime._config           a setting of serve is wrong
     ├── ServiceFailed                     runtime._engine_link      serve cannot go on
+    ├── CallFailed                        runtime._engine_api       a call to the engine failed
     ├── EngineError                       engine._engine            the stand-in refuses a call
     ├── StreamEnded                       engine._engine            the stand-in ended a stream
     ├── GoJsonError (also ValueError)     engine._messages          not JSON as Go reads it

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from .._errors import MesgPusherError
 from ..tasks import Output
 
 if TYPE_CHECKING:  # statuses are read by name, so this module needs no gRPC
@@ -36,7 +37,7 @@ class TaskMessage:
     problem: str | None = None
 
 
-class CallFailed(Exception):
+class CallFailed(MesgPusherError):
     """A call to the engine failed: its gRPC status (None when a stream just ended) and the
     engine's text."""
 
