@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,6 +29,8 @@ from tests.fuzz.strategies import (
     valid_inputs,
 )
 from tests.support.secret_oracle import CHARACTER_ENCODINGS, ENCODINGS, encoded, exposure, mixed
+
+pytestmark = pytest.mark.slow
 
 #: Where a Pusher message is cut (`pusher._responses.MAX_MESSAGE_CHARS`), around which echoes
 #: are placed.

@@ -33,6 +33,8 @@ from tests.fuzz.strategies import (
     valid_inputs,
 )
 
+pytestmark = pytest.mark.slow
+
 
 def execute(
     task: str, inputs: Any, secrets: list[str], environ: dict[str, str] | None = None

@@ -25,6 +25,8 @@ from tests.runtime.conftest import (
     until,
 )
 
+pytestmark = pytest.mark.slow
+
 PACKAGED = load_packaged()
 
 

@@ -26,6 +26,8 @@ from mesg_pusher.webhooks import MAX_BODY_BYTES, REPLAY_WINDOW_MS
 from tests.runtime.conftest import WAIT, Running, serving, until
 from tests.support.secret_oracle import exposure
 
+pytestmark = pytest.mark.slow
+
 APP = App(app_id="7", key="webhook-key", secret="Zq9xW7vB2mN4pL6tR8yK")
 OTHER = App(app_id="8", key="other-key", secret="other-secret-0123456789")
 

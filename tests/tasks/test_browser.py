@@ -135,6 +135,7 @@ BAD_AUTHORIZATIONS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("changes", "expected"), BAD_AUTHORIZATIONS)
 async def test_every_bad_authorization_input_is_named(
     runner: TaskRunner, changes: dict[str, Any], expected: str

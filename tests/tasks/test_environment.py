@@ -67,6 +67,7 @@ async def test_an_input_wins_over_its_variable_which_wins_over_the_url() -> None
     assert "auth_key=variable-key&" in sent_by(runner)[0][1].query
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "task", ["trigger", "channels", "users", "sendToUser", "authorizeChannel", "authenticateUser"]
 )
@@ -149,6 +150,7 @@ async def test_a_bad_variable_answers_every_execution_naming_it(
     assert "secret-value" not in caplog.text
 
 
+@pytest.mark.slow
 async def test_the_environments_secrets_are_every_executions() -> None:
     runner = runner_with({**ENVIRON, "PUSHER_PROXY": "http://alice:pr0xy-pa55word@proxy:3128"})
     assert set(runner.environment_secrets) >= {ENV_SECRET, MASTER_KEY, "pr0xy-pa55word"}

@@ -205,6 +205,7 @@ async def test_bad_info_is_named(
     assert sent_by(runner) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("item", "expected"),
     [

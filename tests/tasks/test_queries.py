@@ -152,6 +152,7 @@ BAD_QUERIES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("task", "changes", "expected"), BAD_QUERIES)
 async def test_every_bad_query_is_refused_naming_the_input(
     runner: TaskRunner, task: str, changes: dict[str, Any], expected: str
@@ -182,6 +183,7 @@ async def test_types_are_checked_in_the_engines_words(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["channels", "channel", "users"])
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
