@@ -39,12 +39,12 @@ from .._text import cut
 from ..webhooks import (
     ANSWER_WITHIN_SECONDS,
     MAX_IN_PROGRESS_MS,
-    Answer,
     Emission,
     Intake,
     Setback,
     Ticket,
     WebhookRefused,
+    WebhookResponse,
     decide,
 )
 from ._emitter import Emitter, Progress
@@ -81,10 +81,11 @@ class _Job:
     started: float
     deadline: float
     progress: Progress = field(default_factory=Progress)
-    answered: Answer | None = None  # given before the emission ended: its line waits for it
+    # Given before the emission ended: the webhook's line waits for the emission.
+    answered: WebhookResponse | None = None
     answered_at: float = 0.0
     abandoned: bool = False  # its request went away unanswered
-    final: Answer | None = None  # the intake's answer once the emission ended
+    final: WebhookResponse | None = None  # the intake's answer once the emission ended
 
 
 class WebhookReceiver:
@@ -144,7 +145,7 @@ class WebhookReceiver:
         body: bytes,
         *,
         arrived: float | None = None,
-    ) -> Answer:
+    ) -> WebhookResponse:
         """The answer to one webhook (`key` and `signature` its headers, None when missing),
         given within `answer_within` of `arrived` (this clock's time the request came in, so
         reading the body counts too; by default, now)."""
@@ -160,8 +161,8 @@ class WebhookReceiver:
                 key=key, signature=signature, body=body, now_ms=self._wall_ms()
             )
         except WebhookRefused as refused:
-            return self._answered(refused.answer, started, key, detail=refused.detail)
-        given = ticket.answer
+            return self._answered(refused.response, started, key, detail=refused.detail)
+        given = ticket.response
         if given is not None:
             return self._answered(given, started, key, events=len(ticket.verified.webhook.events))
         job = _Job(ticket, ticket.verified.app.key, len(body), started, started + self._emit_within)
@@ -197,9 +198,11 @@ class WebhookReceiver:
         self._count(given)
         return given
 
-    def refused(self, refused: WebhookRefused, key: str | None, *, arrived: float) -> Answer:
+    def refused(
+        self, refused: WebhookRefused, key: str | None, *, arrived: float
+    ) -> WebhookResponse:
         """The answer to a webhook the listener refuses itself (its body never arrived)."""
-        return self._answered(refused.answer, arrived, key, detail=refused.detail)
+        return self._answered(refused.response, arrived, key, detail=refused.detail)
 
     async def _emit(self, job: _Job) -> None:
         """Emit `job`'s events, then settle them with the intake, whatever ended it."""
@@ -220,25 +223,25 @@ class WebhookReceiver:
 
     def _answered(
         self,
-        given: Answer,
+        given: WebhookResponse,
         started: float,
         key: str | None,
         *,
         events: int | None = None,
         detail: str = "",
         job: _Job | None = None,
-    ) -> Answer:
+    ) -> WebhookResponse:
         """Count the answer and write the webhook's line."""
         self._count(given)
         self._line(given, started, key, events=events, detail=detail, job=job)
         return given
 
-    def _count(self, given: Answer) -> None:
+    def _count(self, given: WebhookResponse) -> None:
         self._stats.webhook(given.outcome.value, given.status)
 
     def _line(
         self,
-        given: Answer,
+        given: WebhookResponse,
         started: float,
         key: str | None,
         *,

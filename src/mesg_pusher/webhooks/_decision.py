@@ -20,7 +20,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Final
 
-from ._answers import Answer, Outcome, answer
+from ._outcomes import WebhookOutcome, WebhookResponse, respond
 
 
 class Setback(Enum):
@@ -36,11 +36,11 @@ class Setback(Enum):
 #: The outcome of a webhook whose emission ended short, by what ended it.
 ENDED_BY: Final = MappingProxyType(
     {
-        Setback.REFUSED: Outcome.ENGINE_REFUSED,
-        Setback.FAILED: Outcome.ENGINE_REFUSED,
-        Setback.SLOW: Outcome.NOT_ACCEPTED_IN_TIME,
-        Setback.UNREACHABLE: Outcome.ENGINE_UNREACHABLE,
-        Setback.DEFECT: Outcome.DEFECT,
+        Setback.REFUSED: WebhookOutcome.ENGINE_REFUSED,
+        Setback.FAILED: WebhookOutcome.ENGINE_REFUSED,
+        Setback.SLOW: WebhookOutcome.NOT_ACCEPTED_IN_TIME,
+        Setback.UNREACHABLE: WebhookOutcome.ENGINE_UNREACHABLE,
+        Setback.DEFECT: WebhookOutcome.DEFECT,
     }
 )
 
@@ -64,19 +64,19 @@ def decide(
     busy: bool = False,
     emission: Emission | None = None,
     link_up: bool = True,
-) -> Answer | None:
+) -> WebhookResponse | None:
     """The answer to a webhook given what happened (see the module's docstring), or None when
     nothing is decided yet: the intake is to check it. `busy` counts before any emission;
     `link_up` while one is under way."""
     if emission is not None and emission.over and emission.accepted >= emission.pending:
-        return answer(Outcome.ACCEPTED)
+        return respond(WebhookOutcome.ACCEPTED)
     if stopping:
-        return answer(Outcome.STOPPING)
+        return respond(WebhookOutcome.STOPPING)
     if emission is None:
-        return answer(Outcome.BUSY) if busy else None
+        return respond(WebhookOutcome.BUSY) if busy else None
     if emission.over:
         ended_by = ENDED_BY.get(emission.setback) if emission.setback is not None else None
-        return answer(ended_by or Outcome.NOT_ACCEPTED_IN_TIME, emission.detail)
+        return respond(ended_by or WebhookOutcome.NOT_ACCEPTED_IN_TIME, emission.detail)
     if emission.setback is Setback.UNREACHABLE or not link_up:
-        return answer(Outcome.ENGINE_UNREACHABLE)
-    return answer(Outcome.NOT_ACCEPTED_IN_TIME)
+        return respond(WebhookOutcome.ENGINE_UNREACHABLE)
+    return respond(WebhookOutcome.NOT_ACCEPTED_IN_TIME)
