@@ -16,7 +16,7 @@ from prometheus_client.samples import Sample
 from mesg_pusher.engine import CoreClient, EngineServer
 from mesg_pusher.pusher import App
 from mesg_pusher.runtime._metrics import Metrics
-from mesg_pusher.runtime._outcomes import Outcome
+from mesg_pusher.runtime._outcomes import ExecutionOutcome
 from mesg_pusher.runtime._stats import DURATION_BUCKETS, UNDECLARED, Stats
 from mesg_pusher.webhooks import signature
 from tests.runtime.conftest import WAIT, GatedPusher, serving, trigger_inputs, until
@@ -38,12 +38,12 @@ def value(text: str, name: str, **labels: str) -> float:
 def test_executions_are_counted_by_task_and_outcome_and_timed() -> None:
     stats = Stats(retried=3, dropped=1, connections=4, tasks=["trigger", "triggerBatch"])
     metrics = Metrics(stats)
-    stats.settle("trigger", Outcome.SUCCEEDED, 0.002)
-    stats.settle("trigger", Outcome.SUCCEEDED, 0.2)
-    stats.settle("trigger", Outcome.FAILED, 100.0)
-    stats.settle("trigger", Outcome.DUPLICATE, 0.0)  # counted, not timed
-    stats.settle("no such task", Outcome.FAILED, 0.001)
-    stats.settle('{"secret":"x"}', Outcome.FAILED, 0.001)
+    stats.settle("trigger", ExecutionOutcome.SUCCEEDED, 0.002)
+    stats.settle("trigger", ExecutionOutcome.SUCCEEDED, 0.2)
+    stats.settle("trigger", ExecutionOutcome.FAILED, 100.0)
+    stats.settle("trigger", ExecutionOutcome.DUPLICATE, 0.0)  # counted, not timed
+    stats.settle("no such task", ExecutionOutcome.FAILED, 0.001)
+    stats.settle('{"secret":"x"}', ExecutionOutcome.FAILED, 0.001)
     text = metrics.render().decode()
     assert value(text, "mesg_pusher_executions_total", task="trigger", outcome="success") == 2
     assert value(text, "mesg_pusher_executions_total", task="trigger", outcome="duplicate") == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mesg_pusher.mesg import load_packaged
-from mesg_pusher.runtime._outputs import (
+from mesg_pusher.runtime._error_outputs import (
     NOT_STARTED,
     STOPPED,
     overloaded,

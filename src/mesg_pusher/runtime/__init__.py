@@ -16,8 +16,8 @@ from .._backoff import Backoff, backoff_delay
 from ._admission import Admission, Decision
 from ._cli import add_commands
 from ._config import SETTINGS, ConfigError, ServeConfig, grpc_target, resolve
-from ._faults import EmitVerdict, SubmitVerdict, emit_verdict, listen_refusal, submit_verdict
 from ._stopping import StopPlan, stop_plan
+from ._verdicts import EmitVerdict, SubmitVerdict, emit_verdict, listen_refusal, submit_verdict
 
 if TYPE_CHECKING:
     from ._engine_link import ServiceFailed

@@ -3,7 +3,7 @@ their order is kept, each until the engine takes it or it is clear it will not i
 
 The discipline is that of results (``_submission.py``), through the same retry loop
 (``_retry.py``) and the same adapter: the call waits for the adapter's connection, a failure the
-engine's words call a refusal (``_faults.emit_verdict``) stops at once, an unreachable engine is
+engine's words call a refusal (``_verdicts.emit_verdict``) stops at once, an unreachable engine is
 tried again with backoff, anything else a few times. Unlike a result, an event has a deadline:
 the webhook's sender is waiting, and a sender that gets no 2xx sends the body again, so emission
 stops at `deadline` and reports how far it got (`Progress`): what that makes of the webhook is
@@ -21,10 +21,10 @@ from .._text import cut
 from ..webhooks import Setback, WebhookEvent
 from ._config import ServeConfig
 from ._engine_api import CallFailed, EngineApi
-from ._faults import EmitVerdict, emit_verdict
 from ._labels import DETAILS_CHARS
 from ._retry import Again, Done, retry
 from ._stats import Stats
+from ._verdicts import EmitVerdict, emit_verdict
 
 #: Tries of an event the engine fails on for reasons other than being unreachable.
 FAILED_EMIT_TRIES: Final = 3

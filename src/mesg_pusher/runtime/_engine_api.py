@@ -5,7 +5,7 @@ An adapter listens for executions on one stream (`listen`, until the stream ends
 submits one result (`submit`) and emits one event (`emit`), each a single call: every retry,
 reconnection and backoff is the service's own and the same for every generation (``_retry.py``,
 ``_engine_link.py``). A call that fails raises `CallFailed` with the gRPC status and the
-engine's text, which the service reads (``_faults.py``).
+engine's text, which the service reads (``_verdicts.py``).
 
 The first generation, engines v0.1 to v0.9 (``api.Service``), is ``_api_service.py``.
 """

@@ -18,9 +18,9 @@ from .._backoff import Backoff
 from .._errors import MesgPusherError
 from ._config import ServeConfig
 from ._engine_api import CallFailed, EngineApi, TaskMessage
-from ._faults import listen_refusal
 from ._retry import Again, Done, retry
 from ._stopping import DRAIN_QUIET
+from ._verdicts import listen_refusal
 
 log = logging.getLogger("mesg_pusher.runtime")
 

@@ -15,7 +15,7 @@ from .._json import loads
 from ..tasks import Output
 from ._deliveries import id_key
 from ._labels import execution_label, task_label
-from ._outcomes import Outcome
+from ._outcomes import ExecutionOutcome
 
 _UNSET: Final[Any] = object()
 
@@ -30,7 +30,7 @@ class Naming:
     secrets_of: Callable[[Mapping[str, Any]], list[str]]
 
 
-class Execution:
+class ExecutionInHand:
     """One execution in the service's hands."""
 
     __slots__ = (
@@ -38,13 +38,14 @@ class Execution:
         "_naming",
         "_secrets",
         "_task_label",
-        "answer",
         "arrived",
         "defective",
         "id",
         "input_data",
         "key",
         "outcome",
+        "preset_output",
+        "preset_output",
         "settled",
         "size",
         "task_key",
@@ -68,9 +69,9 @@ class Execution:
         self.key = id_key(execution_id)
         self._naming = naming
         self.settled = False
-        self.defective = False  # a defect broke it once: its answer is the defect's
-        self.answer: Output | None = None  # the answer given without running, if any
-        self.outcome = Outcome.FAILED  # the outcome of that answer once taken
+        self.defective = False  # a defect broke it once: its output is the defect's
+        self.preset_output: Output | None = None  # the output given without running, if any
+        self.outcome = ExecutionOutcome.FAILED  # the outcome of that output once taken
         self._secrets: list[str] | None = _UNSET
         self._label: str | None = None
         self._task_label: str | None = None

@@ -42,7 +42,7 @@ _GO_TIME: Final = re.compile(
 )
 
 
-def digest(text: str) -> str:
+def label_digest(text: str) -> str:
     """12 hex digits of the SHA-256 of `text` (as UTF-8)."""
     data = text.encode("utf-8", "surrogatepass")
     return hashlib.sha256(data).hexdigest()[:DIGEST_CHARS]
@@ -64,7 +64,7 @@ def execution_label(
     head, brace, _ = execution_id.partition("{")
     if not _vouched(head, service, task_key, tasks):
         head = _shown(head, secrets(), LABEL_CHARS)
-    return f"{head}{INPUTS_LEFT_OUT if brace else ''}#{digest(execution_id)}"
+    return f"{head}{INPUTS_LEFT_OUT if brace else ''}#{label_digest(execution_id)}"
 
 
 def _vouched(head: str, service: str, task_key: str, tasks: Container[str]) -> bool:
@@ -84,7 +84,7 @@ def task_label(task_key: str, *, tasks: Container[str], secrets: Secrets) -> str
         return task_key
     known = secrets()
     if known is None:
-        return f"{ELLIPSIS}#{digest(task_key)}"
+        return f"{ELLIPSIS}#{label_digest(task_key)}"
     return _shown(task_key, known, TASK_CHARS)
 
 

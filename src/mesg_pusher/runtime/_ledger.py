@@ -11,9 +11,9 @@ import logging
 from typing import Any
 
 from .._text import cut
-from ._execution import Execution
+from ._execution import ExecutionInHand
 from ._labels import DETAILS_CHARS
-from ._outcomes import EFFECTS, Outcome
+from ._outcomes import EFFECTS, ExecutionOutcome
 from ._stats import Stats
 
 log = logging.getLogger("mesg_pusher.runtime")
@@ -27,8 +27,8 @@ class Ledger:
 
     def settle(
         self,
-        execution: Execution,
-        outcome: Outcome,
+        execution: ExecutionInHand,
+        outcome: ExecutionOutcome,
         duration: float,
         *,
         error: Any = None,

@@ -12,7 +12,7 @@
   checked against mesg.yml, and never raises), the answer, the one boundary for defects, and
   the end of a stop;
 - `Submitter` (``_submission.py``): an answer submitted until the engine takes it, the engine's
-  refusals read in its own words (``_faults.py``);
+  refusals read in its own words (``_verdicts.py``);
 - `Ledger` (``_ledger.py``): one outcome each (``_outcomes.py``), counted in `Stats`
   (``_stats.py``, the one store of counts the stop line and the metrics read), and one log line
   naming the execution by a label that never shows a secret (``_labels.py``);

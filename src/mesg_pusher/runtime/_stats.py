@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import InitVar, dataclass, field, fields
 from typing import Any, Final
 
-from ._outcomes import EFFECTS, Outcome
+from ._outcomes import EFFECTS, ExecutionOutcome
 
 #: Upper bounds of the execution duration buckets, in seconds (from arrival to outcome).
 DURATION_BUCKETS: Final = (
@@ -87,7 +87,7 @@ class Stats:
 
     # Counting (the hot path) -----------------------------------------------------------------
 
-    def settle(self, task_key: str, outcome: Outcome, seconds: float) -> None:
+    def settle(self, task_key: str, outcome: ExecutionOutcome, seconds: float) -> None:
         """An execution of `task_key` ended in `outcome` `seconds` after it arrived; a duplicate
         delivery is counted, not timed."""
         counter = EFFECTS[outcome].counter
@@ -95,7 +95,7 @@ class Stats:
         task = self.by_task.get(task_key) or self.by_task[UNDECLARED]
         outcomes = task.outcomes
         outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
-        if outcome is not Outcome.DUPLICATE:
+        if outcome is not ExecutionOutcome.DUPLICATE:
             task.buckets[bisect_left(DURATION_BUCKETS, seconds)] += 1
             task.seconds += seconds
 

@@ -1,6 +1,6 @@
 """Submitting an execution's answer until the engine takes it, or it is clear it never will.
 
-The engine's answer decides (see ``_faults.py``): an execution it has no longer in progress is
+The engine's answer decides (see ``_verdicts.py``): an execution it has no longer in progress is
 dropped, not retried; an output it refuses is replaced once by the ``error`` output saying why;
 while it cannot be reached the answer is retried with backoff for as long as the service runs
 (the engine's results of executions that finished meanwhile wait, in their task, for it to come
@@ -18,12 +18,12 @@ from .._backoff import Backoff
 from ..tasks import Output
 from ._config import ServeConfig
 from ._engine_api import CallFailed, EngineApi
-from ._execution import Execution
-from ._faults import SubmitVerdict, submit_verdict
+from ._error_outputs import refused_by_engine
+from ._execution import ExecutionInHand
 from ._labels import engine_details
-from ._outcomes import Outcome
-from ._outputs import refused_by_engine
+from ._outcomes import ExecutionOutcome
 from ._retry import Again, Done, retry
+from ._verdicts import SubmitVerdict, submit_verdict
 
 log = logging.getLogger("mesg_pusher.runtime")
 
@@ -35,7 +35,7 @@ GONE: Final = (
 )
 #: What `Submitter.submit` gives: None when the engine took the answer, else the outcome the
 #: execution ends in and why; and the output finally offered.
-Submitted = tuple[Outcome | None, Output, str | None]
+Submitted = tuple[ExecutionOutcome | None, Output, str | None]
 
 
 def _not_counted() -> None:
@@ -61,7 +61,7 @@ class Submitter:
     def _backoff(self) -> Backoff:
         return self._config.backoff(self._draw)
 
-    async def submit(self, execution: Execution, output: Output) -> Submitted:
+    async def submit(self, execution: ExecutionInHand, output: Output) -> Submitted:
         """Submit `output` until the engine takes it. None when it did, else the outcome the
         execution ends in and why; and the output finally offered."""
         offered = output
@@ -77,7 +77,7 @@ class Submitter:
             assert failure.code is not None
             verdict = submit_verdict(failure.code, failure.details)
             if verdict is SubmitVerdict.GONE:  # its text names the raw id: not repeated
-                return Done((Outcome.DROPPED, offered, GONE))
+                return Done((ExecutionOutcome.DROPPED, offered, GONE))
             shown = engine_details(
                 failure.details,
                 execution_id=execution.id,
@@ -88,7 +88,9 @@ class Submitter:
                 log.error("execution %s: the engine refused the output: %s", execution.label, shown)
                 replacement = refused_by_engine(offered, shown)
                 if replacement is None:
-                    return Done((Outcome.REFUSED, offered, f"the engine refused it: {shown}"))
+                    return Done(
+                        (ExecutionOutcome.REFUSED, offered, f"the engine refused it: {shown}")
+                    )
                 offered = replacement
                 return Again.NOW
             failures += 1
@@ -101,7 +103,7 @@ class Submitter:
                     name,
                     shown,
                 )
-                return Done((Outcome.UNSENT, offered, f"{name}: {shown}"))
+                return Done((ExecutionOutcome.UNSENT, offered, f"{name}: {shown}"))
             return Again.LATER
 
         def waiting(failure: CallFailed, delay: float) -> None:
