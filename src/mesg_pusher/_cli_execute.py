@@ -25,7 +25,7 @@ from ._json import loads
 from ._logs import configure
 from .mesg import DefinitionError, Engine, ServiceDefinition, load_packaged, render, with_env
 from .pusher import ENVIRONMENT_VARIABLES, HttpPool
-from .tasks import SUCCESS, Output, ServiceEnvironment, TaskRunner
+from .tasks import SUCCESS, ServiceEnvironment, TaskOutput, TaskRunner
 
 #: The engine ranges `validate` knows: every engine, and v0.6 on.
 ENGINES: Final[tuple[Engine, ...]] = ("v0.1", "v0.6")
@@ -161,7 +161,7 @@ def _execute(args: argparse.Namespace) -> int:
     return EXIT_OK if output.key == SUCCESS else EXIT_FAILURE
 
 
-async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, Any]) -> Output:
+async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, Any]) -> TaskOutput:
     http = HttpPool()
     try:
         environment = ServiceEnvironment.read(os.environ)

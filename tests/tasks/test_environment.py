@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mesg_pusher.pusher import Connection, HttpRequest, MockTransport
-from mesg_pusher.tasks import Output, ServiceEnvironment, TaskRunner
+from mesg_pusher.tasks import ServiceEnvironment, TaskOutput, TaskRunner
 from tests.tasks.conftest import DROP, SECRET, accept, inputs_for, sent_by, trigger_inputs
 
 ENV_SECRET = "env-secret-5b8f0c1d2e3a"
@@ -43,7 +43,7 @@ def without_credentials(task: str = "trigger", **changes: Any) -> dict[str, Any]
 
 async def test_an_execution_without_credentials_takes_the_environments() -> None:
     runner = runner_with(ENVIRON)
-    assert await runner.execute("trigger", without_credentials()) == Output.success()
+    assert await runner.execute("trigger", without_credentials()) == TaskOutput.success()
     [(connection, request)] = sent_by(runner)
     assert connection == Connection.create(host="127.0.0.1", port=6001)
     assert request.path == "/apps/77/events"
@@ -112,7 +112,7 @@ async def test_neither_input_nor_variable_names_both(
     environ = {k: v for k, v in ENVIRON.items() if k != variable[missing]}
     runner = runner_with(environ)
     output = await runner.execute(task, without_credentials(task))
-    assert output == Output(
+    assert output == TaskOutput(
         "error",
         {
             "error": f"{missing}: is required: give the input {missing}, or set {variables} in "

@@ -27,7 +27,7 @@ from ..mesg.protocol.service_pb2 import (
     SubmitResultRequest,
     TaskData,
 )
-from ..tasks import Output
+from ..tasks import TaskOutput
 from ._config import ServeConfig
 from ._engine_api import CallFailed, TaskMessage
 from ._task_messages import Undecodable, read_task
@@ -162,7 +162,7 @@ class ApiService:
         if metadata is not None and "ready" in metadata.get_all("status"):
             log.info("the engine reports the task stream ready")
 
-    async def submit(self, execution_id: str, output: Output) -> None:
+    async def submit(self, execution_id: str, output: TaskOutput) -> None:
         request = SubmitResultRequest(
             executionID=execution_id, outputKey=output.key, outputData=output.json()
         )

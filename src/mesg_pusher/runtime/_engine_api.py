@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from .._errors import MesgPusherError
-from ..tasks import Output
+from ..tasks import TaskOutput
 
 if TYPE_CHECKING:  # statuses are read by name, so this module needs no gRPC
     from grpc import StatusCode
@@ -64,7 +64,7 @@ class EngineApi(Protocol):
         stream; raises `CallFailed` when it fails."""
         ...
 
-    async def submit(self, execution_id: str, output: Output) -> None:
+    async def submit(self, execution_id: str, output: TaskOutput) -> None:
         """Submit `output` as the result of `execution_id`; `CallFailed` when it fails."""
         ...
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .._json import loads
-from ..tasks import Output
+from ..tasks import TaskOutput
 from ._deliveries import id_key
 from ._labels import execution_label, task_label
 from ._outcomes import ExecutionOutcome
@@ -70,7 +70,7 @@ class ExecutionInHand:
         self._naming = naming
         self.settled = False
         self.defective = False  # a defect broke it once: its output is the defect's
-        self.preset_output: Output | None = None  # the output given without running, if any
+        self.preset_output: TaskOutput | None = None  # the output given without running, if any
         self.outcome = ExecutionOutcome.FAILED  # the outcome of that output once taken
         self._secrets: list[str] | None = _UNSET
         self._label: str | None = None

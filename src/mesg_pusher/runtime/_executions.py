@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ..mesg import ServiceDefinition
-from ..tasks import ERROR, SUCCESS, Output, TaskRunner, defect
+from ..tasks import ERROR, SUCCESS, TaskOutput, TaskRunner, defect
 from ._admission import Admission, Decision
 from ._config import ServeConfig
 from ._deliveries import Deliveries
@@ -215,7 +215,7 @@ class Executions:
         await self._submit(execution, execution.preset_output, execution.outcome)
 
     def _preset(
-        self, execution: ExecutionInHand, output: Output, outcome: ExecutionOutcome
+        self, execution: ExecutionInHand, output: TaskOutput, outcome: ExecutionOutcome
     ) -> None:
         """Answer `execution` with `output`, without running it; `outcome` once taken."""
         execution.preset_output, execution.outcome = output, outcome
@@ -230,7 +230,7 @@ class Executions:
     # Results ---------------------------------------------------------------------------------
 
     async def _submit(
-        self, execution: ExecutionInHand, output: Output, outcome: ExecutionOutcome | None
+        self, execution: ExecutionInHand, output: TaskOutput, outcome: ExecutionOutcome | None
     ) -> None:
         """Submit `output` and settle the execution; `outcome`, when given, is that of a
         preset output."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Final
 
 from .._backoff import Backoff
-from ..tasks import Output
+from ..tasks import TaskOutput
 from ._config import ServeConfig
 from ._engine_api import CallFailed, EngineApi
 from ._error_outputs import refused_by_engine
@@ -35,7 +35,7 @@ GONE: Final = (
 )
 #: What `Submitter.submit` gives: None when the engine took the answer, else the outcome the
 #: execution ends in and why; and the output finally offered.
-Submitted = tuple[ExecutionOutcome | None, Output, str | None]
+Submitted = tuple[ExecutionOutcome | None, TaskOutput, str | None]
 
 
 def _not_counted() -> None:
@@ -61,7 +61,7 @@ class Submitter:
     def _backoff(self) -> Backoff:
         return self._config.backoff(self._draw)
 
-    async def submit(self, execution: ExecutionInHand, output: Output) -> Submitted:
+    async def submit(self, execution: ExecutionInHand, output: TaskOutput) -> Submitted:
         """Submit `output` until the engine takes it. None when it did, else the outcome the
         execution ends in and why; and the output finally offered."""
         offered = output

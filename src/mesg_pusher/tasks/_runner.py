@@ -1,10 +1,10 @@
 """The life of one execution, top to bottom: received, validated, completed from the
 environment, executed, answered.
 
-`TaskRunner.execute` takes a task key and the inputs' JSON text and returns exactly one `Output`,
-checked against mesg.yml; a task that calls Pusher answers ``success`` only once Pusher has
-answered 2xx. Every exception becomes the ``error`` output here, at this one boundary, with the
-execution's secrets and the environment's scrubbed from its message.
+`TaskRunner.execute` takes a task key and the inputs' JSON text and returns exactly one
+`TaskOutput`, checked against mesg.yml; a task that calls Pusher answers ``success`` only once
+Pusher has answered 2xx. Every exception becomes the ``error`` output here, at this one boundary,
+with the execution's secrets and the environment's scrubbed from its message.
 
 The service's environment (``PUSHER_*``, read once: `ServiceEnvironment`) gives the inputs'
 defaults: an input in the execution wins, then its variable, then ``PUSHER_URL``. A variable
@@ -30,9 +30,9 @@ from . import _inputs
 from ._catalog import TASKS
 from ._environment import ServiceEnvironment
 from ._inputs import Limits
-from ._outputs import SUCCESS, Output, checked, defect
+from ._outputs import SUCCESS, TaskOutput, checked, defect
 from ._secret_inputs import SAME_AS_KEY, free_of, secret_is_key, secrets_of
-from ._task import ApiTask, Context, Task
+from ._task import ApiTask, Context, Implementation
 
 log = logging.getLogger("mesg_pusher.tasks")
 
@@ -74,7 +74,7 @@ class TaskRunner:
         clock: Callable[[], float] = time.time,
         environment: ServiceEnvironment = ServiceEnvironment(),  # noqa: B008 - frozen value
         nonce: Callable[[], bytes] = random_nonce,
-        tasks: Mapping[str, Task] = TASKS,
+        tasks: Mapping[str, Implementation] = TASKS,
     ) -> None:
         self.transport = transport
         self.definition = definition if definition is not None else load_packaged()
@@ -100,7 +100,7 @@ class TaskRunner:
             return found
         return list(dict.fromkeys([*found, *self.environment_secrets]))
 
-    async def execute(self, task_key: str, input_data: str | Mapping[str, Any]) -> Output:
+    async def execute(self, task_key: str, input_data: str | Mapping[str, Any]) -> TaskOutput:
         """Exactly one output for one execution; never raises (cancellation aside)."""
         secrets: list[str] = list(self.environment_secrets)
         try:
@@ -131,21 +131,23 @@ class TaskRunner:
             require_inputs(inputs, task.needs)
             output = await self._run(task, inputs, secrets)
         except MesgPusherError as error:
-            return Output.error(scrub(str(error), secrets))
+            return TaskOutput.error(scrub(str(error), secrets))
         except Exception as error:  # a defect: answer anyway, and leave a trace for us
             return defect(task_key, error)
         return checked(self.definition, task_key, output)
 
-    async def _run(self, task: Task, inputs: Mapping[str, Any], secrets: list[str]) -> Output:
+    async def _run(
+        self, task: Implementation, inputs: Mapping[str, Any], secrets: list[str]
+    ) -> TaskOutput:
         context = Context(self.limits, int(self.clock()), self.nonce)
         if not isinstance(task, ApiTask):
-            data = task.answer(inputs, context)
+            data = task.success_data(inputs, context)
             for name in task.shows:
                 shown = data.get(name)
                 if isinstance(shown, str) and shown_in(shown, secrets):
                     # The whole secret was refused already; this is a run of it, or encoded.
                     raise InputError(name, _INPUT_SHOWS_ONE)
-            return Output(SUCCESS, data)
+            return TaskOutput(SUCCESS, data)
         app = _inputs.app(inputs)
         connection = _inputs.connection(inputs)
         call = task.call(app, inputs, context)
@@ -156,11 +158,11 @@ class TaskRunner:
             if scrubbed != body:
                 interpret(status, scrubbed, connection.via)  # an error is reported as such
                 raise PusherError(_ANSWER_REPEATS_ONE)
-        data = call.answer(interpret(status, body, connection.via))
+        data = call.success_data(interpret(status, body, connection.via))
         if data.keys() != {"message"} and shown_in(data, secrets):
             # What the answer holds is passed on parsed: its escapes are read once more.
             raise PusherError(_ANSWER_REPEATS_ONE)
-        return Output(SUCCESS, data)
+        return TaskOutput(SUCCESS, data)
 
 
 def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:
