@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mesg_pusher._commands import (
+from mesg_pusher._command_line import (
     UsageError,
     printable,
     read_definition,
@@ -150,7 +150,7 @@ def test_read_definition_maps_each_problem_once(tmp_path: Path) -> None:
 
 SIGNALLED = """
 import asyncio, logging, sys
-from mesg_pusher._commands import stop_on_signals
+from mesg_pusher._command_line import stop_on_signals
 
 async def main():
     stop = stop_on_signals(logging.getLogger("mesg_pusher.test"))

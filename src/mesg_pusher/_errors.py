@@ -19,8 +19,8 @@
     ├── ApiError                          local_server._api_rules   local server refuses a request
     ├── Refused                           local_server._protocol    local server refuses a frame
     ├── SubscriberError                   local_server._subscriber  the subscriber was refused
-    ├── WebhookRefused (also ValueError)  webhooks._answers         a webhook is refused
-    ├── UsageError (also ValueError)      _commands                 a command line is wrong
+    ├── WebhookRefused (also ValueError)  webhooks._outcomes        a webhook is refused
+    ├── UsageError (also ValueError)      _command_line             a command line is wrong
     └── DemoFailed                        demo._run                 the demo saw a fault
 
 Internal control flow, raised and caught inside one module and never seen outside it:
@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import _words as words
+from . import _engine_texts as words
 
 
 class MesgPusherError(Exception):

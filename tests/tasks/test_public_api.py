@@ -21,6 +21,7 @@ def test_surface() -> None:
             "ServiceEnvironment",
             "TaskOutput",
             "TaskRunner",
+            "add_commands",
             "checked",
             "defect",
             "problem_with",

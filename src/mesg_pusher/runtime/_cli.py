@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 
-from .._commands import stop_on_signals, usage_error
+from .._command_line import stop_on_signals, usage_error
 from .._logs import configure
 from ..tasks import ServiceEnvironment
 from ._config import ENGINE_PORT, SETTINGS, ConfigError, ServeConfig, defaults, resolve

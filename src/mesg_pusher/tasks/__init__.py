@@ -6,6 +6,7 @@ runs any of them and answers with one `TaskOutput`.
 """
 
 from ._catalog import TASKS
+from ._cli import add_commands
 from ._environment import ServiceEnvironment
 from ._inputs import Limits
 from ._outputs import ERROR, SUCCESS, TaskOutput, checked, defect, problem_with
@@ -25,6 +26,7 @@ __all__ = [
     "ServiceEnvironment",
     "TaskOutput",
     "TaskRunner",
+    "add_commands",
     "checked",
     "defect",
     "problem_with",
