@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from ._serve import Service
     from ._stats import Stats
 
-# Loaded on first use, so that commands other than serve do not load gRPC.
+# Loaded on first use, so that commands other than serve do not load gRPC: it adds 50 ms to
+# every command's start (0.17 s to 0.22 s measured here), and it reads GRPC_VERBOSITY when it
+# loads, which serve sets first (``_cli.py``).
 _LAZY = {"Service": "_serve", "ServiceFailed": "_engine_link", "Stats": "_stats"}
 
 __all__ = [

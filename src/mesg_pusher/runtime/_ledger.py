@@ -50,9 +50,4 @@ class Ledger:
             line["error"] = cut(str(error), DETAILS_CHARS)
         if reason is not None:
             line["reason"] = cut(reason, DETAILS_CHARS)
-        # Made and handled directly: the caller's file and line are never shown, and looking
-        # them up is a good part of a line's cost.
-        extra = {"fields": line}
-        log.handle(
-            log.makeRecord(log.name, effect.level, "", 0, "execution", (), None, extra=extra)
-        )
+        log.log(effect.level, "execution", extra={"fields": line})
