@@ -18,6 +18,7 @@ import codecs
 import functools
 import html
 import re
+from collections.abc import Callable
 from typing import Any, Final
 
 #: Secrets shorter than this cannot be told from ordinary words, so they are not looked for in
@@ -103,38 +104,38 @@ class _View:
 
     def decoded(self, escapes: re.Pattern[str], markers: frozenset[str]) -> _View | None:
         """This view with every escape `escapes` finds decoded once; None if it has none."""
-        text = self.text
-        if markers.isdisjoint(text):
+        if markers.isdisjoint(self.text) or escapes.search(self.text) is None:
             return None
-        pieces: list[tuple[str, int, int]] = []
-        position = 0
-        for match in escapes.finditer(text):
-            start, end = match.span()
-            if start > position:
-                pieces.append((text[position:start], position, start))
-            pieces.extend(_decode(match))
-            position = end
-        if not pieces:
-            return None
-        if position < len(text):
-            pieces.append((text[position:], position, len(text)))
-        return self._derived(pieces)
+        return self._derived(_pieces(self.text, escapes, _decode))
 
     def collapsed(self, spaces: re.Pattern[str]) -> _View:
         """This view with each run of white space (as `spaces` says) read as one space, the way
         a message is reflowed."""
-        text = self.text
-        pieces: list[tuple[str, int, int]] = []
-        position = 0
-        for match in spaces.finditer(text):
-            start, end = match.span()
-            if start > position:
-                pieces.append((text[position:start], position, start))
-            pieces.append((" ", start, end))
-            position = end
-        if position < len(text):
-            pieces.append((text[position:], position, len(text)))
-        return self._derived(pieces)
+        return self._derived(_pieces(self.text, spaces, _one_space))
+
+
+def _pieces(
+    text: str,
+    pattern: re.Pattern[str],
+    read: Callable[[re.Match[str]], list[tuple[str, int, int]]],
+) -> list[tuple[str, int, int]]:
+    """`text` as (text, start, end) pieces covering it whole: what `pattern` matches read by
+    `read`, the stretches between kept as they are."""
+    pieces: list[tuple[str, int, int]] = []
+    position = 0
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        if start > position:
+            pieces.append((text[position:start], position, start))
+        pieces.extend(read(match))
+        position = end
+    if position < len(text):
+        pieces.append((text[position:], position, len(text)))
+    return pieces
+
+
+def _one_space(match: re.Match[str]) -> list[tuple[str, int, int]]:
+    return [(" ", *match.span())]
 
 
 def _decode(match: re.Match[str]) -> list[tuple[str, int, int]]:
