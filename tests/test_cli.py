@@ -17,6 +17,8 @@ from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
 from mesg_pusher.pusher import App
 from tests.support.fake_pusher import FakePusher
 
+pytestmark = pytest.mark.slow
+
 CLI = [sys.executable, "-m", "mesg_pusher.cli"]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mesg_pusher._commands import (
+from mesg_pusher._command_line import (
     UsageError,
     printable,
     read_definition,
@@ -113,6 +113,7 @@ def test_a_port_is_checked_alike_in_every_server_command(command: str, given: st
     assert done.stderr.endswith(f"argument --port: {given!r} is not a port (0 to 65535)\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["validate", "gen-doc", "engine"])
 def test_a_mesg_yml_that_cannot_be_read_is_the_same_usage_error_everywhere(
     command: str, tmp_path: Path
@@ -130,6 +131,7 @@ def test_a_mesg_yml_that_cannot_be_read_is_the_same_usage_error_everywhere(
     assert done.stderr == f"mesg-pusher {command}: error: {binary} is not UTF-8 text\n"
 
 
+@pytest.mark.slow
 def test_read_definition_maps_each_problem_once(tmp_path: Path) -> None:
     assert read_definition(None).name == "mesg-pusher"
     with pytest.raises(UsageError, match=r"cannot read .*: Is a directory"):
@@ -148,7 +150,7 @@ def test_read_definition_maps_each_problem_once(tmp_path: Path) -> None:
 
 SIGNALLED = """
 import asyncio, logging, sys
-from mesg_pusher._commands import stop_on_signals
+from mesg_pusher._command_line import stop_on_signals
 
 async def main():
     stop = stop_on_signals(logging.getLogger("mesg_pusher.test"))

@@ -150,6 +150,7 @@ def test_the_drawing_is_the_real_tree() -> None:
     )
 
 
+@pytest.mark.slow
 def test_internal_exceptions_never_leave_their_module() -> None:
     _, internal = parse(DOCSTRING)
     assert internal, "the drawing lists no internal exceptions: is the heading still there?"

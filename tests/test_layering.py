@@ -1,10 +1,12 @@
-"""The layering rule of docs/architecture.md, checked on the source: a module imports a private
-(``_name``) module only from its own package or a package enclosing it, never from a sibling
-package, which it reaches through that package's public surface (its ``__init__``)."""
+"""The layering rule of docs/architecture.md, checked on the source: each package imports only the
+packages the page's table allows; a module imports a private (``_name``) module only from its own
+package or a package enclosing it, never from a sibling package, which it reaches through that
+package's public surface (its ``__init__``); and the import graph of ``src/`` has no cycle."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,148 @@ def test_the_rule_catches_a_sibling_private_import() -> None:
     assert _violation(tasks, ("mesg_pusher", "_errors")) is None
     assert _violation(tasks, ("mesg_pusher", "tasks", "_inputs")) is None
     assert _violation(tasks, ("mesg_pusher", "pusher", "HttpPool")) is None
+
+
+# The whole rule: which package may import which, as the architecture page's table says -------
+
+PAGE = SRC.parent / "docs" / "architecture.md"
+SHARED_BASE = "the shared base"
+EVERY_PACKAGE = "every package"
+_NAME = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+
+
+def _table() -> list[tuple[set[str], str]]:
+    """The layering table: each row's packages, and the cell saying what they may import."""
+    text = PAGE.read_text("utf-8")
+    section = text[text.index("## The layering rule") :]
+    section = section[: section.index("\n## ", 3)]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or cells[0] in ("package", "---"):
+            continue
+        rows.append((set(_NAME.findall(cells[0])), cells[1]))
+    return rows
+
+
+def _allowed() -> dict[str, set[str] | None]:
+    """Each top-level name (module or package) and the top-level names it may import (None:
+    any)."""
+    rows = _table()
+    base = rows[0][0]
+    assert rows[0][1] == SHARED_BASE, "the table's first row is the shared base"
+    groups = {name: names for names, _ in rows for name in names}
+    allowed: dict[str, set[str] | None] = {}
+    for names, cell in rows:
+        if cell == EVERY_PACKAGE:
+            reach: set[str] | None = None
+        else:
+            reach = set(names)
+            if SHARED_BASE in cell:
+                reach |= base
+            for name in _NAME.findall(cell):
+                reach |= groups[name]
+        for name in names:
+            allowed[name] = reach
+    return allowed
+
+
+def _top(parts: tuple[str, ...]) -> str:
+    """The top-level name a module belongs to; the package's own ``__init__`` is the base's."""
+    return parts[1] if len(parts) > 1 else "_errors"
+
+
+def test_every_top_level_module_and_package_is_in_the_table() -> None:
+    allowed = _allowed()
+    present = {
+        path.stem if path.is_file() else path.name
+        for path in PACKAGE.iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__")
+        or (path.is_dir() and (path / "__init__.py").is_file())
+    }
+    assert present - set(allowed) == set(), "docs/architecture.md does not place these"
+    assert set(allowed) - present == set(), "docs/architecture.md names what is not there"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_each_package_imports_only_what_the_page_allows(path: Path) -> None:
+    allowed = _allowed()
+    own = _top(_name_of(path))
+    reach = allowed[own]
+    if reach is None:
+        return
+    problems = sorted(
+        f"line {line}: {'.'.join(name)}"
+        for name, line in _imported(path)
+        if len(name) > 1
+        and (target := name[1]) in allowed
+        and target != own
+        and target not in reach
+    )
+    assert not problems, f"{path.relative_to(SRC)} ({own}) imports what the page does not allow"
+
+
+def test_the_rule_catches_an_import_the_page_does_not_allow() -> None:
+    allowed = _allowed()
+    assert allowed["pusher"] is not None
+    assert "tasks" not in allowed["pusher"]
+    assert "mesg" in (allowed["webhooks"] or set())
+    assert allowed["cli"] is None
+
+
+# No cycle in the import graph of src/ -----------------------------------------------------------
+
+
+def _graph() -> dict[str, set[str]]:
+    """Each module of `src/` and the modules it imports (``from x import y`` counts ``x.y`` when
+    that is a module, else ``x``), imports under TYPE_CHECKING included."""
+    modules = {".".join(_name_of(path)): path for path in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = _package_of(path)
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - (node.level - 1)] if node.level else ()
+                module = (
+                    ".".join((*base, *node.module.split("."))) if node.module else ".".join(base)
+                )
+                for alias in node.names:
+                    whole = f"{module}.{alias.name}"
+                    targets.add(whole if whole in modules else module)
+        graph[name] = {target for target in targets if target in modules} - {name}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of `graph`, or None (a depth-first search, without recursion)."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in sorted(graph):
+        if start in state:
+            continue
+        path = [start]
+        stack = [iter(sorted(graph[start]))]
+        state[start] = 1
+        while stack:
+            following = next(stack[-1], None)
+            if following is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(following) == 1:
+                return [*path[path.index(following) :], following]
+            elif following not in state:
+                state[following] = 1
+                path.append(following)
+                stack.append(iter(sorted(graph[following])))
+    return None
+
+
+def test_the_import_graph_of_src_has_no_cycle() -> None:
+    assert _cycle(_graph()) is None
+
+
+def test_the_cycle_search_finds_a_cycle() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None

@@ -90,7 +90,8 @@ def installed(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Installed
     _run([sys.executable, "-m", "venv", str(venv)])
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
     runtime = ROOT / "requirements" / "runtime.txt"
-    _run([*pip, "install", "--no-deps", "-r", str(runtime), str(dist.wheel)])
+    _run([*pip, "install", "--no-deps", "-r", str(runtime)])  # hashed: a lock of its own
+    _run([*pip, "install", "--no-deps", str(dist.wheel)])
     # The wheel's declared dependencies are all met by the lock alone.
     _run([*pip, "check"])
     home = tmp_path_factory.mktemp("home")

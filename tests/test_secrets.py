@@ -11,14 +11,12 @@ from mesg_pusher import InputError
 from mesg_pusher._secrets import (
     MASTER_KEY_INPUT,
     SCANNED_BYTES,
-    SECRET_HOLDERS,
     basic_credentials,
-    free_of,
     scrub,
     scrub_body,
-    secrets_of,
     shown_in,
 )
+from mesg_pusher.tasks._secret_inputs import SECRET_HOLDERS, free_of, secrets_of
 from tests.support.secret_oracle import ENCODINGS, encoded, exposure
 
 APP_SECRET = "7ad3773142a6692b25b8"
@@ -270,3 +268,36 @@ def test_a_proxy_user_name_is_not_a_secret() -> None:
     # A password too short to look for alone is looked for with its user name.
     short = secrets_of({"proxy": "http://proxyaccount:pw1@proxy.local:3128"})
     assert "proxyaccount:pw1" in short
+
+
+#: A proxy service's API key, given as the user name with no password.
+PROXY_API_KEY = "zk_4f1c9e2a7b3d8e60"
+
+
+def test_a_proxy_credential_in_the_user_name_position_is_a_secret() -> None:
+    proxy = f"http://{PROXY_API_KEY}:@proxy.example:8011"
+    found = secrets_of({"proxy": proxy})
+    assert PROXY_API_KEY in found
+    assert base64.b64encode(f"{PROXY_API_KEY}:".encode()).decode() in found  # its header form
+    assert (
+        scrub(f"the proxy {proxy} refused", found)
+        == "the proxy http://***:@proxy.example:8011 refused"
+    )
+    with pytest.raises(InputError, match=r"^data: holds"):
+        free_of(found, {"data": f"key {PROXY_API_KEY}"})
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        SECRET.encode().hex(),
+        SECRET.encode().hex().upper(),
+        SECRET[3:14].encode().hex(),  # a run of it
+    ],
+    ids=["lower", "upper", "run"],
+)
+def test_a_secret_written_in_hex_is_found_inside_another_input(written: str) -> None:
+    with pytest.raises(InputError, match=r"^data\.k: holds"):
+        free_of([SECRET], {"data": {"k": f"x {written} y"}})
+    assert scrub(f"x {written} y", [SECRET]) == "x *** y"
+    assert shown_in({"k": written}, [SECRET])

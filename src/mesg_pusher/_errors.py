@@ -13,14 +13,15 @@
     ├── ReleaseError (also ValueError)    mesg.protocol._releases   no such engine release
     ├── ConfigError                       runtime._config           a setting of serve is wrong
     ├── ServiceFailed                     runtime._engine_link      serve cannot go on
+    ├── CallFailed                        runtime._engine_api       a call to the engine failed
     ├── EngineError                       engine._model             the stand-in refuses a call
     ├── StreamEnded                       engine._model             the stand-in ended a stream
     ├── GoJsonError (also ValueError)     engine._messages          not JSON as Go reads it
     ├── ApiError                          local_server._api_rules   local server refuses a request
     ├── Refused                           local_server._protocol    local server refuses a frame
     ├── SubscriberError                   local_server._subscriber  the subscriber was refused
-    ├── WebhookRefused (also ValueError)  webhooks._answers         a webhook is refused
-    ├── UsageError (also ValueError)      _commands                 a command line is wrong
+    ├── WebhookRefused (also ValueError)  webhooks._outcomes        a webhook is refused
+    ├── UsageError (also ValueError)      _command_line             a command line is wrong
     └── DemoFailed                        demo._run                 the demo saw a fault
 
 Internal control flow, raised and caught inside one module and never seen outside it:
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import _words as words
+from . import _engine_texts as words
 
 
 class MesgPusherError(Exception):

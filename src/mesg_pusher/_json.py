@@ -17,8 +17,9 @@ import math
 import re
 from typing import Any
 
+from ._text import LONE_SURROGATE, cut
+
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Integral doubles below this are written as integers directly; beyond it JavaScript writes
 #: the shortest digits padded with zeros, which the general rule does.
 _EXACT_INTEGERS = 2.0**53
@@ -99,8 +100,8 @@ def dumps(value: Any) -> str:
         text = _encode_with_js_numbers(value) if _has_float(value) else _encoder.encode(value)
     except RecursionError:
         raise ValueError("nested too deeply to encode") from None
-    if not text.isascii() and _LONE_SURROGATE.search(text):
-        text = _LONE_SURROGATE.sub(_escape_surrogate, text)
+    if not text.isascii() and LONE_SURROGATE.search(text):
+        text = LONE_SURROGATE.sub(_escape_surrogate, text)
     return text
 
 
@@ -111,8 +112,7 @@ def _refuse_constant(name: str) -> Any:
 def _finite_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
-        shown = text if len(text) <= 30 else text[:27] + "..."
-        raise ValueError(f"the number {shown} is too large for a JSON number")
+        raise ValueError(f"the number {cut(text, 27)} is too large for a JSON number")
     return value
 
 

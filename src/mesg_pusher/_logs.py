@@ -19,10 +19,10 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final, TextIO
 
+from ._text import LINE_BREAKING
+
 NAMESPACE: Final = "mesg_pusher"
 _PLAIN = re.compile(r"[A-Za-z0-9_.:/@+-]+")
-#: Characters that would end or garble a text line (line breaks, other controls).
-_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 @functools.lru_cache(maxsize=4)  # lines come many per second: format each second once
@@ -48,7 +48,7 @@ def _escape(match: re.Match[str]) -> str:
 def _text_message(message: str) -> str:
     """The message with what would break the line escaped as in JSON (``\\n``): a message
     carries text from the engine or the network."""
-    return _BREAKING.sub(_escape, message)
+    return LINE_BREAKING.sub(_escape, message)
 
 
 def _text_value(value: Any) -> str:

@@ -1,5 +1,6 @@
-"""The ``mesg-pusher`` command line. Each subcommand lives beside the part it drives; this module
-only gathers them, and ``_commands`` holds what they share. Exit status: 0 success, 1 an
+"""The ``mesg-pusher`` command line. Each subcommand lives beside the part it drives (``execute``
+in `tasks`, ``serve`` in `runtime`...; the commands about mesg.yml in ``_definition_cli``); this
+module only gathers them, and ``_command_line`` holds what they share. Exit status: 0 success, 1 an
 ``error`` output or a failure, 2 a usage error."""
 
 from __future__ import annotations
@@ -8,8 +9,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import _cli_execute, _cli_service_dir, demo, engine, local_server, runtime
-from ._commands import EXIT_INTERRUPTED
+from . import _cli_service_dir, _definition_cli, demo, engine, local_server, runtime, tasks
+from ._command_line import EXIT_INTERRUPTED
 from ._version import __version__
 
 
@@ -21,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mesg-pusher {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo.add_commands(commands)
-    _cli_execute.add_commands(commands)
+    tasks.add_commands(commands)
+    _definition_cli.add_commands(commands)
     _cli_service_dir.add_commands(commands)
     local_server.add_commands(commands)
     runtime.add_commands(commands)

@@ -25,7 +25,7 @@ async def test_each_case_is_answered_success(case: str) -> None:
     text = _drivers.inputs("127.0.0.1", 8080, APP, case)
     form = _drivers.CASES[case]
     transport = MockTransport(_as_the_sink)
-    runner = TaskRunner(transport, environ={})
+    runner = TaskRunner(transport)
     # As the stand-in hands it over: re-encoded the Go way.
     output = await runner.execute(form.task, messages.go_json(messages.decode_object(text)))
     assert output.key == SUCCESS, output.data

@@ -14,6 +14,8 @@ import pytest
 
 from mesg_pusher.engine import CoreClient
 
+pytestmark = pytest.mark.slow
+
 INPUTS = {"appId": "3", "key": "k", "secret": "s", "name": "ev", "data": {}, "channel": "c"}
 
 

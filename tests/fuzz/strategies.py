@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from mesg_pusher._secrets import SECRET_HOLDERS
 from mesg_pusher.mesg import load_packaged
 from mesg_pusher.pusher import MASTER_KEY_INPUT, Connection, HttpRequest
 from mesg_pusher.tasks import TASKS as TASKS_BY_KEY
-from mesg_pusher.tasks import LocalTask, Output, problem_with
+from mesg_pusher.tasks import LocalTask, TaskOutput, problem_with
+from mesg_pusher.tasks._secret_inputs import SECRET_HOLDERS
 from tests.support.secret_oracle import CHARACTER_ENCODINGS, ENCODINGS, encoded, exposure, mixed
 
 DEFINITION = load_packaged()
@@ -284,9 +284,9 @@ def names_an_input(task: str, message: str, given: object) -> bool:
     return match.group(1) in names | {"inputData", "taskKey"}
 
 
-def check_output(task: str, output: Output, secrets: list[str], lines: list[str]) -> None:
+def check_output(task: str, output: TaskOutput, secrets: list[str], lines: list[str]) -> None:
     """What every output must be: one of the task's, valid, no defect, no secret shown."""
-    assert isinstance(output, Output)
+    assert isinstance(output, TaskOutput)
     assert output.key in ("success", "error")
     assert problem_with(DEFINITION, task, output) is None, output
     text = output.json()

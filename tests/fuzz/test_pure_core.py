@@ -10,6 +10,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -31,6 +32,8 @@ from mesg_pusher.pusher._http1 import ProtocolError, ResponseParser
 from mesg_pusher.pusher._responses import MAX_MESSAGE_CHARS
 from tests.fuzz.strategies import json_values, numbers, passwords, secrets, texts
 from tests.support.secret_oracle import exposure
+
+pytestmark = pytest.mark.slow
 
 maybe_text = st.one_of(st.none(), texts)
 T = TypeVar("T")

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import urllib.parse
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mesg_pusher._secrets import basic_credentials
 from mesg_pusher.pusher import Connection, HttpRequest, MockTransport
-from mesg_pusher.tasks import TaskRunner
+from mesg_pusher.tasks import ServiceEnvironment, TaskRunner
 from tests.fuzz.strategies import (
     DEFINITION,
     LOCAL_TASKS,
@@ -29,6 +30,8 @@ from tests.fuzz.strategies import (
 )
 from tests.support.secret_oracle import CHARACTER_ENCODINGS, ENCODINGS, encoded, exposure, mixed
 
+pytestmark = pytest.mark.slow
+
 #: Where a Pusher message is cut (`pusher._responses.MAX_MESSAGE_CHARS`), around which echoes
 #: are placed.
 CUT = 500
@@ -44,7 +47,9 @@ def answer_with(
 ) -> tuple[str, list[str]]:
     """The output's key, and its text, its strings and the log lines: the texts shown."""
     transport = MockTransport(lambda connection, request: (status, body))
-    runner = TaskRunner(transport, definition=DEFINITION, environ=environ)
+    runner = TaskRunner(
+        transport, definition=DEFINITION, environment=ServiceEnvironment.read(environ or {})
+    )
     with log_lines() as lines:
         output = run(runner.execute(task, json.dumps(inputs)))
     check_output(task, output, [], lines)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mesg_pusher.pusher import MASTER_KEY_INPUT, MockTransport
-from mesg_pusher.tasks import TaskRunner
+from mesg_pusher.tasks import ServiceEnvironment, TaskRunner
 from tests.fuzz.strategies import (
     DEFINITION,
     KEY,
@@ -33,12 +33,16 @@ from tests.fuzz.strategies import (
     valid_inputs,
 )
 
+pytestmark = pytest.mark.slow
+
 
 def execute(
     task: str, inputs: Any, secrets: list[str], environ: dict[str, str] | None = None
 ) -> tuple[str, list[Any]]:
     transport = MockTransport(pusher_answer)
-    runner = TaskRunner(transport, definition=DEFINITION, environ=environ)
+    runner = TaskRunner(
+        transport, definition=DEFINITION, environment=ServiceEnvironment.read(environ or {})
+    )
     with log_lines() as lines:
         text = inputs if isinstance(inputs, str) else json.dumps(inputs)
         output = run(runner.execute(task, text))

@@ -14,6 +14,8 @@ from mesg_pusher.pusher import App, Connection, PusherClient
 
 from .conftest import local_server_process, refused
 
+pytestmark = pytest.mark.slow
+
 
 async def start(args: Sequence[str]) -> tuple[asyncio.subprocess.Process, list[str]]:
     process = await local_server_process(*args)

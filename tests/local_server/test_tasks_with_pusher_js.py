@@ -22,7 +22,7 @@ from aiohttp import web
 
 from mesg_pusher.local_server import LocalServer
 from mesg_pusher.pusher import HttpPool
-from mesg_pusher.tasks import Output, TaskRunner
+from mesg_pusher.tasks import ServiceEnvironment, TaskOutput, TaskRunner
 
 from .conftest import APP, NodeProcess, Soketi, node_package
 from .test_delivery import wait_for
@@ -42,7 +42,7 @@ async def task_runner(port: int) -> AsyncIterator[TaskRunner]:
     }
     http = HttpPool()
     try:
-        yield TaskRunner(http, environ=environ)
+        yield TaskRunner(http, environment=ServiceEnvironment.read(environ))
     finally:
         await http.close()
 
@@ -205,7 +205,7 @@ async def test_an_authorization_a_task_refuses_is_refused_by_pusher_js_too(
     # authorizeChannel refuses a public channel; the endpoint answers 403 with the error output.
     async with task_runner(server.port) as runner, auth_by_tasks(runner) as endpoint:
         output = await runner.execute("authorizeChannel", {"socket_id": "1.2", "channel": "news"})
-        assert output == Output(
+        assert output == TaskOutput(
             "error",
             {
                 "error": "channel: only private- and presence- channels are authorized (others "

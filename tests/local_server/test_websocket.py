@@ -233,6 +233,7 @@ async def test_presence_member_limit() -> None:
             await b.subscribe_signed("presence-small", APP, user_id="b")
 
 
+@pytest.mark.slow
 async def test_silent_client_is_pinged_then_closed_with_4201(
     http: aiohttp.ClientSession,
 ) -> None:
@@ -254,6 +255,7 @@ async def test_silent_client_is_pinged_then_closed_with_4201(
             assert not sub.closed
 
 
+@pytest.mark.slow
 async def test_a_subscriber_that_stops_reading_delays_nobody(
     server: LocalServer, http: aiohttp.ClientSession
 ) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -71,12 +73,16 @@ def test_dependencies_are_installed_from_the_lock_file_only() -> None:
     assert "pip install --no-deps -r requirements/runtime.txt" in runs
     assert "pip check" in runs
     assert "pip install --no-deps ." in runs
-    lock = (ROOT / "requirements" / "runtime.txt").read_text("utf-8").splitlines()
-    pins = dict(line.split("==") for line in lock if line and not line.startswith("#"))
+    lock = (ROOT / "requirements" / "runtime.txt").read_text("utf-8")
+    pins = {
+        canonicalize_name(name): version
+        for name, version in re.findall(r"^([A-Za-z0-9._-]+)==(\S+) ", lock, re.MULTILINE)
+    }
     project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
-    for requirement in project["dependencies"]:
-        name, _, version = requirement.partition("==")
-        assert pins.get(name) == version, f"{requirement} is not locked in runtime.txt"
+    for text in project["dependencies"]:
+        requirement = Requirement(text)
+        version = pins.get(canonicalize_name(requirement.name), "")
+        assert version in requirement.specifier, f"{text} is not locked in runtime.txt"
     assert project["scripts"]["mesg-pusher"] == "mesg_pusher.cli:main"
 
 

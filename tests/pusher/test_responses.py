@@ -79,6 +79,7 @@ def test_an_html_error_page_gives_its_visible_text() -> None:
     assert caught.value.message == "Unauthorized Ask the & admin."
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("body", [b"<" * 3_000_000, b"<head" * 500_000, b"<a " * 1_000_000])
 def test_hostile_error_pages_are_read_only_so_far(body: bytes) -> None:
     # Unbounded markup stripping took minutes on such bodies and stalled every execution.

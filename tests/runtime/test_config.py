@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from mesg_pusher.cli import main
 from mesg_pusher.runtime import ConfigError, ServeConfig, grpc_target, resolve
 from mesg_pusher.runtime._config import SETTINGS
 
@@ -193,3 +194,23 @@ def test_a_webhook_address_it_cannot_use_is_refused(value: str) -> None:
         match=rf"^--webhook-listen: HOST:PORT \(port 0 to 65535\), .* or off \(got {shown}\)$",
     ):
         resolve({"webhook_listen": value}, environ)
+
+
+def test_serve_refuses_an_app_key_equal_to_its_secret_at_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same = "same-key-and-secret-0123"
+    for name, value in {
+        "MESG_TOKEN": "token",
+        "MESG_ENDPOINT_TCP": "127.0.0.1:1",
+        "MESG_PUSHER_WEBHOOK_LISTEN": "off",
+        "PUSHER_APP_KEY": same,
+        "PUSHER_APP_SECRET": same,
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(
+        "mesg-pusher serve: error: PUSHER_APP_SECRET: is the same as the app key"
+    )
+    assert same not in error

@@ -20,6 +20,8 @@ from mesg_pusher.engine import Engine, EngineServer, IdShape
 from mesg_pusher.mesg import words
 from tests.runtime.conftest import GatedPusher, Running, serving, trigger_inputs, until
 
+pytestmark = pytest.mark.slow
+
 SHAPES = pytest.mark.parametrize("ids", list(IdShape), ids=[shape.value for shape in IdShape])
 
 

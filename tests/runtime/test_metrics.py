@@ -15,8 +15,9 @@ from prometheus_client.samples import Sample
 
 from mesg_pusher.engine import CoreClient, EngineServer
 from mesg_pusher.pusher import App
-from mesg_pusher.runtime._ledger import Stats
-from mesg_pusher.runtime._metrics import DURATION_BUCKETS, UNDECLARED, Metrics
+from mesg_pusher.runtime._metrics import Metrics
+from mesg_pusher.runtime._outcomes import ExecutionOutcome
+from mesg_pusher.runtime._stats import DURATION_BUCKETS, UNDECLARED, Stats
 from mesg_pusher.webhooks import signature
 from tests.runtime.conftest import WAIT, GatedPusher, serving, trigger_inputs, until
 
@@ -35,14 +36,14 @@ def value(text: str, name: str, **labels: str) -> float:
 
 
 def test_executions_are_counted_by_task_and_outcome_and_timed() -> None:
-    stats = Stats(retried=3, dropped=1, connections=4)
-    metrics = Metrics(["trigger", "triggerBatch"], stats)
-    metrics.execution("trigger", "success", 0.002)
-    metrics.execution("trigger", "success", 0.2)
-    metrics.execution("trigger", "error", 100.0)
-    metrics.execution("trigger", "duplicate", 0.0)  # counted, not timed
-    metrics.execution("no such task", "error", 0.001)
-    metrics.execution('{"secret":"x"}', "error", 0.001)
+    stats = Stats(retried=3, dropped=1, connections=4, tasks=["trigger", "triggerBatch"])
+    metrics = Metrics(stats)
+    stats.settle("trigger", ExecutionOutcome.SUCCEEDED, 0.002)
+    stats.settle("trigger", ExecutionOutcome.SUCCEEDED, 0.2)
+    stats.settle("trigger", ExecutionOutcome.FAILED, 100.0)
+    stats.settle("trigger", ExecutionOutcome.DUPLICATE, 0.0)  # counted, not timed
+    stats.settle("no such task", ExecutionOutcome.FAILED, 0.001)
+    stats.settle('{"secret":"x"}', ExecutionOutcome.FAILED, 0.001)
     text = metrics.render().decode()
     assert value(text, "mesg_pusher_executions_total", task="trigger", outcome="success") == 2
     assert value(text, "mesg_pusher_executions_total", task="trigger", outcome="duplicate") == 1
@@ -65,17 +66,18 @@ def test_executions_are_counted_by_task_and_outcome_and_timed() -> None:
     assert value(text, "mesg_pusher_results_dropped_total") == 1
     assert value(text, "mesg_pusher_engine_connections_total") == 4
     assert value(text, "mesg_pusher_engine_reconnections_total") == 3
-    assert metrics.executions("trigger") == 4
-    assert metrics.executions() == 6
+    assert stats.executions("trigger") == 4
+    assert stats.executions() == 6
 
 
 def test_webhooks_events_gauges_and_the_process_are_written() -> None:
-    metrics = Metrics(["trigger"], Stats())
-    metrics.webhook("accepted", 200)
-    metrics.webhook("accepted", 200)
-    metrics.webhook("bad_signature", 401)
-    metrics.event_emitted("channel_occupied")
-    metrics.event_refused("member_added")
+    stats = Stats(tasks=["trigger"])
+    metrics = Metrics(stats)
+    stats.webhook("accepted", 200)
+    stats.webhook("accepted", 200)
+    stats.webhook("bad_signature", 401)
+    stats.event_emitted("channel_occupied")
+    stats.event_refused("member_added")
     metrics.gauges.append(("task_stream_open", "open or not", lambda: 1.0))
     text = metrics.render().decode()
     assert value(text, "mesg_pusher_webhooks_total", outcome="accepted", status="200") == 2
@@ -101,7 +103,7 @@ async def test_the_endpoint_shows_what_the_service_did(
         ]
         async with asyncio.timeout(WAIT):
             await results.wait_for(ids)
-        await until(lambda: running.service.metrics.executions() == 2)
+        await until(lambda: running.service.stats.executions() == 2)
         body = json.dumps(
             {
                 "time_ms": int(time.time() * 1000),

@@ -15,7 +15,7 @@ import pytest
 from mesg_pusher.engine import CoreClient, Engine, EngineServer
 from mesg_pusher.mesg import Output as DeclaredOutput
 from mesg_pusher.mesg import Parameter, ServiceDefinition, Task, load_packaged
-from mesg_pusher.tasks import Output
+from mesg_pusher.tasks import TaskOutput
 from tests.runtime.conftest import (
     WAIT,
     GatedPusher,
@@ -24,6 +24,8 @@ from tests.runtime.conftest import (
     trigger_inputs,
     until,
 )
+
+pytestmark = pytest.mark.slow
 
 PACKAGED = load_packaged()
 
@@ -219,7 +221,7 @@ async def test_a_defect_in_a_task_is_answered_and_serving_goes_on(
         execute = runner.execute
         calls = []
 
-        async def broken_once(task_key: str, input_data: str) -> Output:
+        async def broken_once(task_key: str, input_data: str) -> TaskOutput:
             calls.append(task_key)
             if len(calls) == 1:
                 raise RuntimeError("a defect")
@@ -424,7 +426,7 @@ async def test_a_defect_in_serve_itself_is_answered_once_or_counted_unsent(
         submit = submitter.submit
         calls: list[str] = []
 
-        async def broken(execution: Any, output: Output) -> Any:
+        async def broken(execution: Any, output: TaskOutput) -> Any:
             calls.append(output.key)
             if len(calls) <= broken_times:
                 raise KeyError("a defect")

@@ -5,21 +5,23 @@ from __future__ import annotations
 import pytest
 
 from mesg_pusher.runtime._webhook_apps import WebhookApp, webhook_apps
+from mesg_pusher.tasks import ServiceEnvironment
 
 SECRET = "7ad3773142a6692b25b8"
+read = ServiceEnvironment.read
 
 
 def test_the_key_and_secret_variables_give_the_app() -> None:
-    apps, problem = webhook_apps({"PUSHER_APP_KEY": "k", "PUSHER_APP_SECRET": SECRET})
+    apps, problem = webhook_apps(read({"PUSHER_APP_KEY": "k", "PUSHER_APP_SECRET": SECRET}))
     assert (apps, problem) == ((WebhookApp("k", SECRET),), None)
     assert SECRET not in repr(apps)
 
 
 def test_pusher_url_gives_the_app_and_the_variables_win_over_it() -> None:
     url = f"https://url-key:{SECRET}@api-eu.pusher.com/apps/42"
-    assert webhook_apps({"PUSHER_URL": url}) == ((WebhookApp("url-key", SECRET),), None)
+    assert webhook_apps(read({"PUSHER_URL": url})) == ((WebhookApp("url-key", SECRET),), None)
     mixed = {"PUSHER_URL": url, "PUSHER_APP_KEY": "k"}
-    assert webhook_apps(mixed) == ((WebhookApp("k", SECRET),), None)
+    assert webhook_apps(read(mixed)) == ((WebhookApp("k", SECRET),), None)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +37,7 @@ def test_pusher_url_gives_the_app_and_the_variables_win_over_it() -> None:
 def test_without_a_whole_app_none_is_configured_and_the_reason_names_the_variable(
     environ: dict[str, str], problem: str
 ) -> None:
-    apps, reason = webhook_apps(environ)
+    apps, reason = webhook_apps(read(environ))
     assert apps == ()
     assert reason is not None
     assert reason.startswith("no Pusher app for webhooks: ")

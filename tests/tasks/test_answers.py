@@ -12,7 +12,7 @@ import pytest
 from mesg_pusher import PusherConnectionError, PusherTimeoutError
 from mesg_pusher.mesg import load_packaged
 from mesg_pusher.pusher import Connection, HttpRequest, MockTransport
-from mesg_pusher.tasks import Output, TaskRunner
+from mesg_pusher.tasks import TaskOutput, TaskRunner
 from tests.support.secret_oracle import ENCODINGS, encoded, exposure, mixed
 from tests.tasks.conftest import DROP, SECRET, batch_inputs, sent_by, trigger_inputs
 
@@ -33,7 +33,7 @@ async def test_valid_inputs_send_one_signed_request_where_the_inputs_say(
         host="api-eu.pusher.com", port=8080, timeout=1500, keepAlive=True, socket_id="1.2"
     )
     output = await runner.execute("trigger", json.dumps(inputs))
-    assert output == Output("success", {"message": "sent"})
+    assert output == TaskOutput("success", {"message": "sent"})
     [(connection, request)] = sent_by(runner)
     assert connection == Connection("http", "api-eu.pusher.com", 8080, 1500, True, None)
     assert (request.method, request.path) == ("POST", "/apps/3/events")
@@ -76,7 +76,7 @@ async def test_pusher_error_statuses_become_the_error_output(
     status: int, reason: str, body: str
 ) -> None:
     output = await answering(status, body).execute("trigger", trigger_inputs())
-    assert output == Output("error", {"error": f"Pusher answered {status} {reason}: {body}"})
+    assert output == TaskOutput("error", {"error": f"Pusher answered {status} {reason}: {body}"})
 
 
 @pytest.mark.parametrize("status", [0, 199, 300, 301, 304, 399, 402, 418, 503, 599, 600, 999])
@@ -89,13 +89,13 @@ async def test_only_a_2xx_answer_is_success(status: int) -> None:
 @pytest.mark.parametrize("status", [200, 201, 202, 204, 299])
 async def test_any_2xx_answer_is_success(status: int) -> None:
     output = await answering(status, b"").execute("trigger", trigger_inputs())
-    assert output == Output("success", {"message": "sent"})
+    assert output == TaskOutput("success", {"message": "sent"})
 
 
 async def test_a_2xx_that_reports_an_error_is_an_error() -> None:
     runner = answering(200, b'{"error": "The app does not exist", "code": 404}')
     output = await runner.execute("trigger", trigger_inputs())
-    assert output == Output(
+    assert output == TaskOutput(
         "error", {"error": "Pusher answered 404 Not Found: The app does not exist"}
     )
 
@@ -123,7 +123,7 @@ async def test_transport_failures_are_the_error_output(failure: Exception) -> No
         raise failure
 
     output = await TaskRunner(MockTransport(fail)).execute("trigger", trigger_inputs())
-    assert output == Output("error", {"error": str(failure)})
+    assert output == TaskOutput("error", {"error": str(failure)})
 
 
 async def test_a_transport_defect_is_answered_without_its_text(caplog: Any) -> None:
@@ -132,7 +132,7 @@ async def test_a_transport_defect_is_answered_without_its_text(caplog: Any) -> N
 
     caplog.set_level(logging.DEBUG)
     output = await TaskRunner(MockTransport(broken)).execute("trigger", trigger_inputs())
-    assert output == Output("error", {"error": "internal error in task trigger: RuntimeError"})
+    assert output == TaskOutput("error", {"error": "internal error in task trigger: RuntimeError"})
     assert "auth_signature" not in caplog.text
 
 

@@ -416,6 +416,7 @@ async def test_no_batch_event_may_hold_the_secret(runner: TaskRunner) -> None:
     assert message.startswith("batch[1].data.k[0]: holds the app secret")
 
 
+@pytest.mark.slow
 async def test_no_input_may_hold_the_proxy_password(runner: TaskRunner) -> None:
     password = "proxy-pa55word"
     message = await error_of(

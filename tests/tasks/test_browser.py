@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from mesg_pusher.pusher import MasterKey, authenticate_user, authorize_channel
-from mesg_pusher.tasks import Output, TaskRunner
+from mesg_pusher.tasks import TaskOutput, TaskRunner
 from tests.pusher.test_node_sdk import node_sdk
 from tests.tasks.conftest import DROP, SECRET, inputs_for, sent_by
 
@@ -20,7 +20,7 @@ KEY = "278d425bdf160c739803"
 MASTER_KEY = base64.b64encode(bytes(range(40, 72))).decode()
 
 
-async def answer(runner: TaskRunner, task: str, **changes: Any) -> Output:
+async def answer(runner: TaskRunner, task: str, **changes: Any) -> TaskOutput:
     output = await runner.execute(task, json.dumps(inputs_for(task, **changes)))
     assert sent_by(runner) == []  # never a network call
     return output
@@ -31,7 +31,7 @@ async def test_a_private_channel(runner: TaskRunner) -> None:
     expected = authorize_channel(
         key=KEY, secret=SECRET, socket_id="1234.5678", channel="private-room"
     )
-    assert output == Output("success", expected)
+    assert output == TaskOutput("success", expected)
     assert list(output.data) == ["auth"]
     assert output.data["auth"].startswith(f"{KEY}:")
 
@@ -65,7 +65,7 @@ async def test_an_encrypted_channel_gets_its_shared_secret(runner: TaskRunner) -
 async def test_a_user_signs_in(runner: TaskRunner) -> None:
     user = {"id": "ada", "user_info": {"name": "Ada"}, "watchlist": ["bob"]}
     output = await answer(runner, "authenticateUser", user_data=user)
-    assert output == Output(
+    assert output == TaskOutput(
         "success", authenticate_user(key=KEY, secret=SECRET, socket_id="1234.5678", user_data=user)
     )
     assert output.data["user_data"] == '{"id":"ada","user_info":{"name":"Ada"},"watchlist":["bob"]}'
@@ -135,6 +135,7 @@ BAD_AUTHORIZATIONS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("changes", "expected"), BAD_AUTHORIZATIONS)
 async def test_every_bad_authorization_input_is_named(
     runner: TaskRunner, changes: dict[str, Any], expected: str

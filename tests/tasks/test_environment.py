@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mesg_pusher.pusher import Connection, HttpRequest, MockTransport
-from mesg_pusher.tasks import Output, TaskRunner
+from mesg_pusher.tasks import ServiceEnvironment, TaskOutput, TaskRunner
 from tests.tasks.conftest import DROP, SECRET, accept, inputs_for, sent_by, trigger_inputs
 
 ENV_SECRET = "env-secret-5b8f0c1d2e3a"
@@ -29,7 +29,9 @@ ENVIRON = {
 
 
 def runner_with(environ: dict[str, str], transport: MockTransport | None = None) -> TaskRunner:
-    return TaskRunner(transport or MockTransport(accept), environ=environ)
+    return TaskRunner(
+        transport or MockTransport(accept), environment=ServiceEnvironment.read(environ)
+    )
 
 
 def without_credentials(task: str = "trigger", **changes: Any) -> dict[str, Any]:
@@ -41,7 +43,7 @@ def without_credentials(task: str = "trigger", **changes: Any) -> dict[str, Any]
 
 async def test_an_execution_without_credentials_takes_the_environments() -> None:
     runner = runner_with(ENVIRON)
-    assert await runner.execute("trigger", without_credentials()) == Output.success()
+    assert await runner.execute("trigger", without_credentials()) == TaskOutput.success()
     [(connection, request)] = sent_by(runner)
     assert connection == Connection.create(host="127.0.0.1", port=6001)
     assert request.path == "/apps/77/events"
@@ -65,6 +67,7 @@ async def test_an_input_wins_over_its_variable_which_wins_over_the_url() -> None
     assert "auth_key=variable-key&" in sent_by(runner)[0][1].query
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "task", ["trigger", "channels", "users", "sendToUser", "authorizeChannel", "authenticateUser"]
 )
@@ -109,7 +112,7 @@ async def test_neither_input_nor_variable_names_both(
     environ = {k: v for k, v in ENVIRON.items() if k != variable[missing]}
     runner = runner_with(environ)
     output = await runner.execute(task, without_credentials(task))
-    assert output == Output(
+    assert output == TaskOutput(
         "error",
         {
             "error": f"{missing}: is required: give the input {missing}, or set {variables} in "
@@ -147,6 +150,7 @@ async def test_a_bad_variable_answers_every_execution_naming_it(
     assert "secret-value" not in caplog.text
 
 
+@pytest.mark.slow
 async def test_the_environments_secrets_are_every_executions() -> None:
     runner = runner_with({**ENVIRON, "PUSHER_PROXY": "http://alice:pr0xy-pa55word@proxy:3128"})
     assert set(runner.environment_secrets) >= {ENV_SECRET, MASTER_KEY, "pr0xy-pa55word"}
@@ -182,3 +186,21 @@ async def test_without_an_environment_nothing_is_filled_in(runner: TaskRunner) -
     output = await runner.execute("trigger", without_credentials())
     assert output.data["error"].startswith("appId: is required")
     assert runner.environment_secrets == ()
+
+
+SAME = "same-key-and-secret-0123"
+
+
+@pytest.mark.parametrize("task", ["trigger", "authorizeChannel"])
+async def test_an_app_key_equal_to_its_secret_is_an_error_naming_the_rule(task: str) -> None:
+    environ = {**ENVIRON, "PUSHER_APP_KEY": SAME, "PUSHER_APP_SECRET": SAME}
+    runner = runner_with(environ)
+    output = await runner.execute(task, without_credentials(task))
+    assert output.key == "error"
+    assert output.data["error"].startswith("PUSHER_APP_SECRET: is the same as the app key")
+    assert SAME not in json.dumps(output.data)
+    assert sent_by(runner) == []
+    given = without_credentials(task, key=SAME, secret=SAME)
+    output = await runner_with({}).execute(task, given)
+    assert output.key == "error"
+    assert SAME not in json.dumps(output.data)

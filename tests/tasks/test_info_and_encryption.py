@@ -13,7 +13,7 @@ import pytest
 from nacl.secret import SecretBox
 
 from mesg_pusher.pusher import MasterKey, MockTransport
-from mesg_pusher.tasks import Output, TaskRunner
+from mesg_pusher.tasks import TaskOutput, TaskRunner
 from tests.tasks.conftest import DROP, answering, batch_inputs, sent_by, trigger_inputs
 
 MASTER_KEY = base64.b64encode(bytes(range(1, 33))).decode()
@@ -41,7 +41,7 @@ async def test_an_event_for_an_encrypted_channel_is_sealed_for_it() -> None:
     runner = TaskRunner(MockTransport(lambda c, r: (200, b"{}")), nonce=counting_nonces())
     inputs = trigger_inputs(channel=CHANNEL, data={"order": "é"}, encryptionMasterKey=MASTER_KEY)
     output = await runner.execute("trigger", json.dumps(inputs))
-    assert output == Output("success", {"message": "sent"})
+    assert output == TaskOutput("success", {"message": "sent"})
     [(_, request)] = sent_by(runner)
     body = json.loads(request.body)
     assert body["channels"] == [CHANNEL]
@@ -146,7 +146,7 @@ async def test_info_asks_pusher_and_the_answer_carries_the_channels() -> None:
     runner = TaskRunner(answering(200, answer))
     inputs = trigger_inputs(channel=DROP, channels=["presence-a", "b"], info="subscription_count")
     output = await runner.execute("trigger", inputs)
-    assert output == Output(
+    assert output == TaskOutput(
         "success",
         {
             "message": "sent",
@@ -159,7 +159,7 @@ async def test_info_asks_pusher_and_the_answer_carries_the_channels() -> None:
 
 async def test_without_info_the_answer_is_only_sent() -> None:
     runner = TaskRunner(answering(200, '{"channels":{"b":{}}}'))
-    assert await runner.execute("trigger", trigger_inputs()) == Output(
+    assert await runner.execute("trigger", trigger_inputs()) == TaskOutput(
         "success", {"message": "sent"}
     )
 
@@ -172,7 +172,7 @@ async def test_info_on_batch_events_and_the_batch_answer() -> None:
         {"name": "b", "channel": "e", "data": "d"},
     ]
     output = await runner.execute("triggerBatch", batch_inputs(batch))
-    assert output == Output(
+    assert output == TaskOutput(
         "success", {"message": "sent", "batch": [{"subscription_count": 1}, {}]}
     )
     [(_, request)] = sent_by(runner)
@@ -205,6 +205,7 @@ async def test_bad_info_is_named(
     assert sent_by(runner) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("item", "expected"),
     [

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from mesg_pusher.pusher import HttpPool
-from mesg_pusher.tasks import Output, TaskRunner
+from mesg_pusher.tasks import TaskOutput, TaskRunner
 from tests.support.fake_pusher import FakePusher
 from tests.support.processes import free_port
 from tests.support.tinyproxy import Tinyproxy, start_tinyproxy
@@ -58,7 +58,7 @@ def auth_proxy(tmp_path: Path) -> Iterator[Tinyproxy]:
     server.stop()
 
 
-async def trigger(runner: TaskRunner, server: FakePusher, **inputs: Any) -> Output:
+async def trigger(runner: TaskRunner, server: FakePusher, **inputs: Any) -> TaskOutput:
     base: dict[str, Any] = {"channel": "my-channel", "name": "my-event", "data": {"n": 1}}
     return await runner.execute("trigger", json.dumps({**server.inputs(), **base, **inputs}))
 
@@ -67,7 +67,7 @@ async def test_trigger_publishes_a_signed_event(
     runner: TaskRunner, fake_pusher: FakePusher
 ) -> None:
     output = await trigger(runner, fake_pusher, data={"text": "héllo", "list": [1, 2]})
-    assert output == Output("success", {"message": "sent"})
+    assert output == TaskOutput("success", {"message": "sent"})
     [received] = fake_pusher.received
     assert (received.status, received.method, received.path) == (200, "POST", "/apps/3/events")
     assert (
@@ -110,7 +110,7 @@ async def test_trigger_batch_publishes_every_event(
     ] + [{"name": "text", "channel": "c", "data": "as is", "socket_id": "1.2"}]
     inputs = {**fake_pusher.inputs(), "batch": batch}
     output = await runner.execute("triggerBatch", json.dumps(inputs))
-    assert output == Output("success", {"message": "sent"})
+    assert output == TaskOutput("success", {"message": "sent"})
     [received] = fake_pusher.received
     assert received.path == "/apps/3/batch_events"
     sent = received.json["batch"]
@@ -137,7 +137,7 @@ async def test_timeout_bounds_the_whole_request(
     started = time.monotonic()
     output = await trigger(runner, fake_pusher, timeout=300)
     elapsed = time.monotonic() - started
-    assert output == Output(
+    assert output == TaskOutput(
         "error",
         {
             "error": f"request to http://127.0.0.1:{fake_pusher.port}/apps/3/events "
@@ -158,7 +158,9 @@ async def test_a_wrong_secret_is_refused_by_the_server(
 
 async def test_an_unknown_app_is_not_found(runner: TaskRunner, fake_pusher: FakePusher) -> None:
     output = await trigger(runner, fake_pusher, appId="999")
-    assert output == Output("error", {"error": "Pusher answered 404 Not Found: Unknown app id 999"})
+    assert output == TaskOutput(
+        "error", {"error": "Pusher answered 404 Not Found: Unknown app id 999"}
+    )
 
 
 async def test_the_clock_passed_in_signs_the_request(fake_pusher: FakePusher) -> None:
@@ -176,7 +178,7 @@ async def test_connection_refused(runner: TaskRunner, fake_pusher: FakePusher) -
     port = fake_pusher.port
     await fake_pusher.stop()
     output = await trigger(runner, fake_pusher, port=port)
-    assert output == Output(
+    assert output == TaskOutput(
         "error",
         {
             "error": f"request to http://127.0.0.1:{port}/apps/3/events failed: "
@@ -223,7 +225,7 @@ async def test_refused_proxy_credentials_over_a_tunnel(
     tls_runner: TaskRunner, fake_pusher_tls: FakePusher, auth_proxy: Tinyproxy
 ) -> None:
     output = await trigger(tls_runner, fake_pusher_tls, proxy=auth_proxy.url("alice:wrong-pa55"))
-    assert output == Output(
+    assert output == TaskOutput(
         "error",
         {
             "error": f"request to https://127.0.0.1:{fake_pusher_tls.port}/apps/3/events failed: "
@@ -351,7 +353,7 @@ async def test_https_to_a_plain_http_port_says_so(
     runner: TaskRunner, fake_pusher: FakePusher
 ) -> None:
     output = await trigger(runner, fake_pusher, encrypted=True)
-    assert output == Output(
+    assert output == TaskOutput(
         "error",
         {
             "error": f"request to https://127.0.0.1:{fake_pusher.port}/apps/3/events failed: "

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from mesg_pusher.pusher import HttpRequest, verify_signature
-from mesg_pusher.tasks import Output, TaskRunner
+from mesg_pusher.tasks import TaskOutput, TaskRunner
 from tests.tasks.conftest import DROP, SECRET, answering, inputs_for, sent_by
 
 
@@ -19,7 +19,7 @@ def query_of(request: HttpRequest) -> dict[str, str]:
     return dict(parse_qsl(request.query, keep_blank_values=True))
 
 
-async def run(task: str, answer: bytes | str, **changes: Any) -> tuple[Output, HttpRequest]:
+async def run(task: str, answer: bytes | str, **changes: Any) -> tuple[TaskOutput, HttpRequest]:
     runner = TaskRunner(answering(200, answer))
     output = await runner.execute(task, json.dumps(inputs_for(task, **changes)))
     [(_, request)] = sent_by(runner)
@@ -32,7 +32,7 @@ async def run(task: str, answer: bytes | str, **changes: Any) -> tuple[Output, H
 async def test_channels_lists_what_pusher_answers() -> None:
     answer = '{"channels":{"presence-a":{"user_count":3},"presence-b":{"user_count":1}}}'
     output, request = await run("channels", answer, filter_by_prefix="presence-", info="user_count")
-    assert output == Output(
+    assert output == TaskOutput(
         "success",
         {"channels": {"presence-a": {"user_count": 3}, "presence-b": {"user_count": 1}}},
     )
@@ -43,7 +43,7 @@ async def test_channels_lists_what_pusher_answers() -> None:
 
 async def test_channels_without_a_query_and_with_none_occupied() -> None:
     output, request = await run("channels", '{"channels":{}}')
-    assert output == Output("success", {"channels": {}})
+    assert output == TaskOutput("success", {"channels": {}})
     assert set(query_of(request)) == {
         "auth_key",
         "auth_timestamp",
@@ -69,19 +69,21 @@ async def test_channel_gives_occupied_and_the_attributes_pusher_returned() -> No
         '{"occupied":true,"user_count":2,"subscription_count":3,"extra":"x"}',
         info="user_count,subscription_count",
     )
-    assert output == Output("success", {"occupied": True, "user_count": 2, "subscription_count": 3})
+    assert output == TaskOutput(
+        "success", {"occupied": True, "user_count": 2, "subscription_count": 3}
+    )
     assert request.path == "/apps/3/channels/presence-room"
     assert query_of(request)["info"] == "user_count,subscription_count"
     cache = {"event": "price", "data": '{"eur":3}', "ttl": 1800}
     output, _ = await run(
         "channel", json.dumps({"occupied": False, "cache": cache}), channel="cache-x", info="cache"
     )
-    assert output == Output("success", {"occupied": False, "cache": cache})
+    assert output == TaskOutput("success", {"occupied": False, "cache": cache})
 
 
 async def test_users_lists_the_presence_members() -> None:
     output, request = await run("users", '{"users":[{"id":"ada"},{"id":"bob"}]}')
-    assert output == Output("success", {"users": [{"id": "ada"}, {"id": "bob"}]})
+    assert output == TaskOutput("success", {"users": [{"id": "ada"}, {"id": "bob"}]})
     assert request.path == "/apps/3/channels/presence-room/users"
 
 
@@ -152,6 +154,7 @@ BAD_QUERIES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("task", "changes", "expected"), BAD_QUERIES)
 async def test_every_bad_query_is_refused_naming_the_input(
     runner: TaskRunner, task: str, changes: dict[str, Any], expected: str
@@ -182,6 +185,7 @@ async def test_types_are_checked_in_the_engines_words(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["channels", "channel", "users"])
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
@@ -205,7 +209,7 @@ async def test_pusher_refusals_give_status_and_message(
     task: str, status: int, body: str, expected: str
 ) -> None:
     output = await TaskRunner(answering(status, body)).execute(task, inputs_for(task))
-    assert output == Output("error", {"error": expected})
+    assert output == TaskOutput("error", {"error": expected})
 
 
 @pytest.mark.parametrize(
@@ -228,7 +232,7 @@ async def test_a_2xx_answer_without_what_the_endpoint_returns_is_an_error(
 async def test_an_answer_repeating_the_secret_is_not_passed_on() -> None:
     body = json.dumps({"channels": {f"presence-{SECRET}": {}}})
     output = await TaskRunner(answering(200, body)).execute("channels", inputs_for("channels"))
-    assert output == Output(
+    assert output == TaskOutput(
         "error",
         {
             "error": "Pusher's answer holds the app secret, the proxy password or the encryption "
@@ -252,6 +256,6 @@ async def test_channel_names_in_an_answer_are_kept_as_pusher_wrote_them() -> Non
     # Whatever a server names its channels, the output is valid (an Object) and holds them.
     body = json.dumps({"channels": {"a\u2028b": {}, "": {"subscription_count": 0}}})
     output = await TaskRunner(answering(200, body)).execute("channels", inputs_for("channels"))
-    assert output == Output(
+    assert output == TaskOutput(
         "success", {"channels": {"a\u2028b": {}, "": {"subscription_count": 0}}}
     )

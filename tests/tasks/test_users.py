@@ -10,13 +10,13 @@ from urllib.parse import parse_qsl
 import pytest
 
 from mesg_pusher.pusher import verify_signature
-from mesg_pusher.tasks import Output, TaskRunner
+from mesg_pusher.tasks import TaskOutput, TaskRunner
 from tests.tasks.conftest import DROP, SECRET, answering, inputs_for, sent_by
 
 
 async def test_send_to_user_publishes_to_the_users_own_channel(runner: TaskRunner) -> None:
     output = await runner.execute("sendToUser", inputs_for("sendToUser", socket_id="1.2"))
-    assert output == Output("success", {"message": "sent"})
+    assert output == TaskOutput("success", {"message": "sent"})
     [(_, request)] = sent_by(runner)
     assert (request.method, request.path) == ("POST", "/apps/3/events")
     # socket_id is not an input of sendToUser: the event reaches every connection of the user.
@@ -31,7 +31,7 @@ async def test_send_to_user_publishes_to_the_users_own_channel(runner: TaskRunne
 async def test_terminate_posts_an_empty_object_to_the_users_path(runner: TaskRunner) -> None:
     task = "terminateUserConnections"
     output = await runner.execute(task, inputs_for(task, userId="ada.lovelace@example"))
-    assert output == Output("success", {"message": "terminated"})
+    assert output == TaskOutput("success", {"message": "terminated"})
     [(_, request)] = sent_by(runner)
     # Under /apps/<id>, unlike the official Python SDK's path.
     assert request.path == "/apps/3/users/ada.lovelace@example/terminate_connections"
@@ -80,4 +80,4 @@ async def test_a_refusal_gives_pushers_status_and_message() -> None:
     output = await runner.execute(
         "terminateUserConnections", inputs_for("terminateUserConnections")
     )
-    assert output == Output("error", {"error": "Pusher answered 404 Not Found: Unknown app: 3"})
+    assert output == TaskOutput("error", {"error": "Pusher answered 404 Not Found: Unknown app: 3"})

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mesg_pusher._json import dumps
 from mesg_pusher.mesg import load_packaged, validate
 from mesg_pusher.webhooks import WebhookRefused, parse
+
+pytestmark = pytest.mark.slow
 
 NAMES = [*sorted(load_packaged().events), "other", ""]
 FIELDS = ["channel", "user_id", "event", "data", "socket_id", "subscription_count", "name"]

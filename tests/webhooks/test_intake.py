@@ -11,14 +11,15 @@ import pytest
 
 from mesg_pusher.pusher import App
 from mesg_pusher.webhooks import (
-    ANSWERS,
     MAX_BODY_BYTES,
     REPLAY_WINDOW_MS,
+    RESPONSES,
     Intake,
-    Outcome,
+    Setback,
+    WebhookOutcome,
     WebhookRefused,
-    answer,
     check,
+    respond,
     signature,
 )
 
@@ -26,35 +27,35 @@ from .conftest import APP, NOW_MS, OTHER, body_of, occupied, oracle_signature
 
 
 def test_the_answer_table() -> None:
-    statuses = {outcome: status for outcome, (status, _) in ANSWERS.items()}
+    statuses = {outcome: status for outcome, (status, _) in RESPONSES.items()}
     assert statuses == {
-        Outcome.ACCEPTED: 200,
-        Outcome.DUPLICATE: 200,
-        Outcome.UNKNOWN_KEY: 401,
-        Outcome.BAD_SIGNATURE: 401,
-        Outcome.STALE: 401,
-        Outcome.NOT_A_WEBHOOK: 400,
-        Outcome.TOO_LARGE: 413,
-        Outcome.NO_APP: 503,
-        Outcome.IN_PROGRESS: 503,
-        Outcome.ENGINE_UNREACHABLE: 503,
-        Outcome.ENGINE_REFUSED: 503,
-        Outcome.NOT_ACCEPTED_IN_TIME: 503,
-        Outcome.BUSY: 503,
-        Outcome.STOPPING: 503,
-        Outcome.DEFECT: 500,
+        WebhookOutcome.ACCEPTED: 200,
+        WebhookOutcome.DUPLICATE: 200,
+        WebhookOutcome.UNKNOWN_KEY: 401,
+        WebhookOutcome.BAD_SIGNATURE: 401,
+        WebhookOutcome.STALE: 401,
+        WebhookOutcome.NOT_A_WEBHOOK: 400,
+        WebhookOutcome.TOO_LARGE: 413,
+        WebhookOutcome.NO_APP: 503,
+        WebhookOutcome.IN_PROGRESS: 503,
+        WebhookOutcome.ENGINE_UNREACHABLE: 503,
+        WebhookOutcome.ENGINE_REFUSED: 503,
+        WebhookOutcome.NOT_ACCEPTED_IN_TIME: 503,
+        WebhookOutcome.BUSY: 503,
+        WebhookOutcome.STOPPING: 503,
+        WebhookOutcome.DEFECT: 500,
     }
-    assert set(ANSWERS) == set(Outcome)
-    assert answer(Outcome.ACCEPTED).body == b"{}"
-    assert answer(Outcome.DUPLICATE).body == b"{}"
-    refused = answer(Outcome.ENGINE_REFUSED, "Event 'x' not found in service 'mesg-pusher'")
+    assert set(RESPONSES) == set(WebhookOutcome)
+    assert respond(WebhookOutcome.ACCEPTED).body == b"{}"
+    assert respond(WebhookOutcome.DUPLICATE).body == b"{}"
+    refused = respond(WebhookOutcome.ENGINE_REFUSED, "Event 'x' not found in service 'mesg-pusher'")
     assert (refused.status, refused.content_type) == (503, "application/json")
     assert refused.body == (
         b'{"error":"the MESG engine refused the event: '
         b"Event 'x' not found in service 'mesg-pusher'\"}"
     )
     assert not refused.ok
-    assert {o.value for o in Outcome} == {o.name.lower() for o in Outcome}
+    assert {o.value for o in WebhookOutcome} == {o.name.lower() for o in WebhookOutcome}
 
 
 def test_a_good_webhook_is_checked_and_read() -> None:
@@ -72,35 +73,45 @@ def test_a_good_webhook_is_checked_and_read() -> None:
     assert [e.key for e in verified.webhook.events] == ["channel_occupied", "member_added"]
 
 
-def _bad_cases() -> list[tuple[str, dict[str, object], Outcome, int]]:
+def _bad_cases() -> list[tuple[str, dict[str, object], WebhookOutcome, int]]:
     good = body_of(occupied())
     sig = oracle_signature(APP.secret, good)
     stale = body_of(occupied(), time_ms=NOW_MS - REPLAY_WINDOW_MS - 1)
-    cases: list[tuple[str, dict[str, object], Outcome, int]] = [
-        ("wrong key", {"key": "nope", "signature": sig, "body": good}, Outcome.UNKNOWN_KEY, 401),
-        ("missing key", {"key": None, "signature": sig, "body": good}, Outcome.UNKNOWN_KEY, 401),
+    cases: list[tuple[str, dict[str, object], WebhookOutcome, int]] = [
+        (
+            "wrong key",
+            {"key": "nope", "signature": sig, "body": good},
+            WebhookOutcome.UNKNOWN_KEY,
+            401,
+        ),
+        (
+            "missing key",
+            {"key": None, "signature": sig, "body": good},
+            WebhookOutcome.UNKNOWN_KEY,
+            401,
+        ),
         (
             "wrong signature",
             {"key": APP.key, "signature": oracle_signature("other", good), "body": good},
-            Outcome.BAD_SIGNATURE,
+            WebhookOutcome.BAD_SIGNATURE,
             401,
         ),
         (
             "missing signature",
             {"key": APP.key, "signature": None, "body": good},
-            Outcome.BAD_SIGNATURE,
+            WebhookOutcome.BAD_SIGNATURE,
             401,
         ),
         (
             "tampered body",
             {"key": APP.key, "signature": sig, "body": good.replace(b"my-", b"mx-")},
-            Outcome.BAD_SIGNATURE,
+            WebhookOutcome.BAD_SIGNATURE,
             401,
         ),
         (
             "stale time_ms",
             {"key": APP.key, "signature": oracle_signature(APP.secret, stale), "body": stale},
-            Outcome.STALE,
+            WebhookOutcome.STALE,
             401,
         ),
     ]
@@ -114,13 +125,13 @@ def _bad_cases() -> list[tuple[str, dict[str, object], Outcome, int]]:
             "signature": oracle_signature(APP.secret, body),
             "body": body,
         }
-        cases.append((name, signed, Outcome.NOT_A_WEBHOOK, 400))
+        cases.append((name, signed, WebhookOutcome.NOT_A_WEBHOOK, 400))
     big = body_of({**occupied(), "padding": "x" * MAX_BODY_BYTES})
     cases.append(
         (
             "oversized",
             {"key": APP.key, "signature": oracle_signature(APP.secret, big), "body": big},
-            Outcome.TOO_LARGE,
+            WebhookOutcome.TOO_LARGE,
             413,
         )
     )
@@ -131,13 +142,13 @@ def _bad_cases() -> list[tuple[str, dict[str, object], Outcome, int]]:
     ("name", "request_", "outcome", "status"), _bad_cases(), ids=[c[0] for c in _bad_cases()]
 )
 def test_bad_webhooks_get_their_answer_and_nothing_to_emit(
-    name: str, request_: dict[str, object], outcome: Outcome, status: int
+    name: str, request_: dict[str, object], outcome: WebhookOutcome, status: int
 ) -> None:
     intake: Intake[App] = Intake([APP])
     with pytest.raises(WebhookRefused) as refused:
         intake.open(now_ms=NOW_MS, **request_)  # type: ignore[arg-type]
     assert refused.value.outcome is outcome
-    assert refused.value.answer.status == status
+    assert refused.value.response.status == status
     assert len(intake.recent) == 0  # nothing remembered, nothing emitted
 
 
@@ -145,11 +156,11 @@ def test_size_is_checked_before_anything_else_but_the_configuration() -> None:
     big = b"x" * (MAX_BODY_BYTES + 1)
     with pytest.raises(WebhookRefused) as refused:
         check([APP], key="nope", signature=None, body=big, now_ms=NOW_MS)
-    assert refused.value.outcome is Outcome.TOO_LARGE
+    assert refused.value.outcome is WebhookOutcome.TOO_LARGE
     with pytest.raises(WebhookRefused) as refused:
         check([], key=APP.key, signature=None, body=big, now_ms=NOW_MS)
-    assert refused.value.outcome is Outcome.NO_APP
-    assert refused.value.answer.status == 503
+    assert refused.value.outcome is WebhookOutcome.NO_APP
+    assert refused.value.response.status == 503
 
 
 def test_a_retried_body_emits_once() -> None:
@@ -158,15 +169,15 @@ def test_a_retried_body_emits_once() -> None:
     first = intake.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )
-    assert first.answer is None
+    assert first.response is None
     assert [e.data["channel"] for e in first.pending] == ["a", "b"]
     assert intake.close(first, accepted=2).status == 200
     retry = intake.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS + 60_000
     )
     assert retry.pending == ()
-    assert retry.answer is not None
-    assert (retry.answer.status, retry.answer.outcome) == (200, Outcome.DUPLICATE)
+    assert retry.response is not None
+    assert (retry.response.status, retry.response.outcome) == (200, WebhookOutcome.DUPLICATE)
     assert intake.close(retry, accepted=0).status == 200
 
 
@@ -175,8 +186,8 @@ def test_an_engine_outage_answers_503_and_the_retry_emits_what_is_left() -> None
     body = body_of(occupied("a"), occupied("b"), occupied("c"))
     sig = signature(APP.secret, body)
     first = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
-    answered = intake.close(first, accepted=1, failure=Outcome.ENGINE_UNREACHABLE)
-    assert (answered.status, answered.outcome) == (503, Outcome.ENGINE_UNREACHABLE)
+    answered = intake.close(first, accepted=1, setback=Setback.UNREACHABLE)
+    assert (answered.status, answered.outcome) == (503, WebhookOutcome.ENGINE_UNREACHABLE)
     retry = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 1000)
     assert [e.data["channel"] for e in retry.pending] == ["b", "c"]
     assert intake.close(retry, accepted=2).status == 200
@@ -188,11 +199,11 @@ def test_missing_events_are_never_answered_200() -> None:
     ticket = intake.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )
-    assert intake.close(ticket, accepted=1).outcome is Outcome.NOT_ACCEPTED_IN_TIME
+    assert intake.close(ticket, accepted=1).outcome is WebhookOutcome.NOT_ACCEPTED_IN_TIME
     ticket = intake.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )
-    assert intake.close(ticket, accepted=0, failure=Outcome.ACCEPTED).status == 503
+    assert intake.close(ticket, accepted=0, setback=Setback.SLOW).status == 503
 
 
 def test_a_concurrent_copy_is_told_to_retry() -> None:
@@ -201,8 +212,8 @@ def test_a_concurrent_copy_is_told_to_retry() -> None:
     sig = signature(APP.secret, body)
     first = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
     copy = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 5)
-    assert copy.answer is not None
-    assert copy.answer.status == 503
+    assert copy.response is not None
+    assert copy.response.status == 503
     assert copy.pending == ()
     intake.close(first, accepted=1)
     assert intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 9).pending == ()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mesg_pusher.mesg import Output, Parameter, load_packaged, validate
-from mesg_pusher.webhooks import Outcome, WebhookEvent, WebhookRefused, parse
+from mesg_pusher.webhooks import WebhookEvent, WebhookOutcome, WebhookRefused, parse
 
 from .conftest import NOW_MS, body_of, occupied
 
@@ -191,10 +191,10 @@ NOT_WEBHOOKS: list[tuple[bytes, str]] = [
 def test_bodies_that_are_not_webhooks(body: bytes, reason: str) -> None:
     with pytest.raises(WebhookRefused, match=reason) as refused:
         parse(body)
-    assert refused.value.outcome is Outcome.NOT_A_WEBHOOK
-    answer = refused.value.answer
-    assert answer.status == 400
-    assert answer.body.startswith(b'{"error":"not a Pusher webhook: ')
+    assert refused.value.outcome is WebhookOutcome.NOT_A_WEBHOOK
+    respond = refused.value.response
+    assert respond.status == 400
+    assert respond.body.startswith(b'{"error":"not a Pusher webhook: ')
 
 
 def test_reasons_never_quote_the_body() -> None:
@@ -209,4 +209,4 @@ def test_reasons_never_quote_the_body() -> None:
         with pytest.raises(WebhookRefused) as refused:
             parse(body)
         assert marker not in str(refused.value)
-        assert marker.encode() not in refused.value.answer.body
+        assert marker.encode() not in refused.value.response.body

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mesg_pusher.pusher import App
-from mesg_pusher.webhooks import Outcome, WebhookRefused, signature, verify
+from mesg_pusher.webhooks import WebhookOutcome, WebhookRefused, signature, verify
 
 from .conftest import APP, OTHER, oracle_signature
 
@@ -43,22 +43,22 @@ def test_a_rotated_secret_under_the_same_key_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("key", "given", "outcome", "detail"),
     [
-        (None, VECTOR, Outcome.UNKNOWN_KEY, "X-Pusher-Key is missing"),
-        ("", VECTOR, Outcome.UNKNOWN_KEY, "X-Pusher-Key is missing"),
-        ("not-a-key", VECTOR, Outcome.UNKNOWN_KEY, ""),
-        (OTHER.key, VECTOR, Outcome.BAD_SIGNATURE, ""),  # a real key, another app's secret
-        (APP.key, None, Outcome.BAD_SIGNATURE, "X-Pusher-Signature is missing"),
-        (APP.key, "", Outcome.BAD_SIGNATURE, "X-Pusher-Signature is missing"),
-        (APP.key, VECTOR.upper(), Outcome.BAD_SIGNATURE, ""),
-        (APP.key, VECTOR[:-1], Outcome.BAD_SIGNATURE, ""),
-        (APP.key, VECTOR + "0", Outcome.BAD_SIGNATURE, ""),
-        (APP.key, "é" * 64, Outcome.BAD_SIGNATURE, ""),
-        (APP.key, "\udcff" * 64, Outcome.BAD_SIGNATURE, ""),  # undecodable header bytes
-        (APP.key, oracle_signature(OTHER.secret, VECTOR_BODY), Outcome.BAD_SIGNATURE, ""),
+        (None, VECTOR, WebhookOutcome.UNKNOWN_KEY, "X-Pusher-Key is missing"),
+        ("", VECTOR, WebhookOutcome.UNKNOWN_KEY, "X-Pusher-Key is missing"),
+        ("not-a-key", VECTOR, WebhookOutcome.UNKNOWN_KEY, ""),
+        (OTHER.key, VECTOR, WebhookOutcome.BAD_SIGNATURE, ""),  # a real key, another app's secret
+        (APP.key, None, WebhookOutcome.BAD_SIGNATURE, "X-Pusher-Signature is missing"),
+        (APP.key, "", WebhookOutcome.BAD_SIGNATURE, "X-Pusher-Signature is missing"),
+        (APP.key, VECTOR.upper(), WebhookOutcome.BAD_SIGNATURE, ""),
+        (APP.key, VECTOR[:-1], WebhookOutcome.BAD_SIGNATURE, ""),
+        (APP.key, VECTOR + "0", WebhookOutcome.BAD_SIGNATURE, ""),
+        (APP.key, "é" * 64, WebhookOutcome.BAD_SIGNATURE, ""),
+        (APP.key, "\udcff" * 64, WebhookOutcome.BAD_SIGNATURE, ""),  # undecodable header bytes
+        (APP.key, oracle_signature(OTHER.secret, VECTOR_BODY), WebhookOutcome.BAD_SIGNATURE, ""),
     ],
 )
 def test_bad_keys_and_signatures_are_refused(
-    key: str | None, given: str | None, outcome: Outcome, detail: str
+    key: str | None, given: str | None, outcome: WebhookOutcome, detail: str
 ) -> None:
     with pytest.raises(WebhookRefused) as refused:
         verify([APP, OTHER], key, given, VECTOR_BODY)
@@ -69,19 +69,19 @@ def test_a_tampered_body_is_refused() -> None:
     tampered = VECTOR_BODY.replace(b"test_channel", b"test_channe1")
     with pytest.raises(WebhookRefused) as refused:
         verify([APP], APP.key, VECTOR, tampered)
-    assert refused.value.outcome is Outcome.BAD_SIGNATURE
+    assert refused.value.outcome is WebhookOutcome.BAD_SIGNATURE
 
 
 def test_no_app_configured() -> None:
     with pytest.raises(WebhookRefused) as refused:
         verify([], APP.key, VECTOR, VECTOR_BODY)
-    assert refused.value.outcome is Outcome.NO_APP
+    assert refused.value.outcome is WebhookOutcome.NO_APP
 
 
 def test_messages_never_show_a_secret_or_the_expected_signature() -> None:
     for key, given in ((APP.key, "0" * 64), ("nope", VECTOR), (APP.key, None)):
         with pytest.raises(WebhookRefused) as refused:
             verify([APP], key, given, VECTOR_BODY)
-        text = str(refused.value) + refused.value.answer.body.decode()
+        text = str(refused.value) + refused.value.response.body.decode()
         assert APP.secret not in text
         assert VECTOR not in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from .._commands import EXIT_FAILURE, UsageError, fail, port, usage_error
+from .._command_line import EXIT_FAILURE, UsageError, fail, port, usage_error
 from .._logs import configure
 
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TextIO
 
-from .. import _commands as commands
+from .. import _command_line as commands
 from .._errors import MesgPusherError
 from ..engine import CoreClient, Engine, EngineServer, Results
 from ..local_server import (

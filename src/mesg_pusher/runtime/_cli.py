@@ -13,8 +13,9 @@ import asyncio
 import logging
 import os
 
-from .._commands import stop_on_signals, usage_error
+from .._command_line import stop_on_signals, usage_error
 from .._logs import configure
+from ..tasks import ServiceEnvironment
 from ._config import ENGINE_PORT, SETTINGS, ConfigError, ServeConfig, defaults, resolve
 
 log = logging.getLogger("mesg_pusher.runtime")
@@ -47,7 +48,8 @@ environment variables:
   MESG_PUSHER_WEBHOOK_LISTEN       the options above
   PUSHER_APP_KEY, PUSHER_APP_SECRET (or PUSHER_URL)
                                    the Pusher app whose webhooks are verified; without
-                                   them every webhook is answered 503
+                                   them every webhook is answered 503; a secret equal to
+                                   the key is refused at start
 
 signals:
   SIGTERM, SIGINT                  stop gracefully, exiting within the grace period (exit
@@ -56,7 +58,7 @@ signals:
 exit status:
   0 stopped by a signal with every execution answered; 1 the engine refused the token (or is
   not a MESG engine of this generation) or results could not be submitted; 2 a usage error
-  (a webhook address it cannot listen on included)
+  (a webhook address it cannot listen on, or an app secret equal to its key, included)
 """
 
 
@@ -86,17 +88,20 @@ def _serve(args: argparse.Namespace) -> int:
         config = resolve(options, os.environ)
     except ConfigError as error:
         return usage_error("serve", str(error))
+    environment = ServiceEnvironment.read(os.environ)  # once, handed on to the service
+    if environment.refusal is not None:
+        return usage_error("serve", str(environment.refusal))
     configure(config.log_format, config.log_level)
     try:
-        return asyncio.run(_main(config))
+        return asyncio.run(_main(config, environment))
     except ConfigError as error:  # the webhook address cannot be taken
         return usage_error("serve", str(error))
 
 
-async def _main(config: ServeConfig) -> int:
+async def _main(config: ServeConfig, environment: ServiceEnvironment) -> int:
     # gRPC's C core logs connection events as unformatted lines on standard error; keep its
     # errors only (GRPC_VERBOSITY set by the operator wins). It is read when gRPC loads.
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     from ._serve import Service  # noqa: PLC0415 - gRPC loads only when serving
 
-    return await Service(config).run(stop_on_signals(log))
+    return await Service(config, environment=environment).run(stop_on_signals(log))

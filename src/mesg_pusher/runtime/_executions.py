@@ -6,10 +6,11 @@ while in hand or lately answered is not run again. One too large, or unreadable 
 id, is answered at once with the ``error`` output; so is one beyond the slots, the queue or the
 byte budget (`Admission`), with "the service is overloaded".
 
-Executions move through two lanes of slots: the running lane (the task, then its answer) and the
-answering lane (answers given without running the task). A slot takes over waiting executions
-of its lane in turn. `_slot` is the one boundary for defects of ours: an execution a defect
-broke is answered anyway, with `mesg_pusher.tasks.defect`'s words.
+Executions move through two lanes of slots: the running lane (the task, then its result) and the
+preset lane (a preset output, given without running the task: too large, unreadable,
+overloaded, a defect's). A slot takes over waiting executions of its lane in turn. `_slot` is
+the one boundary for defects of ours: an execution a defect broke is answered anyway, with
+`mesg_pusher.tasks.defect`'s words.
 
 `finish` applies the end of a stop plan (see ``_stopping.py``): running and waiting executions
 finish until `stop_at`; then those still running are stopped and those still waiting are not
@@ -21,131 +22,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .._json import loads
 from ..mesg import ServiceDefinition
-from ..mesg.protocol.service_pb2 import TaskData
-from ..tasks import ERROR, SUCCESS, Output, TaskRunner, defect
+from ..tasks import ERROR, SUCCESS, TaskOutput, TaskRunner, defect
 from ._admission import Admission, Decision
 from ._config import ServeConfig
-from ._deliveries import Deliveries, id_key
-from ._labels import execution_label, task_label
-from ._ledger import Counter, Ledger, Stats
-from ._outcomes import Outcome
-from ._outputs import NOT_STARTED, STOPPED, overloaded, too_large, undecodable
+from ._deliveries import Deliveries
+from ._engine_api import TaskMessage
+from ._error_outputs import NOT_STARTED, STOPPED, overloaded, too_large, undecodable
+from ._execution import ExecutionInHand, Naming
+from ._ledger import Ledger
+from ._outcomes import ExecutionOutcome
+from ._stats import Stats
 from ._stopping import StopPlan
 from ._submission import Submitter
-from ._task_messages import Undecodable
 
 log = logging.getLogger("mesg_pusher.runtime")
 
-#: Answers given without running (overloaded, too large) sent at once, and waiting for that.
-ANSWER_SENDERS: Final = 16
-ANSWER_BACKLOG: Final = 10_000
-_UNSET: Final[Any] = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Naming:
-    """What an execution's labels may show as it is (the service's name and task keys), and how
-    its secrets are found (the task runner's way: the environment's secrets included)."""
-
-    service: str
-    tasks: Mapping[str, object]
-    secrets_of: Callable[[Mapping[str, Any]], list[str]]
-
-
-class Execution:
-    """One execution in the service's hands. Its labels for the log, and the secrets they
-    must not show, are worked out only when a line is written."""
-
-    __slots__ = (
-        "_label",
-        "_naming",
-        "_secrets",
-        "_task_label",
-        "answer",
-        "arrived",
-        "defective",
-        "id",
-        "input_data",
-        "key",
-        "outcome",
-        "settled",
-        "size",
-        "task_key",
-    )
-
-    def __init__(
-        self,
-        execution_id: str,
-        task_key: str,
-        input_data: str | None,
-        size: int,
-        arrived: float,
-        *,
-        naming: Naming,
-    ) -> None:
-        self.id = execution_id
-        self.task_key = task_key
-        self.input_data = input_data  # None when not taken (too large, unreadable)
-        self.size = size
-        self.arrived = arrived
-        self.key = id_key(execution_id)
-        self._naming = naming
-        self.settled = False
-        self.defective = False  # a defect broke it once: its answer is the defect's
-        self.answer: Output | None = None  # the answer given without running, if any
-        self.outcome = Outcome.FAILED  # the outcome of that answer once taken
-        self._secrets: list[str] | None = _UNSET
-        self._label: str | None = None
-        self._task_label: str | None = None
-
-    def secrets(self) -> list[str] | None:
-        """The execution's secrets, read from its inputs; None when they cannot be read."""
-        if self._secrets is _UNSET:
-            found = None
-            if self.input_data is not None:
-                try:
-                    inputs = loads(self.input_data)
-                except ValueError:
-                    inputs = None
-                if isinstance(inputs, dict):
-                    found = self._naming.secrets_of(inputs)
-            self._secrets = found
-        return self._secrets
-
-    @property
-    def label(self) -> str:
-        if self._label is None:
-            naming = self._naming
-            self._label = execution_label(
-                self.id,
-                service=naming.service,
-                task_key=self.task_key,
-                tasks=naming.tasks,
-                secrets=self.secrets,
-            )
-        return self._label
-
-    @property
-    def task_label(self) -> str:
-        if self._task_label is None:
-            self._task_label = task_label(
-                self.task_key, tasks=self._naming.tasks, secrets=self.secrets
-            )
-        return self._task_label
+#: Preset outputs (overloaded, too large...) submitted at once, and waiting for that.
+PRESET_SENDERS: Final = 16
+PRESET_BACKLOG: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class _Lane:
     """Slots and a queue (`admission`), and what a slot does with each execution (`step`)."""
 
-    admission: Admission[Execution]
-    step: Callable[[Execution], Awaitable[None]]
+    admission: Admission[ExecutionInHand]
+    step: Callable[[ExecutionInHand], Awaitable[None]]
     counts_bytes: bool  # the admission holds the execution's size
 
 
@@ -161,44 +68,43 @@ class Executions:
         *,
         stats: Stats,
         clock: Callable[[], float],
-        metrics: Counter | None = None,
     ) -> None:
         self._runner = runner
         self._submitter = submitter
         self._stats = stats
-        self._ledger = Ledger(stats, metrics)
+        self._ledger = Ledger(stats)
         self._clock = clock
         self._max_input_bytes = config.max_input_bytes
         self._naming = Naming(definition.name, definition.tasks, runner.secrets_of)
         self._deliveries = Deliveries()
-        self._admission: Admission[Execution] = Admission(
+        self._admission: Admission[ExecutionInHand] = Admission(
             max_in_flight=config.max_in_flight,
             queue_size=config.queue_size,
             max_bytes=config.max_held_bytes,
         )
-        self._answers: Admission[Execution] = Admission(
-            max_in_flight=ANSWER_SENDERS, queue_size=ANSWER_BACKLOG, max_bytes=0
+        self._presets: Admission[ExecutionInHand] = Admission(
+            max_in_flight=PRESET_SENDERS, queue_size=PRESET_BACKLOG, max_bytes=0
         )
         self._running = _Lane(self._admission, self._run, counts_bytes=True)
-        self._answering = _Lane(self._answers, self._send_answer, counts_bytes=False)
+        self._preset_lane = _Lane(self._presets, self._submit_preset, counts_bytes=False)
         self._tasks: set[asyncio.Task[None]] = set()
         self._executing: set[asyncio.Task[Any]] = set()
         self._abandoning = False
 
     # Arrival ---------------------------------------------------------------------------------
 
-    def accept(self, message: TaskData | Undecodable | None) -> None:
-        """Decide at once for one task message (None: one gRPC could not read)."""
-        if type(message) is not TaskData:
-            self._accept_unreadable(message)
+    def accept(self, message: TaskMessage) -> None:
+        """Decide at once for one task message."""
+        if message.problem is not None:
+            self._accept_unreadable(message, message.problem)
             return
         self._stats.received += 1
-        size = message.ByteSize()
+        size = message.size
         taken = size <= self._max_input_bytes  # the inputs of a larger one are not kept
-        execution = Execution(
-            message.executionID,
-            message.taskKey,
-            message.inputData if taken else None,
+        execution = ExecutionInHand(
+            message.execution_id or "",
+            message.task_key or "",
+            message.input_data if taken else None,
             size,
             self._clock(),
             naming=self._naming,
@@ -206,36 +112,28 @@ class Executions:
         if not self._deliveries.arrive(execution.key, execution.arrived):
             self._duplicate(execution)
         elif not taken:
-            self._answer_at_once(execution, too_large(size, self._max_input_bytes), Outcome.FAILED)
+            self._preset(execution, too_large(size, self._max_input_bytes), ExecutionOutcome.FAILED)
         else:
             decision = self._admission.offer(execution, size)
             if decision is Decision.RUN:
                 self._spawn(self._running, execution)
             elif decision is Decision.REFUSE:
                 admission = self._admission
-                answer = overloaded(admission.running, admission.waiting)
-                self._answer_at_once(execution, answer, Outcome.OVERLOADED)
+                output = overloaded(admission.running, admission.waiting)
+                self._preset(execution, output, ExecutionOutcome.OVERLOADED)
 
-    def _accept_unreadable(self, message: Undecodable | None) -> None:
-        if message is None or message.execution_id is None:
+    def _accept_unreadable(self, message: TaskMessage, problem: str) -> None:
+        if message.execution_id is None:
             self._stats.undecodable += 1
-            size, problem = (
-                (0, "gRPC could not read it")
-                if message is None
-                else (
-                    message.size,
-                    message.problem,
-                )
-            )
             log.error(
                 "skipped a task message that cannot be decoded and names no execution that "
                 "could be answered (%d bytes): %s",
-                size,
+                message.size,
                 problem,
             )
             return
         self._stats.received += 1
-        execution = Execution(
+        execution = ExecutionInHand(
             message.execution_id,
             message.task_key or "",
             None,
@@ -249,30 +147,30 @@ class Executions:
         log.warning(
             "execution %s: its task message cannot be decoded (%s); answering with an error",
             execution.label,
-            message.problem,
+            problem,
         )
-        self._answer_at_once(execution, undecodable(message.problem), Outcome.FAILED)
+        self._preset(execution, undecodable(problem), ExecutionOutcome.FAILED)
 
-    def _duplicate(self, execution: Execution) -> None:
+    def _duplicate(self, execution: ExecutionInHand) -> None:
         """An execution in hand or lately answered, delivered again: its first delivery
         answers it."""
         self._ledger.settle(
             execution,
-            Outcome.DUPLICATE,
+            ExecutionOutcome.DUPLICATE,
             0.0,
             reason="delivered again while in hand or lately answered; not run again",
         )
 
-    def _spawn(self, lane: _Lane, execution: Execution) -> None:
+    def _spawn(self, lane: _Lane, execution: ExecutionInHand) -> None:
         task = asyncio.get_running_loop().create_task(self._slot(lane, execution))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     # Slots -----------------------------------------------------------------------------------
 
-    async def _slot(self, lane: _Lane, execution: Execution) -> None:
+    async def _slot(self, lane: _Lane, execution: ExecutionInHand) -> None:
         """Runs `execution` through `lane`'s step, then each waiting execution handed over."""
-        current: Execution | None = execution
+        current: ExecutionInHand | None = execution
         while current is not None:
             try:
                 await lane.step(current)
@@ -280,19 +178,19 @@ class Executions:
                 self._after_defect(current, error)
             current = lane.admission.finished(current.size if lane.counts_bytes else 0)
 
-    def _after_defect(self, execution: Execution, error: Exception) -> None:
+    def _after_defect(self, execution: ExecutionInHand, error: Exception) -> None:
         """A defect of ours broke `execution`: it is answered anyway, with the defect's words
         (which also leave a trace in the log)."""
-        answer = defect(execution.task_label, error)
+        output = defect(execution.task_label, error)
         if execution.settled:
             return
         if execution.defective:  # answering the defect broke too
-            self._settle(execution, Outcome.UNSENT, reason="a defect of the service")
+            self._settle(execution, ExecutionOutcome.UNSENT, reason="a defect of the service")
             return
         execution.defective = True
-        self._answer_at_once(execution, answer, Outcome.FAILED)
+        self._preset(execution, output, ExecutionOutcome.FAILED)
 
-    async def _run(self, execution: Execution) -> None:
+    async def _run(self, execution: ExecutionInHand) -> None:
         """The running lane's step: the task, then its answer."""
         if self._abandoning:  # taken from the queue after the stop: never started
             output = NOT_STARTED
@@ -309,46 +207,54 @@ class Executions:
                 output = STOPPED
             finally:
                 self._executing.discard(task)
-        await self._answer(execution, output, None)
+        await self._submit(execution, output, None)
 
-    async def _send_answer(self, execution: Execution) -> None:
-        """The answering lane's step: the answer given without running the task."""
-        assert execution.answer is not None
-        await self._answer(execution, execution.answer, execution.outcome)
+    async def _submit_preset(self, execution: ExecutionInHand) -> None:
+        """The preset lane's step: the output given without running the task."""
+        assert execution.preset_output is not None
+        await self._submit(execution, execution.preset_output, execution.outcome)
 
-    def _answer_at_once(self, execution: Execution, answer: Output, outcome: Outcome) -> None:
-        """Answer `execution` with `answer`, without running it; `outcome` once taken."""
-        execution.answer, execution.outcome = answer, outcome
-        decision = self._answers.offer(execution)
+    def _preset(
+        self, execution: ExecutionInHand, output: TaskOutput, outcome: ExecutionOutcome
+    ) -> None:
+        """Answer `execution` with `output`, without running it; `outcome` once taken."""
+        execution.preset_output, execution.outcome = output, outcome
+        decision = self._presets.offer(execution)
         if decision is Decision.RUN:
-            self._spawn(self._answering, execution)
+            self._spawn(self._preset_lane, execution)
         elif decision is Decision.REFUSE:
-            self._settle(execution, Outcome.UNSENT, reason="too many answers waiting to be sent")
+            self._settle(
+                execution, ExecutionOutcome.UNSENT, reason="too many answers waiting to be sent"
+            )
 
-    # Answers ---------------------------------------------------------------------------------
+    # Results ---------------------------------------------------------------------------------
 
-    async def _answer(self, execution: Execution, output: Output, outcome: Outcome | None) -> None:
-        """Submit `output` and settle the execution; `outcome`, when given, is that of an
-        answer given without running the task."""
+    async def _submit(
+        self, execution: ExecutionInHand, output: TaskOutput, outcome: ExecutionOutcome | None
+    ) -> None:
+        """Submit `output` and settle the execution; `outcome`, when given, is that of a
+        preset output."""
         try:
             failure, output, reason = await self._submitter.submit(execution, output)
         except asyncio.CancelledError:
-            self._settle(execution, Outcome.UNSENT, reason="the grace period ended first")
+            self._settle(execution, ExecutionOutcome.UNSENT, reason="the grace period ended first")
             raise
         if failure is not None:
             outcome = failure
         elif outcome is None:
             if output is STOPPED or output is NOT_STARTED:
-                outcome = Outcome.STOPPED
+                outcome = ExecutionOutcome.STOPPED
             else:
-                outcome = Outcome.SUCCEEDED if output.key == SUCCESS else Outcome.FAILED
+                outcome = (
+                    ExecutionOutcome.SUCCEEDED if output.key == SUCCESS else ExecutionOutcome.FAILED
+                )
         error = output.data.get("error") if output.key == ERROR else None
         self._settle(execution, outcome, error=error, reason=reason)
 
     def _settle(
         self,
-        execution: Execution,
-        outcome: Outcome,
+        execution: ExecutionInHand,
+        outcome: ExecutionOutcome,
         *,
         error: Any = None,
         reason: str | None = None,
@@ -397,5 +303,5 @@ class Executions:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        for left in admission.take_waiting() + self._answers.take_waiting():
-            self._settle(left, Outcome.UNSENT, reason="the grace period ended first")
+        for left in admission.take_waiting() + self._presets.take_waiting():
+            self._settle(left, ExecutionOutcome.UNSENT, reason="the grace period ended first")

@@ -22,16 +22,16 @@ from collections.abc import Callable, Container, Sequence
 from typing import Final
 
 from .._secrets import scrub
+from .._text import ELLIPSIS, cut
 from ..mesg import words
 
-#: Longest part of an id or task key shown (beyond it: ``…``).
+#: Characters of an id or task key shown at most (beyond them: ``…``).
 LABEL_CHARS: Final = 120
 TASK_CHARS: Final = 64
 DIGEST_CHARS: Final = 12
-#: Longest engine text (an error's details) repeated in a log line.
+#: Characters of an engine text (an error's details) repeated in a log line at most.
 DETAILS_CHARS: Final = 300
-CUT: Final = "…"
-INPUTS_LEFT_OUT: Final = "{…}"
+INPUTS_LEFT_OUT: Final = "{" + ELLIPSIS + "}"
 #: An execution's secrets, worked out when called; None when they cannot be known.
 Secrets = Callable[[], Sequence[str] | None]
 #: ``time.Time.String()`` in Go: ``2026-12-01 09:25:41.188702065 +0000 UTC`` (a monotonic
@@ -42,7 +42,7 @@ _GO_TIME: Final = re.compile(
 )
 
 
-def digest(text: str) -> str:
+def label_digest(text: str) -> str:
     """12 hex digits of the SHA-256 of `text` (as UTF-8)."""
     data = text.encode("utf-8", "surrogatepass")
     return hashlib.sha256(data).hexdigest()[:DIGEST_CHARS]
@@ -64,7 +64,7 @@ def execution_label(
     head, brace, _ = execution_id.partition("{")
     if not _vouched(head, service, task_key, tasks):
         head = _shown(head, secrets(), LABEL_CHARS)
-    return f"{head}{INPUTS_LEFT_OUT if brace else ''}#{digest(execution_id)}"
+    return f"{head}{INPUTS_LEFT_OUT if brace else ''}#{label_digest(execution_id)}"
 
 
 def _vouched(head: str, service: str, task_key: str, tasks: Container[str]) -> bool:
@@ -84,13 +84,13 @@ def task_label(task_key: str, *, tasks: Container[str], secrets: Secrets) -> str
         return task_key
     known = secrets()
     if known is None:
-        return f"{CUT}#{digest(task_key)}"
+        return f"{ELLIPSIS}#{label_digest(task_key)}"
     return _shown(task_key, known, TASK_CHARS)
 
 
 def _shown(text: str, secrets: Sequence[str] | None, limit: int) -> str:
     """`text` scrubbed, then cut; nothing of it when the secrets are unknown."""
-    return _cut(scrub(text, secrets), limit) if secrets is not None else CUT
+    return cut(scrub(text, secrets), limit) if secrets is not None else ELLIPSIS
 
 
 def engine_details(
@@ -102,8 +102,4 @@ def engine_details(
         details = details.replace(execution_id, label)
     if secrets:
         details = scrub(details, secrets)
-    return _cut(details, DETAILS_CHARS)
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + CUT
+    return cut(details, DETAILS_CHARS)

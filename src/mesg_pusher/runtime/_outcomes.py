@@ -1,6 +1,6 @@
-"""How an execution ends for the service: one `Outcome` each, and what each outcome means as
-plain data (`EFFECTS`): the counter it adds to, the level of its log line, and whether the engine
-took an answer for it.
+"""How an execution ends for the service: one `ExecutionOutcome` each, and what each outcome
+means as plain data (`EFFECTS`): the counter it adds to, the level of its log line, and whether
+the engine took an answer for it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Final
 
 
-class Outcome(Enum):
+class ExecutionOutcome(Enum):
     """The end of one execution; the value is the log line's ``outcome``."""
 
     SUCCEEDED = "success"  # the success output, taken by the engine
@@ -33,15 +33,15 @@ class Effect:
     answered: bool  # the engine took an answer for it
 
 
-EFFECTS: Final[Mapping[Outcome, Effect]] = MappingProxyType(
+EFFECTS: Final[Mapping[ExecutionOutcome, Effect]] = MappingProxyType(
     {
-        Outcome.SUCCEEDED: Effect("succeeded", logging.INFO, answered=True),
-        Outcome.FAILED: Effect("failed", logging.INFO, answered=True),
-        Outcome.OVERLOADED: Effect("overloaded", logging.WARNING, answered=True),
-        Outcome.STOPPED: Effect("stopped", logging.WARNING, answered=True),
-        Outcome.DROPPED: Effect("dropped", logging.WARNING, answered=False),
-        Outcome.REFUSED: Effect("refused", logging.ERROR, answered=False),
-        Outcome.UNSENT: Effect("unsent", logging.ERROR, answered=False),
-        Outcome.DUPLICATE: Effect("duplicates", logging.WARNING, answered=False),
+        ExecutionOutcome.SUCCEEDED: Effect("succeeded", logging.INFO, answered=True),
+        ExecutionOutcome.FAILED: Effect("failed", logging.INFO, answered=True),
+        ExecutionOutcome.OVERLOADED: Effect("overloaded", logging.WARNING, answered=True),
+        ExecutionOutcome.STOPPED: Effect("stopped", logging.WARNING, answered=True),
+        ExecutionOutcome.DROPPED: Effect("dropped", logging.WARNING, answered=False),
+        ExecutionOutcome.REFUSED: Effect("refused", logging.ERROR, answered=False),
+        ExecutionOutcome.UNSENT: Effect("unsent", logging.ERROR, answered=False),
+        ExecutionOutcome.DUPLICATE: Effect("duplicates", logging.WARNING, answered=False),
     }
 )

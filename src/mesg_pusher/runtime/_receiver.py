@@ -1,7 +1,8 @@
 """Pusher's webhooks as MESG events: one webhook from its body to its answer, without HTTP (the
 listener in ``_listener.py`` is the edge, and a load generator can drive `receive` directly).
 
-Theory of operation, one webhook (the decisions are `mesg_pusher.webhooks.Intake`'s):
+Theory of operation, one webhook (every answer is decided by `mesg_pusher.webhooks`: `decide`
+from what happened, the intake's checks and duplicates by `Intake`; this module reports):
 
 1. While the service stops, or while too many webhooks (or bytes of them) are in hand, the
    answer is 503 at once: the sender retries later.
@@ -17,8 +18,8 @@ Theory of operation, one webhook (the decisions are `mesg_pusher.webhooks.Intake
 
 Each webhook leaves one log line once it is answered and its emission is over: the app key
 (another key only scrubbed of the app's secrets and cut), how many events, the outcome, the
-status, the time to the answer, and how many events were emitted. Its outcome is counted in the
-metrics when it is answered.
+status, the time to the answer, and how many events were emitted. Its outcome is counted (in
+`Stats`) when it is answered.
 
 `stop` makes every new webhook 503; `finish` waits for the emissions under way until a moment,
 then stops those left (what they emitted counts, and their retry resumes from there).
@@ -34,19 +35,21 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .._secrets import scrub
+from .._text import cut
 from ..webhooks import (
     ANSWER_WITHIN_SECONDS,
     MAX_IN_PROGRESS_MS,
-    Answer,
+    Emission,
     Intake,
-    Outcome,
+    Setback,
     Ticket,
     WebhookRefused,
-    answer,
+    WebhookResponse,
+    decide,
 )
 from ._emitter import Emitter, Progress
-from ._labels import CUT, DETAILS_CHARS
-from ._metrics import Metrics
+from ._labels import DETAILS_CHARS
+from ._stats import Stats
 
 log = logging.getLogger("mesg_pusher.runtime")
 
@@ -60,7 +63,7 @@ EMIT_WITHIN: Final = MAX_IN_PROGRESS_MS / 1000 - 1.0
 #: Webhooks in hand at once at most, and the bytes of their bodies: past either, 503 at once.
 MAX_WEBHOOKS: Final = 1000
 MAX_WEBHOOK_BYTES: Final = 32 * 1024 * 1024
-#: Longest app key shown in a log line when it is not the configured one.
+#: Characters of an app key shown in a log line at most, when it is not the configured one.
 KEY_CHARS: Final = 64
 
 
@@ -78,10 +81,11 @@ class _Job:
     started: float
     deadline: float
     progress: Progress = field(default_factory=Progress)
-    answered: Answer | None = None  # given before the emission ended: its line waits for it
+    # Given before the emission ended: the webhook's line waits for the emission.
+    answered: WebhookResponse | None = None
     answered_at: float = 0.0
     abandoned: bool = False  # its request went away unanswered
-    final: Answer | None = None  # the intake's answer once the emission ended
+    final: WebhookResponse | None = None  # the intake's answer once the emission ended
 
 
 class WebhookReceiver:
@@ -96,7 +100,7 @@ class WebhookReceiver:
         self,
         intake: Intake[Any],
         emitter: Emitter,
-        metrics: Metrics,
+        stats: Stats,
         *,
         secrets: Sequence[str] = (),
         link_up: Callable[[], bool] = lambda: True,
@@ -109,7 +113,7 @@ class WebhookReceiver:
     ) -> None:
         self.intake = intake
         self._emitter = emitter
-        self._metrics = metrics
+        self._stats = stats
         self._secrets = list(secrets)
         self._keys = frozenset(app.key for app in intake.apps)
         self._link_up = link_up
@@ -141,24 +145,24 @@ class WebhookReceiver:
         body: bytes,
         *,
         arrived: float | None = None,
-    ) -> Answer:
+    ) -> WebhookResponse:
         """The answer to one webhook (`key` and `signature` its headers, None when missing),
         given within `answer_within` of `arrived` (this clock's time the request came in, so
         reading the body counts too; by default, now)."""
         started = self._clock() if arrived is None else arrived
-        if self.stopping:
-            return self._answered(answer(Outcome.STOPPING), started, key)
-        if self.in_hand >= self._max_webhooks or (
+        busy = self.in_hand >= self._max_webhooks or bool(
             self.held_bytes and self.held_bytes + len(body) > self._max_bytes
-        ):
-            return self._answered(answer(Outcome.BUSY), started, key)
+        )
+        given = decide(stopping=self.stopping, busy=busy)
+        if given is not None:
+            return self._answered(given, started, key)
         try:
             ticket = self.intake.open(
                 key=key, signature=signature, body=body, now_ms=self._wall_ms()
             )
         except WebhookRefused as refused:
-            return self._answered(refused.answer, started, key, detail=refused.detail)
-        given = ticket.answer
+            return self._answered(refused.response, started, key, detail=refused.detail)
+        given = ticket.response
         if given is not None:
             return self._answered(given, started, key, events=len(ticket.verified.webhook.events))
         job = _Job(ticket, ticket.verified.app.key, len(body), started, started + self._emit_within)
@@ -178,25 +182,27 @@ class WebhookReceiver:
             self._waiting -= 1
             if not self._waiting:
                 self._answered_all.set()
-        if job.final is not None:
-            given = job.final
-            if self.stopping and not given.ok:
-                given = answer(Outcome.STOPPING)
-            return self._answered(given, started, key, job=job)
         progress = job.progress
-        if self.stopping:
-            outcome = Outcome.STOPPING
-        elif progress.failure is Outcome.ENGINE_UNREACHABLE or not self._link_up():
-            outcome = Outcome.ENGINE_UNREACHABLE
-        else:
-            outcome = Outcome.NOT_ACCEPTED_IN_TIME
-        job.answered, job.answered_at = answer(outcome), self._clock()
-        self._count(job.answered)
-        return job.answered
+        emission = Emission(
+            progress.accepted,
+            len(job.ticket.pending),
+            progress.setback,
+            progress.detail,
+            over=job.final is not None,
+        )
+        given = decide(stopping=self.stopping, emission=emission, link_up=self._link_up())
+        assert given is not None  # an emission is always decided
+        if emission.over:
+            return self._answered(given, started, key, job=job)
+        job.answered, job.answered_at = given, self._clock()
+        self._count(given)
+        return given
 
-    def refused(self, refused: WebhookRefused, key: str | None, *, arrived: float) -> Answer:
+    def refused(
+        self, refused: WebhookRefused, key: str | None, *, arrived: float
+    ) -> WebhookResponse:
         """The answer to a webhook the listener refuses itself (its body never arrived)."""
-        return self._answered(refused.answer, arrived, key, detail=refused.detail)
+        return self._answered(refused.response, arrived, key, detail=refused.detail)
 
     async def _emit(self, job: _Job) -> None:
         """Emit `job`'s events, then settle them with the intake, whatever ended it."""
@@ -205,10 +211,10 @@ class WebhookReceiver:
             await self._emitter.emit(job.ticket.pending, job.deadline, progress)
         except Exception:  # the one boundary for defects of ours: the webhook is answered
             log.exception("webhook: a defect of the service while emitting its events")
-            progress.failure, progress.detail = Outcome.DEFECT, ""
+            progress.setback, progress.detail = Setback.DEFECT, ""
         finally:
             job.final = self.intake.close(
-                job.ticket, progress.accepted, progress.failure, progress.detail
+                job.ticket, progress.accepted, progress.setback, progress.detail
             )
             del self._jobs[job]
             self.held_bytes -= job.size
@@ -217,25 +223,25 @@ class WebhookReceiver:
 
     def _answered(
         self,
-        given: Answer,
+        given: WebhookResponse,
         started: float,
         key: str | None,
         *,
         events: int | None = None,
         detail: str = "",
         job: _Job | None = None,
-    ) -> Answer:
+    ) -> WebhookResponse:
         """Count the answer and write the webhook's line."""
         self._count(given)
         self._line(given, started, key, events=events, detail=detail, job=job)
         return given
 
-    def _count(self, given: Answer) -> None:
-        self._metrics.webhook(given.outcome.value, given.status)
+    def _count(self, given: WebhookResponse) -> None:
+        self._stats.webhook(given.outcome.value, given.status)
 
     def _line(
         self,
-        given: Answer,
+        given: WebhookResponse,
         started: float,
         key: str | None,
         *,
@@ -263,7 +269,7 @@ class WebhookReceiver:
             detail = detail or job.progress.detail
         if detail:
             shown = scrub(detail, self._secrets) if self._secrets else detail
-            line["detail"] = shown if len(shown) <= DETAILS_CHARS else shown[:DETAILS_CHARS] + CUT
+            line["detail"] = cut(shown, DETAILS_CHARS)
         log.log(level, "webhook", extra={"fields": line})
 
     def _key_label(self, key: str | None) -> str:
@@ -274,7 +280,7 @@ class WebhookReceiver:
         if key in self._keys:
             return key
         shown = scrub(key, self._secrets) if self._secrets else key
-        return shown if len(shown) <= KEY_CHARS else shown[:KEY_CHARS] + CUT
+        return cut(shown, KEY_CHARS)
 
     # Stopping --------------------------------------------------------------------------------
 

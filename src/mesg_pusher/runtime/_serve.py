@@ -2,18 +2,22 @@
 
 `Service` composes the parts, each with one job:
 
-- `EngineLink` (``_engine_link.py``): the gRPC channel, the task stream read without ever
-  waiting, reconnection with backoff, and the ``SubmitResult`` call;
-- `Executions` (``_executions.py``): each execution from its arrival to its outcome: duplicates,
+- `ApiService` (``_api_service.py``): the engine's protocol (the first generation's gRPC
+  calls), behind the `EngineApi` interface (``_engine_api.py``) the other parts use;
+- `EngineLink` (``_engine_link.py``): the task stream read without ever waiting, and
+  reconnection with backoff through the one retry loop (``_retry.py``);
+- `Executions` (``_executions.py``): each `Execution` (``_execution.py``) from its arrival to
+  its outcome: duplicates,
   admission (``_admission.py``), the task run by `TaskRunner` (which returns exactly one output,
   checked against mesg.yml, and never raises), the answer, the one boundary for defects, and
   the end of a stop;
 - `Submitter` (``_submission.py``): an answer submitted until the engine takes it, the engine's
-  refusals read in its own words (``_faults.py``);
-- `Ledger` and `Stats` (``_ledger.py``): one outcome each (``_outcomes.py``), counted, and one log
-  line naming the execution by a label that never shows a secret (``_labels.py``);
+  refusals read in its own words (``_verdicts.py``);
+- `Ledger` (``_ledger.py``): one outcome each (``_outcomes.py``), counted in `Stats`
+  (``_stats.py``, the one store of counts the stop line and the metrics read), and one log line
+  naming the execution by a label that never shows a secret (``_labels.py``);
 - `WebhookReceiver` (``_receiver.py``): Pusher's webhooks verified and their events emitted on
-  the link's channel (``_emitter.py``), served with ``/health`` and ``/metrics``
+  through the engine's adapter (``_emitter.py``), served with ``/health`` and ``/metrics``
   (``_health.py``, `Metrics` in ``_metrics.py``) by the `Listener` (``_listener.py``). A
   webhook never touches the task stream: whatever becomes of it, executions go on.
 
@@ -27,7 +31,6 @@ under way finish within the grace period too.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import random
@@ -37,17 +40,18 @@ from collections.abc import Callable, Sequence
 from .._version import __version__
 from ..mesg import ServiceDefinition, load_packaged
 from ..pusher import HttpPool, Transport
-from ..tasks import TaskRunner
+from ..tasks import ServiceEnvironment, TaskRunner
 from ..webhooks import Credentials, Intake
+from ._api_service import ApiService
 from ._config import ConfigError, ServeConfig
 from ._emitter import Emitter
 from ._engine_link import EngineLink, ServiceFailed
 from ._executions import Executions
 from ._health import health
-from ._ledger import Stats
 from ._listener import HEALTH_PATH, METRICS_PATH, WEBHOOKS_PATH, Listener
 from ._metrics import Metrics
 from ._receiver import WebhookReceiver
+from ._stats import Stats
 from ._stopping import stop_plan
 from ._submission import Submitter
 from ._webhook_apps import webhook_apps
@@ -59,8 +63,9 @@ class Service:
     """Serves the engine at `config.endpoint` until `run`'s stop event is set.
 
     `draw` gives the random numbers of the backoff jitter and `clock` monotonic seconds, so
-    tests may pass their own. `apps` are the Pusher apps whose webhooks are received (by
-    default the one the environment configures). `stats` and `metrics` count what happened.
+    tests may pass their own. `environment` is the service's, read once (by default from
+    ``os.environ``); `apps` are the Pusher apps whose webhooks are received (by default the one
+    the environment configures). `stats` and `metrics` count what happened.
     """
 
     def __init__(
@@ -69,36 +74,50 @@ class Service:
         *,
         definition: ServiceDefinition | None = None,
         transport: Transport | None = None,
+        environment: ServiceEnvironment | None = None,
         apps: Sequence[Credentials] | None = None,
         draw: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.definition = definition if definition is not None else load_packaged()
-        self.stats = Stats()
-        self.metrics = Metrics(self.definition.tasks, self.stats)
+        self.stats = Stats(tasks=self.definition.tasks)
+        self.metrics = Metrics(self.stats)
         self._clock = clock
         self._transport = transport if transport is not None else HttpPool()
-        self._runner = TaskRunner(self._transport, definition=self.definition, environ=os.environ)
-        self._link = EngineLink(config, self.stats, draw=draw, clock=clock)
+        if environment is None:
+            environment = ServiceEnvironment.read(os.environ)
+        self._runner = TaskRunner(
+            self._transport, definition=self.definition, environment=environment
+        )
+        self._api = ApiService(config)
+        self._link = EngineLink(
+            self._api, config, draw=draw, clock=clock, connected=self._connected
+        )
         self._executions = Executions(
             config,
             self.definition,
             self._runner,
-            Submitter(self._link, config, draw, self.stats),
+            Submitter(self._api, config, draw, retried=self._retried),
             stats=self.stats,
             clock=clock,
-            metrics=self.metrics,
         )
         self._no_app: str | None = None
         if apps is None:
-            apps, self._no_app = webhook_apps(os.environ)
+            apps, self._no_app = webhook_apps(environment)
         elif not apps:
             self._no_app = "no Pusher app for webhooks"
         self.receiver = WebhookReceiver(
             Intake(apps, events=self.definition.events),
-            Emitter(self._link, config, metrics=self.metrics, draw=draw, clock=clock),
-            self.metrics,
+            Emitter(
+                self._api,
+                config,
+                stats=self.stats,
+                link_up=self._link.listening.is_set,
+                draw=draw,
+                clock=clock,
+            ),
+            self.stats,
             secrets=[app.secret for app in apps],
             link_up=self._link.listening.is_set,
             clock=clock,
@@ -126,6 +145,12 @@ class Service:
                 lambda: float(self.receiver.intake.recent.held_bytes),
             ),
         ]
+
+    def _connected(self) -> None:
+        self.stats.connections += 1
+
+    def _retried(self) -> None:
+        self.stats.retried += 1
 
     def _health(self) -> tuple[int, dict[str, str]]:
         return health(stream_open=self._link.listening.is_set(), stopping=self.receiver.stopping)
@@ -194,10 +219,10 @@ class Service:
             )
             if self.listener is not None:
                 await self.listener.close()
-            await link.close()
+            await self._api.close()
             await self._transport.close()
         stats = self.stats
-        log.info("stopped", extra={"fields": dataclasses.asdict(stats)})
+        log.info("stopped", extra={"fields": stats.totals()})
         return 1 if status or stats.unsent else 0
 
     async def _listen_for_webhooks(self) -> None:

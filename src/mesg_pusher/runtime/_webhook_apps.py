@@ -1,5 +1,5 @@
-"""The Pusher app whose webhooks ``serve`` receives: its key and secret, read from the service's
-environment as the tasks read their defaults (`mesg_pusher.pusher.EnvironmentDefaults`:
+"""The Pusher app whose webhooks ``serve`` receives: its key and secret, taken from the service's
+environment as the tasks take their defaults (`mesg_pusher.tasks.ServiceEnvironment`, read once:
 ``PUSHER_APP_KEY`` and ``PUSHER_APP_SECRET``, or ``PUSHER_URL``). Pure: the environment is
 passed in. Without both, or with a variable that breaks its rule, no app is configured and
 every webhook is answered 503 (the sender retries), with the reason logged once at start.
@@ -7,11 +7,9 @@ every webhook is answered 503 (the sender retries), with the reason logged once 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .._errors import InputError
-from ..pusher import EnvironmentDefaults
+from ..tasks import ServiceEnvironment
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,12 +20,13 @@ class WebhookApp:
     secret: str = field(repr=False)
 
 
-def webhook_apps(environ: Mapping[str, str]) -> tuple[tuple[WebhookApp, ...], str | None]:
-    """The apps `environ` configures, and why there are none (None when there is one)."""
-    try:
-        given = EnvironmentDefaults.from_environment(environ).apply({})
-    except InputError as error:  # its message names the variable, never its value
-        return (), f"no Pusher app for webhooks: {error}"
+def webhook_apps(
+    environment: ServiceEnvironment,
+) -> tuple[tuple[WebhookApp, ...], str | None]:
+    """The apps `environment` configures, and why there are none (None when there is one)."""
+    if environment.problem is not None:  # its message names the variable, never its value
+        return (), f"no Pusher app for webhooks: {environment.problem}"
+    given = environment.defaults.apply({})
     key, secret = given.get("key"), given.get("secret")
     if key and secret:
         return (WebhookApp(str(key), str(secret)),), None

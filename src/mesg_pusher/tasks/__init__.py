@@ -1,14 +1,17 @@
 """The service's tasks: inputs in, exactly one output out.
 
-Each task is a declaration (`ApiTask` for one call to Pusher's HTTP API, `LocalTask` for an
-answer made here) in the module of its kind, listed in `TASKS`; `TaskRunner` runs any of them.
+Each task's `Implementation` is a declaration (`ApiTask` for one call to Pusher's HTTP API,
+`LocalTask` for an answer made here) in the module of its kind, listed in `TASKS`; `TaskRunner`
+runs any of them and answers with one `TaskOutput`.
 """
 
 from ._catalog import TASKS
+from ._cli import add_commands
+from ._environment import ServiceEnvironment
 from ._inputs import Limits
-from ._outputs import ERROR, SUCCESS, Output, checked, defect, problem_with
+from ._outputs import ERROR, SUCCESS, TaskOutput, checked, defect, problem_with
 from ._runner import TaskRunner
-from ._task import ApiTask, Call, Context, LocalTask, Task
+from ._task import ApiTask, Call, Context, Implementation, LocalTask
 
 __all__ = [
     "ERROR",
@@ -17,11 +20,13 @@ __all__ = [
     "ApiTask",
     "Call",
     "Context",
+    "Implementation",
     "Limits",
     "LocalTask",
-    "Output",
-    "Task",
+    "ServiceEnvironment",
+    "TaskOutput",
     "TaskRunner",
+    "add_commands",
     "checked",
     "defect",
     "problem_with",

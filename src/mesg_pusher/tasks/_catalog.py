@@ -10,10 +10,10 @@ from typing import Final
 from ._browser import AUTHENTICATE_USER, AUTHORIZE_CHANNEL
 from ._publishing import TRIGGER, TRIGGER_BATCH
 from ._queries import CHANNEL, CHANNELS, USERS
-from ._task import Task
+from ._task import Implementation
 from ._users import SEND_TO_USER, TERMINATE_USER_CONNECTIONS
 
-TASKS: Final[Mapping[str, Task]] = MappingProxyType(
+TASKS: Final[Mapping[str, Implementation]] = MappingProxyType(
     {
         task.key: task
         for task in (

@@ -36,7 +36,8 @@ class Limits:
 
 
 #: Distinct apps and connection settings remembered once built: a workflow sends the same ones
-#: with every execution, and checking them again is a good part of a short task's cost. They
+#: with every execution, and checking them again costs 4.4 µs of each (5.0 µs built, 0.6 µs
+#: remembered, measured with timeit), 2% of serve's 0.205 ms overhead per execution. They
 #: are keyed by the exact input values and their types (``typed``: 80, 80.0 and True differ),
 #: and only what was built is remembered (a refusal raises every time), so no input skips a
 #: rule.

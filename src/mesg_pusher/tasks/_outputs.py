@@ -26,31 +26,31 @@ SENT: Final = "sent"
 
 
 @dataclass(frozen=True, slots=True)
-class Output:
+class TaskOutput:
     """A task's answer: the output key and its data, as mesg.yml declares them."""
 
     key: str
     data: Mapping[str, Any]
 
     @classmethod
-    def success(cls, message: str = SENT) -> Output:
+    def success(cls, message: str = SENT) -> TaskOutput:
         return cls(SUCCESS, {"message": message})
 
     @classmethod
-    def error(cls, message: str) -> Output:
+    def error(cls, message: str) -> TaskOutput:
         return cls(ERROR, {"error": message})
 
     def json(self) -> str:
         return dumps(self.data)
 
 
-def defect(task_key: str, error: BaseException) -> Output:
+def defect(task_key: str, error: BaseException) -> TaskOutput:
     """The answer to an execution that a defect of ours broke, and the trace it leaves: only the
     error's kind and place, since its text can quote an input, a secret too."""
     log.error(
         "task %s failed unexpectedly: %s at %s", task_key, type(error).__name__, _origin(error)
     )
-    return Output.error(f"internal error in task {task_key}: {type(error).__name__}")
+    return TaskOutput.error(f"internal error in task {task_key}: {type(error).__name__}")
 
 
 def _origin(error: BaseException) -> str:
@@ -61,7 +61,7 @@ def _origin(error: BaseException) -> str:
     return f"{Path(last.filename).name}:{last.lineno} in {last.name}"
 
 
-def problem_with(definition: ServiceDefinition, task_key: str, output: Output) -> str | None:
+def problem_with(definition: ServiceDefinition, task_key: str, output: TaskOutput) -> str | None:
     """What the engine would say against `output` of task `task_key`, or None when it passes.
 
     A task mesg.yml does not know has no outputs to check against: None.
@@ -80,9 +80,9 @@ def problem_with(definition: ServiceDefinition, task_key: str, output: Output) -
     return words.outputs_invalid(output.key, task_key, problems)
 
 
-def checked(definition: ServiceDefinition, task_key: str, output: Output) -> Output:
+def checked(definition: ServiceDefinition, task_key: str, output: TaskOutput) -> TaskOutput:
     """`output` when mesg.yml accepts it, else the ``error`` output explaining why not."""
     problem = problem_with(definition, task_key, output)
     if problem is None:
         return output
-    return Output.error(f"the service produced an output the engine would refuse: {problem}")
+    return TaskOutput.error(f"the service produced an output the engine would refuse: {problem}")

@@ -1,14 +1,15 @@
 """The life of one execution, top to bottom: received, validated, completed from the
 environment, executed, answered.
 
-`TaskRunner.execute` takes a task key and the inputs' JSON text and returns exactly one `Output`,
-checked against mesg.yml; a task that calls Pusher answers ``success`` only once Pusher has
-answered 2xx. Every exception becomes the ``error`` output here, at this one boundary, with the
-execution's secrets and the environment's scrubbed from its message.
+`TaskRunner.execute` takes a task key and the inputs' JSON text and returns exactly one
+`TaskOutput`, checked against mesg.yml; a task that calls Pusher answers ``success`` only once
+Pusher has answered 2xx. Every exception becomes the ``error`` output here, at this one boundary,
+with the execution's secrets and the environment's scrubbed from its message.
 
-The service's environment (``PUSHER_*``) is read once, when the runner is made: an input in the
-execution wins, then its variable, then ``PUSHER_URL``. A variable that breaks its input's rule
-is reported once in the log and as the error output of every execution, naming the variable.
+The service's environment (``PUSHER_*``, read once: `ServiceEnvironment`) gives the inputs'
+defaults: an input in the execution wins, then its variable, then ``PUSHER_URL``. A variable
+that breaks its input's rule is reported once in the log, when the runner is made, and as the
+error output of every execution, naming the variable.
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ from typing import Any, Final
 
 from .._errors import InputError, InputsInvalid, MesgPusherError, PusherError
 from .._json import loads
-from .._secrets import MIN_SCRUBBED, free_of, scrub, scrub_body, secrets_of, shown_in
+from .._secret_search import MIN_SCRUBBED
+from .._secrets import scrub, scrub_body, shown_in
 from ..mesg import ServiceDefinition, load_packaged, validate, words
-from ..pusher import EnvironmentDefaults, Transport, interpret, limits, require_inputs
+from ..pusher import Transport, interpret, limits, require_inputs
 from . import _inputs
 from ._catalog import TASKS
+from ._environment import ServiceEnvironment
 from ._inputs import Limits
-from ._outputs import SUCCESS, Output, checked, defect
-from ._task import ApiTask, Context, Task
+from ._outputs import SUCCESS, TaskOutput, checked, defect
+from ._secret_inputs import SAME_AS_KEY, free_of, secret_is_key, secrets_of
+from ._task import ApiTask, Context, Implementation
 
 log = logging.getLogger("mesg_pusher.tasks")
 
@@ -55,9 +59,10 @@ class TaskRunner:
     """Runs executions of the service's tasks, sending through `transport` (an `HttpPool` in
     the service, a `MockTransport` in tests).
 
-    `environ` is the service's environment, read here once for the defaults of the connection
-    inputs (None: no defaults). `clock` gives Unix seconds for signatures and `nonce` the
-    randomness of encryption, so tests may pass their own; `tasks` are the tasks it knows.
+    `environment` is the service's environment, read once (`ServiceEnvironment.read`): the
+    defaults of the connection inputs and their secrets. `clock` gives Unix seconds for
+    signatures and `nonce` the randomness of encryption, so tests may pass their own; `tasks`
+    are the tasks it knows.
     """
 
     def __init__(
@@ -67,9 +72,9 @@ class TaskRunner:
         definition: ServiceDefinition | None = None,
         limits: Limits = Limits(),  # noqa: B008 - frozen value
         clock: Callable[[], float] = time.time,
-        environ: Mapping[str, str] | None = None,
+        environment: ServiceEnvironment = ServiceEnvironment(),  # noqa: B008 - frozen value
         nonce: Callable[[], bytes] = random_nonce,
-        tasks: Mapping[str, Task] = TASKS,
+        tasks: Mapping[str, Implementation] = TASKS,
     ) -> None:
         self.transport = transport
         self.definition = definition if definition is not None else load_packaged()
@@ -77,22 +82,15 @@ class TaskRunner:
         self.clock = clock
         self.nonce = nonce
         self.tasks = tasks
-        self.defaults = EnvironmentDefaults()
-        self.environment_error: InputError | None = None
-        try:
-            self.defaults = EnvironmentDefaults.from_environment(environ or {})
-        except InputError as error:
-            self.environment_error = error
+        self.defaults = environment.defaults
+        self.environment_error = environment.error
+        self.environment_secrets = environment.secrets
+        if self.environment_error is not None:
             log.error(
                 "the service's environment is invalid, every execution is answered with the "
                 "error: %s",
-                error,
+                self.environment_error,
             )
-        #: The secrets the environment gives (the app secret, the proxy password, the master
-        #: key): hidden from every execution's messages, and refused inside its inputs.
-        self.environment_secrets: tuple[str, ...] = tuple(
-            dict.fromkeys(secrets_of(self.defaults.variables) + secrets_of(self.defaults.url))
-        )
 
     def secrets_of(self, inputs: Mapping[str, Any]) -> list[str]:
         """The secrets an execution with `inputs` carries, the environment's included: what
@@ -102,7 +100,7 @@ class TaskRunner:
             return found
         return list(dict.fromkeys([*found, *self.environment_secrets]))
 
-    async def execute(self, task_key: str, input_data: str | Mapping[str, Any]) -> Output:
+    async def execute(self, task_key: str, input_data: str | Mapping[str, Any]) -> TaskOutput:
         """Exactly one output for one execution; never raises (cancellation aside)."""
         secrets: list[str] = list(self.environment_secrets)
         try:
@@ -128,24 +126,28 @@ class TaskRunner:
                     "was sent)",
                 )
             inputs = self.defaults.apply(inputs)
+            if secret_is_key(inputs):
+                raise InputError("secret", f"{SAME_AS_KEY}; nothing was sent")
             require_inputs(inputs, task.needs)
             output = await self._run(task, inputs, secrets)
         except MesgPusherError as error:
-            return Output.error(scrub(str(error), secrets))
+            return TaskOutput.error(scrub(str(error), secrets))
         except Exception as error:  # a defect: answer anyway, and leave a trace for us
             return defect(task_key, error)
         return checked(self.definition, task_key, output)
 
-    async def _run(self, task: Task, inputs: Mapping[str, Any], secrets: list[str]) -> Output:
+    async def _run(
+        self, task: Implementation, inputs: Mapping[str, Any], secrets: list[str]
+    ) -> TaskOutput:
         context = Context(self.limits, int(self.clock()), self.nonce)
         if not isinstance(task, ApiTask):
-            data = task.answer(inputs, context)
+            data = task.success_data(inputs, context)
             for name in task.shows:
                 shown = data.get(name)
                 if isinstance(shown, str) and shown_in(shown, secrets):
                     # The whole secret was refused already; this is a run of it, or encoded.
                     raise InputError(name, _INPUT_SHOWS_ONE)
-            return Output(SUCCESS, data)
+            return TaskOutput(SUCCESS, data)
         app = _inputs.app(inputs)
         connection = _inputs.connection(inputs)
         call = task.call(app, inputs, context)
@@ -156,11 +158,11 @@ class TaskRunner:
             if scrubbed != body:
                 interpret(status, scrubbed, connection.via)  # an error is reported as such
                 raise PusherError(_ANSWER_REPEATS_ONE)
-        data = call.answer(interpret(status, body, connection.via))
+        data = call.success_data(interpret(status, body, connection.via))
         if data.keys() != {"message"} and shown_in(data, secrets):
             # What the answer holds is passed on parsed: its escapes are read once more.
             raise PusherError(_ANSWER_REPEATS_ONE)
-        return Output(SUCCESS, data)
+        return TaskOutput(SUCCESS, data)
 
 
 def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:

@@ -40,7 +40,7 @@ class Call:
     ``success`` data."""
 
     request: HttpRequest
-    answer: Callable[[Mapping[str, Any]], dict[str, Any]]
+    success_data: Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +54,15 @@ class ApiTask:
 
 @dataclass(frozen=True, slots=True)
 class LocalTask:
-    """A task answered here, without a network call: `answer` gives the ``success`` data.
+    """A task answered here, without a network call: `success_data` gives the ``success`` data.
     `shows` names the fields of that data that repeat an input of the same name (as JSON
     text): the runner refuses one showing any part of a secret."""
 
     key: str
-    answer: Callable[[Mapping[str, Any], Context], dict[str, Any]]
+    success_data: Callable[[Mapping[str, Any], Context], dict[str, Any]]
     needs: tuple[str, ...] = SIGNING_INPUTS
     shows: tuple[str, ...] = ()
 
 
-Task = ApiTask | LocalTask
+#: What runs a task (a `mesg_pusher.mesg.Task` is what mesg.yml declares of it).
+Implementation = ApiTask | LocalTask

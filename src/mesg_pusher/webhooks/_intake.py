@@ -6,13 +6,14 @@ Theory of operation, one webhook:
 1. `Intake.open` (or `check` alone): no app configured -> 503; body over the size limit -> 413;
    unknown ``X-Pusher-Key`` or a missing or wrong ``X-Pusher-Signature`` -> 401; not a webhook
    -> 400; ``time_ms`` outside the replay window -> 401. Each raises `WebhookRefused`, whose
-   `answer` is what to send back. Nothing is emitted for any of them.
+   `response` is what to send back. Nothing is emitted for any of them.
 2. The body is fresh and signed: the ticket says whether it was already emitted (answer 200,
    emit nothing), is being emitted by another request (answer 503), or which events to emit.
 3. The edge emits `Ticket.pending` one after another, so their order is kept, and stops at the
    first failure.
-4. `Intake.close` records how many were accepted and gives the answer: 200 ``{}`` when all were,
-   else 503 with what went wrong; a retry of the body then emits only what is left.
+4. `Intake.close` records how many were accepted and gives the answer (``_decision.py``):
+   200 ``{}`` when all were, else 503 with what went wrong; a retry of the body then emits only
+   what is left.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from dataclasses import dataclass
 from typing import Generic
 
 from ..mesg import Output
-from ._answers import Answer, Outcome, WebhookRefused, answer
+from ._decision import Emission, Setback, decide
 from ._limits import MAX_BODY_BYTES, REPLAY_WINDOW_MS
+from ._outcomes import WebhookOutcome, WebhookRefused, WebhookResponse, respond
 from ._parse import Webhook, WebhookEvent, parse
-from ._replay import Claim, RecentWebhooks, check_fresh, digest
+from ._replay import Claim, RecentWebhooks, body_digest, check_fresh
 from ._signature import C, verify
 
 
@@ -51,13 +53,13 @@ def check(
 ) -> Verified[C]:
     """Verify and read one webhook (step 1 above); raises `WebhookRefused`."""
     if not apps:
-        raise WebhookRefused(Outcome.NO_APP)
+        raise WebhookRefused(WebhookOutcome.NO_APP)
     if len(body) > max_bytes:
-        raise WebhookRefused(Outcome.TOO_LARGE, f"at most {max_bytes} bytes")
+        raise WebhookRefused(WebhookOutcome.TOO_LARGE, f"at most {max_bytes} bytes")
     app = verify(apps, key, signature, body)
     webhook = parse(body, events)
     check_fresh(webhook.time_ms, now_ms, window_ms)
-    return Verified(app, webhook, digest(app.key, body))
+    return Verified(app, webhook, body_digest(app.key, body))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +70,12 @@ class Ticket(Generic[C]):
     claim: Claim
 
     @property
-    def answer(self) -> Answer | None:
+    def response(self) -> WebhookResponse | None:
         """The answer to give at once without emitting (a duplicate, or one in progress)."""
         if self.claim.kind == "duplicate":
-            return answer(Outcome.DUPLICATE)
+            return respond(WebhookOutcome.DUPLICATE)
         if self.claim.kind == "in_progress":
-            return answer(Outcome.IN_PROGRESS)
+            return respond(WebhookOutcome.IN_PROGRESS)
         return None
 
     @property
@@ -124,16 +126,16 @@ class Intake(Generic[C]):
         self,
         ticket: Ticket[C],
         accepted: int,
-        failure: Outcome | None = None,
+        setback: Setback | None = None,
         detail: str = "",
-    ) -> Answer:
-        """Step 4: `accepted` of `ticket.pending` were accepted, then `failure` (if any)."""
-        given = ticket.answer
+    ) -> WebhookResponse:
+        """Step 4: `accepted` of `ticket.pending` were accepted, then `setback` (if any) held
+        up the next one; the answer, as `decide` gives it."""
+        given = ticket.response
         if given is not None:
             return given
         self.recent.settle(ticket.claim, accepted)
-        if accepted >= len(ticket.pending):
-            return answer(Outcome.ACCEPTED)
-        if failure is None or answer(failure).ok:
-            failure = Outcome.NOT_ACCEPTED_IN_TIME  # events are missing: never a success
-        return answer(failure, detail)
+        emission = Emission(accepted, len(ticket.pending), setback, detail)
+        given = decide(stopping=False, emission=emission)
+        assert given is not None  # an emission that is over is always decided
+        return given

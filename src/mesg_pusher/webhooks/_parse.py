@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from .._json import dumps, loads
 from ..mesg import Output, load_packaged, validate
-from ._answers import Outcome, WebhookRefused
+from ._outcomes import WebhookOutcome, WebhookRefused
 
 #: Parameters whose value a sender may give as JSON instead of text: (event, parameter).
 AS_TEXT: Final = frozenset({("client_event", "data")})
@@ -113,4 +113,4 @@ def _event(
 
 
 def _not_a_webhook(detail: str) -> WebhookRefused:
-    return WebhookRefused(Outcome.NOT_A_WEBHOOK, detail)
+    return WebhookRefused(WebhookOutcome.NOT_A_WEBHOOK, detail)

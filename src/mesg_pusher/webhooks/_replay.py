@@ -26,8 +26,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
-from ._answers import Outcome, WebhookRefused
 from ._limits import ENTRY_BYTES, MAX_IN_PROGRESS_MS, MAX_REMEMBERED_BYTES, REPLAY_WINDOW_MS
+from ._outcomes import WebhookOutcome, WebhookRefused
 
 
 def check_fresh(time_ms: float, now_ms: float, window_ms: float = REPLAY_WINDOW_MS) -> None:
@@ -35,14 +35,17 @@ def check_fresh(time_ms: float, now_ms: float, window_ms: float = REPLAY_WINDOW_
     age = now_ms - time_ms
     limit = f"at most {int(window_ms // 1000)} s"
     if age > window_ms:
-        raise WebhookRefused(Outcome.STALE, f"the webhook is {age / 1000:.0f} s old ({limit})")
+        raise WebhookRefused(
+            WebhookOutcome.STALE, f"the webhook is {age / 1000:.0f} s old ({limit})"
+        )
     if -age > window_ms:
         raise WebhookRefused(
-            Outcome.STALE, f"the webhook is dated {-age / 1000:.0f} s ahead of this clock ({limit})"
+            WebhookOutcome.STALE,
+            f"the webhook is dated {-age / 1000:.0f} s ahead of this clock ({limit})",
         )
 
 
-def digest(key: str, body: bytes) -> bytes:
+def body_digest(key: str, body: bytes) -> bytes:
     """What identifies a body: SHA-256 over the app key (length first, so no key and body
     pair can pass for another) and the raw body."""
     encoded = key.encode("utf-8", "surrogatepass")

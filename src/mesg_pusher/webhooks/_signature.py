@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from ._answers import Outcome, WebhookRefused
+from ._outcomes import WebhookOutcome, WebhookRefused
 
 KEY_HEADER = "X-Pusher-Key"
 SIGNATURE_HEADER = "X-Pusher-Signature"
@@ -42,17 +42,17 @@ def verify(apps: Sequence[C], key: str | None, given: str | None, body: bytes) -
     Raises `WebhookRefused` (unknown key, or a missing or wrong signature).
     """
     if not apps:
-        raise WebhookRefused(Outcome.NO_APP)
+        raise WebhookRefused(WebhookOutcome.NO_APP)
     if not key:
-        raise WebhookRefused(Outcome.UNKNOWN_KEY, f"{KEY_HEADER} is missing")
+        raise WebhookRefused(WebhookOutcome.UNKNOWN_KEY, f"{KEY_HEADER} is missing")
     candidates = [app for app in apps if app.key == key]
     if not candidates:
-        raise WebhookRefused(Outcome.UNKNOWN_KEY)
+        raise WebhookRefused(WebhookOutcome.UNKNOWN_KEY)
     if not given:
-        raise WebhookRefused(Outcome.BAD_SIGNATURE, f"{SIGNATURE_HEADER} is missing")
+        raise WebhookRefused(WebhookOutcome.BAD_SIGNATURE, f"{SIGNATURE_HEADER} is missing")
     # Header text may hold anything; compared as bytes so no input can make the check raise.
     offered = given.encode("utf-8", "surrogatepass")
     for app in candidates:
         if hmac.compare_digest(signature(app.secret, body).encode("ascii"), offered):
             return app
-    raise WebhookRefused(Outcome.BAD_SIGNATURE)
+    raise WebhookRefused(WebhookOutcome.BAD_SIGNATURE)

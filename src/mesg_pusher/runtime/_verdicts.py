@@ -38,6 +38,14 @@ def _any(texts: tuple[words.EngineText, ...], details: str) -> bool:
     return any(text.match(details) is not None for text in texts)
 
 
+def _refused(name: str, details: str, texts: tuple[words.EngineText, ...]) -> bool:
+    """Whether a failure of status `name` is a refusal: a status after which asking again cannot
+    help, or one of the engine's `texts` for a refusal (or Go's JSON refusals) as its error."""
+    return name in _REFUSALS or (
+        name == "UNKNOWN" and (_any(texts, details) or words.is_json_refusal(details))
+    )
+
+
 class SubmitVerdict(Enum):
     GONE = "gone"  # the engine has no such execution in progress: drop the result
     REFUSED = "refused"  # the engine refuses this output: retrying it cannot help
@@ -52,9 +60,7 @@ def submit_verdict(code: StatusCode, details: str) -> SubmitVerdict:
         return SubmitVerdict.GONE
     if name in _UNREACHABLE:
         return SubmitVerdict.UNREACHABLE
-    if name in _REFUSALS or (
-        name == "UNKNOWN" and (_any(_OUTPUT_REFUSED, details) or words.is_json_refusal(details))
-    ):
+    if _refused(name, details, _OUTPUT_REFUSED):
         return SubmitVerdict.REFUSED
     return SubmitVerdict.FAILED
 
@@ -70,9 +76,7 @@ def emit_verdict(code: StatusCode, details: str) -> EmitVerdict:
     name = code.name
     if name in _UNREACHABLE:
         return EmitVerdict.UNREACHABLE
-    if name in _REFUSALS or (
-        name == "UNKNOWN" and (_any(_EVENT_REFUSED, details) or words.is_json_refusal(details))
-    ):
+    if _refused(name, details, _EVENT_REFUSED):
         return EmitVerdict.REFUSED
     return EmitVerdict.FAILED
 

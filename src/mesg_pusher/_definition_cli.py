@@ -1,87 +1,46 @@
-"""``mesg-pusher execute``, ``gen-doc`` and ``validate``: the engine CLI's everyday commands,
-run here without an engine; and ``gen-definition``, the definition each engine release reads."""
+"""``mesg-pusher gen-doc`` and ``validate``, the engine CLI's commands about mesg.yml, run here
+without an engine; and ``gen-definition``, the definition each engine release reads."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from ._cli_service_dir import add_price_argument, engine_releases
-from ._commands import (
+from ._command_line import (
     EXIT_FAILURE,
     EXIT_OK,
     UsageError,
     definition_text,
     fail,
     read_definition,
-    read_inputs,
     say,
-    say_json,
     usage_error,
 )
-from ._logs import configure
 from .mesg import (
     FORM_NAMES,
     FORMS,
     DefinitionError,
-    ServiceDefinition,
     check,
     definition_for,
     detect_form,
     grouped,
-    load_packaged,
     packaged_text,
     parse,
     releases,
     render,
     spans,
 )
-from .pusher import ENVIRONMENT_VARIABLES, HttpPool
-from .tasks import SUCCESS, Output, TaskRunner
+from .pusher import ENVIRONMENT_VARIABLES
 
 #: The repository's copy of the definition for engines v0.6 to v0.9, beside mesg.yml.
 V06_DEFINITION: Final = "mesg-v0.6.yml"
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    execute = commands.add_parser(
-        "execute",
-        help="run one execution of a task and print its output",
-        description=(
-            "Run one execution of TASK and print its output the way the MESG engine's CLI did: "
-            "'Task <task> returned output <outputKey> with data:' and the data as JSON. "
-            "Exit status 0 for the success output, 1 for the error output, 2 for a usage error. "
-            "The connection inputs a task does not give are read from the environment, as "
-            "serve reads them: PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET, PUSHER_URL and "
-            "the others (see the README)."
-        ),
-    )
-    execute.add_argument("task", help=f"task key: {', '.join(sorted(load_packaged().tasks))}")
-    execute.add_argument(
-        "--json",
-        dest="json_file",
-        metavar="FILE",
-        help="read the inputs, a JSON object, from FILE ('-' reads standard input)",
-    )
-    execute.add_argument(
-        "-d",
-        "--data",
-        dest="data",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help=(
-            "set one input (repeatable; wins over --json). VALUE is read as mesg.yml types the "
-            "input: text for String, a number for Number, true/false for Boolean, JSON for Object"
-        ),
-    )
-    execute.set_defaults(run=_execute)
-
     gen_doc = commands.add_parser(
         "gen-doc",
         help="print the README text the engine's gen-doc renders from mesg.yml",
@@ -220,27 +179,3 @@ def _definition_to_check(args: argparse.Namespace) -> tuple[str, str]:
         )
     path: str = given[0] if given else "mesg.yml"
     return path, definition_text(path)
-
-
-def _execute(args: argparse.Namespace) -> int:
-    definition = load_packaged()
-    try:
-        task = definition.tasks.get(args.task)
-        kinds = {key: p.type for key, p in task.inputs.items()} if task else {}
-        inputs = read_inputs(args.json_file, args.data, kinds)
-    except UsageError as error:
-        return usage_error("execute", str(error))
-    configure("text", "warning")
-    output = asyncio.run(_run_once(definition, args.task, inputs))
-    say(f"Task {args.task} returned output {output.key} with data:")
-    say_json(output.data)
-    return EXIT_OK if output.key == SUCCESS else EXIT_FAILURE
-
-
-async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, Any]) -> Output:
-    http = HttpPool()
-    try:
-        runner = TaskRunner(http, definition=definition, environ=os.environ)
-        return await runner.execute(task, inputs)
-    finally:
-        await http.close()

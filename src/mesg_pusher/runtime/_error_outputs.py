@@ -6,31 +6,31 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..tasks import ERROR, Output
+from ..tasks import ERROR, TaskOutput
 
-STOPPED: Final = Output.error(
+STOPPED: Final = TaskOutput.error(
     "the service stopped before the execution finished (grace period over); "
     "it may or may not have been published"
 )
 #: For an execution still waiting for a slot when the service stopped.
-NOT_STARTED: Final = Output.error(
+NOT_STARTED: Final = TaskOutput.error(
     "the service stopped before running this execution (grace period over); nothing was published"
 )
 _MIB = 1024 * 1024
 
 
-def too_large(size: int, limit: int) -> Output:
+def too_large(size: int, limit: int) -> TaskOutput:
     """The answer for an execution whose TaskData (`size` bytes) is above `limit` bytes."""
-    return Output.error(
+    return TaskOutput.error(
         f"the execution is too large: {_mebibytes(size)} of task data, above the "
         f"{_mebibytes(limit)} this service takes; it was not run"
     )
 
 
-def undecodable(problem: str) -> Output:
+def undecodable(problem: str) -> TaskOutput:
     """The answer for an execution whose task message protobuf cannot decode (`problem` names
     the fields at fault, never their contents)."""
-    return Output.error(f"the task message cannot be decoded: {problem}; it was not run")
+    return TaskOutput.error(f"the task message cannot be decoded: {problem}; it was not run")
 
 
 def _mebibytes(size: int) -> str:
@@ -41,17 +41,17 @@ def _mebibytes(size: int) -> str:
     return f"{size} bytes"
 
 
-def overloaded(in_flight: int, waiting: int) -> Output:
+def overloaded(in_flight: int, waiting: int) -> TaskOutput:
     """The answer for an execution refused at once because every slot and queue place is taken."""
-    return Output.error(
+    return TaskOutput.error(
         f"the service is overloaded ({in_flight} executions in flight and {waiting} waiting); "
         "the execution was not run, try again later"
     )
 
 
-def refused_by_engine(output: Output, message: str) -> Output | None:
+def refused_by_engine(output: TaskOutput, message: str) -> TaskOutput | None:
     """The answer to try once the engine refused `output` with `message`: the ``error`` output
     saying so, or None when `output` already was an ``error`` output (nothing better to send)."""
     if output.key == ERROR:
         return None
-    return Output.error(f"the engine refused the {output.key} output: {message}")
+    return TaskOutput.error(f"the engine refused the {output.key} output: {message}")

@@ -1,0 +1,85 @@
+"""``mesg-pusher execute``: one execution of a task, run here without an engine, printed the way
+the engine's CLI printed it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from typing import Any
+
+from .._command_line import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    read_inputs,
+    say,
+    say_json,
+    usage_error,
+)
+from .._logs import configure
+from ..mesg import ServiceDefinition, load_packaged
+from ..pusher import HttpPool
+from ._environment import ServiceEnvironment
+from ._outputs import SUCCESS, TaskOutput
+from ._runner import TaskRunner
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    execute = commands.add_parser(
+        "execute",
+        help="run one execution of a task and print its output",
+        description=(
+            "Run one execution of TASK and print its output the way the MESG engine's CLI did: "
+            "'Task <task> returned output <outputKey> with data:' and the data as JSON. "
+            "Exit status 0 for the success output, 1 for the error output, 2 for a usage error. "
+            "The connection inputs a task does not give are read from the environment, as "
+            "serve reads them: PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET, PUSHER_URL and "
+            "the others (see the README)."
+        ),
+    )
+    execute.add_argument("task", help=f"task key: {', '.join(sorted(load_packaged().tasks))}")
+    execute.add_argument(
+        "--json",
+        dest="json_file",
+        metavar="FILE",
+        help="read the inputs, a JSON object, from FILE ('-' reads standard input)",
+    )
+    execute.add_argument(
+        "-d",
+        "--data",
+        dest="data",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=(
+            "set one input (repeatable; wins over --json). VALUE is read as mesg.yml types the "
+            "input: text for String, a number for Number, true/false for Boolean, JSON for Object"
+        ),
+    )
+    execute.set_defaults(run=_execute)
+
+
+def _execute(args: argparse.Namespace) -> int:
+    definition = load_packaged()
+    try:
+        task = definition.tasks.get(args.task)
+        kinds = {key: p.type for key, p in task.inputs.items()} if task else {}
+        inputs = read_inputs(args.json_file, args.data, kinds)
+    except UsageError as error:
+        return usage_error("execute", str(error))
+    configure("text", "warning")
+    output = asyncio.run(_run_once(definition, args.task, inputs))
+    say(f"Task {args.task} returned output {output.key} with data:")
+    say_json(output.data)
+    return EXIT_OK if output.key == SUCCESS else EXIT_FAILURE
+
+
+async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, Any]) -> TaskOutput:
+    http = HttpPool()
+    try:
+        environment = ServiceEnvironment.read(os.environ)
+        runner = TaskRunner(http, definition=definition, environment=environment)
+        return await runner.execute(task, inputs)
+    finally:
+        await http.close()
