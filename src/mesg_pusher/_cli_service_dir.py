@@ -14,7 +14,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Final
 
-from ._commands import EXIT_OK, UsageError, fail, say, usage_error
+from ._command_line import EXIT_OK, UsageError, fail, say, usage_error
 from ._version import __version__
 from .mesg import (
     FORM_NAMES,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from google.protobuf.struct_pb2 import Struct, Value
 
-from mesg_pusher import _words as words
+from mesg_pusher import _engine_texts as words
 from mesg_pusher.engine import EngineError, Identity, load_schema
 from mesg_pusher.engine._g5_wire import CREATE, REGISTER, field_problems, request_payload
 from mesg_pusher.engine._hashes import b58decode, b58encode, decode_hash, decode_hex

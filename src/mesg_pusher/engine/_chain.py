@@ -14,7 +14,7 @@ import math
 import secrets
 import time
 
-from .. import _words as words
+from .. import _engine_texts as words
 from . import _hashes
 from ._model import EngineError
 

@@ -15,12 +15,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .._commands import (
+from .._command_line import (
     EXIT_OK,
     UsageError,
-    definition_text,
     port,
-    read_definition,
     say,
     stop_on_signals,
     usage_error,
@@ -28,6 +26,7 @@ from .._commands import (
 from .._logs import configure
 from ..mesg import DefinitionError, ServiceDefinition
 from . import _terminal
+from ._arguments import protocol, read_service
 
 if TYPE_CHECKING:
     from ..mesg.protocol import Release
@@ -38,16 +37,6 @@ log = logging.getLogger("mesg_pusher.engine")
 ID_SHAPES: Final = {"v0.2": "JOINED", "v0.4": "DIGEST"}
 #: The longest block ``--block-ms`` takes (a minute).
 MAX_BLOCK_MS: Final = 60_000
-
-
-def protocol(text: str) -> Release:
-    """An argparse type: an engine release (``v0.16``, ``v0.18.1``)."""
-    from ..mesg.protocol import ReleaseError, release  # noqa: PLC0415 - loads gRPC
-
-    try:
-        return release(text)
-    except ReleaseError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def block_ms(text: str) -> int:
@@ -175,22 +164,6 @@ def _check_options(args: argparse.Namespace, chosen: Release | None) -> None:
     for option, (used, fits) in given.items():
         if used and not fits:
             raise UsageError(f"{option} has no meaning for engine {tag} (generation {generation})")
-
-
-def read_service(path: str | None, chosen: Release | None) -> ServiceDefinition | ServiceSchema:
-    """The service definition the stand-in serves: the first generation's form for the first
-    generation; from v0.10 either form (the first converted)."""
-    if chosen is None or chosen.generation == 1:
-        return read_definition(path)
-    from ._schema import is_first_generation, load_schema  # noqa: PLC0415
-
-    text = definition_text(path)
-    if is_first_generation(text):
-        return read_definition(path)
-    try:
-        return load_schema(text)
-    except RecursionError:
-        raise DefinitionError(f"{path or 'mesg.yml'} is nested too deeply") from None
 
 
 async def _serve(args: argparse.Namespace, definition: ServiceDefinition | ServiceSchema) -> int:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
 
-from .. import _words as words
+from .. import _engine_texts as words
 from ..mesg.protocol import Method, calls
 from ..mesg.protocol.v0_10_pb2 import (
     EmitEventReply,

@@ -17,7 +17,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from .. import _words as words
+from .. import _engine_texts as words
 from ..mesg.protocol import Method, calls
 from . import _g3_wire as wire
 from ._grpc import Context, refuse, relay

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import _words as words
+from .. import _engine_texts as words
 from ..mesg.protocol import CREDENTIAL_PASSPHRASE, CREDENTIAL_USERNAME, Method, calls
 from . import _g3_wire as wire
 from . import _hashes, _rules

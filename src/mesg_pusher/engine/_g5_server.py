@@ -20,7 +20,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from .. import _words as words
+from .. import _engine_texts as words
 from ..mesg.protocol import CREDENTIAL_TOKEN, REQUEST_SIGNATURE, Method, calls
 from ..mesg.protocol.v0_21_pb2 import (
     EventResponse,

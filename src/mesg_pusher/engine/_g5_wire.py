@@ -13,7 +13,7 @@ from typing import Any, Final
 from google.protobuf.message import Message
 from google.protobuf.struct_pb2 import Struct
 
-from .. import _words as words
+from .. import _engine_texts as words
 from ..mesg.protocol import from_struct
 from ..mesg.protocol.v0_21_pb2 import RunnerRegisterRequest
 from . import _hashes

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from .. import _words as words
+from .. import _engine_texts as words
 from ..mesg.protocol import Release
 from ._schema import Param
 

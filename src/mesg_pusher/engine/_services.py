@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 
-from .. import _words as words
+from .. import _engine_texts as words
 from ..mesg import ServiceDefinition
 from ..mesg.protocol import Release
 from . import _hashes, _messages, _rules

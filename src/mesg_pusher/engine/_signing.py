@@ -24,7 +24,7 @@ from typing import Any, Final
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey
 
-from .. import _words as words
+from .. import _engine_texts as words
 
 SEED_BYTES: Final = 32
 

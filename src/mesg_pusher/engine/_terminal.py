@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from .._commands import (
+from .._command_line import (
     EXIT_OK,
     UsageError,
     fail,
@@ -37,6 +37,7 @@ from .._commands import (
     usage_error,
 )
 from ..mesg import DefinitionError, ServiceDefinition
+from ._arguments import protocol, read_service
 
 if TYPE_CHECKING:
     from ..mesg.protocol import Release
@@ -54,8 +55,6 @@ CREDENTIAL_VARIABLES: Final = (
 
 
 def add_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from ._cli import protocol  # noqa: PLC0415 - the one argparse type, beside the command
-
     execute = actions.add_parser(
         "execute",
         help="run an execution through an engine and print its result",
@@ -177,7 +176,6 @@ def _client(args: argparse.Namespace, release: Release) -> Callable[[], EngineCl
 
 def _kinds(args: argparse.Namespace, release: Release) -> dict[str, str]:
     """How each input of the task is declared, to read ``-d`` values."""
-    from ._cli import read_service  # noqa: PLC0415
 
     definition: ServiceDefinition | ServiceSchema = read_service(args.file, release)
     if isinstance(definition, ServiceDefinition):

@@ -13,7 +13,15 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from .._commands import EXIT_OK, UsageError, cannot_listen, port, say, stop_on_signals, usage_error
+from .._command_line import (
+    EXIT_OK,
+    UsageError,
+    cannot_listen,
+    port,
+    say,
+    stop_on_signals,
+    usage_error,
+)
 from .._errors import InputError
 from .._logs import configure
 from ..pusher import App

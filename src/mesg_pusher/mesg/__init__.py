@@ -2,7 +2,7 @@
 the form each one deploys, its documentation, and the engine's words (`words`: every text the
 engine answers with, as templates that also recognise it)."""
 
-from .. import _words as words
+from .. import _engine_texts as words
 from ._check import Finding, Verdict, check
 from ._definition import (
     FIRST_GENERATION,

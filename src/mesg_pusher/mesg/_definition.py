@@ -19,8 +19,8 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from .._engine_texts import NOT_OF_TYPE, REQUIRED
 from .._errors import MesgPusherError
-from .._words import NOT_OF_TYPE, REQUIRED
 from ._check import Finding, Verdict, check, read_yaml
 from ._releases import Release, between, spans
 
