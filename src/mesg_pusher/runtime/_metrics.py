@@ -85,6 +85,7 @@ class Metrics:
         self.webhooks: dict[tuple[str, int], int] = {}
         self.emitted: dict[str, int] = {}
         self.refused: dict[str, int] = {}
+        self.listener: dict[str, int] = {}
         self.gauges: list[tuple[str, str, Callable[[], float]]] = []
         self._registry = CollectorRegistry(auto_describe=False)
         self._registry.register(_Collector(self))
@@ -112,6 +113,11 @@ class Metrics:
 
     def event_refused(self, event_key: str) -> None:
         self.refused[event_key] = self.refused.get(event_key, 0) + 1
+
+    def listener_refused(self, reason: str) -> None:
+        """The listener refused or closed a request or connection on its own, for `reason`
+        (one of a few words of ``_http_rules.py`` and ``_http_server.py``)."""
+        self.listener[reason] = self.listener.get(reason, 0) + 1
 
     # Reading ---------------------------------------------------------------------------------
 
@@ -187,6 +193,16 @@ class Metrics:
             for event, count in sorted(counts.items()):
                 family.add_metric([event], count)
             yield family
+        listener = CounterMetricFamily(
+            PREFIX + "listener_refused",
+            "Requests and connections the listener refused or closed on its own, by reason "
+            "(malformed, head_too_large, length_required, version, head_timeout, cut, "
+            "accept_error, at_capacity).",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.listener.items()):
+            listener.add_metric([reason], count)
+        yield listener
         for name, help_text, read in self.gauges:
             yield GaugeMetricFamily(PREFIX + name, help_text, value=read())
 
