@@ -25,6 +25,7 @@ from ._json import loads
 from ._logs import configure
 from .mesg import DefinitionError, Engine, ServiceDefinition, load_packaged, render, with_env
 from .pusher import ENVIRONMENT_VARIABLES, HttpPool
+from .runtime import MAX_INPUT_BYTES
 from .tasks import SUCCESS, Output, TaskRunner
 
 #: The engine ranges `validate` knows: every engine, and v0.6 on.
@@ -177,8 +178,7 @@ def _read_inputs(
     if json_file is not None:
         try:
             # JSON is UTF-8 (RFC 8259), whatever the terminal's encoding says.
-            raw = sys.stdin.buffer.read() if json_file == "-" else Path(json_file).read_bytes()
-            text = raw.decode("utf-8")
+            text = _read_bounded(json_file, MAX_INPUT_BYTES).decode("utf-8")
         except OSError as error:
             raise UsageError(f"--json: cannot read {json_file}: {error.strerror}") from None
         except UnicodeDecodeError:
@@ -198,6 +198,22 @@ def _read_inputs(
         kind = declared.inputs[key].type if declared and key in declared.inputs else "String"
         inputs[key] = _typed(key, raw, kind)
     return inputs
+
+
+def _read_bounded(json_file: str, limit: int) -> bytes:
+    """The bytes of `json_file` ('-': standard input), at most `limit` of them: serve refuses
+    larger inputs, and a file without end (/dev/zero) is read no further than one byte past."""
+    if json_file == "-":
+        raw = sys.stdin.buffer.read(limit + 1)
+    else:
+        with Path(json_file).open("rb") as file:
+            raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise UsageError(
+            f"--json: {json_file} is larger than {limit} bytes, the most serve takes as an "
+            "execution's inputs"
+        )
+    return raw
 
 
 def _typed(key: str, raw: str, kind: str) -> Any:

@@ -9,6 +9,7 @@ def test_surface() -> None:
     assert_surface(
         "mesg_pusher.runtime",
         {
+            "MAX_INPUT_BYTES",
             "SETTINGS",
             "Admission",
             "Backoff",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .._backoff import Backoff, backoff_delay
 from ._admission import Admission, Decision
 from ._cli import add_commands
-from ._config import SETTINGS, ConfigError, ServeConfig, grpc_target, resolve
+from ._config import MAX_INPUT_BYTES, SETTINGS, ConfigError, ServeConfig, grpc_target, resolve
 from ._faults import EmitVerdict, SubmitVerdict, emit_verdict, listen_refusal, submit_verdict
 from ._stopping import StopPlan, stop_plan
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 _LAZY = {"Service": "_serve", "ServiceFailed": "_engine_link", "Stats": "_ledger"}
 
 __all__ = [
+    "MAX_INPUT_BYTES",
     "SETTINGS",
     "Admission",
     "Backoff",
