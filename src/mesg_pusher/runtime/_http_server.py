@@ -199,16 +199,19 @@ class HttpServer:
                 await self._empty.wait()
         except TimeoutError:
             pass
-        for connection in list(self._connections):
+        left = list(self._connections)
+        for connection in left:
             connection.abort()
-        await asyncio.sleep(0)  # the transports' last callbacks
+            if connection.task is not None:
+                connection.task.cancel()
+        await asyncio.gather(*(c.task for c in left if c.task is not None), return_exceptions=True)
 
     # Accepting ---------------------------------------------------------------------------------
 
     async def _accept(self, sock: socket.socket, routes: Routes) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await self._make_room()
+            await self._make_room(sock)
             try:
                 conn, address = await loop.sock_accept(sock)
             except OSError as error:
@@ -220,7 +223,7 @@ class HttpServer:
                 )
                 if error.errno in _SHORT_OF:
                     # A descriptor an idle connection holds is the quickest one to get back.
-                    await asyncio.sleep(0 if self._evict() == 0 else ACCEPT_PAUSE)
+                    await asyncio.sleep(0 if self._evict() else ACCEPT_PAUSE)
                 continue
             if self._held() >= self.max_connections:
                 conn.close()  # another address took the last room meanwhile
@@ -238,34 +241,51 @@ class HttpServer:
         """Connections open, those being closed aside."""
         return len(self._connections) - len(self._evicted)
 
-    async def _make_room(self) -> None:
-        """Return once there is room for one more connection: at the limit, close the oldest
-        connection idle for `EVICTABLE_AFTER`, or wait for one to close or to become so."""
+    async def _make_room(self, sock: socket.socket) -> None:
+        """Return once there is room for one more connection. At the limit, wait for one to
+        close; or, once the oldest idle one has been idle `EVICTABLE_AFTER`, for a newcomer
+        knocking on `sock`, and close that idle one for it."""
+        loop = asyncio.get_running_loop()
         while self._held() >= self.max_connections:
-            wait = self._evict()
-            if wait == 0:
-                continue
             self._note(
                 logging.WARNING,
                 "at the connection limit; new connections wait",
                 {"limit": self.max_connections},
             )
+            wait = self._evictable_in()
             self._room.clear()
+            room: asyncio.Future[object] = loop.create_task(self._room.wait())
+            knock: asyncio.Future[object] = loop.create_future()
+            if wait == 0:
+                loop.add_reader(sock, _settle, knock)
             try:
-                async with asyncio.timeout(None if wait == math.inf else wait):
-                    await self._room.wait()
-            except TimeoutError:
-                pass
+                await asyncio.wait(
+                    {room, knock},
+                    timeout=None if wait in (0, math.inf) else wait,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                room.cancel()
+                if wait == 0:
+                    loop.remove_reader(sock)
+                knock.cancel()
+            if knock.done() and not knock.cancelled() and self._held() >= self.max_connections:
+                self._evict()
 
-    def _evict(self) -> float:
-        """Close the oldest connection idle (or lingering) for `EVICTABLE_AFTER` to make room:
-        0 when one was closed, else how long until one may be (infinity: none is idle)."""
+    def _evictable_in(self) -> float:
+        """Seconds until the oldest idle (or lingering) connection may be closed to make room:
+        0 if it may now, infinity if none is idle."""
         if not self._reusable:
             return math.inf
-        oldest, since = next(iter(self._reusable.items()))
-        wait = since + EVICTABLE_AFTER - time.monotonic()
-        if wait > 0:
-            return wait
+        since = next(iter(self._reusable.values()))
+        return max(0.0, since + EVICTABLE_AFTER - time.monotonic())
+
+    def _evict(self) -> bool:
+        """Close the oldest idle (or lingering) connection if it may be closed to make room;
+        whether it was."""
+        if self._evictable_in() > 0:
+            return False
+        oldest = next(iter(self._reusable))
         del self._reusable[oldest]
         self._evicted.add(oldest)
         self._note(
@@ -274,7 +294,7 @@ class HttpServer:
             {"limit": self.max_connections},
         )
         oldest.abort()
-        return 0
+        return True
 
     # What connections report -------------------------------------------------------------------
 
@@ -348,6 +368,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._body_asked = False
         self._write_paused = False
         self._shutting = False
+        self.task: asyncio.Task[None] | None = None  # the route answering, if one is
 
     # The transport's callbacks -----------------------------------------------------------------
 
@@ -443,9 +464,15 @@ class _Connection(asyncio.BufferedProtocol):
         transport = self._transport
         if transport is None:
             return
-        pending, self._pending = self._pending, b""
         transport.resume_reading()
-        if pending:
+        if self._pending:
+            # In a turn of its own: requests sent ahead, each answered at once (a 404), would
+            # otherwise nest one call deeper each.
+            asyncio.get_running_loop().call_soon(self._take_pending)
+
+    def _take_pending(self) -> None:
+        if self._state is _State.IDLE and self._pending and not self._write_paused:
+            pending, self._pending = self._pending, b""
             self._take_head(pending)
 
     def _take_head(self, data: bytes) -> None:
@@ -511,7 +538,9 @@ class _Connection(asyncio.BufferedProtocol):
             self._answer(response, keep_alive=head.keep_alive, head_only=head_only)
             return
         request = Request(head, self._peer, self)
-        asyncio.get_running_loop().create_task(self._respond(handler, request, head_only=head_only))
+        self.task = asyncio.get_running_loop().create_task(
+            self._respond(handler, request, head_only=head_only)
+        )
 
     async def _respond(self, handler: Handler, request: Request, *, head_only: bool) -> None:
         try:
@@ -633,3 +662,8 @@ class _Connection(asyncio.BufferedProtocol):
         self._timer = None
         self._server.refuse("head_timeout", self._peer, "connection closed")
         self.abort()
+
+
+def _settle(future: asyncio.Future[object]) -> None:
+    if not future.done():
+        future.set_result(None)
