@@ -125,6 +125,7 @@ async def serve(tmp_path: Path, server: EngineServer) -> AsyncIterator[Serve]:
             line for line in running.log() if line["message"] == "listening for webhooks"
         ]
         running.port = int(listening["webhooks"].rsplit(":", 1)[1].split("/")[0])
+        assert listening["max_connections"] == CAP  # its share of the lowered file limit
         yield running
     finally:
         if process.returncode is None:

@@ -221,6 +221,7 @@ class Service:
             "health": listener.url + HEALTH_PATH,
             "metrics": listener.url + METRICS_PATH,
             "app_key": ",".join(app.key for app in apps),
+            "max_connections": listener.server.max_connections,
         }
         log.info("listening for webhooks", extra={"fields": fields})
         if self._no_app is not None:
