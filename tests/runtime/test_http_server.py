@@ -11,8 +11,9 @@ from contextlib import asynccontextmanager, suppress
 
 import pytest
 
+from mesg_pusher.runtime._http_connection import Request, Routes, Unread
 from mesg_pusher.runtime._http_rules import EVICTABLE_AFTER, Response
-from mesg_pusher.runtime._http_server import HttpServer, Request, Routes, Unread
+from mesg_pusher.runtime._http_server import HttpServer
 from tests.runtime.conftest import WAIT, until
 
 

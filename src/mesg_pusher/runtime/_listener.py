@@ -25,8 +25,9 @@ from ..webhooks import (
     Outcome,
     WebhookRefused,
 )
+from ._http_connection import Request, Unread
 from ._http_rules import Response
-from ._http_server import HttpServer, Request, Unread
+from ._http_server import HttpServer
 from ._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from ._metrics import Metrics
 from ._receiver import ANSWER_WITHIN, WebhookReceiver
