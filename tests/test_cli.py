@@ -368,3 +368,38 @@ async def test_gen_definition_reports_what_it_cannot_extend(tmp_path: Path) -> N
     code, _, err = await run_cli("gen-definition", "--file", str(tmp_path / "none.yml"))
     assert code == 2
     assert "cannot read" in err
+
+
+#: The CLI run with its address space capped at 1 GiB, so that a read without a bound ends in a
+#: MemoryError (as it did: /dev/zero took 9 GB in 6 s) instead of taking the machine's memory.
+_CAPPED = (
+    "import os, resource, sys; "
+    "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'mesg_pusher.cli', *sys.argv[1:]])"
+)
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+async def test_execute_reads_no_more_than_serves_input_limit(source: str) -> None:
+    from mesg_pusher.mesg import MAX_INPUT_BYTES  # noqa: PLC0415
+
+    name = "/dev/zero" if source == "file" else "-"
+    with Path("/dev/zero").open("rb") as zeros:  # noqa: ASYNC230 - opening it does not block
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _CAPPED,
+            "execute",
+            "trigger",
+            "--json",
+            name,
+            stdin=zeros if source == "stdin" else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert (process.returncode, out) == (2, b"")
+    assert err.decode().strip() == (
+        f"mesg-pusher execute: error: --json: {name} is larger than {MAX_INPUT_BYTES} bytes, "
+        "the most serve takes as an execution's inputs"
+    )

@@ -29,7 +29,7 @@ from typing import Any, Final, Literal, TextIO
 from ._errors import MesgPusherError
 from ._json import loads
 from ._text import LAYOUT_BREAKING, LINE_BREAKING
-from .mesg import DefinitionError, Engine, ServiceDefinition, load, packaged_text
+from .mesg import MAX_INPUT_BYTES, DefinitionError, Engine, ServiceDefinition, load, packaged_text
 
 #: Exit statuses: the command did its job; it ran and failed (an ``error`` output, a definition
 #: that is invalid, a service that could not go on); it was used wrongly (an option, a file it
@@ -156,8 +156,7 @@ def read_inputs(
     if json_file is not None:
         try:
             # JSON is UTF-8 (RFC 8259), whatever the terminal's encoding says.
-            raw = sys.stdin.buffer.read() if json_file == "-" else Path(json_file).read_bytes()
-            text = raw.decode("utf-8")
+            text = _read_bounded(json_file, MAX_INPUT_BYTES).decode("utf-8")
         except OSError as error:
             raise UsageError(f"--json: cannot read {json_file}: {error.strerror}") from None
         except UnicodeDecodeError:
@@ -175,6 +174,22 @@ def read_inputs(
             raise UsageError(f"-d: expected KEY=VALUE, got {pair!r}")
         inputs[key] = _typed(key, raw, kinds.get(key, "String"))
     return inputs
+
+
+def _read_bounded(json_file: str, limit: int) -> bytes:
+    """The bytes of `json_file` ('-': standard input), at most `limit` of them: serve refuses
+    larger inputs, and a file without end (/dev/zero) is read no further than one byte past."""
+    if json_file == "-":
+        raw = sys.stdin.buffer.read(limit + 1)
+    else:
+        with Path(json_file).open("rb") as file:
+            raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise UsageError(
+            f"--json: {json_file} is larger than {limit} bytes, the most serve takes as an "
+            "execution's inputs"
+        )
+    return raw
 
 
 def _typed(key: str, raw: str, kind: str) -> Any:

@@ -17,6 +17,7 @@ def test_surface() -> None:
             "FIRST_GENERATION",
             "FORMS",
             "FORM_NAMES",
+            "MAX_INPUT_BYTES",
             "Finding",
             "Form",
             "LaterDefinition",

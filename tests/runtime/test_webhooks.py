@@ -25,6 +25,7 @@ from mesg_pusher.runtime._receiver import ANSWER_WITHIN
 from mesg_pusher.webhooks import MAX_BODY_BYTES, REPLAY_WINDOW_MS
 from tests.runtime.conftest import WAIT, Running, serving, until
 from tests.support.secret_oracle import exposure
+from tests.webhooks.conftest import largest_genuine_body
 
 pytestmark = pytest.mark.slow
 
@@ -228,46 +229,106 @@ async def test_a_bad_webhook_gets_its_answer_and_emits_nothing(
     assert [e.event_key for e in engine_server.engine.emitted()] == ["channel_occupied"]
 
 
-async def test_an_oversized_body_is_refused_without_being_read_whole(
-    http: aiohttp.ClientSession, running: Running, engine_server: EngineServer
-) -> None:
-    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: chunked
-        for _ in range(64):
-            yield b" " * 65536
-
-    sent = await post(http, running, chunks(), signature="00")
-    assert (sent.status, sent.body) == (
-        413,
-        {"error": f"the webhook body is too large: at most {MAX_BODY_BYTES} bytes"},
-    )
-    assert engine_server.engine.emissions == type(engine_server.engine.emissions)()
-
-
-async def test_a_body_that_does_not_arrive_in_time_is_answered_within_the_window(
-    running: Running, engine_server: EngineServer
-) -> None:
+async def raw_exchange(running: Running, request: bytes, *body_parts: bytes) -> bytes:
+    """Send `request` (then each of `body_parts`, 0.25 s apart) on a socket of its own, and
+    read the answer until the service closes the connection."""
     listener = running.service.listener
     assert listener is not None
     reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
     try:
-        writer.write(
-            b"POST /webhooks HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
-            b"X-Pusher-Key: " + APP.key.encode() + b"\r\n\r\n" + b'{"time_ms":'
-        )
+        writer.write(request)
         await writer.drain()
-        started = time.monotonic()
+        for part in body_parts:
+            await asyncio.sleep(0.25)
+            writer.write(part)
+            await writer.drain()
         async with asyncio.timeout(WAIT):
-            status_line = await reader.readline()
-            answer = await reader.read(4096)
-        took = time.monotonic() - started
+            return await reader.read()
     finally:
         writer.close()
-    assert status_line.startswith(b"HTTP/1.1 400 ")
+
+
+def webhook_head(length: int, *lines: str) -> bytes:
+    fields = [f"Content-Length: {length}", f"X-Pusher-Key: {APP.key}", *lines]
+    return ("POST /webhooks HTTP/1.1\r\nHost: x\r\n" + "\r\n".join(fields) + "\r\n\r\n").encode()
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(
+    running: Running, engine_server: EngineServer
+) -> None:
+    started = time.monotonic()
+    # The head announces a body one byte too large, and no byte of it is ever sent.
+    answer = await raw_exchange(running, webhook_head(MAX_BODY_BYTES + 1))
+    assert answer.startswith(b"HTTP/1.1 413 ")
     assert answer.endswith(
-        b'{"error":"not a Pusher webhook: the body did not arrive within 3.5 s"}'
+        b'{"error":"the webhook body is too large: at most %d bytes"}' % MAX_BODY_BYTES
+    )
+    assert time.monotonic() - started < ANSWER_WITHIN  # not waiting for the body
+    assert engine_server.engine.emissions == type(engine_server.engine.emissions)()
+
+
+async def test_a_chunked_body_is_refused_with_411(
+    http: aiohttp.ClientSession, running: Running, engine_server: EngineServer
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: chunked
+        yield body_of(occupied())
+
+    sent = await post(http, running, chunks(), signature="00")
+    assert (sent.status, sent.body) == (
+        411,
+        {"error": "a body is taken with Content-Length only"},
+    )
+    assert engine_server.engine.emissions == type(engine_server.engine.emissions)()
+
+
+async def test_a_body_that_does_not_arrive_in_time_is_answered_408_within_the_window(
+    running: Running, engine_server: EngineServer
+) -> None:
+    started = time.monotonic()
+    answer = await raw_exchange(running, webhook_head(100) + b'{"time_ms":')
+    took = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408 ")  # Pusher retries it, as it never retries a 400
+    assert answer.endswith(
+        b'{"error":"the body did not arrive in time; send it again: not within 3.5 s of the '
+        b'request"}'
     )
     assert took >= ANSWER_WITHIN - 0.5  # it waited for the body meanwhile
+    assert running.service.stats.webhooks == {("body_timeout", 408): 1}
     assert engine_server.engine.emissions == type(engine_server.engine.emissions)()
+
+
+async def test_a_body_that_drips_in_slower_than_the_window_is_answered_408(
+    running: Running,
+) -> None:
+    body = body_of(occupied("dripping"))
+    head = webhook_head(len(body), f"X-Pusher-Signature: {sign(APP.secret, body)}")
+    parts = [body[i : i + 2] for i in range(0, 40, 2)]  # 2 bytes each 0.25 s: 5 s for 40
+    answer = await raw_exchange(running, head, *parts)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+async def test_a_huge_integer_time_ms_is_stale_and_counted(
+    http: aiohttp.ClientSession, running: Running, engine_server: EngineServer
+) -> None:
+    body = b'{"time_ms": 1%s, "events": []}' % (b"0" * 400)
+    sent = await post(http, running, body)
+    assert (sent.status, sent.body) == (
+        401,
+        {"error": "time_ms is outside the replay window: time_ms is beyond any clock"},
+    )
+    assert running.service.stats.webhooks == {("stale", 401): 1}
+
+
+async def test_the_largest_genuine_body_is_accepted(
+    http: aiohttp.ClientSession, running: Running, engine_server: EngineServer
+) -> None:
+    body = largest_genuine_body(now_ms())
+    assert len(body) > 1_300_000  # above the 1 MiB limit that refused it before
+    sent = await post(http, running, body)
+    assert (sent.status, sent.body) == (200, {})
+    emitted = engine_server.engine.emitted()
+    assert [e.event_key for e in emitted] == ["client_event"] * 20
+    assert len(json.loads(emitted[0].event_data)["data"]) == 10240
 
 
 async def test_the_answer_window_counts_from_the_arrival_of_the_request(

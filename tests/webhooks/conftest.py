@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from typing import Any
 
 from mesg_pusher._json import dumps
@@ -25,3 +26,20 @@ def body_of(*events: dict[str, Any], time_ms: Any = NOW_MS) -> bytes:
 
 def occupied(channel: str = "my-channel") -> dict[str, Any]:
     return {"name": "channel_occupied", "channel": channel}
+
+
+def largest_genuine_body(time_ms: int = NOW_MS) -> bytes:
+    """The largest body Pusher's limits allow, written by a sender that escapes everything
+    outside ASCII (``json.dumps``' default): 20 client events (a batch's most), each with 10,240
+    bytes of data made of a control character (6 bytes each as ``\\u0001``), an event name of 200
+    characters and a user id of 128 outside the Basic Multilingual Plane (12 bytes each as a
+    surrogate pair), a channel name of 200 and a long socket id."""
+    event = {
+        "name": "client_event",
+        "channel": "presence-" + "c" * 191,
+        "event": "client-" + "\U0001f600" * 193,
+        "data": "\x01" * 10240,
+        "socket_id": "1" * 31 + "." + "2" * 32,
+        "user_id": "\U0001f600" * 128,
+    }
+    return json.dumps({"time_ms": time_ms, "events": [event] * 20}, separators=(",", ":")).encode()

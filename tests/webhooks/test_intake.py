@@ -23,7 +23,15 @@ from mesg_pusher.webhooks import (
     signature,
 )
 
-from .conftest import APP, NOW_MS, OTHER, body_of, occupied, oracle_signature
+from .conftest import (
+    APP,
+    NOW_MS,
+    OTHER,
+    body_of,
+    largest_genuine_body,
+    occupied,
+    oracle_signature,
+)
 
 
 def test_the_answer_table() -> None:
@@ -35,6 +43,7 @@ def test_the_answer_table() -> None:
         WebhookOutcome.BAD_SIGNATURE: 401,
         WebhookOutcome.STALE: 401,
         WebhookOutcome.NOT_A_WEBHOOK: 400,
+        WebhookOutcome.BODY_TIMEOUT: 408,
         WebhookOutcome.TOO_LARGE: 413,
         WebhookOutcome.NO_APP: 503,
         WebhookOutcome.IN_PROGRESS: 503,
@@ -161,6 +170,54 @@ def test_size_is_checked_before_anything_else_but_the_configuration() -> None:
         check([], key=APP.key, signature=None, body=big, now_ms=NOW_MS)
     assert refused.value.outcome is WebhookOutcome.NO_APP
     assert refused.value.response.status == 503
+
+
+@pytest.mark.parametrize(
+    ("apps", "key", "size", "outcome", "detail"),
+    [
+        ([], APP.key, 10, WebhookOutcome.NO_APP, ""),
+        (
+            [APP],
+            APP.key,
+            MAX_BODY_BYTES + 1,
+            WebhookOutcome.TOO_LARGE,
+            f"at most {MAX_BODY_BYTES} bytes",
+        ),
+        ([APP], None, 10, WebhookOutcome.UNKNOWN_KEY, "X-Pusher-Key is missing"),
+        ([APP], "", 10, WebhookOutcome.UNKNOWN_KEY, "X-Pusher-Key is missing"),
+        ([APP], OTHER.key, 10, WebhookOutcome.UNKNOWN_KEY, ""),
+        ([APP], APP.secret, 10, WebhookOutcome.UNKNOWN_KEY, ""),
+    ],
+    ids=["no app", "too large", "no key", "empty key", "another key", "the secret as key"],
+)
+def test_what_the_head_alone_refuses(
+    apps: list[App], key: str | None, size: int, outcome: WebhookOutcome, detail: str
+) -> None:
+    intake: Intake[App] = Intake(apps)
+    with pytest.raises(WebhookRefused) as refused:
+        intake.check_head(key=key, size=size)
+    assert (refused.value.outcome, refused.value.detail) == (outcome, detail)
+
+
+def test_the_head_of_a_webhook_that_may_be_good_passes_and_the_body_decides() -> None:
+    intake: Intake[App] = Intake([OTHER, APP])
+    intake.check_head(key=APP.key, size=MAX_BODY_BYTES)  # no signature needed yet
+    body = body_of(occupied())
+    with pytest.raises(WebhookRefused) as refused:
+        intake.open(key=APP.key, signature=None, body=body, now_ms=NOW_MS)
+    assert refused.value.outcome is WebhookOutcome.BAD_SIGNATURE
+
+
+def test_the_largest_genuine_body_is_within_the_limit_and_read_whole() -> None:
+    body = largest_genuine_body()
+    # The limit's comment computes this figure from Pusher's limits.
+    assert len(body) == 1_313_016
+    assert len(body) < MAX_BODY_BYTES
+    verified = check(
+        [APP], key=APP.key, signature=oracle_signature(APP.secret, body), body=body, now_ms=NOW_MS
+    )
+    assert len(verified.webhook.events) == 20
+    assert len(verified.webhook.events[0].data["data"].encode()) == 10240
 
 
 def test_a_retried_body_emits_once() -> None:

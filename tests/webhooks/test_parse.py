@@ -141,6 +141,7 @@ NOT_WEBHOOKS: list[tuple[bytes, str]] = [
     (b'{"time_ms":"1","events":[]}', "time_ms is not a number of milliseconds"),
     (b'{"time_ms":true,"events":[]}', "time_ms is not a number of milliseconds"),
     (b'{"time_ms":-1,"events":[]}', "time_ms is not a number of milliseconds"),
+    (b'{"time_ms":-1%s,"events":[]}' % (b"0" * 400), "time_ms is not a number of milliseconds"),
     (b'{"time_ms":1}', "events is not a list"),
     (b'{"time_ms":1,"events":{}}', "events is not a list"),
     (b'{"time_ms":1,"events":[1]}', r"events\[0\] is not an object"),
@@ -210,3 +211,22 @@ def test_reasons_never_quote_the_body() -> None:
             parse(body)
         assert marker not in str(refused.value)
         assert marker.encode() not in refused.value.response.body
+
+
+@pytest.mark.parametrize("digits", [309, 400, 4000])
+def test_a_time_ms_beyond_any_clock_is_stale(digits: int) -> None:
+    # 10**308 still compares with a clock (and is stale there); 10**309 is past a double's
+    # range, where the comparison itself failed before (a bare 500).
+    body = b'{"time_ms":1%s,"events":[]}' % (b"0" * digits)
+    with pytest.raises(WebhookRefused) as refused:
+        parse(body)
+    assert (refused.value.outcome, refused.value.detail) == (
+        WebhookOutcome.STALE,
+        "time_ms is beyond any clock",
+    )
+    assert refused.value.response.status == 401
+
+
+def test_the_largest_time_ms_a_clock_compares_is_read() -> None:
+    webhook = parse(b'{"time_ms":1%s,"events":[]}' % (b"0" * 308))
+    assert webhook.time_ms == 10**308

@@ -34,6 +34,7 @@ from ._later import (
     later_definition,
     render_later,
 )
+from ._limits import MAX_INPUT_BYTES
 from ._releases import RELEASES, Release, normalized, releases, spans
 from ._rules import Rules, rules_for
 from ._service_dir import (
@@ -53,6 +54,7 @@ __all__ = [
     "FIRST_GENERATION",
     "FORMS",
     "FORM_NAMES",
+    "MAX_INPUT_BYTES",
     "RELEASES",
     "REQUIREMENTS",
     "SHAPES",

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from .._backoff import Backoff
 from .._errors import MesgPusherError
+from ..mesg import MAX_INPUT_BYTES
 
 #: The engine's gRPC port, used when an endpoint names a host only.
 ENGINE_PORT: Final = 50052
@@ -30,8 +31,6 @@ ENGINE_PORT: Final = 50052
 #: holds of an execution while it runs is a few times its task data).
 MAX_HELD_BYTES: Final = 64 * 1024 * 1024
 MAX_HELD_BYTES_LIMIT: Final = 1 << 40
-#: Largest TaskData run, in bytes; a larger execution is answered at once with an error.
-MAX_INPUT_BYTES: Final = 16 * 1024 * 1024
 #: The first reconnection waits about this long; each further one doubles up to the maximum.
 RECONNECT_BASE_DELAY: Final = 0.1
 #: Upper bounds of the settings: far beyond any sensible value, and within what gRPC and

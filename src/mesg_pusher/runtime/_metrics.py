@@ -107,6 +107,16 @@ class Metrics:
             for event, count in sorted(counts.items()):
                 family.add_metric([event], count)
             yield family
+        listener = CounterMetricFamily(
+            PREFIX + "listener_refused",
+            "Requests and connections the listener refused or closed on its own, by reason "
+            "(malformed, head_too_large, length_required, version, head_timeout, cut, "
+            "accept_error, at_capacity).",
+            labels=["reason"],
+        )
+        for reason, count in sorted(stats.listener_refusals.items()):
+            listener.add_metric([reason], count)
+        yield listener
         for name, help_text, read in self.gauges:
             yield GaugeMetricFamily(PREFIX + name, help_text, value=read())
 

@@ -126,7 +126,12 @@ class Service:
         address = config.webhook_address
         if address is not None:
             self.listener = Listener(
-                *address, self.receiver, health=self._health, metrics=self.metrics, clock=clock
+                *address,
+                self.receiver,
+                health=self._health,
+                metrics=self.metrics,
+                stats=self.stats,
+                clock=clock,
             )
         self.metrics.gauges += [
             (
@@ -246,6 +251,7 @@ class Service:
             "health": listener.url + HEALTH_PATH,
             "metrics": listener.url + METRICS_PATH,
             "app_key": ",".join(app.key for app in apps),
+            "max_connections": listener.server.max_connections,
         }
         log.info("listening for webhooks", extra={"fields": fields})
         if self._no_app is not None:

@@ -77,6 +77,7 @@ class Stats:
     webhooks: dict[tuple[str, int], int] = field(init=False, repr=False)
     events_emitted: dict[str, int] = field(init=False, repr=False)
     events_refused: dict[str, int] = field(init=False, repr=False)
+    listener_refusals: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self, tasks: Iterable[str]) -> None:
         self.by_task = {task: TaskStats() for task in tasks}
@@ -84,6 +85,7 @@ class Stats:
         self.webhooks = {}
         self.events_emitted = {}
         self.events_refused = {}
+        self.listener_refusals = {}
 
     # Counting (the hot path) -----------------------------------------------------------------
 
@@ -108,6 +110,11 @@ class Stats:
 
     def event_refused(self, event_key: str) -> None:
         self.events_refused[event_key] = self.events_refused.get(event_key, 0) + 1
+
+    def listener_refused(self, reason: str) -> None:
+        """The listener refused or closed a request or connection on its own, for `reason`
+        (one of a few words of ``_http_rules.py`` and ``_http_server.py``)."""
+        self.listener_refusals[reason] = self.listener_refusals.get(reason, 0) + 1
 
     # Reading ---------------------------------------------------------------------------------
 

@@ -63,7 +63,3 @@ __all__ = [
     "signature",
     "verify",
 ]
-
-#: The name runtime/_listener.py still imports (another branch hardens that module); the lead
-#: removes it once that branch imports `WebhookOutcome`.
-Outcome = WebhookOutcome

@@ -6,7 +6,8 @@ Theory of operation, one webhook:
 1. `Intake.open` (or `check` alone): no app configured -> 503; body over the size limit -> 413;
    unknown ``X-Pusher-Key`` or a missing or wrong ``X-Pusher-Signature`` -> 401; not a webhook
    -> 400; ``time_ms`` outside the replay window -> 401. Each raises `WebhookRefused`, whose
-   `response` is what to send back. Nothing is emitted for any of them.
+   `response` is what to send back. Nothing is emitted for any of them. The first three need
+   only the key and the body's length: `check_head` asks them before the body is read.
 2. The body is fresh and signed: the ticket says whether it was already emitted (answer 200,
    emit nothing), is being emitted by another request (answer 503), or which events to emit.
 3. The edge emits `Ticket.pending` one after another, so their order is kept, and stops at the
@@ -28,7 +29,7 @@ from ._limits import MAX_BODY_BYTES, REPLAY_WINDOW_MS
 from ._outcomes import WebhookOutcome, WebhookRefused, WebhookResponse, respond
 from ._parse import Webhook, WebhookEvent, parse
 from ._replay import Claim, RecentWebhooks, body_digest, check_fresh
-from ._signature import C, verify
+from ._signature import C, signers, verify
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,18 @@ class Verified(Generic[C]):
     app: C
     webhook: Webhook
     digest: bytes
+
+
+def check_head(
+    apps: Sequence[C], *, key: str | None, size: int, max_bytes: int = MAX_BODY_BYTES
+) -> None:
+    """What step 1 can refuse before the body is read, from the key and the body's `size`;
+    raises `WebhookRefused`."""
+    if not apps:
+        raise WebhookRefused(WebhookOutcome.NO_APP)
+    if size > max_bytes:
+        raise WebhookRefused(WebhookOutcome.TOO_LARGE, f"at most {max_bytes} bytes")
+    signers(apps, key)
 
 
 def check(
@@ -52,10 +65,7 @@ def check(
     window_ms: float = REPLAY_WINDOW_MS,
 ) -> Verified[C]:
     """Verify and read one webhook (step 1 above); raises `WebhookRefused`."""
-    if not apps:
-        raise WebhookRefused(WebhookOutcome.NO_APP)
-    if len(body) > max_bytes:
-        raise WebhookRefused(WebhookOutcome.TOO_LARGE, f"at most {max_bytes} bytes")
+    check_head(apps, key=key, size=len(body), max_bytes=max_bytes)
     app = verify(apps, key, signature, body)
     webhook = parse(body, events)
     check_fresh(webhook.time_ms, now_ms, window_ms)
@@ -103,6 +113,10 @@ class Intake(Generic[C]):
         self.events = events
         self.max_bytes = max_bytes
         self.window_ms = window_ms
+
+    def check_head(self, *, key: str | None, size: int) -> None:
+        """Step 1's refusals that need no body (`check_head`); raises `WebhookRefused`."""
+        check_head(self.apps, key=key, size=size, max_bytes=self.max_bytes)
 
     def open(
         self, *, key: str | None, signature: str | None, body: bytes, now_ms: float

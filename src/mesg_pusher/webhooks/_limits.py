@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Final
 
-#: Largest webhook body accepted, in bytes. A batch of Pusher webhooks holds up to 20 events,
-#: and a client event carries up to 10 KB of data that JSON escaping can grow six-fold, so
-#: genuine bodies stay far below this; past it the answer is 413 before any parsing.
-MAX_BODY_BYTES: Final = 1 << 20
+#: Largest webhook body accepted, in bytes; past it the answer is 413 before the body is read.
+#: The largest genuine body, from Pusher's limits: a batch holds up to 20 events, the largest a
+#: ``client_event`` whose every text is escaped as badly as JSON allows: 10,240 bytes of data
+#: written as ``\u00XX`` (6 bytes each: 61,440), an event name of 200 characters (``client-``
+#: and 193 written as surrogate pairs, 12 bytes each: 2,323) and a user id of 128 (1,536), a
+#: channel name of 200 (its characters need no escape), a socket id of 64 and the field names
+#: and quotes (85): 65,648 bytes an event, 1,313,016 with the envelope (``tests/webhooks``
+#: builds that body). 2 MiB leaves room for a sender that adds spaces or a field.
+MAX_BODY_BYTES: Final = 2 << 20
 #: How far a webhook's ``time_ms`` may be from this clock, in either direction. Pusher retries a
 #: webhook with the same body (the same ``time_ms``) for five minutes; ten leave room for those
 #: retries and for clock skew, and equal the 600 s Pusher's own API allows ``auth_timestamp``.

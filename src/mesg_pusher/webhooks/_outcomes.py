@@ -4,10 +4,11 @@ response (`RESPONSES`, `respond`).
 Statuses follow what the sender does with them: Pusher retries any non-2xx answer for five
 minutes, so 503 (and 500, for a defect of the receiver) means "try again" (nothing is lost by
 it), while 400, 401 and 413 describe a body that will never be accepted however often it is
-sent. A stale ``time_ms`` is 401, as Pusher's own API answers a request signed outside its
-timestamp window: it is a replayed or badly delayed body, and a genuine Pusher retry never
-reaches it (the window is twice Pusher's retry period). Bodies say what went wrong in words that
-never quote the body, a signature or a secret.
+sent; a body that does not arrive in time is 408, which the sender retries too. A stale
+``time_ms`` is 401, as Pusher's own API answers a request signed outside its timestamp window:
+it is a replayed or badly delayed body, and a genuine Pusher retry never reaches it (the window
+is twice Pusher's retry period). Bodies say what went wrong in words that never quote the body,
+a signature or a secret.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class WebhookOutcome(enum.Enum):
     UNKNOWN_KEY = "unknown_key"
     BAD_SIGNATURE = "bad_signature"
     NOT_A_WEBHOOK = "not_a_webhook"
+    BODY_TIMEOUT = "body_timeout"
     STALE = "stale"
     IN_PROGRESS = "in_progress"
     ENGINE_UNREACHABLE = "engine_unreachable"
@@ -51,6 +53,7 @@ RESPONSES: Final[dict[WebhookOutcome, tuple[int, str]]] = {
     WebhookOutcome.UNKNOWN_KEY: (401, "X-Pusher-Key is not the key of a configured app"),
     WebhookOutcome.BAD_SIGNATURE: (401, "X-Pusher-Signature does not match the body"),
     WebhookOutcome.NOT_A_WEBHOOK: (400, "not a Pusher webhook"),
+    WebhookOutcome.BODY_TIMEOUT: (408, "the body did not arrive in time; send it again"),
     WebhookOutcome.STALE: (401, "time_ms is outside the replay window"),
     WebhookOutcome.IN_PROGRESS: (503, "the same webhook is being handled; retry later"),
     WebhookOutcome.ENGINE_UNREACHABLE: (503, "the MESG engine is unreachable; retry later"),

@@ -9,12 +9,15 @@ as the client sent it; a sender that passes an object instead (soketi does) gets
 JSON text, as Pusher would have sent it.
 
 Anything else - not UTF-8 JSON, another shape, an unknown event name - is not a webhook. One bad
-event refuses the whole body, so a body is emitted entirely or not at all.
+event refuses the whole body, so a body is emitted entirely or not at all. A ``time_ms`` too
+large for any clock to compare (an integer beyond a double's range) is stale, as any other
+``time_ms`` far from the clock is.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -26,6 +29,9 @@ from ._outcomes import WebhookOutcome, WebhookRefused
 #: Parameters whose value a sender may give as JSON instead of text: (event, parameter).
 AS_TEXT: Final = frozenset({("client_event", "data")})
 TIME_KEY: Final = "time_ms"
+#: The largest ``time_ms`` the replay window is checked against: the largest double. Past it
+#: the comparison with the clock cannot even be made (and no clock will ever get there).
+_LATEST_MS: Final = sys.float_info.max
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,8 @@ def parse(body: bytes, events: Mapping[str, Output] | None = None) -> Webhook:
         raise _not_a_webhook("time_ms is missing")
     if not isinstance(time_ms, int | float) or isinstance(time_ms, bool) or time_ms < 0:
         raise _not_a_webhook("time_ms is not a number of milliseconds")
+    if time_ms > _LATEST_MS:
+        raise WebhookRefused(WebhookOutcome.STALE, "time_ms is beyond any clock")
     items = raw.get("events")
     if not isinstance(items, list):
         raise _not_a_webhook("events is not a list")

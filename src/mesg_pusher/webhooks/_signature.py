@@ -35,12 +35,10 @@ def signature(secret: str, body: bytes) -> str:
     return hmac.digest(secret.encode("utf-8"), body, "sha256").hex()
 
 
-def verify(apps: Sequence[C], key: str | None, given: str | None, body: bytes) -> C:
-    """The app whose key is `key` and whose secret signed `body` as `given` says.
-
-    Several apps may share a key (a secret being rotated): any of them may have signed.
-    Raises `WebhookRefused` (unknown key, or a missing or wrong signature).
-    """
+def signers(apps: Sequence[C], key: str | None) -> list[C]:
+    """The apps whose key is `key`: several when a secret is being rotated. Raises
+    `WebhookRefused` when there is none (no app, a missing or unknown key); a receiver can
+    ask before it reads the body."""
     if not apps:
         raise WebhookRefused(WebhookOutcome.NO_APP)
     if not key:
@@ -48,6 +46,16 @@ def verify(apps: Sequence[C], key: str | None, given: str | None, body: bytes) -
     candidates = [app for app in apps if app.key == key]
     if not candidates:
         raise WebhookRefused(WebhookOutcome.UNKNOWN_KEY)
+    return candidates
+
+
+def verify(apps: Sequence[C], key: str | None, given: str | None, body: bytes) -> C:
+    """The app whose key is `key` and whose secret signed `body` as `given` says.
+
+    Several apps may share a key (a secret being rotated): any of them may have signed.
+    Raises `WebhookRefused` (unknown key, or a missing or wrong signature).
+    """
+    candidates = signers(apps, key)
     if not given:
         raise WebhookRefused(WebhookOutcome.BAD_SIGNATURE, f"{SIGNATURE_HEADER} is missing")
     # Header text may hold anything; compared as bytes so no input can make the check raise.
