@@ -2,7 +2,7 @@
 head gathered, its route called, its body read when the route asks (straight into the body's
 buffer), its answer written, and its one timer through the states of `_State` (what each
 state's time is: ``_http_rules.py``). What it shares with every connection (the byte budget,
-the counts, the log) it asks of its `HttpServer`.
+the counts, the log) it asks of its server (`ConnectionHost`).
 
 A route gets a `Request` and returns a `Response`. It reads the body only if it wants it
 (`Request.body`), within the time it gives and the byte budget; an answer given without reading
@@ -16,7 +16,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ._http_rules import (
     CONTINUE,
@@ -32,10 +32,26 @@ from ._http_rules import (
     response_bytes,
 )
 
-if TYPE_CHECKING:
-    from ._http_server import HttpServer
-
 log = logging.getLogger("mesg_pusher.runtime")
+
+
+class ConnectionHost(Protocol):
+    """What a connection asks of the server that accepted it (``_http_server.HttpServer``):
+    its timers, the byte budget over bodies being read, the counts and the log."""
+
+    closing: bool
+    idle_seconds: float
+    head_seconds: float
+    linger_seconds: float
+    reading_bytes: int
+    max_reading_bytes: int
+
+    def opened(self, connection: Connection) -> None: ...
+    def closed(self, connection: Connection) -> None: ...
+    def reusable(self, connection: Connection, reusable: bool) -> None: ...
+    def refuse(self, reason: str, peer: str, message: str, **fields: object) -> None: ...
+    def scratch(self) -> memoryview: ...
+    def date(self) -> str: ...
 
 
 class Unread(enum.Enum):
@@ -79,7 +95,7 @@ class _State(enum.Enum):
 class Connection(asyncio.BufferedProtocol):
     """One client connection, through the states of `_State` (see ``_http_rules.py``)."""
 
-    def __init__(self, server: HttpServer, routes: Routes, peer: str) -> None:
+    def __init__(self, server: ConnectionHost, routes: Routes, peer: str) -> None:
         self._server = server
         self._routes = routes
         self._peer = peer
