@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_commands(commands)
     _cli_execute.add_commands(commands)
     local_server.add_commands(commands)
+    local_server.add_subscribe_command(commands)
     runtime.add_commands(commands)
     engine.add_commands(commands)
     return parser
