@@ -113,7 +113,10 @@ class NodeProcess:
         self.lines: list[dict[str, Any]] = []
 
     @classmethod
-    async def start(cls, script: str, config: Mapping[str, Any]) -> NodeProcess:
+    async def start(
+        cls, script: str, config: Mapping[str, Any], env: Mapping[str, str] | None = None
+    ) -> NodeProcess:
+        """Run `script` with `config`; `env` adds to the environment (NODE_EXTRA_CA_CERTS)."""
         process = await asyncio.create_subprocess_exec(
             node(),
             str(NODE_DIR / script),
@@ -122,7 +125,7 @@ class NodeProcess:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "NODE_NO_WARNINGS": "1"},
+            env={**os.environ, "NODE_NO_WARNINGS": "1", **(env or {})},
         )
         return cls(process, script)
 

@@ -5,9 +5,9 @@ Every call, accepted or refused, is recorded for the debug console with its outc
 accepted counts as Pusher counts it against the app's daily quota: one message a call, one an
 event of a batch, one more for a publish asking for ``info``. An app disabled or over its quota
 is answered 403 once it is authenticated. Faults injected on demand (``--fault``) are drawn
-once a call, before anything else: a slow answer waits first, then a reset before reading or a
-500/503 answers instead of the call; a reset after reading lets the call publish and loses its
-answer.
+once a call, before anything else: a reset before reading answers nothing; a slow answer waits
+once the call is read, then is handled; a 500/503 answers instead of the call; a reset after
+reading lets the call publish and loses its answer.
 """
 
 from __future__ import annotations
@@ -88,13 +88,18 @@ class Api:
         async def guarded(request: web.Request) -> web.StreamResponse:
             app_id = request.match_info["app_id"]
             fired = {f.kind: f for f in self.broker.faults.draw_all(HTTP_KINDS)}
-            slow = fired.get(SLOW_ANSWER)
-            if slow is not None:
-                await asyncio.sleep(slow.seconds)
             if RESET_BEFORE_READ in fired:
                 self._record_fault(request, app_id, RESET_BEFORE_READ, "nothing was published")
                 reset(request.transport)
                 return web.Response()  # never written: the connection is gone
+            try:
+                body = await request.read()
+            except ConnectionError:
+                return web.Response()  # the client went away: nobody to answer
+            slow = fired.get(SLOW_ANSWER)
+            if slow is not None:
+                # The call has arrived whole; it is handled late, whether or not anyone waits.
+                await asyncio.sleep(slow.seconds)
             for kind, text in _INJECTED_ANSWERS.items():
                 if kind in fired:
                     status = int(kind.removeprefix("http-"))
@@ -112,7 +117,6 @@ class Api:
                 app = self.settings.app_by_id(app_id)
                 if app is None:
                     raise ApiError(404, f"Unknown app_id: {app_id}")
-                body = await request.read()
                 authenticate(
                     key=app.key,
                     secret=app.secret,

@@ -44,6 +44,8 @@ MAX_OUTBOX: Final = 1024
 MAX_OUTBOX_BYTES: Final = 8 * 1024 * 1024
 #: How long a socket being closed may take to write what it was sent before.
 CLOSE_FLUSH_SECONDS: Final = 1.0
+#: How long a close frame may take to be written and answered before the connection is reset.
+CLOSE_HANDSHAKE_SECONDS: Final = 3.0
 OVER_CAPACITY: Final = 4100
 #: The server stopping: clients reconnect at once (Pusher's 4200 range).
 SHUTTING_DOWN: Final = 4200
@@ -57,8 +59,10 @@ def random_socket_id() -> str:
 
 def reset(transport: asyncio.Transport | None) -> None:
     """End a TCP connection at once with a reset (RST), as a connection lost in a network
-    does: nothing more is written or read on it."""
-    if transport is None or transport.is_closing():
+    does: nothing more is written or read on it. A transport already closing is reset too: a
+    graceful close waits for its buffer to be written, which a client reading nothing never
+    lets happen."""
+    if transport is None:
         return
     raw = transport.get_extra_info("socket")
     if raw is not None:
@@ -557,5 +561,12 @@ async def _close(peer: Peer, code: int, message: str, *, flush: bool) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(CLOSE_FLUSH_SECONDS):
                 await peer.outbox.join()
-    with contextlib.suppress(ConnectionError, RuntimeError):
-        await peer.ws.close(code=code, message=protocol.close_reason(message))
+    try:
+        async with asyncio.timeout(CLOSE_HANDSHAKE_SECONDS):
+            await peer.ws.close(code=code, message=protocol.close_reason(message))
+    except TimeoutError:
+        # A client that reads nothing cannot take a close frame either: its connection is
+        # reset, or it would be held open (with what waits for it) for ever.
+        reset(peer.transport)
+    except (ConnectionError, RuntimeError):
+        pass

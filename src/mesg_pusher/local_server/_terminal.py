@@ -19,6 +19,8 @@ from ..pusher import App
 from ._config import APP_OPTIONS, AppOptions, url_host
 from ._fault_injection import Fault
 
+#: The banner's last line: a script that reads it knows the banner is complete.
+STOP_LINE: Final = "Stop it with Ctrl-C (SIGINT) or SIGTERM"
 #: Where a given app's secret goes in the URL printed for it.
 SECRET_PLACEHOLDER: Final = "SECRET"  # noqa: S105 - a word, not a secret
 
@@ -82,6 +84,7 @@ class Banner:
             lines.append(
                 "Log: one line per API call, connection, subscription, client event and webhook"
             )
+        lines.append(STOP_LINE)
         return lines
 
     def pusher_url(self, app: App) -> str:
@@ -93,7 +96,8 @@ class Banner:
         """The pusher-js constructor call that connects to this server as `app`."""
         host = self._host()
         if self.tls:
-            where = f'wssPort: {self.port}, forceTLS: true, enabledTransports: ["wss"]'
+            # pusher-js's "ws" transport is the one that speaks wss:// when forceTLS is on.
+            where = f'wssPort: {self.port}, forceTLS: true, enabledTransports: ["ws", "wss"]'
         else:
             where = f'wsPort: {self.port}, forceTLS: false, enabledTransports: ["ws"]'
         return (
@@ -113,7 +117,10 @@ class Banner:
 def options_text(options: AppOptions) -> str:
     on = options.names
     if not on:
-        return f"none (client events refused; add :{','.join(APP_OPTIONS)} to --app to allow)"
+        return (
+            "none, as on a new Pusher app: client events are refused (switch options on "
+            f"after the secret: --app ID:KEY:SECRET:{','.join(APP_OPTIONS)})"
+        )
     return ", ".join(on)
 
 
@@ -137,7 +144,9 @@ def log_line(entry: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
             fields["channels"] = ",".join(dict.fromkeys(channels))
         if entry.get("status") != 200:
             fields["message"] = entry.get("message")
-        _optional(fields, entry, "fault", "source")
+        _optional(fields, entry, "fault")
+        if entry.get("source") not in (None, "api"):
+            fields["source"] = entry["source"]  # the debug console's test form
         return "api call", fields
     if kind == "connection":
         action = entry.get("action")
