@@ -87,7 +87,8 @@ class Api:
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             app_id = request.match_info["app_id"]
-            fired = {f.kind: f for f in self.broker.faults.draw_all(HTTP_KINDS)}
+            faults = self.broker.faults
+            fired = {f.kind: f for f in faults.draw_all(HTTP_KINDS)} if faults else {}
             if RESET_BEFORE_READ in fired:
                 self._record_fault(request, app_id, RESET_BEFORE_READ, "nothing was published")
                 reset(request.transport)

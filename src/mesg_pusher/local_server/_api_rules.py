@@ -31,6 +31,10 @@ _ISO8601: Final = "%Y-%m-%dT%H:%M:%SZ"
 MAX_TIMESTAMP_DIGITS: Final = 18
 #: Characters of a given value quoted back in a refusal.
 _SHOWN_CHARS: Final = 40
+#: The 403s: an app disabled (Pusher's words for it on a connection), or over its daily quota
+#: (the words Pusher's users have quoted from its HTTP API).
+APP_DISABLED: Final = "Application disabled"
+OVER_QUOTA: Final = "API call failed since (daily) message quota exceeded"
 
 
 class ApiError(MesgPusherError):

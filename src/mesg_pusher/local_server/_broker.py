@@ -28,7 +28,7 @@ from aiohttp import web
 
 from ..pusher import App, limits
 from . import _protocol as protocol
-from ._api_rules import Publish
+from ._api_rules import APP_DISABLED, OVER_QUOTA, Publish
 from ._cache import ChannelCache, is_cache_channel
 from ._config import AppOptions, ServerSettings
 from ._debug_feed import DebugFeed, preview
@@ -145,9 +145,9 @@ class Broker:
     def refusal_403(self, app: App) -> str | None:
         """Why `app`'s HTTP API answers 403 now (disabled, or over its quota), or None."""
         if app.app_id in self.settings.disabled:
-            return "Application disabled"
+            return APP_DISABLED
         if self.messages.over(app.app_id, self.clock()):
-            return "API call failed since (daily) message quota exceeded"
+            return OVER_QUOTA
         return None
 
     def cache(self, app: App) -> ChannelCache:

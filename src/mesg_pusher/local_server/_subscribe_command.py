@@ -26,11 +26,10 @@ from typing import TYPE_CHECKING, Any, Final
 from .._commands import EXIT_OK, fail, say, stop_on_signals, usage_error
 from .._errors import InputError
 from .._json import dumps, loads
-from ..pusher import EnvironmentDefaults, MasterKey, limits, rules
+from ..pusher import App, EnvironmentDefaults, MasterKey, limits, rules
 from ._config import DEFAULT_APP, DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
-    from ..pusher import App
     from ._subscriber import ReceivedEvent, Subscriber
 
 COMMAND: Final = "subscribe"
@@ -112,9 +111,7 @@ class _Target:
             values = EnvironmentDefaults.from_environment({"PUSHER_URL": url}).url
         except InputError as error:
             raise InputError(option, error.rule) from None
-        from ..pusher import App  # noqa: PLC0415
-
-        self.app: App = App(app_id=values["appId"], key=values["key"], secret=values["secret"])
+        self.app = App(app_id=values["appId"], key=values["key"], secret=values["secret"])
         scheme = "wss" if values["encrypted"] else "ws"
         port = values.get("port", 443 if values["encrypted"] else 80)
         self.ws_url = f"{scheme}://{values['host']}:{port}"

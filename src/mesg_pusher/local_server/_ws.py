@@ -16,6 +16,7 @@ from aiohttp import WSMsgType, web
 
 from ..pusher import App
 from . import _protocol as protocol
+from ._api_rules import APP_DISABLED
 from ._broker import CLOSED_BY_CLIENT, Broker
 from ._state import is_presence
 
@@ -46,7 +47,7 @@ class Sockets:
             await self._refuse(ws, *problem)
             return ws
         if app.app_id in self.settings.disabled:
-            await self._refuse(ws, protocol.APP_DISABLED, "Application disabled", app.app_id)
+            await self._refuse(ws, protocol.APP_DISABLED, APP_DISABLED, app.app_id)
             return ws
         socket_id = self.broker.attach(app, ws, request.remote or "", request.transport)
         reason = CLOSED_BY_CLIENT
