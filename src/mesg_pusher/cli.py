@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     _definition_cli.add_commands(commands)
     _cli_service_dir.add_commands(commands)
     local_server.add_commands(commands)
+    local_server.add_subscribe_command(commands)
     runtime.add_commands(commands)
     engine.add_commands(commands)
     return parser

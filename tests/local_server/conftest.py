@@ -20,11 +20,16 @@ import pytest
 from aiohttp import web
 
 from mesg_pusher._json import dumps
-from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
+from mesg_pusher.local_server import AppOptions, LocalServer, ServerSettings, Subscriber
 from mesg_pusher.pusher import App, channel_auth, sign_request, user_auth
 
 APP = App(app_id="42", key="test-key", secret="test-secret")
 OTHER_APP = App(app_id="43", key="other-key", secret="other-secret")
+#: The `server` fixture's APP relays client events; OTHER_APP has Pusher's defaults (all off).
+CLIENT_EVENTS_ON = {APP.app_id: AppOptions(client_events=True)}
+#: APP relays client events and counts subscriptions (webhooks and frames), as every app did
+#: before Pusher's defaults: what the webhook tests expect.
+OPTIONS = {APP.app_id: AppOptions(client_events=True, subscription_count=True)}
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "tests" / "node"
 ARTIFACTS = ROOT / "artifacts"
@@ -32,7 +37,8 @@ ARTIFACTS = ROOT / "artifacts"
 
 @pytest.fixture
 async def server() -> AsyncIterator[LocalServer]:
-    async with LocalServer(ServerSettings(apps=(APP, OTHER_APP))) as running:
+    settings = ServerSettings(apps=(APP, OTHER_APP), app_options=CLIENT_EVENTS_ON)
+    async with LocalServer(settings) as running:
         yield running
 
 
@@ -107,7 +113,10 @@ class NodeProcess:
         self.lines: list[dict[str, Any]] = []
 
     @classmethod
-    async def start(cls, script: str, config: Mapping[str, Any]) -> NodeProcess:
+    async def start(
+        cls, script: str, config: Mapping[str, Any], env: Mapping[str, str] | None = None
+    ) -> NodeProcess:
+        """Run `script` with `config`; `env` adds to the environment (NODE_EXTRA_CA_CERTS)."""
         process = await asyncio.create_subprocess_exec(
             node(),
             str(NODE_DIR / script),
@@ -116,7 +125,7 @@ class NodeProcess:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "NODE_NO_WARNINGS": "1"},
+            env={**os.environ, "NODE_NO_WARNINGS": "1", **(env or {})},
         )
         return cls(process, script)
 

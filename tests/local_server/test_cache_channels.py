@@ -17,11 +17,11 @@ import pytest
 
 from mesg_pusher._json import loads
 from mesg_pusher.local_server import LocalServer, ReceivedEvent, ServerSettings, Subscriber
-from mesg_pusher.local_server._webhooks import MAX_BATCH_EVENTS
+from mesg_pusher.local_server._webhook_plan import MAX_BATCH_EVENTS
 from tests.runtime.conftest import until
 from tests.support.webhook_receiver import WebhookReceiver
 
-from .conftest import APP, OTHER_APP, api, local_server_process
+from .conftest import APP, OPTIONS, OTHER_APP, api, local_server_process
 
 PRICES = "cache-prices"
 
@@ -163,7 +163,7 @@ async def test_an_event_is_forgotten_when_its_ttl_is_over(http: aiohttp.ClientSe
     # The server's clock runs ahead of the real one when the test says (within the signature
     # window, so the signed requests stay good).
     ahead = [0.0]
-    settings = ServerSettings(apps=(APP,), cache_ttl=60)
+    settings = ServerSettings(apps=(APP,), app_options=OPTIONS, cache_ttl=60)
     async with (
         LocalServer(settings, clock=lambda: time.time() + ahead[0]) as server,
         await Subscriber.connect(server.ws_url, APP.key) as sub,
@@ -190,7 +190,9 @@ async def test_misses_send_one_cache_miss_webhook_per_batch_and_the_console_show
     receiver = await WebhookReceiver().start()
     try:
         # A window no test outlasts: the batch closes when it holds MAX_BATCH_EVENTS (20).
-        settings = ServerSettings(apps=(APP,), webhooks=(receiver.url,), webhook_batch_window=600)
+        settings = ServerSettings(
+            apps=(APP,), app_options=OPTIONS, webhooks=(receiver.url,), webhook_batch_window=600
+        )
         async with (
             LocalServer(settings) as server,
             await Subscriber.connect(server.ws_url, APP.key) as a,

@@ -15,7 +15,7 @@ from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
 from tests.runtime.conftest import WAIT
 from tests.runtime.test_webhooks_counterparts import serving_webhooks, settled, without_time
 
-from .conftest import APP, NodeProcess, node_package, running_soketi
+from .conftest import APP, OPTIONS, NodeProcess, node_package, running_soketi
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,9 @@ async def test_the_local_servers_cache_miss_reaches_the_engine(tmp_path: Path) -
         core.listen_events(server.token) as events,
         serving_webhooks(tmp_path, server, APP) as (process, url),
     ):
-        settings = ServerSettings(apps=(APP,), webhooks=(url,), webhook_batch_window=0.05)
+        settings = ServerSettings(
+            apps=(APP,), app_options=OPTIONS, webhooks=(url,), webhook_batch_window=0.05
+        )
         async with (
             LocalServer(settings) as local,
             await Subscriber.connect(local.ws_url, APP.key) as ada,

@@ -11,7 +11,7 @@ import pytest
 
 from mesg_pusher.local_server import LocalServer, ServerSettings
 
-from .conftest import APP
+from .conftest import APP, OPTIONS
 
 FOREIGN = "http://evil.example"
 
@@ -74,7 +74,7 @@ async def test_the_trigger_publishes_for_the_own_page_only(
 async def test_a_name_given_in_the_settings_is_the_servers_own(
     http: aiohttp.ClientSession,
 ) -> None:
-    settings = ServerSettings(apps=(APP,), console_hosts=("devbox.lan",))
+    settings = ServerSettings(apps=(APP,), app_options=OPTIONS, console_hosts=("devbox.lan",))
     async with LocalServer(settings) as server:
         async with http.get(f"{server.url}/", headers={"Host": "devbox.lan"}) as answer:
             assert answer.status == 200

@@ -15,7 +15,7 @@ from mesg_pusher._json import dumps
 from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
 from mesg_pusher.pusher._signing import canonical_query, hmac_sha256_hex
 
-from .conftest import APP
+from .conftest import APP, OPTIONS
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,9 @@ async def test_refused_like_pusher(
 
 
 async def test_dedicated_cluster_limits_are_configurable(http: aiohttp.ClientSession) -> None:
-    settings = ServerSettings(apps=(APP,), max_data_bytes=20480, max_batch_events=20)
+    settings = ServerSettings(
+        apps=(APP,), app_options=OPTIONS, max_data_bytes=20480, max_batch_events=20
+    )
     async with LocalServer(settings) as server:
         for row in (
             Row("big data", event(data="x" * 20480)),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mesg_pusher.local_server._state import AppState, Joined, Left, Member
-from mesg_pusher.local_server._webhooks import MAX_BATCH_EVENTS, Batch, WebhookPlan
+from mesg_pusher.local_server._webhook_plan import MAX_BATCH_EVENTS, Batch, WebhookPlan
 
 DELAY = 3.0
 WINDOW = 0.25

@@ -14,11 +14,11 @@ import pusher as pusher_sdk
 import pytest
 
 from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
-from mesg_pusher.local_server._webhooks import shown_url
+from mesg_pusher.local_server._webhook_sender import shown_url
 from mesg_pusher.webhooks import check, signature
 from tests.support.webhook_receiver import WebhookReceiver
 
-from .conftest import APP, OTHER_APP, free_port, local_server_process, refused
+from .conftest import APP, OPTIONS, OTHER_APP, free_port, local_server_process, refused
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ WINDOW = 0.05
 
 def settings(*urls: str, **more: Any) -> ServerSettings:
     options: dict[str, Any] = {"webhook_delay": DELAY, "webhook_batch_window": WINDOW, **more}
-    return ServerSettings(apps=(APP, OTHER_APP), webhooks=urls, **options)
+    return ServerSettings(apps=(APP, OTHER_APP), app_options=OPTIONS, webhooks=urls, **options)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
 from tests.support.webhook_receiver import WebhookReceiver
 
-from .conftest import APP, ARTIFACTS, NodeProcess, node_package
+from .conftest import APP, ARTIFACTS, OPTIONS, NodeProcess, node_package
 from .test_debug_page import chromium
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,11 @@ async def test_webhooks_and_answers_show_as_text_in_chromium() -> None:
     screenshot.unlink(missing_ok=True)
     receiver = await WebhookReceiver(answers=[500], error_body=ANSWER).start()
     settings = ServerSettings(
-        apps=(APP,), webhooks=(receiver.url,), webhook_delay=0.1, webhook_batch_window=0.05
+        apps=(APP,),
+        app_options=OPTIONS,
+        webhooks=(receiver.url,),
+        webhook_delay=0.1,
+        webhook_batch_window=0.05,
     )
     try:
         async with (

@@ -15,7 +15,7 @@ import pytest
 from mesg_pusher.local_server import LocalServer, ServerSettings
 from tests.support.webhook_receiver import Delivery, WebhookReceiver
 
-from .conftest import APP, NodeProcess, node_package
+from .conftest import APP, OPTIONS, NodeProcess, node_package
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,11 @@ async def test_pusher_js_activity_gives_the_webhooks_pusher_would_send(
     node_package("pusher-js")
     receiver = await WebhookReceiver().start()
     settings = ServerSettings(
-        apps=(APP,), webhooks=(receiver.url,), webhook_delay=DELAY, webhook_batch_window=WINDOW
+        apps=(APP,),
+        app_options=OPTIONS,
+        webhooks=(receiver.url,),
+        webhook_delay=DELAY,
+        webhook_batch_window=WINDOW,
     )
     try:
         async with LocalServer(settings) as server:

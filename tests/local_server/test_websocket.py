@@ -12,7 +12,7 @@ import pytest
 from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber, SubscriberError
 from mesg_pusher.pusher import Connection, PusherClient, channel_auth
 
-from .conftest import APP, api
+from .conftest import APP, OPTIONS, api
 
 
 async def raw(
@@ -222,7 +222,7 @@ async def test_unsubscribe_stops_delivery(
 
 
 async def test_presence_member_limit() -> None:
-    settings = ServerSettings(apps=(APP,), max_presence_members=1)
+    settings = ServerSettings(apps=(APP,), app_options=OPTIONS, max_presence_members=1)
     async with (
         LocalServer(settings) as server,
         await Subscriber.connect(server.ws_url, APP.key) as a,
@@ -237,7 +237,9 @@ async def test_presence_member_limit() -> None:
 async def test_silent_client_is_pinged_then_closed_with_4201(
     http: aiohttp.ClientSession,
 ) -> None:
-    settings = ServerSettings(apps=(APP,), activity_timeout=0.3, pong_timeout=0.3)
+    settings = ServerSettings(
+        apps=(APP,), app_options=OPTIONS, activity_timeout=0.3, pong_timeout=0.3
+    )
     async with LocalServer(settings) as server:
         ws = await raw(http, server)
         established = json.loads((await frame(ws))["data"])

@@ -1,8 +1,11 @@
 // A pusher-js subscriber under Node.js that reports what it sees as JSON lines on stdout.
-// Config (argv[2], JSON): {host, port, key, authEndpoint?, userAuthEndpoint?, channels: [...]}.
+// Config (argv[2], JSON): {host, port, key, authEndpoint?, userAuthEndpoint?, channels: [...],
+// tls?} (tls: connect with wss://, trusting what NODE_EXTRA_CA_CERTS names).
 // Commands on stdin, one JSON object a line:
 //   {"cmd": "subscribe", "channel": "..."}   {"cmd": "unsubscribe", "channel": "..."}
 //   {"cmd": "client_event", "channel": "...", "event": "client-...", "data": ...}
+//   {"cmd": "client_events", "channel": "...", "event": "client-...", "count": N}: N at once,
+//     the data of each {"n": <its index>}
 //   {"cmd": "signin"}   {"cmd": "quit"}
 "use strict";
 const Pusher = require("pusher-js");
@@ -11,14 +14,10 @@ const readline = require("readline");
 const config = JSON.parse(process.argv[2]);
 const say = (line) => process.stdout.write(JSON.stringify(line) + "\n");
 
-const options = {
-  wsHost: config.host,
-  wsPort: config.port,
-  forceTLS: false,
-  enabledTransports: ["ws"],
-  cluster: "mt1",
-  disableStats: true,
-};
+const options = config.tls
+  ? { wsHost: config.host, wssPort: config.port, forceTLS: true, enabledTransports: ["ws", "wss"] }
+  : { wsHost: config.host, wsPort: config.port, forceTLS: false, enabledTransports: ["ws"] };
+Object.assign(options, { cluster: "mt1", disableStats: true });
 if (config.authEndpoint) {
   options.channelAuthorization = { endpoint: config.authEndpoint, transport: "ajax" };
 }
@@ -32,7 +31,10 @@ pusher.connection.bind("connected", () => {
   say({ type: "connected", socket_id: pusher.connection.socket_id });
 });
 pusher.connection.bind("error", (error) => {
-  say({ type: "connection_error", error: error && error.data ? error.data : String(error && error.type) });
+  // A pusher:error from the server arrives as {type: "WebSocketError", error: {type:
+  // "PusherError", data: {code, message}}}.
+  const data = error && error.error && error.error.data ? error.error.data : error && error.data;
+  say({ type: "connection_error", error: data || String(error && error.type) });
 });
 pusher.connection.bind("state_change", (states) => {
   say({ type: "state", previous: states.previous, current: states.current });
@@ -71,6 +73,9 @@ function subscribe(name) {
   channel.bind("pusher:cache_miss", (data) => {
     say({ type: "cache_miss", channel: name, data });
   });
+  channel.bind("pusher:subscription_count", (data) => {
+    say({ type: "subscription_count", channel: name, count: data.subscription_count });
+  });
   channel.bind("pusher:member_removed", (member) => {
     say({ type: "member_removed", channel: name, id: member.id });
   });
@@ -89,6 +94,11 @@ readline.createInterface({ input: process.stdin }).on("line", (text) => {
   else if (command.cmd === "client_event") {
     const ok = pusher.channel(command.channel).trigger(command.event, command.data);
     say({ type: "client_event_sent", ok });
+  } else if (command.cmd === "client_events") {
+    const channel = pusher.channel(command.channel);
+    const sent = [];
+    for (let n = 0; n < command.count; n += 1) sent.push(channel.trigger(command.event, { n }));
+    say({ type: "client_events_sent", ok: sent.every(Boolean), count: sent.length });
   } else if (command.cmd === "signin") {
     pusher.user.bind("greeting", (data) => say({ type: "user_event", event: "greeting", data }));
     pusher.signin();

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 
 from mesg_pusher.engine import CoreClient, Engine, EngineServer, Events
-from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
+from mesg_pusher.local_server import AppOptions, LocalServer, ServerSettings, Subscriber
 from mesg_pusher.pusher import App
 from mesg_pusher.webhooks import signature
 from tests.local_server.conftest import (
@@ -161,7 +161,11 @@ async def test_the_local_servers_webhooks_reach_serve(tmp_path: Path) -> None:
         serving_webhooks(tmp_path, server, APP) as (_, url),
     ):
         settings = ServerSettings(
-            apps=(APP,), webhooks=(url,), webhook_delay=0.2, webhook_batch_window=0.05
+            apps=(APP,),
+            app_options={APP.app_id: AppOptions(client_events=True)},
+            webhooks=(url,),
+            webhook_delay=0.2,
+            webhook_batch_window=0.05,
         )
         async with (
             LocalServer(settings) as local,

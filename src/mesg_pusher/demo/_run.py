@@ -27,6 +27,7 @@ from .._errors import MesgPusherError
 from ..engine import CoreClient, Engine, EngineServer, Results
 from ..local_server import (
     DEFAULT_APP,
+    AppOptions,
     LocalServer,
     ReceivedEvent,
     ServerSettings,
@@ -56,6 +57,8 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
 
     webhook_port = webhooks.free_port()
     settings = ServerSettings(
+        # Subscription counts on: the webhooks the demo shows include them.
+        app_options={DEFAULT_APP.app_id: AppOptions(subscription_count=True)},
         webhooks=(f"http://127.0.0.1:{webhook_port}/webhooks",),
         webhook_delay=webhooks.VACATED_DELAY,
     )

@@ -2,8 +2,9 @@
 
 `LocalServer` serves the HTTP API (``/apps/<id>/...``), the websocket protocol 7
 (``/app/<key>``) and the debug console (``/``) from one aiohttp application; `Subscriber` is a
-small protocol-7 client for programs and tests that want to see events arrive. Both are imported
-on first use, so registering the ``local-server`` command costs other commands nothing.
+small protocol-7 client for programs and tests that want to see events arrive, and the
+``subscribe`` command's. Both are imported on first use, so registering the ``local-server`` and
+``subscribe`` commands costs other commands nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from ._api_rules import ApiError, Publish
 from ._cli import add_commands
-from ._config import DEFAULT_APP, DEFAULT_HOST, DEFAULT_PORT, ServerSettings, parse_app
+from ._config import (
+    DEFAULT_APP,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    AppOptions,
+    ServerSettings,
+    parse_app,
+)
+from ._fault_injection import Fault, parse_fault
+from ._subscribe_command import add_subscribe_command
 
 if TYPE_CHECKING:
     from ._app import LocalServer, create_app
@@ -33,6 +43,8 @@ __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "ApiError",
+    "AppOptions",
+    "Fault",
     "LocalServer",
     "Publish",
     "ReceivedEvent",
@@ -40,8 +52,10 @@ __all__ = [
     "Subscriber",
     "SubscriberError",
     "add_commands",
+    "add_subscribe_command",
     "create_app",
     "parse_app",
+    "parse_fault",
     "presence_data",
 ]
 

@@ -20,15 +20,21 @@ from .._json import loads
 from ..pusher import AUTH_VERSION, body_md5, limits, rules, string_to_sign, verify_signature
 from ._config import ServerSettings
 
-INFO_ATTRIBUTES: Final = frozenset({"subscription_count", "user_count"})
-#: ``GET channels/<name>`` also takes ``cache``: the last event of a cache channel, as
-#: ``{"data", "ttl"}``, or null when it holds none.
-CHANNEL_INFO_ATTRIBUTES: Final = INFO_ATTRIBUTES | {"cache"}
+#: What ``info`` may ask of a publish and of ``GET channels``; ``GET channels/<name>`` also takes
+#: ``cache``: the last event of a cache channel, as ``{"data", "ttl"}``, or null when it holds
+#: none. Pusher's own lists, as the client core has them.
+INFO_ATTRIBUTES: Final = frozenset(limits.PUBLISH_INFO_ATTRIBUTES)
+CHANNELS_INFO_ATTRIBUTES: Final = frozenset(limits.CHANNELS_INFO_ATTRIBUTES)
+CHANNEL_INFO_ATTRIBUTES: Final = frozenset(limits.CHANNEL_INFO_ATTRIBUTES)
 _ISO8601: Final = "%Y-%m-%dT%H:%M:%SZ"
 #: Digits of ``auth_timestamp`` read as a number (about 31 billion years of seconds).
 MAX_TIMESTAMP_DIGITS: Final = 18
 #: Characters of a given value quoted back in a refusal.
 _SHOWN_CHARS: Final = 40
+#: The 403s: an app disabled (Pusher's words for it on a connection), or over its daily quota
+#: (the words Pusher's users have quoted from its HTTP API).
+APP_DISABLED: Final = "Application disabled"
+OVER_QUOTA: Final = "API call failed since (daily) message quota exceeded"
 
 
 class ApiError(MesgPusherError):
@@ -266,10 +272,9 @@ def check_channel(channel: str, where: str) -> None:
 
 def check_user_id(user_id: str, where: str) -> None:
     try:
-        rules.channel_name(user_id, where)
+        rules.user_id(user_id, where)
     except InputError as error:
-        rule = error.rule.replace("channel name", "user id")
-        raise ApiError(400, f"Invalid user id: {where}: {rule}") from None
+        raise ApiError(400, f"Invalid user id: {where}: {error.rule}") from None
 
 
 def parse_info(

@@ -3,10 +3,13 @@ current event loop and tells the port it got.
 
     async with LocalServer(ServerSettings(), port=0) as server:
         print(server.url, server.ws_url, server.port)
+
+Given an `ssl.SSLContext` it serves ``https://`` and ``wss://`` instead.
 """
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import Final
@@ -87,9 +90,11 @@ class LocalServer:
         host: str = DEFAULT_HOST,
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings if settings is not None else ServerSettings()
         self.host = host
+        self.ssl_context = ssl_context
         self._requested_port = port
         self.app = create_app(self.settings, clock=clock, host=host)
         self._runner: web.AppRunner | None = None
@@ -112,18 +117,20 @@ class LocalServer:
     @property
     def url(self) -> str:
         """The HTTP base URL: the API is under ``/apps/<id>``, the debug console at ``/``."""
-        return f"http://{url_host(self.host)}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{url_host(self.host)}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{url_host(self.host)}:{self.port}"
+        scheme = "wss" if self.ssl_context is not None else "ws"
+        return f"{scheme}://{url_host(self.host)}:{self.port}"
 
     async def start(self) -> int:
         if self._runner is not None:
             return self.port
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self._requested_port)
+        site = web.TCPSite(runner, self.host, self._requested_port, ssl_context=self.ssl_context)
         try:
             await site.start()
         except BaseException:

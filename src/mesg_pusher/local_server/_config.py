@@ -1,17 +1,24 @@
-"""What a local server serves: its apps and its limits, one frozen value built once.
+"""What a local server serves: its apps, their options and its limits, one frozen value built
+once.
 
 The limits default to Pusher's multi-tenant ones; dedicated-cluster users can raise the data size
-and batch length to what their contract says. Apps reuse the client's `App` credentials.
+and batch length to what their contract says. Apps reuse the client's `App` credentials; what
+Pusher's dashboard switches on per app (client events, authorized connections, subscription
+counting) is an app's `AppOptions`, off by default as on a new Pusher app.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final
 from urllib.parse import urlsplit
 
 from .._errors import InputError
 from ..pusher import App, limits
+from ._fault_injection import Fault
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 6001
@@ -33,8 +40,42 @@ DEFAULT_WEBHOOK_RETRY_FOR: Final = 300.0
 DEFAULT_WEBHOOK_BATCH_WINDOW: Final = 0.25
 #: Seconds a cache channel keeps its last event (Pusher: up to 30 minutes).
 DEFAULT_CACHE_TTL: Final = 1800.0
+#: Seconds a connection of an app with ``user-auth`` has to sign in (Pusher: 30).
+DEFAULT_SIGNIN_TIMEOUT: Final = 30.0
 #: The longest any of the server's durations may be.
 MAX_SECONDS: Final = 86_400.0
+
+#: ``--app ID:KEY:SECRET:OPTIONS``: the option names, as Pusher's dashboard settings.
+CLIENT_EVENTS: Final = "client-events"
+USER_AUTH: Final = "user-auth"
+SUBSCRIPTION_COUNT: Final = "subscription-count"
+APP_OPTIONS: Final = (CLIENT_EVENTS, SUBSCRIPTION_COUNT, USER_AUTH)
+#: What an options part looks like (lower-case words joined by hyphens, comma-separated), to
+#: tell a mistyped option from a secret that holds a colon.
+_OPTIONS_LIKE: Final = re.compile(r"[a-z]+(-[a-z]+)+(,[a-z]+(-[a-z]+)*)*")
+
+
+@dataclass(frozen=True, slots=True)
+class AppOptions:
+    """What Pusher's dashboard switches on per app; all off by default, as on a new app."""
+
+    #: Clients may send ``client-`` events (else refused with Pusher's error).
+    client_events: bool = False
+    #: Connections must sign in within `ServerSettings.signin_timeout` (Pusher's "authorized
+    #: connections"), else they are closed with 4009.
+    user_auth: bool = False
+    #: ``pusher_internal:subscription_count`` frames and ``subscription_count`` webhooks.
+    subscription_count: bool = False
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The ``--app`` option names that are on."""
+        on = (self.client_events, self.subscription_count, self.user_auth)
+        return tuple(name for name, enabled in zip(APP_OPTIONS, on, strict=True) if enabled)
+
+
+#: Every option on: what a test that exercises them all serves.
+ALL_OPTIONS: Final = AppOptions(client_events=True, user_auth=True, subscription_count=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +100,16 @@ class ServerSettings:
     webhook_retry_for: float = DEFAULT_WEBHOOK_RETRY_FOR
     webhook_batch_window: float = DEFAULT_WEBHOOK_BATCH_WINDOW
     cache_ttl: float = DEFAULT_CACHE_TTL
+    #: Options of each app, by app id; an app not listed has them all off.
+    app_options: Mapping[str, AppOptions] = field(default_factory=dict, hash=False)
+    #: Messages each app may send per day (None: no quota); past it the HTTP API answers 403.
+    quota: int | None = None
+    #: Apps whose HTTP API answers 403 and whose connections are refused (4003), by app id.
+    disabled: frozenset[str] = frozenset()
+    signin_timeout: float = DEFAULT_SIGNIN_TIMEOUT
+    #: Faults injected on demand, and the seed of their random draws.
+    faults: tuple[Fault, ...] = ()
+    fault_seed: int = 0
     _by_id: dict[str, App] = field(init=False, repr=False, compare=False)
     _by_key: dict[str, App] = field(init=False, repr=False, compare=False)
 
@@ -75,7 +126,7 @@ class ServerSettings:
             if getattr(self, name) < 1:
                 raise InputError(name, "must be at least 1")
         # A day at most: beyond it no test waits, and infinity breaks the clock's arithmetic.
-        for name in ("activity_timeout", "pong_timeout", "cache_ttl"):
+        for name in ("activity_timeout", "pong_timeout", "cache_ttl", "signin_timeout"):
             if not 0 < getattr(self, name) <= MAX_SECONDS:
                 raise InputError(
                     name, f"must be a positive number of seconds, {MAX_SECONDS:g} at most"
@@ -85,6 +136,17 @@ class ServerSettings:
         for name in ("webhook_delay", "webhook_retry_for", "webhook_batch_window"):
             if not 0 <= getattr(self, name) <= MAX_SECONDS:
                 raise InputError(name, f"must be 0 or more seconds, {MAX_SECONDS:g} at most")
+        for app_id in (*self.app_options, *sorted(self.disabled)):
+            if app_id not in by_id:
+                which = "disabled" if app_id in self.disabled else "app_options"
+                raise InputError(which, f"app id {app_id} is not one of the apps served")
+        if self.quota is not None and self.quota < 1:
+            raise InputError("quota", "must be at least 1 message a day")
+        kinds = [fault.kind for fault in self.faults]
+        if len(set(kinds)) != len(kinds):
+            raise InputError("faults", "a kind of fault is given once")
+        object.__setattr__(self, "app_options", MappingProxyType(dict(self.app_options)))
+        object.__setattr__(self, "disabled", frozenset(self.disabled))
         object.__setattr__(self, "_by_id", by_id)
         object.__setattr__(self, "_by_key", by_key)
 
@@ -94,14 +156,40 @@ class ServerSettings:
     def app_by_key(self, key: str) -> App | None:
         return self._by_key.get(key)
 
+    def options_of(self, app_id: str) -> AppOptions:
+        return self.app_options.get(app_id, _NO_OPTIONS)
 
-def parse_app(spec: str) -> App:
-    """An app from ``ID:KEY:SECRET`` (the secret may itself hold colons)."""
+
+_NO_OPTIONS: Final = AppOptions()
+
+
+def parse_app(spec: str) -> tuple[App, AppOptions]:
+    """An app and its options from ``ID:KEY:SECRET[:OPTION,...]``. The secret may itself hold
+    colons: the part after the last one is read as options only when it is a list of option
+    names, and refused when it looks like one with a name misspelt (never quoted: it might be
+    the end of a secret)."""
     app_id, sep1, rest = spec.partition(":")
     key, sep2, secret = rest.partition(":")
     if not (sep1 and sep2 and app_id and key and secret):
-        raise InputError("--app", "expected ID:KEY:SECRET, three non-empty parts")
-    return App(app_id=app_id, key=key, secret=secret)
+        raise InputError("--app", "expected ID:KEY:SECRET[:OPTIONS], three non-empty parts")
+    options = AppOptions()
+    head, sep3, last = secret.rpartition(":")
+    if sep3 and head:
+        names = last.split(",")
+        if all(name in APP_OPTIONS for name in names):
+            secret = head
+            options = AppOptions(
+                client_events=CLIENT_EVENTS in names,
+                user_auth=USER_AUTH in names,
+                subscription_count=SUBSCRIPTION_COUNT in names,
+            )
+        elif _OPTIONS_LIKE.fullmatch(last):
+            raise InputError(
+                "--app",
+                f"the options after the secret are {', '.join(APP_OPTIONS)}, comma-separated; "
+                "one of those given is not an option",
+            )
+    return App(app_id=app_id, key=key, secret=secret), options
 
 
 def url_host(host: str) -> str:

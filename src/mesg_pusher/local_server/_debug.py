@@ -49,7 +49,7 @@ class DebugConsole:
             arrived_on = request.transport.get_extra_info("sockname") if request.transport else None
             names = self._names | own_names(arrived_on[0] if arrived_on else None)
             refusal = console_refusal(
-                request.headers.get("Host"), request.headers.get("Origin"), names
+                request.headers.get("Host"), request.headers.get("Origin"), names, request.scheme
             )
             if refusal is None:
                 return await handler(request)

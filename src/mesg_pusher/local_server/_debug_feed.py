@@ -37,11 +37,18 @@ class DebugFeed:
         self._listeners: set[asyncio.Queue[str | None]] = set()
         self._seq = 0
         self._state_pending = False
+        self._taps: list[Callable[[dict[str, Any]], None]] = []
+
+    def tap(self, reader: Callable[[dict[str, Any]], None]) -> None:
+        """Hand every record from now on to `reader` too (the ``--log`` lines), as it is made."""
+        self._taps.append(reader)
 
     def record(self, kind: str, **fields: Any) -> None:
         self._seq += 1
         entry = {"seq": self._seq, "time": self._clock(), "kind": kind, **fields}
         self._log.append(entry)
+        for reader in self._taps:
+            reader(entry)
         if self._listeners:
             self._push(dumps({"type": "log", "entry": entry}))
 

@@ -6,9 +6,9 @@ browser (its ``Origin`` is foreign: a websocket or a POST carries it, and browse
 same-origin rule to websockets), and DNS rebinding, where that site's own name is made to
 resolve to this server (its ``Host`` is then a foreign name). So the ``Host`` must name the
 server (``localhost``, a loopback address, the address the connection came in on, or a name the
-operator gave), and an ``Origin``, when sent, must be the page's own: ``http://`` and that
-``Host``. Requests without ``Origin`` (curl, scripts, a browser's own page loads) pass on
-``Host`` alone.
+operator gave), and an ``Origin``, when sent, must be the page's own: the scheme it is served
+with (``http://``, or ``https://`` with TLS) and that ``Host``. Requests without ``Origin``
+(curl, scripts, a browser's own page loads) pass on ``Host`` alone.
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ def own_names(*names: str | None, extra: Iterable[str] = ()) -> frozenset[str]:
     return frozenset(found)
 
 
-def console_refusal(host: str | None, origin: str | None, names: frozenset[str]) -> str | None:
-    """Why a debug request is refused, or None when it comes from the console's own page."""
+def console_refusal(
+    host: str | None, origin: str | None, names: frozenset[str], scheme: str = "http"
+) -> str | None:
+    """Why a debug request is refused, or None when it comes from the console's own page
+    (served with `scheme`)."""
     if host is None or not host:
         return "the debug console needs a Host header naming this server"
     hostname = host_name(host)
@@ -42,7 +45,7 @@ def console_refusal(host: str | None, origin: str | None, names: frozenset[str])
             f"the debug console answers on this server's own names only ({_listed(names)}), "
             f"not {_shown(host)}"
         )
-    if origin is not None and _normal(origin) != f"http://{_normal(host)}":
+    if origin is not None and _normal(origin) != f"{scheme}://{_normal(host)}":
         return f"the debug console accepts its own page only, not a page of {_shown(origin)}"
     return None
 

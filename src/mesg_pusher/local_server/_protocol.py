@@ -24,16 +24,22 @@ PROTOCOL_VERSION: Final = 7
 #: Oldest protocol Pusher still speaks.
 MIN_PROTOCOL_VERSION: Final = 5
 CLIENT_EVENT_PREFIX: Final = "client-"
-#: Largest ``user_info`` of a presence member, in bytes of JSON (Pusher's limit is 1 KB).
-MAX_USER_INFO_BYTES: Final = 1024
-MAX_USER_ID_LENGTH: Final = 128
 
-# Close codes: 4000-4099 never reconnect, 4100-4199 reconnect after a pause, 4200-4299 at once.
+# Close codes: 4000-4099 never reconnect, 4100-4199 reconnect after a pause, 4200-4299 at once;
+# 4300-4399 are errors that leave the connection open.
 APP_NOT_FOUND: Final = 4001
+APP_DISABLED: Final = 4003
 UNSUPPORTED_PROTOCOL: Final = 4007
 NO_PROTOCOL: Final = 4008
 UNAUTHORIZED: Final = 4009
 PONG_NOT_RECEIVED: Final = 4201
+CLIENT_EVENT_RATE_LIMITED: Final = 4301
+#: Pusher's words, when an app has not switched client events on.
+CLIENT_EVENTS_OFF: Final = (
+    "To send client events, you must enable this feature in the Settings page of your dashboard."
+)
+#: Pusher's words for error 4301.
+RATE_LIMITED: Final = "Client event rejected due to rate limit"
 #: A close frame's reason: 125 bytes of payload less the 2-byte code.
 MAX_CLOSE_REASON_BYTES: Final = 123
 #: Characters of a client's value quoted back in a refusal.
@@ -105,6 +111,12 @@ def member_removed(channel: str, user_id: str) -> str:
 
 def event(name: str, channel: str, data: str) -> str:
     return frame(name, data, channel)
+
+
+def subscription_count(channel: str, count: int) -> str:
+    """What every subscriber of `channel` gets when its count changes (apps that count)."""
+    data = dumps({"subscription_count": count})
+    return frame("pusher_internal:subscription_count", data, channel)
 
 
 def cache_miss(channel: str) -> str:
@@ -230,11 +242,14 @@ def _member(channel_data: str) -> Member:
         user_id = dumps(user_id)
     if not isinstance(user_id, str) or not user_id:
         raise Refused("Invalid presence channel_data: user_id must be a non-empty string")
-    if len(user_id) > MAX_USER_ID_LENGTH:
-        raise Refused(f"Invalid presence channel_data: user_id is over {MAX_USER_ID_LENGTH} chars")
+    if len(user_id) > limits.MAX_PRESENCE_USER_ID_LENGTH:
+        raise Refused(
+            "Invalid presence channel_data: user_id is over "
+            f"{limits.MAX_PRESENCE_USER_ID_LENGTH} chars"
+        )
     info = parsed.get("user_info")
-    if len(dumps(info).encode("utf-8")) > MAX_USER_INFO_BYTES:
-        raise Refused(f"Presence user_info is over {MAX_USER_INFO_BYTES} bytes")
+    if len(dumps(info).encode("utf-8")) > limits.MAX_USER_INFO_BYTES:
+        raise Refused(f"Presence user_info is over {limits.MAX_USER_INFO_BYTES} bytes")
     return Member(user_id, info)
 
 

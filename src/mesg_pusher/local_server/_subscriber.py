@@ -7,13 +7,15 @@ want to see events arrive without a browser or npm.
 
 It answers the server's ``pusher:ping``; replies to its own requests (subscribe, sign-in, ping)
 are matched to the request, and everything else, channel events and errors alike, waits in
-arrival order for `next_event`.
+arrival order for `next_event`, except ``pusher_internal:subscription_count``, which pusher-js
+also keeps to itself: the latest count of each channel is in `subscription_counts`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -69,8 +71,11 @@ class Subscriber:
         owns_session: bool,
         socket_id: str,
         activity_timeout: float,
+        *,
+        queue_counts: bool = False,
     ) -> None:
         self._ws = ws
+        self._queue_counts = queue_counts
         self._session = session
         self._owns_session = owns_session
         self.socket_id = socket_id
@@ -79,6 +84,9 @@ class Subscriber:
         self._waiting: dict[str, asyncio.Future[ReceivedEvent]] = {}
         self._request_lock = asyncio.Lock()
         self._closed: SubscriberError | None = None
+        #: The latest ``pusher_internal:subscription_count`` of each channel (apps that count).
+        self.subscription_counts: dict[str, int] = {}
+        self._counted = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -89,12 +97,19 @@ class Subscriber:
         *,
         session: aiohttp.ClientSession | None = None,
         within: float = DEFAULT_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
+        queue_counts: bool = False,
     ) -> Subscriber:
-        """Connect to ``<base_url>/app/<key>`` (ws:// or http:// URL) and wait for the socket id."""
+        """Connect to ``<base_url>/app/<key>`` (ws://, wss://, http:// or https:// URL) and wait
+        for the socket id. `ssl_context` says whom to trust for wss:// (else the system's CAs,
+        and ``SSL_CERT_FILE``); it is for the session made here, when none is given. With
+        `queue_counts`, subscription counts also wait for `next_event`, as other frames do."""
         url = base_url.rstrip("/").replace("http://", "ws://", 1).replace("https://", "wss://", 1)
         url = f"{url}/app/{key}?protocol=7&client={CLIENT_NAME}&version={__version__}"
         owns = session is None
-        session = session if session is not None else aiohttp.ClientSession()
+        if session is None:
+            connector = aiohttp.TCPConnector(ssl=ssl_context) if ssl_context else None
+            session = aiohttp.ClientSession(connector=connector)
         try:
             ws = await session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=within))
             message = await ws.receive(timeout=within)
@@ -115,6 +130,7 @@ class Subscriber:
             owns,
             str(established["socket_id"]),
             float(established.get("activity_timeout", 120)),
+            queue_counts=queue_counts,
         )
 
     # --- requests ----------------------------------------------------------------------------
@@ -229,6 +245,7 @@ class Subscriber:
                 if not future.done():
                     future.set_exception(closed)
             self._events.put_nowait(None)
+            self._counted.set()  # a wait for a count ends with the connection
 
     async def _dispatch(self, frame: dict[str, Any]) -> None:
         event = str(frame.get("event"))
@@ -237,6 +254,14 @@ class Subscriber:
         if event == "pusher:ping":
             await self._ws.send_str(dumps({"event": "pusher:pong", "data": {}}))
             return
+        if event == "pusher_internal:subscription_count" and received.channel is not None:
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                self.subscription_counts[received.channel] = int(
+                    received.json()["subscription_count"]
+                )
+                self._counted.set()
+            if not self._queue_counts:
+                return
         future = self._waiting.get(event)
         if future is not None and not future.done():
             future.set_result(received)
@@ -248,6 +273,16 @@ class Subscriber:
                 if not pending.done():
                     pending.set_exception(refused)
         self._events.put_nowait(received)
+
+    async def wait_subscription_count(
+        self, channel: str, count: int, within: float = DEFAULT_TIMEOUT
+    ) -> None:
+        """Wait until the latest ``pusher_internal:subscription_count`` of `channel` is `count`."""
+        async with asyncio.timeout(within):
+            while self.subscription_counts.get(channel) != count:
+                self._raise_if_closed()
+                self._counted.clear()
+                await self._counted.wait()
 
     def _raise_if_closed(self) -> None:
         if self._closed is not None:

@@ -2,7 +2,10 @@
 the pure protocol checks decide, and acts through the broker.
 
 Activity: a connection silent for the activity timeout gets a ``pusher:ping``; if nothing comes
-back within the pong timeout it is closed with 4201, as Pusher does.
+back within the pong timeout it is closed with 4201, as Pusher does. Client events follow the
+app's options and Pusher's limit: refused with Pusher's words when the app has not switched them
+on, and the 11th in one second refused with 4301 (the connection stays open, as Pusher's 4300
+codes leave it).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from aiohttp import WSMsgType, web
 
 from ..pusher import App
 from . import _protocol as protocol
-from ._broker import Broker
+from ._api_rules import APP_DISABLED
+from ._broker import CLOSED_BY_CLIENT, Broker
 from ._state import is_presence
 
 #: Largest frame a client may send; client events are limited to the data size anyway.
@@ -42,8 +46,11 @@ class Sockets:
         if problem is not None:
             await self._refuse(ws, *problem)
             return ws
-        socket_id = self.broker.attach(app, ws, request.remote or "")
-        reason = "closed by the client"
+        if app.app_id in self.settings.disabled:
+            await self._refuse(ws, protocol.APP_DISABLED, APP_DISABLED, app.app_id)
+            return ws
+        socket_id = self.broker.attach(app, ws, request.remote or "", request.transport)
+        reason = CLOSED_BY_CLIENT
         try:
             self.broker.send(
                 socket_id,
@@ -54,8 +61,13 @@ class Sockets:
             await self.broker.detach(socket_id, reason)
         return ws
 
-    async def _refuse(self, ws: web.WebSocketResponse, code: int, message: str) -> None:
-        self.broker.debug.record("connection", action="refused", code=code, reason=message)
+    async def _refuse(
+        self, ws: web.WebSocketResponse, code: int, message: str, app_id: str | None = None
+    ) -> None:
+        fields = {"app": app_id} if app_id is not None else {}
+        self.broker.debug.record(
+            "connection", action="refused", code=code, reason=message, **fields
+        )
         await ws.send_str(protocol.error(message, code))
         await ws.close(code=code, message=protocol.close_reason(message))
 
@@ -68,7 +80,13 @@ class Sockets:
             except TimeoutError:
                 if pinged:
                     text = "Pong reply not received"
-                    await self.broker.close_socket(socket_id, protocol.PONG_NOT_RECEIVED, text)
+                    seconds = f"{self.settings.pong_timeout:g}"
+                    await self.broker.close_socket(
+                        socket_id,
+                        protocol.PONG_NOT_RECEIVED,
+                        text,
+                        why=f"no pong within {seconds} s of a ping",
+                    )
                     return text
                 pinged = True
                 self.broker.send(socket_id, protocol.ping())
@@ -79,15 +97,19 @@ class Sockets:
             elif message.type == WSMsgType.BINARY:
                 pinged = False
                 self.broker.send(socket_id, protocol.error("Binary frames are not supported"))
-            elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-                return "closed by the client"
+            elif message.type == WSMsgType.CLOSE:
+                code = message.data if isinstance(message.data, int) else ws.close_code
+                return f"{CLOSED_BY_CLIENT} (code {code})" if code else CLOSED_BY_CLIENT
+            elif message.type in (WSMsgType.CLOSING, WSMsgType.CLOSED):
+                return "connection lost: closed without a close frame"
             elif message.type == WSMsgType.ERROR:
-                return f"connection error: {ws.exception()}"
+                return f"connection lost: {ws.exception()}"
 
     async def _on_text(
         self, app: App, socket_id: str, ws: web.WebSocketResponse, text: str
     ) -> None:
         channel: str | None = None
+        client_event: protocol.ClientFrame | None = None
         try:
             frame = protocol.read_frame(text)
             event = frame.event
@@ -106,13 +128,14 @@ class Sockets:
                 user_id, user_data = protocol.check_signin(
                     frame.data, key=app.key, secret=app.secret, socket_id=socket_id
                 )
-                self.broker.state(app).sign_in(socket_id, user_id)
+                self.broker.signed_in(app, socket_id, user_id)
                 self.broker.send(socket_id, protocol.signin_success(user_data))
                 self.broker.debug.record(
                     "signin", app=app.app_id, socket_id=socket_id, user_id=user_id
                 )
                 self.broker.debug.state_changed()
             elif event.startswith(protocol.CLIENT_EVENT_PREFIX):
+                client_event = frame
                 await self._client_event(app, socket_id, frame)
             else:
                 raise protocol.Refused(f"Unsupported event received: {event}")
@@ -122,6 +145,17 @@ class Sockets:
                 await self.broker.close_socket(socket_id, code, refused.message)
             else:
                 self.broker.send(socket_id, protocol.error(refused.message, refused.code))
+            if client_event is not None:
+                self.broker.debug.record(
+                    "client_event",
+                    app=app.app_id,
+                    socket_id=socket_id,
+                    channel=client_event.channel,
+                    name=client_event.event,
+                    action="refused",
+                    code=code,
+                    message=refused.message,
+                )
             if channel is not None:
                 self.broker.debug.record(
                     "subscription",
@@ -154,12 +188,16 @@ class Sockets:
         await self.broker.subscribe(app, socket_id, sub)
 
     async def _client_event(self, app: App, socket_id: str, frame: protocol.ClientFrame) -> None:
+        if not self.broker.options(app).client_events:
+            raise protocol.Refused(protocol.CLIENT_EVENTS_OFF)
         state = self.broker.state(app)
         channel = protocol.check_client_event(
             frame,
             subscribed=frame.channel is not None and state.is_subscribed(socket_id, frame.channel),
             max_data_bytes=self.settings.max_data_bytes,
         )
+        if not self.broker.client_event_allowed(socket_id):
+            raise protocol.Refused(protocol.RATE_LIMITED, protocol.CLIENT_EVENT_RATE_LIMITED)
         user_id = None
         if is_presence(channel):
             user_id = state.user_of_channel(socket_id, channel)
@@ -179,4 +217,5 @@ class Sockets:
             socket_id=socket_id,
             channel=channel,
             name=frame.event,
+            action="sent",
         )
