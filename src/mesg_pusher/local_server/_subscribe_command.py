@@ -23,7 +23,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Final
 
-from .._commands import EXIT_OK, fail, say, stop_on_signals, usage_error
+from .._command_line import EXIT_OK, fail, say, stop_on_signals, usage_error
 from .._errors import InputError
 from .._json import dumps, loads
 from ..pusher import App, EnvironmentDefaults, MasterKey, limits, rules

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from .._commands import UsageError
+from .._command_line import UsageError
 
 #: How long a made certificate is valid: a local server runs for hours, not years.
 VALID_DAYS: Final = 7
