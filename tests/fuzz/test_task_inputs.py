@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mesg_pusher.pusher import MASTER_KEY_INPUT, MockTransport
+from mesg_pusher._secrets import MASTER_KEY_INPUT
+from mesg_pusher.pusher import MockTransport
 from mesg_pusher.tasks import TaskRunner
 from tests.fuzz.strategies import (
     DEFINITION,

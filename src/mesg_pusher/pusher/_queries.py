@@ -179,7 +179,7 @@ def users_request(app: App, channel: str, *, timestamp: int) -> HttpRequest:
 def terminate_request(app: App, user_id: str, *, timestamp: int) -> HttpRequest:
     """``POST /apps/<id>/users/<user_id>/terminate_connections``: closes every connection signed
     in as the user. The body is ``{}``, as the Node SDK sends it."""
-    _validate.user_id(user_id, "userId")
+    _validate.user_id(user_id, "user_id")
     path = f"/apps/{app.app_id}/users/{user_id}/terminate_connections"
     body = _json.dumps({}).encode("utf-8")
     query = sign_request(

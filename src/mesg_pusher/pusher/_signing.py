@@ -102,3 +102,8 @@ def channel_auth(
 def user_auth(*, key: str, secret: str, socket_id: str, user_data: str) -> str:
     """The ``auth`` value a browser sends to sign a user in (``pusher:signin``)."""
     return f"{key}:{hmac_sha256_hex(secret, user_auth_string(socket_id, user_data))}"
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    """The ``X-Pusher-Signature`` of a webhook's `body`: hex HMAC-SHA256 keyed with the secret."""
+    return hmac.digest(secret.encode("utf-8"), body, "sha256").hex()

@@ -23,10 +23,10 @@ from .._errors import InputError, InputsInvalid, MesgPusherError, PusherError
 from .._json import loads
 from .._secrets import MIN_SCRUBBED, free_of, scrub, scrub_body, secrets_of, shown_in
 from ..mesg import ServiceDefinition, load_packaged, validate, words
-from ..pusher import EnvironmentDefaults, Transport, interpret, limits, require_inputs
+from ..pusher import EnvironmentDefaults, Transport, interpret, limits
 from . import _inputs
 from ._catalog import TASKS
-from ._inputs import Limits
+from ._inputs import INPUTS, Limits, in_input_words, require_inputs
 from ._outputs import SUCCESS, Output, checked, defect
 from ._task import ApiTask, Context, Task
 
@@ -91,7 +91,10 @@ class TaskRunner:
         #: The secrets the environment gives (the app secret, the proxy password, the master
         #: key): hidden from every execution's messages, and refused inside its inputs.
         self.environment_secrets: tuple[str, ...] = tuple(
-            dict.fromkeys(secrets_of(self.defaults.variables) + secrets_of(self.defaults.url))
+            dict.fromkeys(
+                secrets_of(_as_inputs(self.defaults.variables))
+                + secrets_of(_as_inputs(self.defaults.url))
+            )
         )
 
     def secrets_of(self, inputs: Mapping[str, Any]) -> list[str]:
@@ -127,9 +130,11 @@ class TaskRunner:
                     f"{self.environment_error.rule} (in the service's environment; nothing "
                     "was sent)",
                 )
-            inputs = self.defaults.apply(inputs)
+            inputs = self.defaults.apply(inputs, INPUTS)
             require_inputs(inputs, task.needs)
             output = await self._run(task, inputs, secrets)
+        except InputError as error:
+            return Output.error(scrub(str(in_input_words(error)), secrets))
         except MesgPusherError as error:
             return Output.error(scrub(str(error), secrets))
         except Exception as error:  # a defect: answer anyway, and leave a trace for us
@@ -173,3 +178,8 @@ def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise InputError("inputData", "the inputs are a JSON object")
     return value
+
+
+def _as_inputs(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The environment's settings under the inputs' names (where the secrets are looked for)."""
+    return {INPUTS.get(name, name): value for name, value in settings.items()}

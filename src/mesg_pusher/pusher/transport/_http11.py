@@ -4,7 +4,8 @@ The parser is given data as it arrives (`feed`) and told when the peer closed (`
 says when an answer is complete, its status and body, and whether the connection can carry
 another request. It knows what a Pusher API client meets: interim ``1xx`` answers (skipped),
 bodies framed by ``Content-Length``, by ``Transfer-Encoding: chunked`` or by the end of the
-connection, and answers without a body (``204``, ``304``). Anything else is a `ProtocolError`.
+connection, answers without a body (``204``, ``304``), and a proxy's answer to ``CONNECT``,
+whose ``2xx`` ends at its head (the tunnel's bytes follow). Anything else is a `ProtocolError`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from .._errors import MesgPusherError
+from ..._errors import MesgPusherError
 
 #: Longest status line plus headers accepted, and longest chunk-size line.
 MAX_HEAD_BYTES: Final = 65_536
@@ -58,9 +59,14 @@ def request_head(method: str, target: str, lines: bytes, content_length: int) ->
 
 class ResponseParser:
     """Reads one answer. After `feed` or `feed_eof` returns True, `status`, `body` and
-    `reusable` hold the answer; `started` says whether any byte of it has arrived."""
+    `reusable` hold the answer; `started` says whether any byte of it has arrived.
 
-    def __init__(self) -> None:
+    `tunnel`: the answer to a ``CONNECT``; a ``2xx`` one is complete at its head, and `reusable`
+    then says no byte came after it (the tunnel is clean).
+    """
+
+    def __init__(self, *, tunnel: bool = False) -> None:
+        self._tunnel = tunnel
         self._buffer = bytearray()
         self._body = bytearray()
         self._state = "head"  # head, length, chunk-size, chunk-data, chunk-end, trailers, eof, done
@@ -76,6 +82,11 @@ class ResponseParser:
     @property
     def done(self) -> bool:
         return self._state == "done"
+
+    @property
+    def until_closed(self) -> bool:
+        """Whether the head is in and the body ends with the connection."""
+        return self._state == "eof"
 
     def feed(self, data: bytes) -> bool:
         """Take `data`; True once the answer is complete. Raises `ProtocolError`."""
@@ -190,6 +201,10 @@ class ResponseParser:
         if 100 <= status < 200:
             return True  # an interim answer: the real one follows
         self.status = status
+        if self._tunnel and 200 <= status < 300:
+            self.reusable = True  # spoiled by `_advance` if bytes follow the head
+            self._finish()
+            return True
         connection = b",".join(headers.get(b"connection", [])).lower()
         tokens = {token.strip() for token in connection.split(b",")}
         if version == b"HTTP/1.1":

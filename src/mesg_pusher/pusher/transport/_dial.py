@@ -1,0 +1,176 @@
+"""Opening a connection for a request: the name looked up, the TCP connection, the proxy's
+tunnel and TLS, each failure reported with `sent=False` (nothing of the request was written).
+
+Direct: TCP to the host (TLS over it for ``https://``). Through a proxy: TCP to the proxy (TLS
+for an ``https://`` proxy); for an ``https://`` request, ``CONNECT`` and TLS with the host over
+the tunnel (`_proxy` has the bytes). Certificates are checked against the host's name, or
+against the proxy's for the TLS to the proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from typing import Final
+
+from ..._errors import PusherConnectionError
+from .._settings import Connection, Proxy
+from . import _proxy
+from ._exchange import Exchange, describe, os_text
+from ._http11 import ResponseParser
+from ._tls import server_name
+
+#: Addresses of a host name are reused for this long (aiohttp's default DNS cache time): a
+#: request that opens a connection then skips the lookup, which goes through the loop's thread
+#: pool (about 0.2 ms of CPU and a thread hop for a name in /etc/hosts, a round trip to the
+#: resolver for others).
+DNS_SECONDS: Final = 10.0
+#: Names remembered at most; the cache is emptied when full.
+DNS_NAMES: Final = 1024
+
+Address = tuple[str, int]
+
+
+class Resolver:
+    """Host names to addresses, each kept `DNS_SECONDS`; an IP address is its own."""
+
+    def __init__(self) -> None:
+        self._addresses: dict[Address, tuple[float, list[Address]]] = {}
+
+    async def resolve(self, host: str, port: int) -> list[Address]:
+        bare = server_name(host)
+        if _is_ip(bare):
+            return [(bare, port)]
+        now = time.monotonic()
+        cached = self._addresses.get((host, port))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(bare, port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys((str(info[4][0]), port) for info in infos))
+        if len(self._addresses) >= DNS_NAMES:
+            self._addresses.clear()
+        self._addresses[(host, port)] = (now + DNS_SECONDS, addresses)
+        return addresses
+
+
+async def dial(
+    connection: Connection,
+    url: str,
+    resolver: Resolver,
+    context: Callable[[], ssl.SSLContext],
+) -> Exchange:
+    """A connection ready for `connection`'s requests (`url` is what failures name);
+    `context` gives the TLS context, asked only when TLS is used."""
+    tls = connection.scheme == "https"
+    proxy = connection.proxy
+    if proxy is None:
+        host, port = connection.host, connection.port
+        return await _open(
+            host, port, url, resolver=resolver, context=context() if tls else None, proxy=None
+        )
+    exchange = await _open(
+        proxy.host,
+        proxy.port,
+        url,
+        resolver=resolver,
+        context=context() if proxy.scheme == "https" else None,
+        proxy=proxy,
+    )
+    if tls:
+        try:
+            await _tunnel(exchange, connection, proxy, url, context())
+        except BaseException:
+            exchange.close()
+            raise
+    return exchange
+
+
+async def _open(
+    host: str,
+    port: int,
+    url: str,
+    *,
+    resolver: Resolver,
+    context: ssl.SSLContext | None,
+    proxy: Proxy | None,
+) -> Exchange:
+    """TCP to `host` (the server's or the proxy's), TLS over it with `context`."""
+    named = "" if proxy is None else f" the proxy {proxy.redacted}"
+    try:
+        addresses = await resolver.resolve(host, port)
+    except OSError as error:
+        name = host if proxy is None else f"the proxy {proxy.redacted}"
+        raise PusherConnectionError(
+            url, f"could not resolve {name}: {os_text(error)}", sent=False
+        ) from None
+    loop = asyncio.get_running_loop()
+    last: OSError | None = None
+    for address, address_port in addresses:
+        try:
+            _, exchange = await loop.create_connection(
+                Exchange,
+                address,
+                address_port,
+                ssl=context,
+                server_hostname=server_name(host) if context is not None else None,
+            )
+        except ssl.SSLError as error:
+            peer = "the server" if proxy is None else f"the proxy {proxy.redacted}"
+            raise PusherConnectionError(url, describe(error, peer), sent=False) from None
+        except OSError as error:
+            last = error
+            continue
+        return exchange
+    assert last is not None
+    where = " to" + named if named else ""
+    raise PusherConnectionError(
+        url, f"could not connect{where}: {os_text(last)}", sent=False
+    ) from None
+
+
+async def _tunnel(
+    exchange: Exchange, connection: Connection, proxy: Proxy, url: str, context: ssl.SSLContext
+) -> None:
+    """``CONNECT`` through the proxy, then TLS with the server over the tunnel."""
+    assert exchange.transport is not None
+    exchange.peer = f"the proxy {proxy.redacted}"
+    waiter = exchange.expect(ResponseParser(tunnel=True), url)
+    exchange.transport.write(_proxy.connect_request(connection, proxy))
+    try:
+        status, _, clean = await waiter
+    finally:
+        exchange.finished()
+    if not 200 <= status < 300:
+        raise PusherConnectionError(url, _proxy.refusal(proxy, status), sent=False)
+    if not clean:
+        detail = f"the proxy {proxy.redacted} sent bytes after its answer to CONNECT"
+        raise PusherConnectionError(url, detail, sent=False)
+    exchange.peer = "the server"
+    loop = asyncio.get_running_loop()
+    try:
+        transport = await loop.start_tls(
+            exchange.transport, exchange, context, server_hostname=server_name(connection.host)
+        )
+    except ssl.SSLError as error:
+        raise PusherConnectionError(url, describe(error), sent=False) from None
+    except OSError as error:
+        raise PusherConnectionError(url, f"TLS failed: {os_text(error)}", sent=False) from None
+    if transport is None:  # the proxy closed the tunnel during the handshake
+        raise PusherConnectionError(
+            url, "the proxy closed the tunnel during the TLS handshake", sent=False
+        )
+    exchange.transport = transport
+
+
+def _is_ip(host: str) -> bool:
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return True
+    return False
