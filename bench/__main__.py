@@ -277,7 +277,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _nginx.running() as sink:
             _log(f"bench: nginx sink on 127.0.0.1:{sink.port}; {len(cases)} cases")
-            run_values = values | {"port": str(sink.port)}
+            run_values = values | {
+                "port": str(sink.port),
+                "tls_port": str(sink.tls_port),
+                "ca": sink.ca_file,
+            }
             for group in PARTS:
                 chosen = [c for c in cases if c.group == group]
                 if chosen:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+from typing import cast
 
 from ..._errors import PusherConnectionError
 from ._http11 import AnswerTooLarge, ProtocolError, ResponseParser
@@ -55,8 +56,8 @@ class Exchange(asyncio.Protocol):
         self.sent = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport; uvloop's are not subclasses of asyncio's, so no isinstance.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         parser = self.parser
