@@ -5,6 +5,11 @@ Why a protocol of our own rather than an HTTP library: the request is written wi
 and the answer parsed by the pure `_http11` parser as its bytes arrive, with no stream reader,
 no task and no object per request beyond the parser (see `_pool` for what that saves).
 
+It is a buffered protocol: the loop (or its TLS layer) reads into a buffer the pool lends every
+connection, which the protocol copies from at once, instead of making a bytes object of asyncio's
+256 KiB read size per read: 100 -> 86 us of CPU per trigger over plain HTTP, 129 -> 125 us over
+TLS (64 in flight to nginx, medians of 4 interleaved runs on a loaded machine).
+
 A failure while a request is out fails its waiter with `PusherConnectionError`, whose `sent`
 repeats `Exchange.sent`: set by the pool once the request was written.
 """
@@ -24,12 +29,14 @@ from ._tls import tls_text
 Answered = tuple[int, bytes, bool]
 
 
-class Exchange(asyncio.Protocol):
+class Exchange(asyncio.BufferedProtocol):
     """One connection. While a request is out, `parser` reads the answer and `waiter` gets it;
     `url` and `sent` say what failures report. `peer` names who answers ("the server", or the
-    proxy while a tunnel is being opened)."""
+    proxy while a tunnel is being opened). `buffer` is lent by the pool: the loop reads into it
+    and `buffer_updated` copies out at once, so every connection of one loop can share it."""
 
-    def __init__(self) -> None:
+    def __init__(self, buffer: memoryview) -> None:
+        self._buffer = buffer
         self.transport: asyncio.Transport | None = None
         self.parser: ResponseParser | None = None
         self.waiter: asyncio.Future[Answered] | None = None
@@ -58,6 +65,12 @@ class Exchange(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport; uvloop's are not subclasses of asyncio's, so no isinstance.
         self.transport = cast(asyncio.Transport, transport)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(self._buffer[:nbytes].tobytes())
 
     def data_received(self, data: bytes) -> None:
         parser = self.parser

@@ -36,7 +36,7 @@ from .._settings import Connection, Proxy
 from . import _proxy
 from ._budget import ConnectionBudget
 from ._dial import Resolver, dial
-from ._exchange import Answered, Exchange
+from ._exchange import Exchange
 from ._http11 import ResponseParser, header_lines, request_head
 from ._interface import USER_AGENT, Answer
 from ._tls import verifying
@@ -45,6 +45,9 @@ from ._tls import verifying
 DEFAULT_CONNECTION_LIMIT: Final = 256
 #: An idle keep-alive connection unused for this long is closed (aiohttp's default too).
 IDLE_SECONDS: Final = 15.0
+#: What one read of a connection takes at most: every connection of the pool reads into one
+#: buffer of this size (see `_exchange`).
+READ_BYTES: Final = 65_536
 #: How long closing the pool waits for its connections to finish closing (TLS says goodbye).
 CLOSE_SECONDS: Final = 1.0
 #: Why a request still waiting for a connection when the pool closes fails.
@@ -79,9 +82,9 @@ class HttpPool:
         self._resolver = Resolver()
         self._idle: dict[Endpoint, list[Exchange]] = {}
         self._poller = select.poll()
-        self._lines: dict[tuple[Endpoint, bool], bytes] = {}
         self._sweeper: asyncio.TimerHandle | None = None
         self._closing: set[Exchange] = set()
+        self._read_buffer = memoryview(bytearray(READ_BYTES))
         self._closed = False
 
     @property
@@ -90,7 +93,7 @@ class HttpPool:
         return self._budget.open
 
     def _tls_context(self) -> ssl.SSLContext:
-        # Made on first use: loading the system's certificates takes a few milliseconds that a
+        # Made on first use: loading the system's certificates takes 30 to 50 ms here, which a
         # service publishing over plain HTTP need not pay at start.
         if self._context is None:
             self._context = verifying(None)
@@ -108,23 +111,17 @@ class HttpPool:
         exchange = self._idle_exchange(endpoint) if keep_alive else None
         reusable = False
         try:
-            if exchange is None:
-                # Waiting for room and connecting: asyncio's timeout, which cancels the wait.
-                async with asyncio.timeout_at(deadline):
+            # One timeout from the start to the whole answer, whatever the request waits for.
+            async with asyncio.timeout_at(deadline):
+                if exchange is None:
                     exchange = await self._acquire(connection, endpoint, url)
-            waiter = exchange.expect(ResponseParser(), url)
-            # Waiting for the answer: one timer that fails the waiter, which costs less than a
-            # second `asyncio.timeout` per request (see `bench/README.md`, TIMER_NOTE).
-            timer = loop.call_at(deadline, _expire, waiter)
-            try:
+                waiter = exchange.expect(ResponseParser(), url)
                 if exchange.closed or exchange.transport is None:
                     detail = "the server closed the connection before the request was written"
                     raise PusherConnectionError(url, detail, sent=False)
-                exchange.transport.write(self._head(connection, endpoint, request) + request.body)
+                exchange.transport.write(self._head(connection, request) + request.body)
                 exchange.sent = True
                 status, body, reusable = await waiter
-            finally:
-                timer.cancel()
         except TimeoutError:  # only the deadline raises it: OS errors arrive described
             sent = exchange is not None and exchange.sent
             raise PusherTimeoutError(url, connection.timeout_ms, sent=sent) from None
@@ -134,20 +131,13 @@ class HttpPool:
                 self._release(exchange, endpoint, keep_alive and reusable)
         return status, body
 
-    def _head(self, connection: Connection, endpoint: Endpoint, request: HttpRequest) -> bytes:
-        """The request line and headers. The header lines are made once per endpoint and
-        keep-alive setting (the cache saves about 1.5 us of a 40 us request, see HEAD_NOTE)."""
-        key = (endpoint, connection.keep_alive)
-        lines = self._lines.get(key)
-        if lines is None:
-            lines = self._header_lines(connection)
-            if len(self._lines) < 1024:
-                self._lines[key] = lines
-        proxy = connection.proxy
-        if proxy is not None and connection.scheme == "http":
+    def _head(self, connection: Connection, request: HttpRequest) -> bytes:
+        """The request line and headers."""
+        if connection.proxy is not None and connection.scheme == "http":
             target = _proxy.absolute_target(connection, request)
         else:
             target = request.target
+        lines = self._header_lines(connection)
         return request_head(request.method, target, lines, len(request.body))
 
     def _header_lines(self, connection: Connection) -> bytes:
@@ -199,7 +189,7 @@ class HttpPool:
                 raise PusherConnectionError(url, NOT_SENT, sent=False)
             return reused
         try:
-            return await dial(connection, url, self._resolver, self._tls_context)
+            return await dial(connection, url, self._resolver, self._tls_context, self._read_buffer)
         except BaseException:
             self._budget.give_back()
             raise
@@ -279,8 +269,3 @@ class HttpPool:
             for exchange in list(self._closing):
                 if exchange.transport is not None and not exchange.lost.done():
                     exchange.transport.abort()
-
-
-def _expire(waiter: asyncio.Future[Answered]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
