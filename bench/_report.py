@@ -22,9 +22,24 @@ END_MARK = "<!-- bench:end -->"
 #: Around the summary, in the top-level README.
 SUMMARY_START_MARK = "<!-- bench-summary:start -->"
 SUMMARY_END_MARK = "<!-- bench-summary:end -->"
+#: Around the client's figures, in docs/python-client.md.
+CLIENT_START_MARK = "<!-- python-client-speed:start -->"
+CLIENT_END_MARK = "<!-- python-client-speed:end -->"
 #: Where each part goes, relative to the repository's root.
 TABLES_DOC = Path("bench") / "README.md"
 SUMMARY_DOC = Path("README.md")
+CLIENT_DOC = Path("docs") / "python-client.md"
+#: The rows of the client's own page: ours and the official SDKs, over TLS, then over plain HTTP.
+CLIENT_ROWS = (
+    cc.tls(cc.OURS_64_KA),
+    cc.tls(cc.OURS_SEQ_KA),
+    cc.tls(cc.SDK_PY_SEQ),
+    cc.tls(cc.SDK_PY_THREADS),
+    cc.tls(cc.SDK_NODE),
+    cc.OURS_64_KA,
+    cc.SDK_PY_SEQ,
+    cc.SDK_NODE,
+)
 
 TITLES = {
     "client": "Client cost: one small event per trigger, to nginx answering `200 {}` on loopback",
@@ -350,13 +365,44 @@ def _line_at(content: str, line: str) -> int:
     return found.start() if found else -1
 
 
-def refresh_docs(root: Path, tables: str, short: str) -> list[Path]:
-    """The full `tables` into bench/README.md and the `short` summary into the README, each
-    between its markers; the documents that have them."""
+def client_speed(results: Mapping[str, Any]) -> str:
+    """The client's figures for its own page: triggers/s and CPU per trigger of ours and the
+    official SDKs, and ours against each, in CPU per trigger."""
+    cases = {case["key"]: case for case in results["cases"]}
+    ours_tls = cases.get(cc.tls(cc.OURS_64_KA), {}).get("medians", {}).get("cpu_ms")
+    lines = [
+        f"Measured {results['date']} on {results['machine']['summary']}:",
+        "",
+        "| Case | Triggers/s | CPU ms per trigger | Ours over TLS uses |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for key in CLIENT_ROWS:
+        case = cases.get(key)
+        if case is None:
+            continue
+        medians = case["medians"]
+        cpu = medians.get("cpu_ms")
+        share = ratio(ours_tls, cpu) if key.startswith("client.sdk") else None
+        cells = [
+            case["label"],
+            _cell(medians, "rate", "{:,.0f}"),
+            _cell(medians, "cpu_ms", "{:.3f}"),
+            "-" if share is None else f"{share:.0%} of its CPU",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def refresh_docs(root: Path, tables: str, short: str, client: str | None = None) -> list[Path]:
+    """The full `tables` into bench/README.md, the `short` summary into the README and the
+    `client` figures into docs/python-client.md, each between its markers; the documents that
+    have them."""
     places = [
         (TABLES_DOC, tables, START_MARK, END_MARK),
         (SUMMARY_DOC, short, SUMMARY_START_MARK, SUMMARY_END_MARK),
     ]
+    if client is not None:
+        places.append((CLIENT_DOC, client, CLIENT_START_MARK, CLIENT_END_MARK))
     return [
         root / doc
         for doc, text, start, end in places

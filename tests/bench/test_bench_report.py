@@ -213,6 +213,25 @@ def test_the_docs_show_what_the_latest_results_render_to() -> None:
     summary = f"{_report.SUMMARY_START_MARK}\n{expected_summary}\n{_report.SUMMARY_END_MARK}"
     assert summary in readme
     assert _report.START_MARK not in readme  # the full tables live beside the bench suite
+    client = (ROOT / "docs" / "python-client.md").read_text("utf-8")
+    speed = _report.client_speed(latest).rstrip()
+    assert f"{_report.CLIENT_START_MARK}\n{speed}\n{_report.CLIENT_END_MARK}" in client
+
+
+def test_the_client_page_compares_ours_over_tls_with_each_sdk() -> None:
+    run = results(
+        [
+            _case(cc.tls(cc.OURS_64_KA), "client", rate=5000.0, cpu_ms=0.08),
+            _case(cc.tls(cc.SDK_PY_SEQ), "client", rate=900.0, cpu_ms=0.8),
+            _case(cc.tls(cc.SDK_NODE), "client", rate=3000.0, cpu_ms=0.32),
+        ]
+    )
+    lines = _report.client_speed(run).splitlines()
+    assert lines[4:] == [
+        f"| {cc.tls(cc.OURS_64_KA)} | 5,000 | 0.080 | - |",
+        f"| {cc.tls(cc.SDK_PY_SEQ)} | 900 | 0.800 | 10% of its CPU |",
+        f"| {cc.tls(cc.SDK_NODE)} | 3,000 | 0.320 | 25% of its CPU |",
+    ]
 
 
 def test_the_service_table_shows_the_overhead_row_and_what_bounds_the_load() -> None:
