@@ -8,7 +8,9 @@ or stays silent), must read the same over both, and must say whether the request
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -365,3 +367,31 @@ async def test_closing_the_pool_fails_requests_still_waiting_for_room(
     await close
     assert scripted.connections == 1
     assert http.open_connections == 0
+
+
+async def test_a_handshake_the_server_resets_or_closes_is_a_tls_failure_unsent(
+    certificates: TestCertificates, pool: HttpPool
+) -> None:
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(10)  # the ClientHello is in
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # RST
+
+    async def close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(10)
+        writer.close()  # FIN
+
+    details = []
+    for script in (reset, close):
+        server = await asyncio.start_server(script, "127.0.0.1", 0)
+        try:
+            error = await failure_of(pool, "https", server.sockets[0].getsockname()[1])
+        finally:
+            server.close()
+        assert error.sent is False
+        details.append(error.detail)
+    assert details == [
+        "TLS failed: Connection reset by peer during the handshake",
+        "TLS failed: the server closed the connection during the handshake",
+    ]

@@ -32,6 +32,8 @@ DNS_SECONDS: Final = 10.0
 DNS_NAMES: Final = 1024
 
 Address = tuple[str, int]
+#: Who answers on a connection straight to the server (failures name a proxy by its URL).
+SERVER: Final = "the server"
 
 
 class Resolver:
@@ -67,53 +69,31 @@ async def dial(
     """A connection ready for `connection`'s requests (`url` is what failures name);
     `context` gives the TLS context, asked only when TLS is used; `buffer` is what the
     connection reads into (see `Exchange`)."""
-    tls = connection.scheme == "https"
     proxy = connection.proxy
-    if proxy is None:
-        host, port = connection.host, connection.port
-        return await _open(
-            host,
-            port,
-            url,
-            resolver=resolver,
-            context=context() if tls else None,
-            proxy=None,
-            buffer=buffer,
-        )
-    exchange = await _open(
-        proxy.host,
-        proxy.port,
-        url,
-        resolver=resolver,
-        context=context() if proxy.scheme == "https" else None,
-        proxy=proxy,
-        buffer=buffer,
-    )
-    if tls:
-        try:
-            await _tunnel(exchange, connection, proxy, url, context())
-        except BaseException:
-            exchange.close()
-            raise
+    peer = SERVER if proxy is None else f"the proxy {proxy.redacted}"
+    host, port = (connection.host, connection.port) if proxy is None else (proxy.host, proxy.port)
+    exchange = await _connect(host, port, url, resolver=resolver, peer=peer, buffer=buffer)
+    try:
+        if (proxy.scheme if proxy is not None else connection.scheme) == "https":
+            await _handshake(exchange, context(), host, url, peer)
+        if proxy is not None and connection.scheme == "https":
+            await _tunnel(exchange, connection, proxy, url)
+            await _handshake(exchange, context(), connection.host, url, SERVER)
+    except BaseException:
+        exchange.close()
+        raise
     return exchange
 
 
-async def _open(
-    host: str,
-    port: int,
-    url: str,
-    *,
-    resolver: Resolver,
-    context: ssl.SSLContext | None,
-    proxy: Proxy | None,
-    buffer: memoryview,
+async def _connect(
+    host: str, port: int, url: str, *, resolver: Resolver, peer: str, buffer: memoryview
 ) -> Exchange:
-    """TCP to `host` (the server's or the proxy's), TLS over it with `context`."""
-    named = "" if proxy is None else f" the proxy {proxy.redacted}"
+    """TCP to `host`, the server's or the proxy's (`peer` names it), at the first of its
+    addresses that takes the connection."""
     try:
         addresses = await resolver.resolve(host, port)
     except OSError as error:
-        name = host if proxy is None else f"the proxy {proxy.redacted}"
+        name = host if peer == SERVER else peer
         raise PusherConnectionError(
             url, f"could not resolve {name}: {os_text(error)}", sent=False
         ) from None
@@ -122,30 +102,47 @@ async def _open(
     for address, address_port in addresses:
         try:
             _, exchange = await loop.create_connection(
-                lambda: Exchange(buffer),
-                address,
-                address_port,
-                ssl=context,
-                server_hostname=server_name(host) if context is not None else None,
+                lambda: Exchange(buffer), address, address_port
             )
-        except ssl.SSLError as error:
-            peer = "the server" if proxy is None else f"the proxy {proxy.redacted}"
-            raise PusherConnectionError(url, describe(error, peer), sent=False) from None
         except OSError as error:
             last = error
             continue
         return exchange
     assert last is not None
-    where = " to" + named if named else ""
+    where = "" if peer == SERVER else f" to {peer}"
     raise PusherConnectionError(
         url, f"could not connect{where}: {os_text(last)}", sent=False
     ) from None
 
 
-async def _tunnel(
-    exchange: Exchange, connection: Connection, proxy: Proxy, url: str, context: ssl.SSLContext
+async def _handshake(
+    exchange: Exchange, context: ssl.SSLContext, host: str, url: str, peer: str
 ) -> None:
-    """``CONNECT`` through the proxy, then TLS with the server over the tunnel."""
+    """TLS with `peer` over the connection (TLS within TLS through an ``https://`` proxy), its
+    certificate checked against `host`."""
+    assert exchange.transport is not None
+    loop = asyncio.get_running_loop()
+    try:
+        transport = await loop.start_tls(
+            exchange.transport, exchange, context, server_hostname=server_name(host)
+        )
+    except ssl.SSLError as error:
+        raise PusherConnectionError(url, describe(error, peer), sent=False) from None
+    except OSError as error:
+        # asyncio's own "connection lost" has no code: the peer closed during the handshake.
+        detail = os_text(error) if error.errno else f"{peer} closed the connection"
+        raise PusherConnectionError(
+            url, f"TLS failed: {detail} during the handshake", sent=False
+        ) from None
+    if transport is None:
+        raise PusherConnectionError(
+            url, f"TLS failed: {peer} closed the connection during the handshake", sent=False
+        )
+    exchange.transport = transport
+
+
+async def _tunnel(exchange: Exchange, connection: Connection, proxy: Proxy, url: str) -> None:
+    """``CONNECT`` through the proxy to the server's host and port."""
     assert exchange.transport is not None
     exchange.peer = f"the proxy {proxy.redacted}"
     waiter = exchange.expect(ResponseParser(tunnel=True), url)
@@ -159,21 +156,7 @@ async def _tunnel(
     if not clean:
         detail = f"the proxy {proxy.redacted} sent bytes after its answer to CONNECT"
         raise PusherConnectionError(url, detail, sent=False)
-    exchange.peer = "the server"
-    loop = asyncio.get_running_loop()
-    try:
-        transport = await loop.start_tls(
-            exchange.transport, exchange, context, server_hostname=server_name(connection.host)
-        )
-    except ssl.SSLError as error:
-        raise PusherConnectionError(url, describe(error), sent=False) from None
-    except OSError as error:
-        raise PusherConnectionError(url, f"TLS failed: {os_text(error)}", sent=False) from None
-    if transport is None:  # the proxy closed the tunnel during the handshake
-        raise PusherConnectionError(
-            url, "the proxy closed the tunnel during the TLS handshake", sent=False
-        )
-    exchange.transport = transport
+    exchange.peer = SERVER
 
 
 def _is_ip(host: str) -> bool:

@@ -38,6 +38,7 @@ class Exchange(asyncio.BufferedProtocol):
     def __init__(self, buffer: memoryview) -> None:
         self._buffer = buffer
         self.transport: asyncio.Transport | None = None
+        self.fd = -1
         self.parser: ResponseParser | None = None
         self.waiter: asyncio.Future[Answered] | None = None
         self.url = ""
@@ -65,6 +66,11 @@ class Exchange(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport; uvloop's are not subclasses of asyncio's, so no isinstance.
         self.transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        # The socket's number, for the pool's look before reuse; it stays right through TLS
+        # set up later (the same socket) and is never read once `closed` (the loop closes the
+        # socket only after `connection_lost`).
+        self.fd = sock.fileno() if sock is not None else -1
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._buffer

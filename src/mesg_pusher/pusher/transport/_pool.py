@@ -164,11 +164,9 @@ class HttpPool:
     def _has_input(self, exchange: Exchange) -> bool:
         """Whether anything (an end-of-stream, a TLS alert, bytes nobody asked for, an error)
         is waiting on the idle connection's socket that the event loop has not handed on."""
-        transport = exchange.transport
-        sock = transport.get_extra_info("socket") if transport is not None else None
-        if sock is None:
+        fd = exchange.fd
+        if fd < 0:
             return False
-        fd = sock.fileno()
         poller = self._poller
         poller.register(fd, select.POLLIN)
         try:
