@@ -101,7 +101,7 @@ def encrypt(
             "in base64)",
         )
     # Loaded on first use: most services never encrypt, and libsodium costs every process
-    # that loads it a few megabytes.
+    # that loads it about a megabyte (serve's imports: 52.6 -> 51.5 MB RSS without it).
     from nacl.bindings import crypto_secretbox  # noqa: PLC0415
 
     sealed = crypto_secretbox(plain, nonce, key.channel_key(channel))

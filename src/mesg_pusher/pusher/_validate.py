@@ -100,9 +100,6 @@ def event_name(name: str, where: str) -> None:
 
 
 def data_size(data: str, where: str, limit: int = MAX_DATA_BYTES) -> None:
-    # Most data is far below the limit in characters too; only then is encoding needed.
-    if len(data) * 4 <= limit:
-        return
     size = len(data.encode("utf-8", "surrogatepass"))
     if size > limit:
         raise InputError(
