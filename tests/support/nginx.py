@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,17 @@ class Nginx:
         log = self.folder / "access.log"
         lines = log.read_text("utf-8").splitlines() if log.exists() else []
         return [(int(line.split(" ", 1)[0]), line.split(" ", 1)[1]) for line in lines]
+
+    def requests_of(self, app_id: str, count: int, within: float = 10.0) -> list[tuple[int, str]]:
+        """The requests to ``/apps/<app_id>/``, once `count` of them are logged (nginx logs a
+        request after its answer has left, so a client may see the answer first), or all
+        there are after `within` seconds."""
+        deadline = time.monotonic() + within
+        while True:
+            served = [(n, line) for n, line in self.requests() if f" /apps/{app_id}/" in line]
+            if len(served) >= count or time.monotonic() > deadline:
+                return served
+            time.sleep(0.01)
 
     def stop(self) -> None:
         if self.process.poll() is None:

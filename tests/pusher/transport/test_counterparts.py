@@ -53,9 +53,9 @@ async def pool(certificates: TestCertificates) -> AsyncIterator[HttpPool]:
     await http.close()
 
 
-def client(port: int, transport: HttpPool, **settings: object) -> PusherClient:
+def client(port: int, transport: HttpPool, app_id: str = "1", **settings: object) -> PusherClient:
     return PusherClient(
-        app_id="1",
+        app_id=app_id,
         key="app-key",
         secret="app-secret-0123456789",
         host="127.0.0.1",
@@ -67,14 +67,13 @@ def client(port: int, transport: HttpPool, **settings: object) -> PusherClient:
 
 
 async def test_tls_to_nginx_reuses_one_verified_connection(nginx: Nginx, pool: HttpPool) -> None:
-    before = len(nginx.requests())
-    pusher = client(nginx.tls_port, pool)
+    pusher = client(nginx.tls_port, pool, "11")
     for _ in range(5):
         assert await pusher.trigger("my-channel", "my-event", {"n": 1}) == {}
-    served = nginx.requests()[before:]
+    served = nginx.requests_of("11", 5)
     assert len(served) == 5
     assert len({number for number, _ in served}) == 1
-    assert all(line.startswith("POST /apps/1/events?auth_key=app-key&") for _, line in served)
+    assert all(line.startswith("POST /apps/11/events?auth_key=app-key&") for _, line in served)
 
 
 async def test_the_client_is_tls_by_default_and_trusts_ssl_cert_file(
@@ -176,9 +175,9 @@ async def test_an_idle_tls_connection_nginx_closed_is_replaced_before_writing(
             select.select([], [], [], 0.05)
         assert _input_waiting(pool)
         assert await pusher.trigger("c", "e", "x") == {}
+        numbers = [number for number, _ in server.requests_of("1", 2)]
     finally:
         server.stop()
-    numbers = [number for number, _ in server.requests()]
     assert len(numbers) == 2
     assert numbers[0] != numbers[1]
 
@@ -186,22 +185,20 @@ async def test_an_idle_tls_connection_nginx_closed_is_replaced_before_writing(
 async def test_plain_http_through_the_proxy_with_basic_auth(
     nginx: Nginx, proxy: Tinyproxy, pool: HttpPool
 ) -> None:
-    before = len(nginx.requests())
-    pusher = client(nginx.port, pool, tls=False, proxy=proxy.url(f"alice:{PASSWORD}"))
+    pusher = client(nginx.port, pool, "12", tls=False, proxy=proxy.url(f"alice:{PASSWORD}"))
     for _ in range(3):
         assert await pusher.trigger("c", "e", "x") == {}
-    assert len(nginx.requests()) == before + 3
+    assert len(nginx.requests_of("12", 3)) == 3
     assert f"127.0.0.1:{nginx.port}" in proxy.log()
 
 
 async def test_tls_tunnelled_through_the_proxy_with_basic_auth(
     nginx: Nginx, proxy: Tinyproxy, pool: HttpPool
 ) -> None:
-    before = len(nginx.requests())
-    pusher = client(nginx.tls_port, pool, proxy=proxy.url(f"alice:{PASSWORD}"))
+    pusher = client(nginx.tls_port, pool, "13", proxy=proxy.url(f"alice:{PASSWORD}"))
     for _ in range(3):
         assert await pusher.trigger("c", "e", "x") == {}
-    served = nginx.requests()[before:]
+    served = nginx.requests_of("13", 3)
     assert len(served) == 3
     assert len({number for number, _ in served}) == 1  # one tunnel, kept alive
     assert "CONNECT" in proxy.log()
@@ -210,16 +207,15 @@ async def test_tls_tunnelled_through_the_proxy_with_basic_auth(
 async def test_a_tunnel_refused_by_the_proxy_was_not_sent(
     nginx: Nginx, proxy: Tinyproxy, pool: HttpPool
 ) -> None:
-    before = len(nginx.requests())
-    pusher = client(nginx.tls_port, pool, proxy=proxy.url("alice:wrong-pa55"))
+    pusher = client(nginx.tls_port, pool, "14", proxy=proxy.url("alice:wrong-pa55"))
     with pytest.raises(PusherConnectionError) as caught:
         await pusher.trigger("c", "e", "x")
     assert str(caught.value) == (
-        f"request to https://127.0.0.1:{nginx.tls_port}/apps/1/events failed: the proxy "
+        f"request to https://127.0.0.1:{nginx.tls_port}/apps/14/events failed: the proxy "
         f"http://alice:***@127.0.0.1:{proxy.port} answered 401 Unauthorized"
     )
     assert caught.value.sent is False
-    assert len(nginx.requests()) == before
+    assert nginx.requests_of("14", 0) == []
 
 
 @pytest.fixture
