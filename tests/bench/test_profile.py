@@ -61,7 +61,8 @@ def test_the_table_sums_what_it_leaves_out() -> None:
 
 def test_with_an_owner_a_sample_goes_to_its_innermost_frame_of_ours() -> None:
     raw = [
-        f"run ({SRC}/mesg_pusher/runtime/_cli.py);send ({SRC}/mesg_pusher/pusher/transport/_pool.py);"
+        f"run ({SRC}/mesg_pusher/runtime/_cli.py);"
+        f"send ({SRC}/mesg_pusher/pusher/transport/_pool.py);"
         f"write ({STDLIB}/asyncio/selector_events.py) 4",
         f"run ({SRC}/mesg_pusher/runtime/_cli.py);select ({STDLIB}/selectors.py) 2",
         f"_bootstrap ({STDLIB}/threading.py);Thread.run ({STDLIB}/threading.py) 1",
