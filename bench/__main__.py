@@ -218,13 +218,18 @@ def _overhead_of(row: dict[str, Any]) -> str:
     return next(o.serve for o in _service_cases.OVERHEADS if o.key == row["key"])
 
 
+def _has_client(results: dict[str, Any]) -> bool:
+    return any(case["group"] == "client" for case in results["cases"])
+
+
 def _render() -> int:
     """The tables and the summary again from the latest results (after a change of the report
     alone); the chart stays as it is."""
     results = json.loads((RESULTS / "latest.json").read_text("utf-8"))
     table = _report.table(results)
     (RESULTS / "README-table.md").write_text(table, "utf-8")
-    for doc in _report.refresh_docs(ROOT, table, _report.summary(results)):
+    client = _report.client_speed(results) if _has_client(results) else None
+    for doc in _report.refresh_docs(ROOT, table, _report.summary(results), client):
         _log(f"bench: {doc.relative_to(ROOT)} refreshed")
     return 0
 
@@ -277,7 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _nginx.running() as sink:
             _log(f"bench: nginx sink on 127.0.0.1:{sink.port}; {len(cases)} cases")
-            run_values = values | {"port": str(sink.port)}
+            run_values = values | {
+                "port": str(sink.port),
+                "tls_port": str(sink.tls_port),
+                "ca": sink.ca_file,
+            }
             for group in PARTS:
                 chosen = [c for c in cases if c.group == group]
                 if chosen:
@@ -355,7 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         (RESULTS / "latest.json").write_text(json.dumps(results, indent=1) + "\n", "utf-8")
         (RESULTS / "README-table.md").write_text(table, "utf-8")
         _report.chart(results, CHART)
-        for doc in _report.refresh_docs(ROOT, table, _report.summary(results)):
+        client = _report.client_speed(results) if _has_client(results) else None
+        for doc in _report.refresh_docs(ROOT, table, _report.summary(results), client):
             _log(f"bench: {doc.relative_to(ROOT)} refreshed")
         _log(f"bench: wrote {RESULTS / 'latest.json'}, {RESULTS / 'README-table.md'}, {CHART}")
     _log(f"bench: done in {results['seconds']:.0f} s")

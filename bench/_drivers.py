@@ -104,9 +104,11 @@ CASES: Final = {
 }
 
 
-def inputs(host: str, port: int, app: tuple[str, str, str], case: str = TASK) -> str:
+def inputs(
+    host: str, port: int, app: tuple[str, str, str], case: str = TASK, *, tls: bool = False
+) -> str:
     """The inputs' JSON text of `case` (one of `CASES`), calling the Pusher endpoint at
-    `host`:`port` as `app` (its id, key and secret)."""
+    `host`:`port` as `app` (its id, key and secret), over TLS if `tls`."""
     app_id, key, secret = app
     form = CASES[case]
     if not form.network:
@@ -120,6 +122,8 @@ def inputs(host: str, port: int, app: tuple[str, str, str], case: str = TASK) ->
         "keepAlive": True,
         "timeout": 10_000,
     }
+    if tls:
+        connection["encrypted"] = True
     return json.dumps({**connection, **form.own})
 
 

@@ -1,5 +1,7 @@
 """The HTTP sink: Debian's nginx on 127.0.0.1 answering every request with ``200``: ``{}`` (what
-Pusher answers a publish), or for the queries a body of the shape Pusher gives (`ANSWERS`).
+Pusher answers a publish), or for the queries a body of the shape Pusher gives (`ANSWERS`), on
+two ports: plain HTTP, and HTTPS with a certificate for 127.0.0.1 signed by a CA made for the
+run (trustme's), whose file the clients are told to trust (`Sink.ca_file`).
 
 It runs as a child process with a configuration, pid file and logs in a temporary folder, one
 worker and keep-alive without a request limit, so a client's cost is measured, not the sink's.
@@ -49,6 +51,9 @@ http {{
     keepalive_timeout 120s;
     server {{
         listen 127.0.0.1:{port} reuseport backlog=4096;
+        listen 127.0.0.1:{tls_port} ssl reuseport backlog=4096;
+        ssl_certificate {dir}/server.pem;
+        ssl_certificate_key {dir}/server.key;
 {locations}
     }}
 }}
@@ -65,10 +70,10 @@ def answer_for(path: str) -> str:
     return next((body for pattern, body in ANSWERS if re.match(pattern, path)), DEFAULT_ANSWER)
 
 
-def config(folder: str, port: int) -> str:
+def config(folder: str, port: int, tls_port: int) -> str:
     locations = [_LOCATION.format(where=f"~ {pattern}", body=body) for pattern, body in ANSWERS]
     locations.append(_LOCATION.format(where="/", body=DEFAULT_ANSWER))
-    return CONFIG.format(dir=folder, port=port, locations="".join(locations))
+    return CONFIG.format(dir=folder, port=port, tls_port=tls_port, locations="".join(locations))
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,22 @@ class Sink:
     host: str
     port: int
     pid: int
+    tls_port: int = 0
+    ca_file: str = ""
+
+
+def certificates(folder: str) -> str:
+    """A CA and a certificate it signed for 127.0.0.1 (server.pem, server.key) in `folder`;
+    the CA's file."""
+    import trustme  # noqa: PLC0415 - a bench and test dependency, loaded where it is used
+
+    ca = trustme.CA(organization_name="mesg-pusher bench CA")
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    Path(folder, "server.pem").write_bytes(b"".join(b.bytes() for b in cert.cert_chain_pems))
+    cert.private_key_pem.write_to_path(str(Path(folder, "server.key")))
+    ca_file = Path(folder, "ca.pem")
+    ca.cert_pem.write_to_path(str(ca_file))
+    return str(ca_file)
 
 
 def nginx_path() -> str | None:
@@ -107,10 +128,11 @@ def running() -> Iterator[Sink]:
     if binary is None:
         raise RuntimeError("nginx is not installed (apt-get install nginx-light)")
     with tempfile.TemporaryDirectory(prefix="bench-nginx-") as folder:
+        ca_file = certificates(folder)
         for _attempt in range(3):  # the free port may be taken between probe and listen
-            port = free_port()
+            port, tls_port = free_port(), free_port()
             conf = Path(folder, "nginx.conf")
-            conf.write_text(config(folder, port), "utf-8")
+            conf.write_text(config(folder, port, tls_port), "utf-8")
             process = subprocess.Popen(
                 [
                     binary,
@@ -128,8 +150,11 @@ def running() -> Iterator[Sink]:
                 stderr=subprocess.DEVNULL,
             )
             try:
-                if _wait_listening(port, process, time.monotonic() + READY_SECONDS):
-                    yield Sink("127.0.0.1", port, process.pid)
+                deadline = time.monotonic() + READY_SECONDS
+                if _wait_listening(port, process, deadline) and _wait_listening(
+                    tls_port, process, deadline
+                ):
+                    yield Sink("127.0.0.1", port, process.pid, tls_port, ca_file)
                     return
             finally:
                 _stop(process)

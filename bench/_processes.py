@@ -158,4 +158,12 @@ def service(
 
 
 SERVE = (*CLI, "serve")
+#: `serve` on uvloop, for the side-by-side measurement of the event loops: the standard policy
+#: replaced before the command runs.
+SERVE_UVLOOP = (
+    sys.executable,
+    "-c",
+    "import asyncio, sys, uvloop; asyncio.set_event_loop_policy(uvloop.EventLoopPolicy()); "
+    "from mesg_pusher.cli import main; sys.exit(main(['serve']))",
+)
 NULL_SERVICE = (sys.executable, "-m", "bench._null_service")

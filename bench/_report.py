@@ -22,9 +22,24 @@ END_MARK = "<!-- bench:end -->"
 #: Around the summary, in the top-level README.
 SUMMARY_START_MARK = "<!-- bench-summary:start -->"
 SUMMARY_END_MARK = "<!-- bench-summary:end -->"
+#: Around the client's figures, in docs/python-client.md.
+CLIENT_START_MARK = "<!-- python-client-speed:start -->"
+CLIENT_END_MARK = "<!-- python-client-speed:end -->"
 #: Where each part goes, relative to the repository's root.
 TABLES_DOC = Path("bench") / "README.md"
 SUMMARY_DOC = Path("README.md")
+CLIENT_DOC = Path("docs") / "python-client.md"
+#: The rows of the client's own page: ours and the official SDKs, over TLS, then over plain HTTP.
+CLIENT_ROWS = (
+    cc.tls(cc.OURS_64_KA),
+    cc.tls(cc.OURS_SEQ_KA),
+    cc.tls(cc.SDK_PY_SEQ),
+    cc.tls(cc.SDK_PY_THREADS),
+    cc.tls(cc.SDK_NODE),
+    cc.OURS_64_KA,
+    cc.SDK_PY_SEQ,
+    cc.SDK_NODE,
+)
 
 TITLES = {
     "client": "Client cost: one small event per trigger, to nginx answering `200 {}` on loopback",
@@ -126,7 +141,7 @@ def table(results: Mapping[str, Any]) -> str:
             f"({machine.get('cores', '?')} cores): other work on the machine shows most in the "
             "latency percentiles."
         )
-    sdk_best = _sdk_best(results["cases"])
+    sdk_best = {tls: _sdk_best(results["cases"], tls) for tls in (False, True)}
     for group, title in TITLES.items():
         rows = [case for case in results["cases"] if case["group"] == group]
         if not rows and group not in results.get("skipped", {}):
@@ -138,7 +153,7 @@ def table(results: Mapping[str, Any]) -> str:
         columns = COLUMNS[group]
         head = ["Case", *(name for name, _, _ in columns)]
         if group == "client":
-            head.append("vs official Python SDK")
+            head.append("vs official Python SDK (same scheme)")
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "|".join([" --- "] + [" ---: "] * (len(head) - 1)) + "|")
         for case in rows:
@@ -149,7 +164,8 @@ def table(results: Mapping[str, Any]) -> str:
             cells = [case["label"], *(_cell(medians, key, form) for _, key, form in columns)]
             if group == "client":
                 rate = medians.get("rate")
-                cells.append(f"{rate / sdk_best:.1f}x" if rate and sdk_best else "-")
+                best = sdk_best[case["key"].endswith(cc.TLS)]
+                cells.append(f"{rate / best:.1f}x" if rate and best else "-")
             if case.get("failed"):
                 cells[0] += f" (failed {case['failed']} of {case['attempts']} rounds)"
             lines.append("| " + " | ".join(cells) + " |")
@@ -175,12 +191,12 @@ def table(results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _sdk_best(cases: Sequence[Mapping[str, Any]]) -> float | None:
-    rates = [
-        c["medians"].get("rate", math.nan)
-        for c in cases
-        if c["key"] in (cc.SDK_PY_SEQ, cc.SDK_PY_THREADS)
-    ]
+def _sdk_best(cases: Sequence[Mapping[str, Any]], tls: bool) -> float | None:
+    """The official Python SDK's best triggers/s, over TLS or over plain HTTP."""
+    keys: tuple[str, ...] = (cc.SDK_PY_SEQ, cc.SDK_PY_THREADS)
+    if tls:
+        keys = tuple(cc.tls(key) for key in keys)
+    rates = [c["medians"].get("rate", math.nan) for c in cases if c["key"] in keys]
     rates = [r for r in rates if not math.isnan(r)]
     return max(rates) if rates else None
 
@@ -206,17 +222,12 @@ def summary(results: Mapping[str, Any]) -> str:
     leaves its line out."""
     lines = []
     figure = functools.partial(_medians, results)
-    ours = figure(cc.OURS_64_KA, "rate")
-    sdk = [figure(key, "rate") for key in (cc.SDK_PY_SEQ, cc.SDK_PY_THREADS)]
-    vs_sdk = ratio(ours, max((s for s in sdk if s is not None), default=None))
-    vs_node = ratio(ours, figure(cc.SDK_NODE, "rate"))
-    cpu = figure(cc.OURS_64_KA, "cpu_ms")
-    if vs_sdk is not None and cpu is not None:
-        node = f" and {vs_node:.1f}x the official Node SDK's" if vs_node is not None else ""
-        lines.append(
-            f"- **Client**: {vs_sdk:.1f}x the official Python SDK's triggers/s{node}, at "
-            f"{cpu:.3f} ms of CPU per trigger ({cc.IN_FLIGHT} in flight, keep-alive)."
-        )
+    line = _client_summary(figure, tls=True)
+    if line:
+        lines.append(line)
+    line = _client_summary(figure, tls=False)
+    if line:
+        lines.append(line)
     rate, cpu = figure(sc.SERVE_SAT, "rate"), figure(sc.SERVE_SAT, "cpu_ms")
     share = ratio(rate, figure(sc.CEILING_SAT, "rate"))
     if rate is not None and cpu is not None and share is not None:
@@ -229,10 +240,12 @@ def summary(results: Mapping[str, Any]) -> str:
         latency = " and ".join(f"{value:.2f} ms {name[:3]}" for value, name in added)
         overhead = figure(sc.OVERHEAD_SAT, "cpu_ms")
         over = f" ({overhead:.3f} ms more than the null service's)" if overhead is not None else ""
+        tls_cpu = figure(sc.SERVE_TLS_SAT, "cpu_ms")
+        tls = f"; over TLS {tls_cpu:.3f} ms ({tls_cpu / cpu:.2f}x)" if tls_cpu is not None else ""
         lines.append(
             f"- **Service**: `serve` publishing to nginx answers {rate:,.0f} executions/s at "
             f"saturation ({share:.0%} of the engine stand-in's own ceiling), at {cpu:.3f} ms of "
-            f"CPU each{over}"
+            f"CPU each{over}{tls}"
             + (f"; at {sc.RATE}/s it adds {latency} to the stand-in's latency." if added else ".")
         )
     tasks_line = _tasks_summary(results)
@@ -278,6 +291,30 @@ def summary(results: Mapping[str, Any]) -> str:
         f"({TABLES_DOC.as_posix()}).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _client_summary(figure: Any, *, tls: bool) -> str | None:
+    """The client's line: triggers/s against the official SDKs and CPU per trigger, over TLS
+    (the headline: Pusher's production traffic is TLS) or over plain HTTP."""
+
+    def key(name: str) -> str:
+        return cc.tls(name) if tls else name
+
+    ours = figure(key(cc.OURS_64_KA), "rate")
+    sdk = [figure(key(name), "rate") for name in (cc.SDK_PY_SEQ, cc.SDK_PY_THREADS)]
+    vs_sdk = ratio(ours, max((s for s in sdk if s is not None), default=None))
+    vs_node = ratio(ours, figure(key(cc.SDK_NODE), "rate"))
+    cpu = figure(key(cc.OURS_64_KA), "cpu_ms")
+    if vs_sdk is None or cpu is None:
+        return None
+    node = f" and {vs_node:.1f}x the official Node SDK's" if vs_node is not None else ""
+    plain = figure(cc.OURS_64_KA, "cpu_ms")
+    versus = f", {cpu / plain:.2f}x our own over plain HTTP" if tls and plain else ""
+    title = "Client over TLS" if tls else "Client over plain HTTP"
+    return (
+        f"- **{title}**: {vs_sdk:.1f}x the official Python SDK's triggers/s{node}, at "
+        f"{cpu:.3f} ms of CPU per trigger ({cc.IN_FLIGHT} in flight, keep-alive{versus})."
+    )
 
 
 def _tasks_summary(results: Mapping[str, Any]) -> str | None:
@@ -328,13 +365,49 @@ def _line_at(content: str, line: str) -> int:
     return found.start() if found else -1
 
 
-def refresh_docs(root: Path, tables: str, short: str) -> list[Path]:
-    """The full `tables` into bench/README.md and the `short` summary into the README, each
-    between its markers; the documents that have them."""
+def client_speed(results: Mapping[str, Any]) -> str:
+    """The client's figures for its own page: triggers/s and CPU per trigger of ours and the
+    official SDKs, and what ours (64 in flight, keep-alive) uses of each SDK's CPU per trigger
+    over the same scheme."""
+    cases = {case["key"]: case for case in results["cases"]}
+
+    def cpu(key: str) -> float | None:
+        value = cases.get(key, {}).get("medians", {}).get("cpu_ms")
+        return None if value is None or math.isnan(value) else float(value)
+
+    lines = [
+        f"Measured {results['date']} on {results['machine']['summary']}:",
+        "",
+        "| Case | Triggers/s | CPU ms per trigger | Ours (64 in flight) uses |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for key in CLIENT_ROWS:
+        case = cases.get(key)
+        if case is None:
+            continue
+        medians = case["medians"]
+        ours = cc.tls(cc.OURS_64_KA) if key.endswith(cc.TLS) else cc.OURS_64_KA
+        share = ratio(cpu(ours), cpu(key)) if key.startswith("client.sdk") else None
+        cells = [
+            case["label"],
+            _cell(medians, "rate", "{:,.0f}"),
+            _cell(medians, "cpu_ms", "{:.3f}"),
+            "-" if share is None else f"{share:.0%} of its CPU",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def refresh_docs(root: Path, tables: str, short: str, client: str | None = None) -> list[Path]:
+    """The full `tables` into bench/README.md, the `short` summary into the README and the
+    `client` figures into docs/python-client.md, each between its markers; the documents that
+    have them."""
     places = [
         (TABLES_DOC, tables, START_MARK, END_MARK),
         (SUMMARY_DOC, short, SUMMARY_START_MARK, SUMMARY_END_MARK),
     ]
+    if client is not None:
+        places.append((CLIENT_DOC, client, CLIENT_START_MARK, CLIENT_END_MARK))
     return [
         root / doc
         for doc, text, start, end in places

@@ -96,11 +96,17 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
     async with contextlib.AsyncExitStack() as stack:
         host, port, app_credentials = stack.enter_context(pusher_endpoint(args))
         argv: tuple[str, ...] = _processes.SERVE
+        env: dict[str, str] = {}
+        if args.loop == "uvloop":
+            argv = _processes.SERVE_UVLOOP
+        if args.scheme == "https":
+            port = args.tls_port
+            env["SSL_CERT_FILE"] = args.ca  # how serve is told to trust a private CA
         if args.target == "none":
             argv = _processes.NULL_SERVICE
         elif args.target == "publish":
             argv = (*_processes.NULL_SERVICE, "--publish", f"{host}:{port}")
-        input_data = inputs(host, port, app_credentials, args.inputs)
+        input_data = inputs(host, port, app_credentials, args.inputs, tls=args.scheme == "https")
         task = CASES[args.inputs].task
         app: Application | Origin
         if args.driver == "standin":
@@ -110,7 +116,7 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
             at = stack.enter_context(_processes.engine())
             app = Application(at, input_data, task)
             stack.push_async_callback(app.close)
-        service = stack.enter_context(_processes.service(argv, at))
+        service = stack.enter_context(_processes.service(argv, at, env))
         # In a thread: the stand-in may be served from this loop.
         ready = await asyncio.to_thread(service.ready_after)
         await app.start()
@@ -166,6 +172,9 @@ def main() -> None:
     parser.add_argument(
         "--inputs", choices=sorted(CASES), default=TASK, help="the task and inputs executed"
     )
+    parser.add_argument("--scheme", choices=("http", "https"), default="http")
+    parser.add_argument("--tls-port", type=int, default=0, help="the sink's HTTPS port")
+    parser.add_argument("--ca", default="", help="the CA file serve trusts (https)")
     args = parser.parse_args()
     _worker.report(asyncio.run(run(args)))
 

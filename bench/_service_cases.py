@@ -27,6 +27,10 @@ FOOTPRINT_IN_FLIGHT = 1000
 CEILING_SAT = "service.ceiling.saturation"
 PUBLISHING_SAT = "service.publishing.saturation"
 SERVE_SAT = "service.serve.nginx.saturation"
+#: The same over TLS (serve trusting the sink's test CA through SSL_CERT_FILE), and on uvloop.
+SERVE_TLS_SAT = "service.serve.nginx-tls.saturation"
+SERVE_UVLOOP_SAT = "service.serve.nginx.uvloop.saturation"
+SERVE_TLS_UVLOOP_SAT = "service.serve.nginx-tls.uvloop.saturation"
 LOCAL_SAT = "service.serve.local.saturation"
 CEILING_RATE = f"service.ceiling.{RATE}"
 SERVE_RATE = f"service.serve.nginx.{RATE}"
@@ -117,25 +121,35 @@ def service_cases(
 ) -> list[Case]:
     """`rate_seconds` is longer than `seconds`: a p99 needs many executions at a low rate."""
 
-    def case(key: str, target: str, rate: int) -> Case:
+    def case(key: str, target: str, rate: int, *, tls: bool = False, loop: str = "") -> Case:
         load = (
             f"{rate}/s offered by an application"
             if rate
             else f"saturation ({SATURATION_IN_FLIGHT} in flight, from the stand-in)"
         )
         span = rate_seconds if rate else seconds
-        argv = (
+        argv: tuple[str, ...] = (
             "{python}", "-m", "bench._service", "--port", "{port}", "--target", target,
             "--count", str(count), "--seconds", str(span), "--warmup", str(warmup),
             "--concurrency", str(SATURATION_IN_FLIGHT), "--rate", str(rate),
             "--driver", "app" if rate else "standin",
         )  # fmt: skip
-        return Case(key, "service", f"{_TARGETS[target]}, {load}", argv, 60 + 3 * span)
+        label = _TARGETS[target]
+        if tls:
+            argv += ("--scheme", "https", "--tls-port", "{tls_port}", "--ca", "{ca}")
+            label += " over TLS"
+        if loop:
+            argv += ("--loop", loop)
+            label += f", serve on {loop}"
+        return Case(key, "service", f"{label}, {load}", argv, 60 + 3 * span)
 
     found = [
         case(CEILING_SAT, "none", 0),
         case(PUBLISHING_SAT, "publish", 0),
         case(SERVE_SAT, "nginx", 0),
+        case(SERVE_TLS_SAT, "nginx", 0, tls=True),
+        case(SERVE_UVLOOP_SAT, "nginx", 0, loop="uvloop"),
+        case(SERVE_TLS_UVLOOP_SAT, "nginx", 0, tls=True, loop="uvloop"),
         case(CEILING_RATE, "none", RATE),
         case(SERVE_RATE, "nginx", RATE),
     ]

@@ -38,6 +38,9 @@ def client(medians: Medians) -> list[Target]:
     ours = _figure(medians, cc.OURS_64_KA, "rate")
     sdk = [_figure(medians, k, "rate") for k in (cc.SDK_PY_SEQ, cc.SDK_PY_THREADS)]
     sdk_best = max((s for s in sdk if s is not None), default=None)
+    tls_cpu = _figure(medians, cc.tls(cc.OURS_64_KA), "cpu_ms")
+    sdk_tls = [_figure(medians, cc.tls(k), "cpu_ms") for k in (cc.SDK_PY_SEQ, cc.SDK_PY_THREADS)]
+    sdk_tls_cheapest = min((s for s in sdk_tls if s is not None), default=None)
     return [
         Target("client triggers/s vs official Python SDK (best of sequential, threaded)",
                ratio(ours, sdk_best), 5.0, "x", at_least=True),
@@ -45,6 +48,17 @@ def client(medians: Medians) -> list[Target]:
                ratio(ours, _figure(medians, cc.SDK_NODE, "rate")), 1.0, "x", at_least=True),
         Target("client CPU per trigger (64 in flight, keep-alive)",
                _figure(medians, cc.OURS_64_KA, "cpu_ms"), 0.35, "ms", at_least=False),
+        Target("client CPU per trigger over TLS vs the official Python SDK's over TLS (ours 64 "
+               "in flight, keep-alive; the SDK's cheapest case)",
+               ratio(tls_cpu, sdk_tls_cheapest), 0.1, "x", at_least=False),
+        Target("client CPU per trigger over TLS vs the official Node SDK's over TLS (both 64 "
+               "in flight, keep-alive)",
+               ratio(tls_cpu, _figure(medians, cc.tls(cc.SDK_NODE), "cpu_ms")), 0.5, "x",
+               at_least=False),
+        Target("client CPU per trigger over TLS vs our own over plain HTTP (64 in flight, "
+               "keep-alive)",
+               ratio(tls_cpu, _figure(medians, cc.OURS_64_KA, "cpu_ms")), 1.3, "x",
+               at_least=False),
     ]  # fmt: skip
 
 
@@ -68,6 +82,10 @@ def service(medians: Medians) -> list[Target]:
                added("p50_ms"), 1.0, "ms", at_least=False),
         Target(f"added latency p99 at {sc.RATE}/s (serve minus the stand-in's ceiling)",
                added("p99_ms"), 5.0, "ms", at_least=False),
+        Target("serve's CPU per execution over TLS vs over plain HTTP (serve -> nginx, "
+               "saturation)",
+               ratio(_figure(medians, sc.SERVE_TLS_SAT, "cpu_ms"),
+                     _figure(medians, sc.SERVE_SAT, "cpu_ms")), 1.1, "x", at_least=False),
     ]  # fmt: skip
 
 

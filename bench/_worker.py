@@ -14,8 +14,9 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,28 @@ def arguments(description: str, *, endpoint: bool = True) -> argparse.ArgumentPa
     parser.add_argument("--seconds", type=float, default=3.0, help="longest measured time")
     parser.add_argument("--warmup", type=int, default=300, help="operations before measuring")
     parser.add_argument("--concurrency", type=int, default=1, help="operations in flight")
+    parser.add_argument(
+        "--loop", choices=LOOPS, default="asyncio", help="the event loop to measure on"
+    )
     return parser
+
+
+#: The event loops a worker can run on.
+LOOPS = ("asyncio", "uvloop")
+
+
+def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `main` on the loop ``--loop`` names (the standard one by default)."""
+    chosen = argparse.ArgumentParser(add_help=False)
+    chosen.add_argument("--loop", choices=LOOPS, default="asyncio")
+    loop = chosen.parse_known_args()[0].loop
+    if loop == "uvloop":
+        import uvloop  # noqa: PLC0415 - only the workers measuring it need it
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main())
+    else:
+        asyncio.run(main())
 
 
 class Counter:

@@ -188,6 +188,7 @@ def test_validation_errors_are_value_errors() -> None:
     assert {name for name, d in drawn.items() if "ValueError" in d.also} == {
         "GoJsonError",
         "InputError",
+        "InvalidWebhook",
         "ReleaseError",
         "UsageError",
         "WebhookRefused",

@@ -9,14 +9,13 @@ import pytest
 
 from mesg_pusher import InputError
 from mesg_pusher._secrets import (
-    MASTER_KEY_INPUT,
     SCANNED_BYTES,
     basic_credentials,
     scrub,
     scrub_body,
     shown_in,
 )
-from mesg_pusher.tasks._secret_inputs import SECRET_HOLDERS, free_of, secrets_of
+from mesg_pusher.tasks._secret_inputs import MASTER_KEY_INPUT, SECRET_HOLDERS, free_of, secrets_of
 from tests.support.secret_oracle import ENCODINGS, encoded, exposure
 
 APP_SECRET = "7ad3773142a6692b25b8"

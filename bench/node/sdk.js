@@ -1,7 +1,10 @@
-// Worker: the official Node SDK (npm pusher) triggering with N in flight over a keep-alive agent.
+// Worker: the official Node SDK (npm pusher) triggering with N in flight over a keep-alive agent,
+// over plain HTTP or over TLS (--scheme https, trusting the CA file --ca names).
 // Prints one JSON line like the Python workers: count, errors, elapsed (s), cpu (s, this process).
 "use strict";
+const fs = require("fs");
 const http = require("http");
+const https = require("https");
 const Pusher = require("pusher");
 
 function option(name, fallback) {
@@ -16,6 +19,10 @@ const seconds = Number(option("seconds", "3"));
 const warmup = Number(option("warmup", "300"));
 const concurrency = Number(option("concurrency", "64"));
 const keepAlive = option("keep-alive", "on") === "on";
+const useTLS = option("scheme", "http") === "https";
+const agent = useTLS
+  ? new https.Agent({ keepAlive, maxSockets: concurrency, ca: fs.readFileSync(option("ca")) })
+  : new http.Agent({ keepAlive, maxSockets: concurrency });
 
 const pusher = new Pusher({
   appId: "1",
@@ -23,9 +30,9 @@ const pusher = new Pusher({
   secret: "bench-secret",
   host,
   port,
-  useTLS: false,
+  useTLS,
   timeout: 10000,
-  agent: new http.Agent({ keepAlive, maxSockets: concurrency }),
+  agent,
 });
 const data = { message: "hello", count: 1 };
 

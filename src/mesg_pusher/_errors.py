@@ -7,8 +7,9 @@
     │   ├── PusherHTTPError               _errors                   Pusher answered an error status
     │   └── PusherConnectionError         _errors                   no answer: refused, reset, TLS
     │       └── PusherTimeoutError        _errors                   no answer within the timeout
-    ├── ProtocolError                     pusher._http1             an answer is not valid HTTP/1.x
-    │   └── AnswerTooLarge                pusher._http1             an answer's body is too large
+    ├── InvalidWebhook (also ValueError)  pusher._webhook           a webhook fails its checks
+    ├── ProtocolError                     pusher.transport._http11  an answer is not valid HTTP/1.x
+    │   └── AnswerTooLarge                pusher.transport._http11  an answer's body is too large
     ├── DefinitionError                   mesg._definition          mesg.yml breaks the format
     ├── ReleaseError (also ValueError)    mesg.protocol._releases   no such engine release
     ├── ConfigError                       runtime._config           a setting of serve is wrong
@@ -26,8 +27,19 @@
 
 Internal control flow, raised and caught inside one module and never seen outside it:
 
-    _Failure                              pusher._http_plain        becomes PusherConnectionError
     _OutOfRange                           engine._messages          becomes GoJsonError
+
+What a failed Pusher call tells (the facts a caller decides a retry on; nothing here decides):
+
+- `PusherHTTPError`: Pusher (or, through a plain-HTTP proxy, maybe the proxy: `via`) answered;
+  `status` and `body` are the answer's, `message` Pusher's own text from it.
+- `PusherConnectionError`: no complete answer. `sent` says whether the request may have reached
+  Pusher. False: nothing of it was written (the connection was refused, the name did not resolve,
+  the TLS handshake or the certificate failed, the proxy refused the tunnel or closed it, the
+  connection closed before the request went out, the pool was closing): retrying cannot publish
+  twice. True: it was written and no complete answer came (reset or closed while waiting, an
+  answer cut short or not HTTP): Pusher may have acted on it.
+- `PusherTimeoutError` is the same for a timeout, `sent` saying which side of the write it fell.
 
 `tests/test_errors.py` holds this drawing to the code: a class missing here, or drawn under the
 wrong parent or module, fails it. Messages never contain an app secret or a proxy password: they
@@ -95,22 +107,28 @@ class PusherHTTPError(PusherError):
 
 
 class PusherConnectionError(PusherError):
-    """No HTTP answer came back: connection refused or reset, DNS, TLS or proxy failure."""
+    """No HTTP answer came back: connection refused or reset, DNS, TLS or proxy failure.
 
-    def __init__(self, url: str, detail: str) -> None:
+    `url` is the request's address without its query (which carries the signature); `sent`
+    says whether the request was written, so may have reached Pusher (see the module's notes).
+    """
+
+    def __init__(self, url: str, detail: str, *, sent: bool) -> None:
         self.url = url
         self.detail = detail
+        self.sent = sent
         super().__init__(f"request to {url} failed: {detail}")
 
 
 class PusherTimeoutError(PusherConnectionError):
-    """No complete answer within the request's timeout."""
+    """No complete answer within the request's timeout; `sent` as for its parent."""
 
-    def __init__(self, url: str, timeout_ms: float) -> None:
+    def __init__(self, url: str, timeout_ms: float, *, sent: bool) -> None:
         self.timeout_ms = timeout_ms
         PusherError.__init__(self, f"request to {url} timed out after {_ms(timeout_ms)} ms")
         self.url = url
         self.detail = "timed out"
+        self.sent = sent
 
 
 def _ms(value: float) -> str:

@@ -17,7 +17,6 @@ from typing import Any, Final
 from ._secret_search import MAX_SECRET_CHARS, MIN_SCRUBBED, long_strings, secret_finder
 
 __all__ = [
-    "MASTER_KEY_INPUT",
     "MAX_SECRET_CHARS",
     "MIN_SCRUBBED",
     "REDACTED",
@@ -29,9 +28,6 @@ __all__ = [
 ]
 
 REDACTED: Final = "***"
-#: The input carrying the app's encryption master key (``pusher.MASTER_KEY_INPUT``). The Pusher
-#: core still reads it here; it leaves the shared base once the core names no task input.
-MASTER_KEY_INPUT: Final = "encryptionMasterKey"
 #: Bytes of a server's answer read for a message (`pusher.interpret`), and so scanned for
 #: secrets in every encoding: enough for any real answer, and a bound on the work a hostile one
 #: can cause.

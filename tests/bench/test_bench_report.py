@@ -44,11 +44,27 @@ def test_client_targets_use_the_best_sdk_figure() -> None:
         cc.SDK_PY_THREADS: {"rate": 1500.0},
         cc.SDK_NODE: {"rate": 7000.0},
     }
-    vs_sdk, vs_node, cpu = _targets.client(medians)
+    vs_sdk, vs_node, cpu, *_ = _targets.client(medians)
     assert (vs_sdk.measured, vs_sdk.met) == (4.0, False)
     assert vs_node.met is False
     assert (cpu.measured, cpu.met) == (0.3, True)
     assert _targets.client({})[0].met is None
+
+
+def test_tls_targets_compare_cpu_per_trigger_in_the_same_run() -> None:
+    medians = {
+        cc.OURS_64_KA: {"cpu_ms": 0.060},
+        cc.tls(cc.OURS_64_KA): {"cpu_ms": 0.075},
+        cc.tls(cc.SDK_PY_SEQ): {"cpu_ms": 0.9},
+        cc.tls(cc.SDK_PY_THREADS): {"cpu_ms": 1.2},
+        cc.tls(cc.SDK_NODE): {"cpu_ms": 0.3},
+    }
+    *_, vs_python, vs_node, vs_plain = _targets.client(medians)
+    assert (round(vs_python.measured or 0, 4), vs_python.met) == (0.0833, True)
+    assert (vs_node.measured, vs_node.met) == (0.25, True)
+    assert (vs_plain.measured, vs_plain.met) == (1.25, True)
+    slow = medians | {cc.tls(cc.OURS_64_KA): {"cpu_ms": 0.1}}
+    assert [t.met for t in _targets.client(slow)[-3:]] == [False, True, False]
 
 
 def test_added_latency_is_serve_minus_the_ceiling() -> None:
@@ -57,7 +73,8 @@ def test_added_latency_is_serve_minus_the_ceiling() -> None:
         _service_cases.CEILING_RATE: {"p50_ms": 2.5, "p99_ms": 3.0},
         _service_cases.SERVE_SAT: {"cpu_ms": 0.95},
     }
-    cpu, overhead, p50, p99 = _targets.service(medians)
+    cpu, overhead, p50, p99, tls = _targets.service(medians)
+    assert tls.met is None
     assert (cpu.met, overhead.met) == (False, None)
     unanswered = _targets.unsuccessful(2, "executions without a success result")
     assert (unanswered.met, _targets.unsuccessful(0, "none").met) == (False, True)
@@ -130,8 +147,12 @@ def test_summary_gives_the_headline_ratios_and_the_unmet_targets() -> None:
             _case(cc.SDK_PY_SEQ, "client", rate=1000.0),
             _case(cc.SDK_PY_THREADS, "client", rate=500.0),
             _case(cc.SDK_NODE, "client", rate=4000.0),
+            _case(cc.tls(cc.OURS_64_KA), "client", rate=5000.0, cpu_ms=0.072),
+            _case(cc.tls(cc.SDK_PY_SEQ), "client", rate=500.0),
+            _case(cc.tls(cc.SDK_NODE), "client", rate=2500.0),
             _case(sc.CEILING_SAT, "service", rate=1000.0),
             _case(sc.SERVE_SAT, "service", rate=900.0, cpu_ms=0.5),
+            _case(sc.SERVE_TLS_SAT, "service", rate=850.0, cpu_ms=0.525),
             _case(sc.CEILING_RATE, "service", p50_ms=2.0, p99_ms=3.0),
             _case(sc.SERVE_RATE, "service", p50_ms=3.0, p99_ms=4.5),
             _case(sc.FOOTPRINT, "footprint", peak_rss_mb=60.4),
@@ -143,11 +164,14 @@ def test_summary_gives_the_headline_ratios_and_the_unmet_targets() -> None:
     run["targets"] = [asdict(t) | {"met": t.met} for t in (met, unmet)]
     text = _report.summary(run)
     assert text.splitlines() == [
-        "- **Client**: 6.0x the official Python SDK's triggers/s and 1.5x the official Node "
-        "SDK's, at 0.060 ms of CPU per trigger (64 in flight, keep-alive).",
+        "- **Client over TLS**: 10.0x the official Python SDK's triggers/s and 2.0x the official "
+        "Node SDK's, at 0.072 ms of CPU per trigger (64 in flight, keep-alive, 1.20x our own "
+        "over plain HTTP).",
+        "- **Client over plain HTTP**: 6.0x the official Python SDK's triggers/s and 1.5x the "
+        "official Node SDK's, at 0.060 ms of CPU per trigger (64 in flight, keep-alive).",
         "- **Service**: `serve` publishing to nginx answers 900 executions/s at saturation (90% "
-        "of the engine stand-in's own ceiling), at 0.500 ms of CPU each; at 200/s it adds "
-        "1.00 ms p50 and 1.50 ms p99 to the stand-in's latency.",
+        "of the engine stand-in's own ceiling), at 0.500 ms of CPU each; over TLS 0.525 ms "
+        "(1.05x); at 200/s it adds 1.00 ms p50 and 1.50 ms p99 to the stand-in's latency.",
         "- **Footprint**: 60 MB peak RSS with 1,000 executions in flight.",
         "- **Targets**: 1 of 2 met; not met: lean enough, measured 1.5 ms, limit <= 1 ms.",
         "",
@@ -189,6 +213,25 @@ def test_the_docs_show_what_the_latest_results_render_to() -> None:
     summary = f"{_report.SUMMARY_START_MARK}\n{expected_summary}\n{_report.SUMMARY_END_MARK}"
     assert summary in readme
     assert _report.START_MARK not in readme  # the full tables live beside the bench suite
+    client = (ROOT / "docs" / "python-client.md").read_text("utf-8")
+    speed = _report.client_speed(latest).rstrip()
+    assert f"{_report.CLIENT_START_MARK}\n{speed}\n{_report.CLIENT_END_MARK}" in client
+
+
+def test_the_client_page_compares_ours_over_tls_with_each_sdk() -> None:
+    run = results(
+        [
+            _case(cc.tls(cc.OURS_64_KA), "client", rate=5000.0, cpu_ms=0.08),
+            _case(cc.tls(cc.SDK_PY_SEQ), "client", rate=900.0, cpu_ms=0.8),
+            _case(cc.tls(cc.SDK_NODE), "client", rate=3000.0, cpu_ms=0.32),
+        ]
+    )
+    lines = _report.client_speed(run).splitlines()
+    assert lines[4:] == [
+        f"| {cc.tls(cc.OURS_64_KA)} | 5,000 | 0.080 | - |",
+        f"| {cc.tls(cc.SDK_PY_SEQ)} | 900 | 0.800 | 10% of its CPU |",
+        f"| {cc.tls(cc.SDK_NODE)} | 3,000 | 0.320 | 25% of its CPU |",
+    ]
 
 
 def test_the_service_table_shows_the_overhead_row_and_what_bounds_the_load() -> None:

@@ -38,6 +38,10 @@ def _args(
         count=30,
         warmup=5,
         seconds=20.0,  # a bound only: the count ends each load
+        loop="asyncio",
+        scheme="http",
+        tls_port=0,
+        ca="",
     )
 
 
@@ -81,4 +85,17 @@ async def test_an_application_drives_the_null_service_at_a_rate() -> None:
 async def test_serve_answers_a_query_and_a_signature_success_through_the_sink(form: str) -> None:
     with _nginx.running() as sink:
         sample = await _service.run(_args(sink.port, target="nginx", driver="standin", inputs=form))
+    assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
+
+
+@pytest.mark.skipif(_nginx.nginx_path() is None, reason="needs nginx")
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+async def test_serve_publishes_over_tls_trusting_the_sinks_ca_through_ssl_cert_file(
+    loop: str,
+) -> None:
+    with _nginx.running() as sink:
+        args = _args(sink.port, target="nginx", driver="standin")
+        args.scheme, args.tls_port, args.ca, args.loop = "https", sink.tls_port, sink.ca_file, loop
+        sample = await _service.run(args)
+    # grpc.aio serves the engine link on uvloop too: every execution is answered.
     assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)

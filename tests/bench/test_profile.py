@@ -61,13 +61,14 @@ def test_the_table_sums_what_it_leaves_out() -> None:
 
 def test_with_an_owner_a_sample_goes_to_its_innermost_frame_of_ours() -> None:
     raw = [
-        f"run ({SRC}/mesg_pusher/runtime/_cli.py);send ({SRC}/mesg_pusher/pusher/_http_plain.py);"
+        f"run ({SRC}/mesg_pusher/runtime/_cli.py);"
+        f"send ({SRC}/mesg_pusher/pusher/transport/_pool.py);"
         f"write ({STDLIB}/asyncio/selector_events.py) 4",
         f"run ({SRC}/mesg_pusher/runtime/_cli.py);select ({STDLIB}/selectors.py) 2",
         f"_bootstrap ({STDLIB}/threading.py);Thread.run ({STDLIB}/threading.py) 1",
     ]
     assert _profile.leaf_frames(raw, owner="mesg_pusher.") == {
-        ("mesg_pusher.pusher._http_plain", "send"): 4,
+        ("mesg_pusher.pusher.transport._pool", "send"): 4,
         ("mesg_pusher.runtime._cli", "run"): 2,
         (_profile.POLLER, "Thread.run"): 1,
     }

@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 from hypothesis import strategies as st
 
 from mesg_pusher.mesg import load_packaged
-from mesg_pusher.pusher import MASTER_KEY_INPUT, Connection, HttpRequest
+from mesg_pusher.pusher import Connection, HttpRequest
 from mesg_pusher.tasks import TASKS as TASKS_BY_KEY
 from mesg_pusher.tasks import LocalTask, TaskOutput, problem_with
-from mesg_pusher.tasks._secret_inputs import SECRET_HOLDERS
+from mesg_pusher.tasks._secret_inputs import MASTER_KEY_INPUT, SECRET_HOLDERS
 from tests.support.secret_oracle import CHARACTER_ENCODINGS, ENCODINGS, encoded, exposure, mixed
 
 DEFINITION = load_packaged()

@@ -28,8 +28,8 @@ from mesg_pusher.pusher import (
     trigger_request,
     verify_signature,
 )
-from mesg_pusher.pusher._http1 import ProtocolError, ResponseParser
 from mesg_pusher.pusher._responses import MAX_MESSAGE_CHARS
+from mesg_pusher.pusher.transport._http11 import ProtocolError, ResponseParser
 from tests.fuzz.strategies import json_values, numbers, passwords, secrets, texts
 from tests.support.secret_oracle import exposure
 
@@ -50,7 +50,7 @@ def attempt(build: Callable[[], T], *expected: type[Exception]) -> tuple[T | Non
 @given(
     host=maybe_text,
     cluster=maybe_text,
-    encrypted=st.one_of(st.booleans(), json_values),
+    tls=st.one_of(st.booleans(), json_values),
     port=st.one_of(st.none(), numbers(), json_values),
     timeout_ms=st.one_of(st.none(), numbers(), json_values),
     proxy=maybe_text,
@@ -58,7 +58,7 @@ def attempt(build: Callable[[], T], *expected: type[Exception]) -> tuple[T | Non
 def test_connection_settings_are_built_or_refused_by_name(**settings: Any) -> None:
     connection, error = attempt(lambda: Connection.create(**settings), InputError)
     if connection is None:
-        assert error.input in ("host", "cluster", "encrypted", "port", "timeout", "proxy")
+        assert error.input in ("host", "cluster", "scheme", "port", "timeout_ms", "proxy")
         return
     assert connection.base_url.startswith(f"{connection.scheme}://{connection.host}:")
     assert "\r" not in connection.base_url
@@ -101,7 +101,7 @@ SECRET_RULES = {
 def test_app_credentials_are_taken_or_refused_by_name(app_id: str, key: str, secret: str) -> None:
     app, error = attempt(lambda: App(app_id, key, secret), InputError)
     if app is None:
-        assert error.input in ("appId", "key", "secret")
+        assert error.input in ("app_id", "key", "secret")
         # Nothing of the secret is quoted: the message is the one any other secret gets (an
         # exposure check would take the message's own words for a secret made of them).
         if error.input == "secret":

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mesg_pusher.pusher import MASTER_KEY_INPUT, MockTransport
+from mesg_pusher.pusher import MockTransport
 from mesg_pusher.tasks import ServiceEnvironment, TaskRunner
+from mesg_pusher.tasks._secret_inputs import MASTER_KEY_INPUT
 from tests.fuzz.strategies import (
     DEFINITION,
     KEY,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from mesg_pusher.local_server import DEFAULT_APP, Subscriber
-from mesg_pusher.pusher import App, Connection, PusherClient
+from mesg_pusher.pusher import PusherClient
 
 from .conftest import local_server_process, refused
 
@@ -52,10 +52,16 @@ async def test_default_app_is_printed_and_serves(signum: int) -> None:
             f"App id: {DEFAULT_APP.app_id}  key: {DEFAULT_APP.key}  "
             f"secret: {DEFAULT_APP.secret}  (default app)"
         )
-        connection = Connection.create(host="127.0.0.1", port=port)
         async with (
             await Subscriber.connect(f"ws://127.0.0.1:{port}", DEFAULT_APP.key) as sub,
-            PusherClient(DEFAULT_APP, connection) as client,
+            PusherClient(
+                app_id=DEFAULT_APP.app_id,
+                key=DEFAULT_APP.key,
+                secret=DEFAULT_APP.secret,
+                host="127.0.0.1",
+                port=port,
+                tls=False,
+            ) as client,
         ):
             await sub.subscribe("cli")
             assert await client.trigger("cli", "hello", {"from": "cli test"}) == {}
@@ -72,8 +78,9 @@ async def test_given_apps_are_printed_without_their_secrets() -> None:
         port = port_of(lines)
         assert "App id: 7  key: key-seven  (secret as given with --app)" in lines
         assert "App id: 8  key: key-eight  (secret as given with --app)" in lines
-        app = App(app_id="8", key="key-eight", secret="s:8")
-        async with PusherClient(app, Connection.create(host="127.0.0.1", port=port)) as client:
+        async with PusherClient(
+            app_id="8", key="key-eight", secret="s:8", host="127.0.0.1", port=port, tls=False
+        ) as client:
             assert await client.trigger("c", "e", "x") == {}
     finally:
         code, rest = await stop(process, signal.SIGTERM)

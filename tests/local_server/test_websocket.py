@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber, SubscriberError
-from mesg_pusher.pusher import Connection, PusherClient, channel_auth
+from mesg_pusher.pusher import PusherClient, channel_auth
 
 from .conftest import APP, OPTIONS, api
 
@@ -283,10 +283,15 @@ async def test_a_subscriber_that_stops_reading_delays_nobody(
 
     count = 1500
     reader = asyncio.create_task(read_healthy())
-    connection = Connection.create(
-        host="127.0.0.1", port=server.port, keep_alive=True, timeout_ms=5000
-    )
-    async with PusherClient(APP, connection) as client:
+    async with PusherClient(
+        app_id=APP.app_id,
+        key=APP.key,
+        secret=APP.secret,
+        host="127.0.0.1",
+        port=server.port,
+        tls=False,
+        timeout_ms=5000,
+    ) as client:
         for _ in range(count):
             await client.trigger("busy", "e", "x" * 10_000)
     await asyncio.wait_for(all_received.wait(), 10)

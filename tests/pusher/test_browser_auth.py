@@ -100,7 +100,7 @@ def test_a_sign_in_gets_user_data_as_the_string_signed() -> None:
         ({"channel_data": {"user_id": "u"}}, "channel_data", "for presence- channels only"),
         (
             {"channel": "private-encrypted-a"},
-            "encryptionMasterKey",
+            "encryption_master_key",
             "is required to authorize a private-encrypted- channel",
         ),
         ({"key": ""}, "key", "must not be empty"),

@@ -1,4 +1,4 @@
-"""Defaults from the service's environment: each variable, PUSHER_URL read as a URL, the order
+"""Settings from the environment: each variable, PUSHER_URL read as a URL, the order
 of precedence, and errors that name the variable without quoting a secret."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mesg_pusher import InputError
-from mesg_pusher.pusher import EnvironmentDefaults, missing_input, require_inputs
+from mesg_pusher.pusher import EnvironmentDefaults, variables_for
 
 SECRET = "7ad3773142a6692b25b8"
 MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
@@ -33,20 +33,20 @@ def test_each_variable_gives_its_input_typed_as_the_input() -> None:
         PUSHER_ENCRYPTION_MASTER_KEY_BASE64=MASTER_KEY,
     )
     assert found.apply({}) == {
-        "appId": "3",
+        "app_id": "3",
         "key": "278d425bdf160c739803",
         "secret": SECRET,
         "cluster": "eu",
         "port": 6001,
-        "encrypted": True,
+        "tls": True,
         "proxy": "http://user:pw@proxy:3128",
-        "timeout": 1500,
-        "keepAlive": False,
-        "encryptionMasterKey": MASTER_KEY,
+        "timeout_ms": 1500,
+        "keep_alive": False,
+        "encryption_master_key": MASTER_KEY,
     }
     assert defaults(PUSHER_TIMEOUT="2.5", PUSHER_ENCRYPTED="0").apply({}) == {
-        "timeout": 2.5,
-        "encrypted": False,
+        "timeout_ms": 2.5,
+        "tls": False,
     }
     assert defaults(PUSHER_HOST="127.0.0.1").apply({}) == {"host": "127.0.0.1"}
 
@@ -57,27 +57,27 @@ def test_empty_variables_count_as_not_set() -> None:
 
 
 def test_without_defaults_the_inputs_come_back_unchanged() -> None:
-    inputs = {"appId": "1"}
+    inputs = {"app_id": "1"}
     assert defaults().apply(inputs) is inputs
 
 
 def test_pusher_url_gives_the_app_and_the_endpoint() -> None:
     found = defaults(PUSHER_URL=f"https://278d425bdf160c739803:{SECRET}@api-eu.pusher.com/apps/3")
     assert found.apply({}) == {
-        "appId": "3",
+        "app_id": "3",
         "key": "278d425bdf160c739803",
         "secret": SECRET,
         "host": "api-eu.pusher.com",
-        "encrypted": True,
+        "tls": True,
     }
     found = defaults(PUSHER_URL="http://k:s@127.0.0.1:6001/apps/1/")
     assert found.apply({}) == {
-        "appId": "1",
+        "app_id": "1",
         "key": "k",
         "secret": "s",
         "host": "127.0.0.1",
         "port": 6001,
-        "encrypted": False,
+        "tls": False,
     }
 
 
@@ -99,15 +99,15 @@ def test_an_execution_input_wins_then_a_variable_then_pusher_url() -> None:
         PUSHER_APP_KEY="variable-key",
         PUSHER_TIMEOUT="100",
     )
-    merged = found.apply({"secret": "execution-secret", "timeout": 5})
+    merged = found.apply({"secret": "execution-secret", "timeout_ms": 5})
     assert merged == {
-        "appId": "9",
+        "app_id": "9",
         "key": "variable-key",
         "secret": "execution-secret",
         "host": "url-host",
         "port": 7000,
-        "encrypted": False,
-        "timeout": 5,
+        "tls": False,
+        "timeout_ms": 5,
     }
 
 
@@ -127,7 +127,7 @@ def test_host_and_cluster_are_one_choice() -> None:
 def test_the_port_and_scheme_of_pusher_url_come_only_with_its_host() -> None:
     found = defaults(PUSHER_URL="https://k:s@url-host:7000/apps/1")
     merged = found.apply({"host": "other"})
-    assert merged == {"host": "other", "appId": "1", "key": "k", "secret": "s"}
+    assert merged == {"host": "other", "app_id": "1", "key": "k", "secret": "s"}
     # A separate variable is not tied to a host.
     found = defaults(PUSHER_URL="https://k:s@url-host:7000/apps/1", PUSHER_PORT="8000")
     assert found.apply({"host": "other"})["port"] == 8000
@@ -136,13 +136,13 @@ def test_the_port_and_scheme_of_pusher_url_come_only_with_its_host() -> None:
 def test_empty_execution_inputs_count_as_not_given() -> None:
     found = defaults(PUSHER_HOST="127.0.0.1", PUSHER_APP_SECRET=SECRET)
     assert found.apply({"host": "", "secret": None}) == {"host": "127.0.0.1", "secret": SECRET}
-    assert found.apply({"encrypted": False})["encrypted"] is False
+    assert found.apply({"tls": False})["tls"] is False
 
 
 def test_the_inputs_are_never_changed() -> None:
-    inputs: dict[str, Any] = {"appId": "1"}
+    inputs: dict[str, Any] = {"app_id": "1"}
     defaults(PUSHER_APP_KEY="k").apply(inputs)
-    assert inputs == {"appId": "1"}
+    assert inputs == {"app_id": "1"}
 
 
 @pytest.mark.parametrize(
@@ -217,20 +217,16 @@ def test_repr_shows_which_inputs_have_a_default_but_no_value() -> None:
     assert "secret" in repr(found)
 
 
-def test_a_missing_input_names_the_input_and_the_variables() -> None:
-    error = missing_input("secret")
-    assert error.input == "secret"
-    assert str(error) == (
-        "secret: is required: give the input secret, or set PUSHER_APP_SECRET or PUSHER_URL "
-        "in the service's environment"
-    )
-    assert "PUSHER_URL" not in str(missing_input("encryptionMasterKey"))
-    assert "PUSHER_ENCRYPTION_MASTER_KEY_BASE64" in str(missing_input("encryptionMasterKey"))
+def test_the_variables_that_give_a_setting_are_named() -> None:
+    assert variables_for("secret") == "PUSHER_APP_SECRET or PUSHER_URL"
+    assert variables_for("encryption_master_key") == "PUSHER_ENCRYPTION_MASTER_KEY_BASE64"
 
 
-def test_require_refuses_the_first_missing_input() -> None:
-    require_inputs({"appId": "1", "key": "k", "secret": "s"}, ("appId", "key", "secret"))
-    with pytest.raises(InputError) as caught:
-        require_inputs({"appId": "1", "key": ""}, ("appId", "key", "secret"))
-    assert caught.value.input == "key"
-    assert "PUSHER_APP_KEY" in caught.value.rule
+def test_a_caller_may_keep_the_settings_under_its_own_names() -> None:
+    found = defaults(PUSHER_APP_ID="3", PUSHER_KEEPALIVE="true", PUSHER_CLUSTER="eu")
+    names = {"app_id": "appId", "keep_alive": "keepAlive"}
+    assert found.apply({"keepAlive": False}, names) == {
+        "appId": "3",
+        "keepAlive": False,
+        "cluster": "eu",
+    }

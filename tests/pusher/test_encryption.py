@@ -12,7 +12,7 @@ import pytest
 from nacl.secret import SecretBox
 
 from mesg_pusher import InputError
-from mesg_pusher.pusher import MASTER_KEY_INPUT, Event, MasterKey, encrypt, limits
+from mesg_pusher.pusher import MASTER_KEY, Event, MasterKey, encrypt, limits
 
 KEY = bytes(range(32))
 KEY_BASE64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -70,7 +70,7 @@ def test_a_bad_master_key_is_refused_naming_the_input_never_quoting_it(
 ) -> None:
     with pytest.raises(InputError) as caught:
         MasterKey.from_base64(text)
-    assert caught.value.input == MASTER_KEY_INPUT == "encryptionMasterKey"
+    assert caught.value.input == MASTER_KEY == "encryption_master_key"
     assert rule in caught.value.rule
     assert "32 bytes" in caught.value.rule
     if len(text) > 3:

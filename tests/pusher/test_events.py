@@ -183,11 +183,11 @@ def test_encrypted_channels_are_refused_without_an_encryption_key() -> None:
     with pytest.raises(InputError) as caught:
         Event("e", "plain", ("private-encrypted-a",))
     assert caught.value.input == "channels[0]"
-    assert "encryption master key: give encryptionMasterKey" in caught.value.rule
+    assert "encryption master key: give encryption_master_key" in caught.value.rule
     with pytest.raises(InputError, match="encryption master key") as caught:
         BatchEvent("e", "private-encrypted-a", "d")
     assert caught.value.input == "channel"
-    with pytest.raises(InputError, match="encryptionMasterKey"):
+    with pytest.raises(InputError, match="encryption_master_key"):
         Event.create("e", "plain", ["private-encrypted-a"])
 
 
@@ -283,5 +283,5 @@ def test_user_events_go_to_the_users_own_channel() -> None:
     ):
         with pytest.raises(InputError) as caught:
             user_event(bad, "note", "d")
-        assert caught.value.input == "userId"
+        assert caught.value.input == "user_id"
         assert rule in caught.value.rule

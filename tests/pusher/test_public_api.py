@@ -13,7 +13,7 @@ def test_surface() -> None:
             "DEFAULT_HOST",
             "DEFAULT_TIMEOUT_MS",
             "ENVIRONMENT_VARIABLES",
-            "MASTER_KEY_INPUT",
+            "MASTER_KEY",
             "App",
             "BatchEvent",
             "ChannelQuery",
@@ -45,9 +45,7 @@ def test_surface() -> None:
             "hmac_sha256_hex",
             "interpret",
             "limits",
-            "missing_input",
             "publish_answer",
-            "require_inputs",
             "rules",
             "sign_request",
             "string_to_sign",
@@ -60,5 +58,26 @@ def test_surface() -> None:
             "users_answer",
             "users_request",
             "verify_signature",
+            "InvalidWebhook",
+            "batch_events",
+            "transport",
+            "variables_for",
+            "verify_webhook",
+            "webhook_signature",
+        },
+    )
+
+
+def test_transport_surface() -> None:
+    assert_surface(
+        "mesg_pusher.pusher.transport",
+        {
+            "DEFAULT_CONNECTION_LIMIT",
+            "USER_AGENT",
+            "Answer",
+            "ConnectionBudget",
+            "HttpPool",
+            "MockTransport",
+            "Transport",
         },
     )

@@ -168,7 +168,7 @@ def test_terminate_takes_a_user_id() -> None:
     for bad in ("", "a/b", "a b", "u" * 201):
         with pytest.raises(InputError) as caught:
             terminate_request(APP, bad, timestamp=1)
-        assert caught.value.input == "userId"
+        assert caught.value.input == "user_id"
 
 
 def test_the_value_objects_cannot_be_built_invalid() -> None:

@@ -22,7 +22,7 @@ def test_defaults_are_the_legacy_host_over_http_on_port_80() -> None:
 
 
 def test_encrypted_means_https_on_port_443() -> None:
-    connection = Connection.create(encrypted=True)
+    connection = Connection.create(tls=True)
     assert (connection.scheme, connection.port) == ("https", 443)
 
 
@@ -42,7 +42,7 @@ def test_empty_strings_count_as_not_given() -> None:
 
 @pytest.mark.parametrize("port", [1, 8080, 65535, 8080.0])
 def test_port_is_taken_as_given(port: float) -> None:
-    assert Connection.create(port=port, encrypted=True).port == int(port)
+    assert Connection.create(port=port, tls=True).port == int(port)
 
 
 @pytest.mark.parametrize("port", [0, -1, 65536, 80.5, float("nan"), float("inf")])
@@ -57,7 +57,7 @@ def test_port_out_of_range_or_fractional_is_refused(port: float) -> None:
 def test_timeout_must_be_positive_and_bounded(timeout: float) -> None:
     with pytest.raises(InputError) as caught:
         Connection.create(timeout_ms=timeout)
-    assert caught.value.input == "timeout"
+    assert caught.value.input == "timeout_ms"
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ def test_app_credentials_are_checked_and_the_secret_is_not_in_repr() -> None:
     app = App("42", "key", "the-secret")
     assert "the-secret" not in repr(app)
     assert app.events_path == "/apps/42/events"
-    with pytest.raises(InputError, match="appId"):
+    with pytest.raises(InputError, match="app_id"):
         App("42/../1", "key", "s")
     with pytest.raises(InputError, match="key"):
         App("42", "a&b", "s")

@@ -114,8 +114,10 @@ async def test_a_refusal_through_a_plain_http_proxy_may_be_the_proxys() -> None:
 @pytest.mark.parametrize(
     "failure",
     [
-        PusherConnectionError("http://127.0.0.1:9/apps/3/events", "could not connect: refused"),
-        PusherTimeoutError("http://127.0.0.1:9/apps/3/events", 300),
+        PusherConnectionError(
+            "http://127.0.0.1:9/apps/3/events", "could not connect: refused", sent=False
+        ),
+        PusherTimeoutError("http://127.0.0.1:9/apps/3/events", 300, sent=True),
     ],
 )
 async def test_transport_failures_are_the_error_output(failure: Exception) -> None:

@@ -1,11 +1,13 @@
-"""A Pusher Channels HTTP API client: a pure core (settings, limits, signing, requests, queries,
-answers, encryption, browser authorizations, credentials from the environment) and the
-transports that carry its requests (`Transport`: `HttpPool` over the lean plain-HTTP edge and
-aiohttp, `MockTransport` for tests)."""
+"""A Pusher Channels HTTP API client: `PusherClient` for Python programs, on a pure core
+(settings, limits, signing, requests, queries, answers, encryption, browser authorizations,
+webhook checks, settings from the environment) and the transport that carries its requests
+(`transport`: `HttpPool` for every connection, plain or TLS, direct or through a proxy;
+`MockTransport` for tests). Names and errors are Pusher's words; the MESG tasks map them to
+their inputs."""
 
-from .._secrets import MASTER_KEY_INPUT
 from . import _limits as limits
 from . import _validate as rules
+from . import transport
 from ._answers import (
     batch_answer,
     channel_answer,
@@ -19,11 +21,9 @@ from ._client import PusherClient
 from ._credentials import (
     ENVIRONMENT_VARIABLES,
     EnvironmentDefaults,
-    missing_input,
-    require_inputs,
+    variables_for,
 )
-from ._encryption import MasterKey, encrypt
-from ._http import HttpPool
+from ._encryption import MASTER_KEY, MasterKey, encrypt
 from ._queries import (
     ChannelQuery,
     ChannelsQuery,
@@ -36,6 +36,7 @@ from ._requests import (
     BatchEvent,
     Event,
     HttpRequest,
+    batch_events,
     batch_request,
     check_batch_size,
     encode_data,
@@ -55,15 +56,17 @@ from ._signing import (
     user_auth,
     user_auth_string,
     verify_signature,
+    webhook_signature,
 )
-from ._transport import MockTransport, Transport
+from ._webhook import InvalidWebhook, verify_webhook
+from .transport import HttpPool, MockTransport, Transport
 
 __all__ = [
     "AUTH_VERSION",
     "DEFAULT_HOST",
     "DEFAULT_TIMEOUT_MS",
     "ENVIRONMENT_VARIABLES",
-    "MASTER_KEY_INPUT",
+    "MASTER_KEY",
     "App",
     "BatchEvent",
     "ChannelQuery",
@@ -73,6 +76,7 @@ __all__ = [
     "Event",
     "HttpPool",
     "HttpRequest",
+    "InvalidWebhook",
     "MasterKey",
     "MockTransport",
     "Proxy",
@@ -81,6 +85,7 @@ __all__ = [
     "authenticate_user",
     "authorize_channel",
     "batch_answer",
+    "batch_events",
     "batch_request",
     "body_md5",
     "channel_answer",
@@ -95,19 +100,21 @@ __all__ = [
     "hmac_sha256_hex",
     "interpret",
     "limits",
-    "missing_input",
     "publish_answer",
-    "require_inputs",
     "rules",
     "sign_request",
     "string_to_sign",
     "terminate_answer",
     "terminate_request",
+    "transport",
     "trigger_request",
     "user_auth",
     "user_auth_string",
     "user_event",
     "users_answer",
     "users_request",
+    "variables_for",
     "verify_signature",
+    "verify_webhook",
+    "webhook_signature",
 ]

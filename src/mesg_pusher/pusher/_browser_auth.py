@@ -14,9 +14,8 @@ from typing import Any
 
 from .. import _json
 from .._errors import InputError
-from .._secrets import MASTER_KEY_INPUT
 from . import _validate
-from ._encryption import MasterKey
+from ._encryption import MASTER_KEY, MasterKey
 from ._limits import (
     ENCRYPTED_PREFIX,
     MAX_PRESENCE_USER_ID_LENGTH,
@@ -64,7 +63,7 @@ def authorize_channel(
     encrypted = channel.startswith(ENCRYPTED_PREFIX)
     if encrypted and master_key is None:
         raise InputError(
-            MASTER_KEY_INPUT,
+            MASTER_KEY,
             f"is required to authorize a {ENCRYPTED_PREFIX} channel: its subscribers get the "
             "channel's key, derived from the app's encryption master key",
         )

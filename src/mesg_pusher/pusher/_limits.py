@@ -40,3 +40,7 @@ ENCRYPTION_MASTER_KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 24
 #: Bytes a secretbox adds to what it seals (its MAC).
 SECRETBOX_OVERHEAD_BYTES: Final = 16
+
+#: A webhook whose ``time_ms`` is further than this from the receiver's clock is refused, as the
+#: official SDKs refuse it (a replayed old webhook).
+WEBHOOK_MAX_AGE_MS: Final = 300_000

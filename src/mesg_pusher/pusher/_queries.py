@@ -67,7 +67,8 @@ class ChannelsQuery:
         info: str | None = None,
         params: Any = None,
     ) -> ChannelsQuery:
-        """The query from the task inputs; empty strings count as not given."""
+        """The query from its parts (and `params`, see the module); empty strings count as not
+        given."""
         given = merge_params(
             params, {"filter_by_prefix": filter_by_prefix, "info": info}, PARAMS_INPUT
         )
@@ -105,7 +106,7 @@ class ChannelQuery:
 
     @classmethod
     def create(cls, channel: str, *, info: str | None = None, params: Any = None) -> ChannelQuery:
-        """The query from the task inputs; `params` may hold ``info`` only."""
+        """The query from its parts; `params` may hold ``info`` only."""
         given = merge_params(params, {"info": info}, PARAMS_INPUT, known=("info",))
         text, where = given.get("info", ("", "info"))
         attributes = _validate.info_attributes(text, where, CHANNEL_INFO_ATTRIBUTES)
@@ -179,7 +180,7 @@ def users_request(app: App, channel: str, *, timestamp: int) -> HttpRequest:
 def terminate_request(app: App, user_id: str, *, timestamp: int) -> HttpRequest:
     """``POST /apps/<id>/users/<user_id>/terminate_connections``: closes every connection signed
     in as the user. The body is ``{}``, as the Node SDK sends it."""
-    _validate.user_id(user_id, "userId")
+    _validate.user_id(user_id, "user_id")
     path = f"/apps/{app.app_id}/users/{user_id}/terminate_connections"
     body = _json.dumps({}).encode("utf-8")
     query = sign_request(

@@ -3,6 +3,7 @@
 Both are frozen value objects checked when built, so a bad one cannot exist. Host resolution
 follows the Pusher SDKs: an explicit host wins over a cluster, a cluster gives
 ``api-<cluster>.pusher.com``, and without either the legacy default ``api.pusherapp.com``.
+An error names the setting as these classes do (``app_id``, ``timeout_ms``), Pusher's words.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class App:
     secret: str = field(repr=False)
 
     def __post_init__(self) -> None:
-        _url_safe(self.app_id, "appId", "an app id")
+        _url_safe(self.app_id, "app_id", "an app id")
         _url_safe(self.key, "key", "an app key")
         if not self.secret:
             raise InputError("secret", "an app secret must not be empty")
@@ -68,6 +69,20 @@ class Proxy:
     url: str
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+
+    @property
+    def scheme(self) -> str:
+        return self.url.split("://", 1)[0]
+
+    @property
+    def host(self) -> str:
+        """The proxy's host, an IPv6 address in brackets."""
+        return _bracketed(urlsplit(self.url).hostname or "")
+
+    @property
+    def port(self) -> int:
+        """The proxy's port: the URL's, or its scheme's default."""
+        return urlsplit(self.url).port or (HTTPS_PORT if self.scheme == "https" else HTTP_PORT)
 
     @classmethod
     def from_url(cls, text: str, where: str = "proxy") -> Proxy:
@@ -131,10 +146,10 @@ class Connection:
 
     def __post_init__(self) -> None:
         if self.scheme not in ("http", "https"):
-            raise InputError("encrypted", "the scheme is http or https")
+            raise InputError("scheme", "the scheme is http or https")
         _host(self.host, "host")
         _port(self.port, "port")
-        _timeout(self.timeout_ms, "timeout")
+        _timeout(self.timeout_ms, "timeout_ms")
         object.__setattr__(self, "base_url", f"{self.scheme}://{self.host}:{self.port}")
 
     @property
@@ -151,13 +166,14 @@ class Connection:
         *,
         host: str | None = None,
         cluster: str | None = None,
-        encrypted: bool = False,
+        tls: bool = False,
         port: float | None = None,
         timeout_ms: float | None = None,
         keep_alive: bool = False,
         proxy: str | Proxy | None = None,
     ) -> Connection:
-        """Settings from the task inputs; an empty string counts as not given."""
+        """The settings, defaults resolved; an empty string counts as not given. `tls` says
+        ``https`` (on port 443 unless `port` says otherwise)."""
         if host:
             resolved = host
         elif cluster:
@@ -168,14 +184,11 @@ class Connection:
             resolved = f"api-{cluster}.pusher.com"
         else:
             resolved = DEFAULT_HOST
-        if port is None:
-            chosen_port = HTTPS_PORT if encrypted else HTTP_PORT
-        else:
-            chosen_port = _port(port, "port")
+        chosen_port = (HTTPS_PORT if tls else HTTP_PORT) if port is None else _port(port, "port")
         if isinstance(proxy, str):
             proxy = Proxy.from_url(proxy) if proxy else None
         return cls(
-            scheme="https" if encrypted else "http",
+            scheme="https" if tls else "http",
             host=resolved,
             port=chosen_port,
             timeout_ms=DEFAULT_TIMEOUT_MS if timeout_ms is None else timeout_ms,

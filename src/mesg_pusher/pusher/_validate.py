@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._errors import InputError
+from ._encryption import MASTER_KEY
 from ._limits import (
     CHANNEL_NAME_CHARACTERS,
     CHANNEL_NAME_PATTERN,
@@ -58,7 +59,7 @@ def _needs_master_key(where: str) -> InputError:
     return InputError(
         where,
         f"{ENCRYPTED_PREFIX} channels take only data encrypted end to end with the app's "
-        "encryption master key: give encryptionMasterKey",
+        f"encryption master key: give {MASTER_KEY}",
     )
 
 
@@ -99,9 +100,6 @@ def event_name(name: str, where: str) -> None:
 
 
 def data_size(data: str, where: str, limit: int = MAX_DATA_BYTES) -> None:
-    # Most data is far below the limit in characters too; only then is encoding needed.
-    if len(data) * 4 <= limit:
-        return
     size = len(data.encode("utf-8", "surrogatepass"))
     if size > limit:
         raise InputError(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .._errors import InputError
 from ..pusher import EnvironmentDefaults
+from ._inputs import INPUTS, as_inputs
 from ._secret_inputs import SAME_AS_KEY, secret_is_key, secrets_of
 
 
@@ -36,9 +37,13 @@ class ServiceEnvironment:
             defaults = EnvironmentDefaults.from_environment(environ)
         except InputError as error:  # its message names the variable, never its value
             return cls(problem=error)
-        secrets = tuple(dict.fromkeys(secrets_of(defaults.variables) + secrets_of(defaults.url)))
+        secrets = tuple(
+            dict.fromkeys(
+                secrets_of(as_inputs(defaults.variables)) + secrets_of(as_inputs(defaults.url))
+            )
+        )
         refusal = None
-        if secret_is_key(defaults.apply({})):
+        if secret_is_key(defaults.apply({}, INPUTS)):
             variable = "PUSHER_APP_SECRET" if "secret" in defaults.variables else "PUSHER_URL"
             refusal = InputError(variable, SAME_AS_KEY)
         return cls(defaults, secrets=secrets, refusal=refusal)

@@ -1,30 +1,89 @@
 """Task inputs (already of the types mesg.yml declares, the environment's defaults applied)
-turned into the Pusher core's values.
+turned into the Pusher core's values, and the core's words turned into the inputs' names.
 
 Pure: each function reads a JSON object and returns frozen values or raises `InputError` naming
 the input. Empty strings in optional text inputs count as not given, as in the Pusher SDKs.
+The core names its settings as Pusher does (``app_id``, ``keep_alive``); where an input's name
+differs (`SETTINGS`), `in_input_words` renames the core's errors and the environment's defaults
+are applied under the inputs' names.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
-from .._errors import InputError
+from .._errors import InputError, InputsInvalid
 from ..pusher import (
-    MASTER_KEY_INPUT,
+    MASTER_KEY,
     App,
     BatchEvent,
     Connection,
     Event,
     MasterKey,
-    check_batch_size,
+    batch_events,
     encode_data,
     limits,
     rules,
+    variables_for,
 )
+from ._secret_inputs import MASTER_KEY_INPUT
+
+#: The Pusher core's names for what a task input carries, where the input's name differs.
+SETTINGS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "appId": "app_id",
+        "encrypted": "tls",
+        "timeout": "timeout_ms",
+        "keepAlive": "keep_alive",
+        MASTER_KEY_INPUT: MASTER_KEY,
+        "userId": "user_id",
+    }
+)
+#: The same, from the core's name to the input's.
+INPUTS: Final[Mapping[str, str]] = MappingProxyType({v: k for k, v in SETTINGS.items()})
+
+
+def as_inputs(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings of the Pusher core (the environment's, say) under the inputs' names, where the
+    secrets they hold are looked for."""
+    return {INPUTS.get(name, name): value for name, value in settings.items()}
+
+
+def in_input_words(error: InputError) -> InputError:
+    """`error` as the task's inputs name things: the input it names (the first part of its
+    path) and a ``give <name>`` in its rule, where the core's name differs."""
+    if isinstance(error, InputsInvalid):
+        return error  # the engine's words, about the inputs already
+    head, dot, rest = error.input.partition(".")
+    head, bracket, index = head.partition("[")
+    renamed = INPUTS.get(head, head) + bracket + index + dot + rest
+    rule = error.rule
+    for setting, name in INPUTS.items():
+        rule = rule.replace(f"give {setting}", f"give {name}")
+    if renamed == error.input and rule == error.rule:
+        return error
+    return InputError(renamed, rule)
+
+
+def missing_input(name: str) -> InputError:
+    """The error for a required connection input that neither the execution nor the
+    environment gives, naming both the input and its variables."""
+    variables = variables_for(SETTINGS.get(name, name))
+    return InputError(
+        name, f"is required: give the input {name}, or set {variables} in the service's environment"
+    )
+
+
+def require_inputs(inputs: Mapping[str, Any], names: Sequence[str]) -> None:
+    """Refuse `inputs` (defaults applied) without one of `names` (like appId, key, secret)."""
+    for name in names:
+        value = inputs.get(name)
+        if value is None or value == "":
+            raise missing_input(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +142,7 @@ def _connection(  # noqa: PLR0917
     return Connection.create(
         host=host,
         cluster=cluster,
-        encrypted=encrypted,
+        tls=encrypted,
         port=port,
         timeout_ms=timeout,
         keep_alive=keep_alive,
@@ -139,51 +198,16 @@ def _channel_list(channels: Any) -> tuple[str, ...]:
     return tuple(channels)
 
 
-_BATCH_FIELDS = (("name", "an event name"), ("channel", "a channel name"))
-_OPTIONAL_BATCH_FIELDS = (
-    ("socket_id", "a socket id is a string"),
-    ("info", "info is a string, a comma list of attributes (like subscription_count)"),
-)
-
-
 def batch(inputs: Mapping[str, Any], nonce: Callable[[], bytes], lim: Limits) -> list[BatchEvent]:
     """The events of a ``triggerBatch``, each with its own ``info`` and, for a
     ``private-encrypted-`` channel, its data encrypted under its own nonce."""
     items = inputs["batch"]
     if not isinstance(items, list):
         raise InputError("batch", "an array of events is expected, not an object")
-    check_batch_size(len(items), limit=lim.max_batch_events)
-    key = master_key(inputs)
-    return [_batch_event(item, index, key, nonce, lim) for index, item in enumerate(items)]
-
-
-def _batch_event(
-    item: Any, index: int, key: MasterKey | None, nonce: Callable[[], bytes], lim: Limits
-) -> BatchEvent:
-    where = f"batch[{index}]"
-    if not isinstance(item, dict):
-        raise InputError(where, "an event is an object with name, channel and data")
-    for field, what in _BATCH_FIELDS:
-        if item.get(field) is None:
-            raise InputError(f"{where}.{field}", "is required")
-        if not isinstance(item[field], str):
-            raise InputError(f"{where}.{field}", f"{what} is a string")
-    if item.get("data") is None:
-        raise InputError(f"{where}.data", "is required")
-    for field, rule in _OPTIONAL_BATCH_FIELDS:
-        value = item.get(field)
-        if value is not None and not isinstance(value, str):
-            raise InputError(f"{where}.{field}", rule)
-    try:
-        return BatchEvent.create(
-            item["name"],
-            item["channel"],
-            encode_data(item["data"]),
-            socket_id=item.get("socket_id") or None,
-            info=item.get("info") or None,
-            master_key=key,
-            nonce=nonce() if key is not None else None,
-            max_data_bytes=lim.max_data_bytes,
-        )
-    except InputError as error:
-        raise error.within(where) from None
+    return batch_events(
+        items,
+        master_key=master_key(inputs),
+        nonce=nonce,
+        max_data_bytes=lim.max_data_bytes,
+        max_events=lim.max_batch_events,
+    )

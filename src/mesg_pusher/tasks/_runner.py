@@ -25,11 +25,11 @@ from .._json import loads
 from .._secret_search import MIN_SCRUBBED
 from .._secrets import scrub, scrub_body, shown_in
 from ..mesg import ServiceDefinition, load_packaged, validate, words
-from ..pusher import Transport, interpret, limits, require_inputs
+from ..pusher import Transport, interpret, limits
 from . import _inputs
 from ._catalog import TASKS
 from ._environment import ServiceEnvironment
-from ._inputs import Limits
+from ._inputs import INPUTS, Limits, in_input_words, require_inputs
 from ._outputs import SUCCESS, TaskOutput, checked, defect
 from ._secret_inputs import SAME_AS_KEY, free_of, secret_is_key, secrets_of
 from ._task import ApiTask, Context, Implementation
@@ -125,11 +125,13 @@ class TaskRunner:
                     f"{self.environment_error.rule} (in the service's environment; nothing "
                     "was sent)",
                 )
-            inputs = self.defaults.apply(inputs)
+            inputs = self.defaults.apply(inputs, INPUTS)
             if secret_is_key(inputs):
                 raise InputError("secret", f"{SAME_AS_KEY}; nothing was sent")
             require_inputs(inputs, task.needs)
             output = await self._run(task, inputs, secrets)
+        except InputError as error:
+            return TaskOutput.error(scrub(str(in_input_words(error)), secrets))
         except MesgPusherError as error:
             return TaskOutput.error(scrub(str(error), secrets))
         except Exception as error:  # a defect: answer anyway, and leave a trace for us
@@ -175,3 +177,8 @@ def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise InputError("inputData", "the inputs are a JSON object")
     return value
+
+
+def _as_inputs(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The environment's settings under the inputs' names (where the secrets are looked for)."""
+    return {INPUTS.get(name, name): value for name, value in settings.items()}

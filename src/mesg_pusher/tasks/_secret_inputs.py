@@ -21,8 +21,9 @@ from urllib.parse import unquote, urlsplit
 from .._errors import InputError
 from .._secret_search import MIN_SCRUBBED, SecretFinder, long_strings, secret_finder
 from .._secrets import basic_credentials
-from ..pusher import MASTER_KEY_INPUT
 
+#: The input carrying the app's encryption master key (32 bytes, base64).
+MASTER_KEY_INPUT: Final = "encryptionMasterKey"
 #: Inputs allowed to hold a secret: the app secret itself, the proxy URL its password, and the
 #: encryption master key.
 SECRET_HOLDERS: Final = frozenset({"secret", "proxy", MASTER_KEY_INPUT})

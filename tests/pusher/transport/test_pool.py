@@ -1,12 +1,16 @@
-"""The lean plain-HTTP edge against scripted servers on 127.0.0.1, side by side with aiohttp.
+"""`HttpPool` against scripted servers on 127.0.0.1, over plain HTTP and over TLS alike.
 
 Each failure is provoked for real (a server that closes, cuts an answer short, speaks nonsense
-or stays silent), and both edges of `HttpPool` must report it in the same words.
+or stays silent), must read the same over both, and must say whether the request was written
+(`sent`): what a caller decides a retry on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import ssl
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -14,6 +18,7 @@ import pytest
 
 from mesg_pusher import PusherConnectionError, PusherTimeoutError
 from mesg_pusher.pusher import Connection, HttpPool, HttpRequest
+from tests.support.tls import TestCertificates
 
 pytestmark = pytest.mark.integration
 
@@ -21,6 +26,7 @@ REQUEST = HttpRequest("POST", "/apps/1/events", "auth_key=k", b'{"name":"e"}')
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+Serve = Callable[[Script], Awaitable["Scripted"]]
 
 
 @dataclass
@@ -41,7 +47,7 @@ class Scripted:
         self.most_open = max(self.most_open, self.open_now)
         try:
             await self.script(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
             self.open_now -= 1
@@ -58,13 +64,19 @@ class Scripted:
         return await reader.readexactly(length)
 
 
+@pytest.fixture(params=["http", "https"])
+def scheme(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[[Script], Awaitable[Scripted]]]:
+async def serve(scheme: str, certificates: TestCertificates) -> AsyncIterator[Serve]:
     servers: list[asyncio.Server] = []
+    context = certificates.server_context() if scheme == "https" else None
 
     async def start(script: Script) -> Scripted:
         scripted = Scripted(script)
-        server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+        server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0, ssl=context)
         servers.append(server)
         scripted.server = server
         scripted.port = server.sockets[0].getsockname()[1]
@@ -75,41 +87,42 @@ async def serve() -> AsyncIterator[Callable[[Script], Awaitable[Scripted]]]:
         server.close()
 
 
-def connection(port: int, *, keep_alive: bool = True, timeout_ms: float = 5000) -> Connection:
+@pytest.fixture
+async def pool(certificates: TestCertificates) -> AsyncIterator[HttpPool]:
+    http = HttpPool(ssl_context=certificates.client_context())
+    yield http
+    await http.close()
+
+
+def connection(
+    scheme: str, port: int, *, keep_alive: bool = True, timeout_ms: float = 5000
+) -> Connection:
     return Connection.create(
-        host="127.0.0.1", port=port, keep_alive=keep_alive, timeout_ms=timeout_ms
+        host="127.0.0.1",
+        port=port,
+        tls=scheme == "https",
+        keep_alive=keep_alive,
+        timeout_ms=timeout_ms,
     )
 
 
-async def send_with(lean: bool, port: int, **settings: object) -> tuple[int, bytes]:
-    http = HttpPool(lean=lean)
-    try:
-        return await http.send(connection(port, **settings), REQUEST)  # type: ignore[arg-type]
-    finally:
-        await http.close()
+async def failure_of(
+    http: HttpPool, scheme: str, port: int, **settings: object
+) -> PusherConnectionError:
+    with pytest.raises(PusherConnectionError) as caught:
+        await http.send(connection(scheme, port, **settings), REQUEST)  # type: ignore[arg-type]
+    return caught.value
 
 
-async def error_of(lean: bool, port: int, **settings: object) -> str:
-    with pytest.raises((PusherConnectionError, PusherTimeoutError)) as caught:
-        await send_with(lean, port, **settings)
-    return f"{type(caught.value).__name__}: {caught.value}"
-
-
-async def test_keep_alive_reuses_one_connection(
-    serve: Callable[[Script], Awaitable[Scripted]],
-) -> None:
+async def test_keep_alive_reuses_one_connection(scheme: str, serve: Serve, pool: HttpPool) -> None:
     async def answer_many(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         for _ in range(10):
             await scripted.read_request(reader)
             writer.write(OK)
 
     scripted = await serve(answer_many)
-    http = HttpPool()
-    try:
-        for _ in range(5):
-            assert await http.send(connection(scripted.port), REQUEST) == (200, b"{}")
-    finally:
-        await http.close()
+    for _ in range(5):
+        assert await pool.send(connection(scheme, scripted.port), REQUEST) == (200, b"{}")
     assert scripted.connections == 1
     head = scripted.heads[0]
     assert head.startswith(b"POST /apps/1/events?auth_key=k HTTP/1.1\r\n")
@@ -120,26 +133,22 @@ async def test_keep_alive_reuses_one_connection(
 
 
 async def test_without_keep_alive_each_request_has_its_own_connection(
-    serve: Callable[[Script], Awaitable[Scripted]],
+    scheme: str, serve: Serve, pool: HttpPool
 ) -> None:
     async def answer_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await scripted.read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        writer.write(OK)
         await reader.read()  # the client closes first
 
     scripted = await serve(answer_once)
-    http = HttpPool()
-    try:
-        for _ in range(3):
-            await http.send(connection(scripted.port, keep_alive=False), REQUEST)
-    finally:
-        await http.close()
+    for _ in range(3):
+        await pool.send(connection(scheme, scripted.port, keep_alive=False), REQUEST)
     assert scripted.connections == 3
     assert all(b"Connection: close\r\n" in head for head in scripted.heads)
 
 
 async def test_a_connection_the_server_closed_while_idle_is_replaced(
-    serve: Callable[[Script], Awaitable[Scripted]],
+    scheme: str, serve: Serve, pool: HttpPool
 ) -> None:
     async def answer_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await scripted.read_request(reader)
@@ -147,19 +156,13 @@ async def test_a_connection_the_server_closed_while_idle_is_replaced(
         await writer.drain()
 
     scripted = await serve(answer_then_close)
-    http = HttpPool()
-    try:
-        for _ in range(3):
-            assert await http.send(connection(scripted.port), REQUEST) == (200, b"{}")
-            await asyncio.sleep(0.05)  # lets the close arrive while the connection is idle
-    finally:
-        await http.close()
+    for _ in range(3):
+        assert await pool.send(connection(scheme, scripted.port), REQUEST) == (200, b"{}")
+        await asyncio.sleep(0.05)  # lets the close arrive while the connection is idle
     assert scripted.connections == 3
 
 
-async def test_chunked_and_read_to_close_answers(
-    serve: Callable[[Script], Awaitable[Scripted]],
-) -> None:
+async def test_chunked_and_read_to_close_answers(scheme: str, serve: Serve, pool: HttpPool) -> None:
     answers = [
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n1\r\n}\r\n0\r\n\r\n",
         b'HTTP/1.1 202 Accepted\r\n\r\n{"a":1}',
@@ -173,10 +176,8 @@ async def test_chunked_and_read_to_close_answers(
         # the second answer ends when the connection does
 
     scripted = await serve(answer)
-    for lean in (True, False):
-        scripted.connections = 0
-        assert await send_with(lean, scripted.port) == (200, b"{}")
-        assert await send_with(lean, scripted.port) == (202, b'{"a":1}')
+    assert await pool.send(connection(scheme, scripted.port), REQUEST) == (200, b"{}")
+    assert await pool.send(connection(scheme, scripted.port), REQUEST) == (202, b'{"a":1}')
 
 
 async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -205,39 +206,50 @@ async def nonsense(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
     [
         (close_at_once, "failed: the server closed the connection without answering"),
         (cut_short, "failed: the answer was cut short"),
+        (nonsense, "failed: the answer was not valid HTTP (bad status line"),
         (silent, "timed out after 300 ms"),
     ],
 )
-async def test_failures_read_the_same_on_both_edges(
-    serve: Callable[[Script], Awaitable[Scripted]], script: Script, expected: str
+async def test_a_request_written_and_not_answered_says_it_was_sent(
+    scheme: str, serve: Serve, pool: HttpPool, script: Script, expected: str
 ) -> None:
     scripted = await serve(script)
-    lean = await error_of(True, scripted.port, timeout_ms=300)
-    assert lean == await error_of(False, scripted.port, timeout_ms=300)
-    assert lean.endswith(expected), lean
+    error = await failure_of(pool, scheme, scripted.port, timeout_ms=300)
+    assert str(error).startswith(f"request to {scheme}://127.0.0.1:{scripted.port}/apps/1/events ")
+    assert expected in str(error)
+    assert isinstance(error, PusherTimeoutError) == (script is silent)
+    assert error.sent is True
+    assert "auth_key" not in str(error)
 
 
-async def test_invalid_http_is_reported(serve: Callable[[Script], Awaitable[Scripted]]) -> None:
-    scripted = await serve(nonsense)
-    for lean in (True, False):
-        message = await error_of(lean, scripted.port)
-        assert "failed: the answer was not valid HTTP" in message, message
-
-
-async def test_refused_connection_reads_the_same(
-    serve: Callable[[Script], Awaitable[Scripted]],
-) -> None:
+async def test_a_refused_connection_was_not_sent(scheme: str, serve: Serve, pool: HttpPool) -> None:
     scripted = await serve(silent)
     assert scripted.server is not None
     scripted.server.close()
     await scripted.server.wait_closed()
-    lean = await error_of(True, scripted.port)
-    assert lean == await error_of(False, scripted.port)
-    assert lean.endswith("could not connect: Connection refused")
+    error = await failure_of(pool, scheme, scripted.port)
+    assert str(error).endswith("failed: could not connect: Connection refused")
+    assert error.sent is False
+
+
+async def test_a_tls_handshake_that_never_ends_times_out_unsent(
+    certificates: TestCertificates, pool: HttpPool
+) -> None:
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # takes the connection, never answers the ClientHello
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        error = await failure_of(pool, "https", port, timeout_ms=300)
+    finally:
+        server.close()
+    assert isinstance(error, PusherTimeoutError)
+    assert error.sent is False
 
 
 async def test_connections_are_bounded_and_every_request_answered(
-    serve: Callable[[Script], Awaitable[Scripted]],
+    scheme: str, serve: Serve, certificates: TestCertificates
 ) -> None:
     async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
@@ -246,10 +258,10 @@ async def test_connections_are_bounded_and_every_request_answered(
             writer.write(OK)
 
     scripted = await serve(slow)
-    http = HttpPool(limit=3)
+    http = HttpPool(limit=3, ssl_context=certificates.client_context())
     try:
         answers = await asyncio.gather(
-            *(http.send(connection(scripted.port), REQUEST) for _ in range(30))
+            *(http.send(connection(scheme, scripted.port), REQUEST) for _ in range(30))
         )
     finally:
         await http.close()
@@ -258,24 +270,27 @@ async def test_connections_are_bounded_and_every_request_answered(
 
 
 async def test_a_cancelled_request_frees_its_connection(
-    serve: Callable[[Script], Awaitable[Scripted]],
+    scheme: str, serve: Serve, certificates: TestCertificates
 ) -> None:
+    answered = asyncio.Event()
+
     async def hang_then_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await scripted.read_request(reader)
         if scripted.connections == 1:
+            answered.set()
             await reader.read()  # never answers the first
             return
         writer.write(OK)
 
     scripted = await serve(hang_then_answer)
-    http = HttpPool(limit=1)
+    http = HttpPool(limit=1, ssl_context=certificates.client_context())
     try:
-        task = asyncio.create_task(http.send(connection(scripted.port), REQUEST))
-        await asyncio.sleep(0.1)
+        task = asyncio.create_task(http.send(connection(scheme, scripted.port), REQUEST))
+        await asyncio.wait_for(answered.wait(), 5)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        answer = await asyncio.wait_for(http.send(connection(scripted.port), REQUEST), 5)
+        answer = await asyncio.wait_for(http.send(connection(scheme, scripted.port), REQUEST), 5)
     finally:
         await http.close()
     assert answer == (200, b"{}")
@@ -286,16 +301,23 @@ async def test_a_closed_pool_refuses_requests() -> None:
     http = HttpPool()
     await http.close()
     with pytest.raises(RuntimeError, match="closed"):
-        await http.send(connection(1), REQUEST)
+        await http.send(connection("http", 1), REQUEST)
+
+
+def test_a_context_that_does_not_verify_is_refused() -> None:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with pytest.raises(ValueError, match="must verify certificates"):
+        HttpPool(ssl_context=context)
 
 
 BIG = 2 * 1024 * 1024
 
 
-@pytest.mark.parametrize("lean", [True, False])
 @pytest.mark.parametrize("framing", ["length", "chunked", "close"])
-async def test_answers_larger_than_a_mebibyte_are_refused_on_both_edges(
-    serve: Callable[[Script], Awaitable[Scripted]], lean: bool, framing: str
+async def test_answers_larger_than_a_mebibyte_are_refused(
+    scheme: str, serve: Serve, pool: HttpPool, framing: str
 ) -> None:
     async def flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await scripted.read_request(reader)
@@ -312,15 +334,15 @@ async def test_answers_larger_than_a_mebibyte_are_refused_on_both_edges(
             await writer.drain()
 
     scripted = await serve(flood)
-    message = await error_of(lean, scripted.port)
-    assert message == (
-        f"PusherConnectionError: request to http://127.0.0.1:{scripted.port}/apps/1/events "
+    error = await failure_of(pool, scheme, scripted.port)
+    assert str(error) == (
+        f"request to {scheme}://127.0.0.1:{scripted.port}/apps/1/events "
         "failed: the answer is larger than 1048576 bytes"
     )
 
 
 async def test_closing_the_pool_fails_requests_still_waiting_for_room(
-    serve: Callable[[Script], Awaitable[Scripted]],
+    scheme: str, serve: Serve, certificates: TestCertificates
 ) -> None:
     release = asyncio.Event()
     arrived = asyncio.Event()
@@ -332,14 +354,44 @@ async def test_closing_the_pool_fails_requests_still_waiting_for_room(
         writer.write(OK)
 
     scripted = await serve(slow)
-    http = HttpPool(limit=1)
-    first = asyncio.create_task(http.send(connection(scripted.port), REQUEST))
-    second = asyncio.create_task(http.send(connection(scripted.port), REQUEST))
+    http = HttpPool(limit=1, ssl_context=certificates.client_context())
+    first = asyncio.create_task(http.send(connection(scheme, scripted.port), REQUEST))
+    second = asyncio.create_task(http.send(connection(scheme, scripted.port), REQUEST))
     await asyncio.wait_for(arrived.wait(), 5)
-    await asyncio.sleep(0.05)  # the second request is now waiting for room
-    await http.close()
-    release.set()
-    assert await first == (200, b"{}")
+    await asyncio.sleep(0)  # the second request is waiting for room (one connection at most)
+    close = asyncio.create_task(http.close())
     with pytest.raises(PusherConnectionError, match="shutting down: the request was not sent"):
         await second
+    release.set()
+    assert await first == (200, b"{}")
+    await close
     assert scripted.connections == 1
+    assert http.open_connections == 0
+
+
+async def test_a_handshake_the_server_resets_or_closes_is_a_tls_failure_unsent(
+    certificates: TestCertificates, pool: HttpPool
+) -> None:
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(10)  # the ClientHello is in
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # RST
+
+    async def close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(10)
+        writer.close()  # FIN
+
+    details = []
+    for script in (reset, close):
+        server = await asyncio.start_server(script, "127.0.0.1", 0)
+        try:
+            error = await failure_of(pool, "https", server.sockets[0].getsockname()[1])
+        finally:
+            server.close()
+        assert error.sent is False
+        details.append(error.detail)
+    assert details == [
+        "TLS failed: Connection reset by peer during the handshake",
+        "TLS failed: the server closed the connection during the handshake",
+    ]

@@ -1,4 +1,4 @@
-"""The transport seam: the connection budget every real transport shares, and the mock."""
+"""The connection budget of the pool, and the mock transport."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from mesg_pusher import PusherConnectionError
 from mesg_pusher.pusher import Connection, HttpRequest, MockTransport, Transport
-from mesg_pusher.pusher._transport import ConnectionBudget
+from mesg_pusher.pusher.transport import ConnectionBudget
 
 REQUEST = HttpRequest("POST", "/apps/1/events", "auth_key=k", b"{}")
 CONNECTION = Connection.create(host="127.0.0.1", port=9)
@@ -30,10 +30,8 @@ def test_a_budget_has_room_for_one_connection_at_least() -> None:
 
 
 def test_when_full_an_idle_connection_is_closed_and_its_unit_handed_on() -> None:
-    budget = ConnectionBudget(1)
     idle = ["a connection"]
-    budget.add_reclaimer(lambda: False)  # a transport with nothing idle
-    budget.add_reclaimer(lambda: bool(idle and idle.pop()))
+    budget = ConnectionBudget(1, lambda: bool(idle and idle.pop()))
     assert budget.take_now()
     assert budget.take_now()  # the idle one was closed for it
     assert not budget.take_now()
@@ -107,7 +105,7 @@ async def test_the_mock_answers_from_its_handler_and_records_each_request() -> N
 async def test_the_mock_takes_coroutines_and_failures() -> None:
     async def handler(connection: Connection, request: HttpRequest) -> tuple[int, bytes]:
         await asyncio.sleep(0)
-        raise PusherConnectionError("http://127.0.0.1:9/apps/1/events", "refused")
+        raise PusherConnectionError("http://127.0.0.1:9/apps/1/events", "refused", sent=False)
 
     transport = MockTransport(handler)
     with pytest.raises(PusherConnectionError, match="refused"):

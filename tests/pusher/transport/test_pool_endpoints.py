@@ -1,5 +1,6 @@
-"""`HttpPool` against real servers on 127.0.0.1: both edges behind one connection budget, and
-pooled connections that the server closed while they were idle.
+"""`HttpPool` against real servers on 127.0.0.1: plain and TLS endpoints behind one connection
+budget, pooled connections that the server closed while they were idle (a TLS one too), and a
+written request never sent again.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ REQUEST = HttpRequest("POST", "/apps/1/events", "auth_key=k", b'{"name":"e"}')
 
 def connection(port: int, *, tls: bool, keep_alive: bool = True) -> Connection:
     return Connection.create(
-        host="127.0.0.1", port=port, encrypted=tls, keep_alive=keep_alive, timeout_ms=5000
+        host="127.0.0.1", port=port, tls=tls, keep_alive=keep_alive, timeout_ms=5000
     )
 
 
@@ -116,7 +117,9 @@ class Counting:
             server.close()
 
 
-async def test_one_budget_bounds_both_edges_together(certificates: TestCertificates) -> None:
+async def test_one_budget_bounds_plain_and_tls_endpoints_together(
+    certificates: TestCertificates,
+) -> None:
     counting = Counting(delay=0.01)
     plain = await counting.start(None)
     tls = await counting.start(certificates.server_context())
@@ -136,7 +139,7 @@ async def test_one_budget_bounds_both_edges_together(certificates: TestCertifica
     assert counting.most_open <= 3
 
 
-async def test_an_idle_connection_of_one_edge_makes_room_for_the_other(
+async def test_an_idle_connection_of_one_endpoint_makes_room_for_another(
     certificates: TestCertificates,
 ) -> None:
     counting = Counting(delay=0)
@@ -182,8 +185,11 @@ async def test_a_request_that_reached_the_server_is_never_sent_again(
     http = pool(certificates)
     try:
         assert await http.send(connection(port, tls=edge), REQUEST) == (200, b"{}")
-        with pytest.raises(PusherConnectionError, match="closed the connection without answering"):
+        with pytest.raises(
+            PusherConnectionError, match="closed the connection without answering"
+        ) as caught:
             await http.send(connection(port, tls=edge), REQUEST)
+        assert caught.value.sent is True
     finally:
         await http.close()
         server.close()
@@ -201,8 +207,11 @@ async def test_closing_fails_a_tls_request_still_waiting_for_room(
     second = asyncio.create_task(http.send(connection(port, tls=True), REQUEST))
     await asyncio.sleep(0.05)  # the second is now waiting for room
     await http.close()
-    with pytest.raises(PusherConnectionError, match="shutting down: the request was not sent"):
+    with pytest.raises(
+        PusherConnectionError, match="shutting down: the request was not sent"
+    ) as caught:
         await second
+    assert caught.value.sent is False
     with contextlib.suppress(PusherConnectionError):
         await first  # cut off by the close, or answered: either way it was sent once
     counting.stop()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mesg_pusher.pusher._http1 import ProtocolError, ResponseParser, header_lines, request_head
+from mesg_pusher.pusher.transport._http11 import (
+    ProtocolError,
+    ResponseParser,
+    header_lines,
+    request_head,
+)
 
 
 def parse(data: bytes, *, eof: bool = False, step: int | None = None) -> ResponseParser:
