@@ -1,6 +1,7 @@
 """A receiver's whole decision, pure: every bad webhook answered by the one table and emitting
-nothing, duplicates answered 200 without emitting, partial failures resumed, and the Python
-SDK's own `validate_webhook` agreeing with what we accept."""
+nothing, duplicates answered 200 without emitting, partial failures resumed (the body's record
+kept in a dictionary here, as a store keeps it), and the Python SDK's own `validate_webhook`
+agreeing with what we accept."""
 
 from __future__ import annotations
 
@@ -14,11 +15,16 @@ from mesg_pusher.webhooks import (
     MAX_BODY_BYTES,
     REPLAY_WINDOW_MS,
     RESPONSES,
+    BodyRecord,
     Intake,
     Setback,
+    Ticket,
     WebhookOutcome,
     WebhookRefused,
+    WebhookResponse,
+    body_progress,
     check,
+    claim_body,
     respond,
     signature,
 )
@@ -32,6 +38,46 @@ from .conftest import (
     occupied,
     oracle_signature,
 )
+
+
+class Remembered:
+    """An intake and the records of its bodies, as the service's store keeps them."""
+
+    def __init__(self, apps: list[App]) -> None:
+        self.intake: Intake[App] = Intake(apps)
+        self.records: dict[bytes, BodyRecord] = {}
+        self.claims = 0
+
+    def open(self, *, key: str, signature: str | None, body: bytes, now_ms: float) -> Ticket[App]:
+        verified = self.intake.check(key=key, signature=signature, body=body, now_ms=now_ms)
+        self.claims += 1
+        claim, kept = claim_body(
+            self.records.get(verified.digest),
+            digest=verified.digest,
+            owner=str(self.claims),
+            events=len(verified.webhook.events),
+            now_ms=now_ms,
+            in_progress_ms=10_000,
+        )
+        if kept is not None:
+            self.records[verified.digest] = kept
+        return Ticket(verified, claim)
+
+    def close(
+        self, ticket: Ticket[App], done: int, setback: Setback | None = None
+    ) -> WebhookResponse:
+        claim = ticket.claim
+        if claim.kind == "new":
+            _, moved = body_progress(
+                self.records.get(claim.digest),
+                owner=claim.owner,
+                done=claim.start + done,
+                unanswered=0,
+                release=True,
+            )
+            if moved is not None:
+                self.records[claim.digest] = moved
+        return self.intake.close(ticket, done, setback)
 
 
 def test_the_answer_table() -> None:
@@ -51,6 +97,7 @@ def test_the_answer_table() -> None:
         WebhookOutcome.ENGINE_REFUSED: 503,
         WebhookOutcome.NOT_ACCEPTED_IN_TIME: 503,
         WebhookOutcome.BUSY: 503,
+        WebhookOutcome.STORE_UNREACHABLE: 503,
         WebhookOutcome.STOPPING: 503,
         WebhookOutcome.DEFECT: 500,
     }
@@ -153,12 +200,12 @@ def _bad_cases() -> list[tuple[str, dict[str, object], WebhookOutcome, int]]:
 def test_bad_webhooks_get_their_answer_and_nothing_to_emit(
     name: str, request_: dict[str, object], outcome: WebhookOutcome, status: int
 ) -> None:
-    intake: Intake[App] = Intake([APP])
+    memory = Remembered([APP])
     with pytest.raises(WebhookRefused) as refused:
-        intake.open(now_ms=NOW_MS, **request_)  # type: ignore[arg-type]
+        memory.open(now_ms=NOW_MS, **request_)  # type: ignore[arg-type]
     assert refused.value.outcome is outcome
     assert refused.value.response.status == status
-    assert len(intake.recent) == 0  # nothing remembered, nothing emitted
+    assert memory.records == {}  # nothing remembered, nothing emitted
 
 
 def test_size_is_checked_before_anything_else_but_the_configuration() -> None:
@@ -204,7 +251,7 @@ def test_the_head_of_a_webhook_that_may_be_good_passes_and_the_body_decides() ->
     intake.check_head(key=APP.key, size=MAX_BODY_BYTES)  # no signature needed yet
     body = body_of(occupied())
     with pytest.raises(WebhookRefused) as refused:
-        intake.open(key=APP.key, signature=None, body=body, now_ms=NOW_MS)
+        intake.check(key=APP.key, signature=None, body=body, now_ms=NOW_MS)
     assert refused.value.outcome is WebhookOutcome.BAD_SIGNATURE
 
 
@@ -221,70 +268,70 @@ def test_the_largest_genuine_body_is_within_the_limit_and_read_whole() -> None:
 
 
 def test_a_retried_body_emits_once() -> None:
-    intake: Intake[App] = Intake([APP])
+    memory = Remembered([APP])
     body = body_of(occupied("a"), occupied("b"))
-    first = intake.open(
+    first = memory.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )
     assert first.response is None
     assert [e.data["channel"] for e in first.pending] == ["a", "b"]
-    assert intake.close(first, accepted=2).status == 200
-    retry = intake.open(
+    assert memory.close(first, done=2).status == 200
+    retry = memory.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS + 60_000
     )
     assert retry.pending == ()
     assert retry.response is not None
     assert (retry.response.status, retry.response.outcome) == (200, WebhookOutcome.DUPLICATE)
-    assert intake.close(retry, accepted=0).status == 200
+    assert memory.close(retry, done=0).status == 200
 
 
 def test_an_engine_outage_answers_503_and_the_retry_emits_what_is_left() -> None:
-    intake: Intake[App] = Intake([APP])
+    memory = Remembered([APP])
     body = body_of(occupied("a"), occupied("b"), occupied("c"))
     sig = signature(APP.secret, body)
-    first = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
-    answered = intake.close(first, accepted=1, setback=Setback.UNREACHABLE)
+    first = memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
+    answered = memory.close(first, done=1, setback=Setback.UNREACHABLE)
     assert (answered.status, answered.outcome) == (503, WebhookOutcome.ENGINE_UNREACHABLE)
-    retry = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 1000)
+    retry = memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 1000)
     assert [e.data["channel"] for e in retry.pending] == ["b", "c"]
-    assert intake.close(retry, accepted=2).status == 200
+    assert memory.close(retry, done=2).status == 200
 
 
 def test_missing_events_are_never_answered_200() -> None:
-    intake: Intake[App] = Intake([APP])
+    memory = Remembered([APP])
     body = body_of(occupied("a"), occupied("b"))
-    ticket = intake.open(
+    ticket = memory.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )
-    assert intake.close(ticket, accepted=1).outcome is WebhookOutcome.NOT_ACCEPTED_IN_TIME
-    ticket = intake.open(
+    assert memory.close(ticket, done=1).outcome is WebhookOutcome.NOT_ACCEPTED_IN_TIME
+    ticket = memory.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )
-    assert intake.close(ticket, accepted=0, setback=Setback.SLOW).status == 503
+    assert memory.close(ticket, done=0, setback=Setback.SLOW).status == 503
 
 
 def test_a_concurrent_copy_is_told_to_retry() -> None:
-    intake: Intake[App] = Intake([APP])
+    memory = Remembered([APP])
     body = body_of(occupied())
     sig = signature(APP.secret, body)
-    first = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
-    copy = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 5)
+    first = memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
+    copy = memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 5)
     assert copy.response is not None
     assert copy.response.status == 503
     assert copy.pending == ()
-    intake.close(first, accepted=1)
-    assert intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 9).pending == ()
+    memory.close(first, done=1)
+    assert memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 9).pending == ()
 
 
 def test_the_same_body_from_two_apps_is_two_webhooks() -> None:
-    intake: Intake[App] = Intake([APP, OTHER])
+    memory = Remembered([APP, OTHER])
     body = body_of(occupied())
     for app in (APP, OTHER):
-        ticket = intake.open(
+        ticket = memory.open(
             key=app.key, signature=signature(app.secret, body), body=body, now_ms=NOW_MS
         )
         assert len(ticket.pending) == 1
-        intake.close(ticket, accepted=1)
+        memory.close(ticket, done=1)
 
 
 def test_the_python_sdk_accepts_what_we_accept() -> None:

@@ -44,8 +44,9 @@ environment variables:
                                    unix:///mesg/server.sock)
   MESG_PUSHER_MAX_IN_FLIGHT, MESG_PUSHER_QUEUE_SIZE, MESG_PUSHER_MAX_HELD_BYTES,
   MESG_PUSHER_GRACE_PERIOD, MESG_PUSHER_RECONNECT_MAX_DELAY, MESG_PUSHER_SUBMIT_TIMEOUT,
-  MESG_PUSHER_LOG_FORMAT, MESG_PUSHER_LOG_LEVEL,
-  MESG_PUSHER_WEBHOOK_LISTEN       the options above
+  MESG_PUSHER_LOG_FORMAT, MESG_PUSHER_LOG_LEVEL, MESG_PUSHER_WEBHOOK_LISTEN,
+  MESG_PUSHER_STORE, MESG_PUSHER_IDEMPOTENCY_WINDOW
+                                   the options above
   PUSHER_APP_KEY, PUSHER_APP_SECRET (or PUSHER_URL)
                                    the Pusher app whose webhooks are verified; without
                                    them every webhook is answered 503; a secret equal to

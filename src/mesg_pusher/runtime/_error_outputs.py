@@ -1,6 +1,7 @@
 """The answers the service gives without a task's own output: an execution stopped or never
-started by a stop, refused for its size, its unreadable message or for overload, or whose
-output the engine refused."""
+started by a stop, refused for its size, its unreadable message or for overload, whose output
+the engine refused, or held back by an idempotencyKey the store cannot guard (kind and retry
+as the error output declares them)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,30 @@ def refused_by_engine(output: TaskOutput, message: str) -> TaskOutput | None:
     if output.key == ERROR:
         return None
     return TaskOutput.error(f"the engine refused the {output.key} output: {message}")
+
+
+def store_unavailable(reason: str) -> TaskOutput:
+    """The answer for an execution with an idempotencyKey while the store that remembers keys
+    cannot be reached: nothing was published, so a retry is safe."""
+    return TaskOutput(
+        ERROR,
+        {
+            "error": f"{reason}; the execution has an idempotencyKey, so it was not run and "
+            "nothing was published",
+            "kind": "network",
+            "retry": "safe",
+        },
+    )
+
+
+def keys_full(reason: str) -> TaskOutput:
+    """The answer for an execution with a new idempotencyKey while the memory of keys is full."""
+    return TaskOutput(
+        ERROR,
+        {
+            "error": f"the service is overloaded: {reason}; the execution was not run and "
+            "nothing was published, try again later",
+            "kind": "overloaded",
+            "retry": "safe",
+        },
+    )

@@ -12,6 +12,10 @@ overloaded, a defect's). A slot takes over waiting executions of its lane in tur
 the one boundary for defects of ours: an execution a defect broke is answered anyway, with
 `mesg_pusher.tasks.defect`'s words.
 
+The running lane runs a task through `IdempotentRunner` (``_idempotent_runs.py``): an execution
+with an ``idempotencyKey`` runs at most once per key within the window, a later one answered
+with the first one's output.
+
 `finish` applies the end of a stop plan (see ``_stopping.py``): running and waiting executions
 finish until `stop_at`; then those still running are stopped and those still waiting are not
 started, each answered with an ``error`` output saying which; what is not submitted by
@@ -34,6 +38,7 @@ from ._deliveries import Deliveries
 from ._engine_api import TaskMessage
 from ._error_outputs import NOT_STARTED, STOPPED, overloaded, too_large, undecodable
 from ._execution import ExecutionInHand, Naming
+from ._idempotent_runs import Attempt, IdempotentRunner
 from ._ledger import Ledger
 from ._outcomes import ExecutionOutcome
 from ._stats import Stats
@@ -66,10 +71,11 @@ class Executions:
         runner: TaskRunner,
         submitter: Submitter,
         *,
+        keyed: IdempotentRunner,
         stats: Stats,
         clock: Callable[[], float],
     ) -> None:
-        self._runner = runner
+        self._keyed = keyed
         self._submitter = submitter
         self._stats = stats
         self._ledger = Ledger(stats)
@@ -198,15 +204,20 @@ class Executions:
             task = asyncio.current_task()
             assert task is not None
             self._executing.add(task)
+            attempt = Attempt()
             try:
-                output = await self._runner.execute(execution.task_key, execution.input_data or "")
+                output = await self._keyed.execute(
+                    execution.task_key, execution.input_data or "", attempt
+                )
             except asyncio.CancelledError:
                 if not self._abandoning:
                     raise
                 task.uncancel()  # stopped by the grace period: answer instead
-                output = STOPPED
+                output = STOPPED if attempt.started else NOT_STARTED
             finally:
                 self._executing.discard(task)
+            if attempt.replayed:
+                self._stats.replayed += 1
         await self._submit(execution, output, None)
 
     async def _submit_preset(self, execution: ExecutionInHand) -> None:

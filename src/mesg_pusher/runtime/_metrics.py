@@ -75,6 +75,11 @@ class Metrics:
         yield durations
         yield _counter("results_retried", "SubmitResult attempts made again.", stats.retried)
         yield _counter(
+            "executions_replayed",
+            "Executions answered with the remembered output of their idempotencyKey.",
+            stats.replayed,
+        )
+        yield _counter(
             "results_dropped",
             "Results dropped: the engine no longer had the execution in progress.",
             stats.dropped,
@@ -102,6 +107,12 @@ class Metrics:
                 stats.events_emitted,
             ),
             ("events_refused", "Events the engine refused, by event.", stats.events_refused),
+            (
+                "events_unconfirmed",
+                "Events sent twice without the engine's answer either time, and not sent "
+                "again, by event.",
+                stats.events_unconfirmed,
+            ),
         ):
             family = CounterMetricFamily(PREFIX + name, help_text, labels=["event"])
             for event, count in sorted(counts.items()):

@@ -6,20 +6,25 @@ from what happened, the intake's checks and duplicates by `Intake`; this module 
 
 1. While the service stops, or while too many webhooks (or bytes of them) are in hand, the
    answer is 503 at once: the sender retries later.
-2. `Intake.open` verifies and reads the body; a refusal (401, 400, 413, 503 without an app) is
-   answered at once and emits nothing. A body already emitted is answered 200, one being emitted
-   by another request 503, again emitting nothing.
+2. `Intake.check` verifies and reads the body; a refusal (401, 400, 413, 503 without an app) is
+   answered at once and emits nothing. The body is claimed in the service's store
+   (`WebhookMemory`, ``_webhook_memory.py``): one already emitted is answered 200, one being
+   emitted by another request (here or at another replica) 503, again emitting nothing; a store
+   that cannot be reached is 503 too, and nothing is emitted unguarded.
 3. Otherwise its events are emitted, in order, by a task of their own (`Emitter`), given
-   `emit_within` seconds; the answer waits for it at most `answer_within` (within the 4 seconds
-   a sender allows). Emitted in time: 200 ``{}``, or 503 saying what went wrong. Not in time:
-   503, and the emission goes on until its own deadline, so that a retry of the body finds it
-   emitted (200, nothing emitted twice) or carries on from the first event not accepted.
-4. `Intake.close` records how far the emission got, whatever ended it (a stop included).
+   `emit_within` seconds, the progress recorded in the store before each send; the answer
+   waits for it at most `answer_within` (within the 4 seconds a sender allows). Emitted in
+   time: 200 ``{}``, or 503 saying what went wrong. Not in time: 503, and the emission goes on
+   until its own deadline, so that a retry of the body finds it emitted (200, nothing emitted
+   twice) or carries on from the first event not behind.
+4. The body is released in the store where its emission ended, whatever ended it (a stop
+   included), and `Intake.close` gives the answer.
 
 Each webhook leaves one log line once it is answered and its emission is over: the app key
 (another key only scrubbed of the app's secrets and cut), how many events, the outcome, the
-status, the time to the answer, and how many events were emitted. Its outcome is counted (in
-`Stats`) when it is answered.
+status, the time to the answer, how many events were emitted, and how many were refused by the
+engine for good or left unconfirmed (with the last one's reason; a warning then). Its outcome
+is counted (in `Stats`) when it is answered.
 
 `stop` makes every new webhook 503; `finish` waits for the emissions under way until a moment,
 then stops those left (what they emitted counts, and their retry resumes from there).
@@ -28,6 +33,7 @@ then stops those left (what they emitted counts, and their retry resumes from th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -43,13 +49,17 @@ from ..webhooks import (
     Intake,
     Setback,
     Ticket,
+    WebhookOutcome,
     WebhookRefused,
     WebhookResponse,
     decide,
+    respond,
 )
 from ._emitter import Emitter, Progress
 from ._labels import DETAILS_CHARS
 from ._stats import Stats
+from ._store import StoreFull, StoreUnavailable
+from ._webhook_memory import ClaimLost, WebhookMemory
 
 log = logging.getLogger("mesg_pusher.runtime")
 
@@ -89,7 +99,8 @@ class _Job:
 
 
 class WebhookReceiver:
-    """Receives webhooks for the apps of `intake`, emitting their events with `emitter`.
+    """Receives webhooks for the apps of `intake`, emitting their events with `emitter` and
+    remembering their bodies in `memory`.
 
     `secrets` are the apps' secrets (kept out of the log lines), `link_up` says whether the
     task stream is open, `clock` gives monotonic seconds and `wall_ms` the wall clock in
@@ -102,6 +113,7 @@ class WebhookReceiver:
         emitter: Emitter,
         stats: Stats,
         *,
+        memory: WebhookMemory,
         secrets: Sequence[str] = (),
         link_up: Callable[[], bool] = lambda: True,
         clock: Callable[[], float] = time.monotonic,
@@ -112,6 +124,7 @@ class WebhookReceiver:
         max_bytes: int = MAX_WEBHOOK_BYTES,
     ) -> None:
         self.intake = intake
+        self.memory = memory
         self._emitter = emitter
         self._stats = stats
         self._secrets = list(secrets)
@@ -157,14 +170,25 @@ class WebhookReceiver:
         if given is not None:
             return self._answered(given, started, key)
         try:
-            ticket = self.intake.open(
+            verified = self.intake.check(
                 key=key, signature=signature, body=body, now_ms=self._wall_ms()
             )
         except WebhookRefused as refused:
             return self._answered(refused.response, started, key, detail=refused.detail)
+        events = len(verified.webhook.events)
+        try:
+            ticket = await self.memory.claim(verified)
+        except (StoreUnavailable, StoreFull) as error:
+            unreachable = respond(WebhookOutcome.STORE_UNREACHABLE)
+            return self._answered(unreachable, started, key, events=events, detail=str(error))
         given = ticket.response
         if given is not None:
-            return self._answered(given, started, key, events=len(ticket.verified.webhook.events))
+            return self._answered(given, started, key, events=events)
+        if self.stopping:  # it stopped while the body was claimed: let the body go
+            await self._let_go(ticket)
+            given = decide(stopping=True)
+            assert given is not None
+            return self._answered(given, started, key, events=events)
         job = _Job(ticket, ticket.verified.app.key, len(body), started, started + self._emit_within)
         task = asyncio.get_running_loop().create_task(self._emit(job))
         self._jobs[job] = task
@@ -184,7 +208,7 @@ class WebhookReceiver:
                 self._answered_all.set()
         progress = job.progress
         emission = Emission(
-            progress.accepted,
+            progress.done,
             len(job.ticket.pending),
             progress.setback,
             progress.detail,
@@ -205,21 +229,35 @@ class WebhookReceiver:
         return self._answered(refused.response, arrived, key, detail=refused.detail)
 
     async def _emit(self, job: _Job) -> None:
-        """Emit `job`'s events, then settle them with the intake, whatever ended it."""
+        """Emit `job`'s events, then release the body where they ended, whatever ended it."""
         progress = job.progress
+        progress.unanswered = job.ticket.claim.unanswered
+        recorder = self.memory.recorder(job.ticket)
         try:
-            await self._emitter.emit(job.ticket.pending, job.deadline, progress)
+            await self._emitter.emit(job.ticket.pending, job.deadline, progress, recorder.record)
+        except (StoreUnavailable, StoreFull, ClaimLost) as error:
+            # The answer says only that the store is unreachable; the log line says why.
+            progress.setback, progress.detail, progress.note = Setback.STORE, "", str(error)
         except Exception:  # the one boundary for defects of ours: the webhook is answered
             log.exception("webhook: a defect of the service while emitting its events")
             progress.setback, progress.detail = Setback.DEFECT, ""
         finally:
+            try:
+                await recorder.release(progress.done, progress.unanswered)
+            except (StoreUnavailable, StoreFull, ClaimLost) as error:
+                progress.note = f"its progress could not be recorded: {error}"
             job.final = self.intake.close(
-                job.ticket, progress.accepted, progress.setback, progress.detail
+                job.ticket, progress.done, progress.setback, progress.detail
             )
             del self._jobs[job]
             self.held_bytes -= job.size
             if job.answered is not None or job.abandoned:
                 self._line(job.answered or job.final, job.started, job.key, job=job)
+
+    async def _let_go(self, ticket: Ticket[Any]) -> None:
+        """Release a body claimed but not to be emitted, so its retry need not wait."""
+        with contextlib.suppress(StoreUnavailable, StoreFull, ClaimLost):  # else it runs out
+            await self.memory.recorder(ticket).release(0, ticket.claim.unanswered)
 
     def _answered(
         self,
@@ -249,7 +287,8 @@ class WebhookReceiver:
         detail: str = "",
         job: _Job | None = None,
     ) -> None:
-        level = logging.INFO if given.ok else logging.WARNING
+        behind = job is not None and bool(job.progress.refused or job.progress.unconfirmed)
+        level = logging.INFO if given.ok and not behind else logging.WARNING
         if not log.isEnabledFor(level):
             return
         now = self._clock()
@@ -263,10 +302,15 @@ class WebhookReceiver:
         answered_at = job.answered_at if job is not None and job.answered is not None else now
         line["duration_ms"] = round((answered_at - started) * 1000, 1)
         if job is not None:
-            line["emitted"] = job.progress.accepted
+            progress = job.progress
+            line["emitted"] = progress.emitted
+            if progress.refused:
+                line["refused"] = progress.refused
+            if progress.unconfirmed:
+                line["unconfirmed"] = progress.unconfirmed
             if job.answered is not None:  # the emission went on after the answer
                 line["emission_ms"] = round((now - started) * 1000, 1)
-            detail = detail or job.progress.detail
+            detail = detail or progress.detail or progress.note
         if detail:
             shown = scrub(detail, self._secrets) if self._secrets else detail
             line["detail"] = cut(shown, DETAILS_CHARS)

@@ -30,8 +30,13 @@ _OUTPUT_REFUSED: Final = (words.OUTPUT_NOT_FOUND, words.OUTPUTS_INVALID, words.T
 _EXECUTION_GONE: Final = (words.EXECUTION_GONE, words.EXECUTION_NOT_IN_QUEUE)
 #: The engine's texts for a token it has no service for.
 _UNKNOWN_TOKEN: Final = (words.SERVICE_NOT_FOUND, words.SERVICE_HASH_NOT_FOUND)
-#: The engine's texts for an event it refuses: its key, its data, or the service's token.
-_EVENT_REFUSED: Final = (words.EVENT_NOT_FOUND, words.EVENT_DATA_INVALID, *_UNKNOWN_TOKEN)
+#: The engine's texts for an event it refuses: its key or its data.
+_EVENT_REFUSED: Final = (words.EVENT_NOT_FOUND, words.EVENT_DATA_INVALID)
+#: Statuses that come without the engine's answer: a call that fails with one may have reached
+#: the engine, and done its work, before the answer was lost or late.
+_UNANSWERED: Final = frozenset(
+    {"UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED", "INTERNAL", "DATA_LOSS"}
+)
 
 
 def _any(texts: tuple[words.EngineText, ...], details: str) -> bool:
@@ -66,7 +71,9 @@ def submit_verdict(code: StatusCode, details: str) -> SubmitVerdict:
 
 
 class EmitVerdict(Enum):
-    REFUSED = "refused"  # the engine refuses this event: emitting it again cannot help
+    REFUSED = "refused"  # the engine refuses this event for good: emitting it again cannot help
+    #: The engine knows no such service, or no EmitEvent: no event can be emitted now.
+    SERVICE_REFUSED = "service_refused"
     UNREACHABLE = "unreachable"  # no answer: try again while the webhook's time lasts
     FAILED = "failed"  # anything else: try again a few times
 
@@ -76,9 +83,19 @@ def emit_verdict(code: StatusCode, details: str) -> EmitVerdict:
     name = code.name
     if name in _UNREACHABLE:
         return EmitVerdict.UNREACHABLE
+    if name == "UNIMPLEMENTED" or (name == "UNKNOWN" and _any(_UNKNOWN_TOKEN, details)):
+        return EmitVerdict.SERVICE_REFUSED
     if _refused(name, details, _EVENT_REFUSED):
         return EmitVerdict.REFUSED
     return EmitVerdict.FAILED
+
+
+def may_have_emitted(code: StatusCode, *, connected: bool) -> bool:
+    """Whether a failed ``EmitEvent`` may have emitted its event anyway: no answer came (a lost
+    connection, a deadline) while the engine was connected, at the start of the call or at its
+    failure. An engine's own answer, or a call that waited for a connection that never came,
+    emitted nothing."""
+    return connected and code.name in _UNANSWERED
 
 
 def listen_refusal(code: StatusCode, details: str) -> str | None:

@@ -1,7 +1,8 @@
 """Pusher webhooks as MESG events: the pure core of a receiver, and the signature a sender uses.
 
 A webhook is verified (app key, signature in constant time, size), read into the events
-mesg.yml declares, checked for freshness and for duplicates, and its answer decided from what
+mesg.yml declares, checked for freshness and for duplicates (the rules of what the service's
+store remembers of a body), and its answer decided from what
 happened to it (`decide`), each outcome with one HTTP answer (`RESPONSES`). Nothing here does I/O
 or reads a clock: the receiver inside ``serve`` and the local server's webhook sender are the
 edges. See ``_intake.py`` for the theory of operation.
@@ -15,6 +16,7 @@ from ._limits import (
     MAX_BODY_BYTES,
     MAX_IN_PROGRESS_MS,
     MAX_REMEMBERED_BYTES,
+    MAX_SENDS,
     REPLAY_WINDOW_MS,
 )
 from ._outcomes import (
@@ -26,7 +28,20 @@ from ._outcomes import (
     respond,
 )
 from ._parse import Webhook, WebhookEvent, parse
-from ._replay import Claim, RecentWebhooks, body_digest, check_fresh
+from ._replay import (
+    BodyRecord,
+    Claim,
+    body_cost,
+    body_digest,
+    body_emitting,
+    body_expires_ms,
+    body_progress,
+    check_fresh,
+    claim_body,
+    decode_body,
+    encode_body,
+    sends_left,
+)
 from ._signature import KEY_HEADER, SIGNATURE_HEADER, Credentials, signature, verify
 
 __all__ = [
@@ -38,14 +53,15 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_IN_PROGRESS_MS",
     "MAX_REMEMBERED_BYTES",
+    "MAX_SENDS",
     "REPLAY_WINDOW_MS",
     "RESPONSES",
     "SIGNATURE_HEADER",
+    "BodyRecord",
     "Claim",
     "Credentials",
     "Emission",
     "Intake",
-    "RecentWebhooks",
     "Setback",
     "Ticket",
     "Verified",
@@ -54,12 +70,20 @@ __all__ = [
     "WebhookOutcome",
     "WebhookRefused",
     "WebhookResponse",
+    "body_cost",
     "body_digest",
+    "body_emitting",
+    "body_expires_ms",
+    "body_progress",
     "check",
     "check_fresh",
+    "claim_body",
     "decide",
+    "decode_body",
+    "encode_body",
     "parse",
     "respond",
+    "sends_left",
     "signature",
     "verify",
 ]

@@ -1,0 +1,214 @@
+"""Idempotent publishing, the rules: what the store remembers of an ``idempotencyKey`` and how
+each step changes it. Pure: the clock (wall milliseconds) and the claim's owner are passed in.
+
+Theory of operation, one key (an app and an ``idempotencyKey``; `key_name`):
+
+- `begin`: nothing remembered -> the execution runs, holding a claim (`Running`) whose lease
+  its service renews while it runs (`renew`). A claim another execution holds -> wait for it.
+  An output remembered (`Done`) -> answer it, publishing nothing.
+- A claim whose lease ran out belongs to a service that stopped without answering: whether it
+  published is unknown, so the key is answered `ABANDONED` (and remembered so), never run again.
+- `finish`: the claim becomes the output, remembered for the window from then on; an output that
+  says nothing reached Pusher (an ``error`` whose ``retry`` is ``safe``) is forgotten instead,
+  so a later execution with the key runs again: that cannot publish twice.
+
+A record is written as a few bytes of JSON (`encode`, `decode`) for a store outside the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from .._json import dumps, loads
+from ..tasks import ERROR, TaskOutput
+from ._store import Space, Step
+
+#: How long keys are remembered by default (``--idempotency-window``), in seconds.
+WINDOW_SECONDS: Final = 600.0
+#: How long a claim holds without being renewed, and how often it is renewed meanwhile.
+LEASE_MS: Final = 30_000.0
+RENEW_SECONDS: Final = 10.0
+#: Memory for keys in the process. Past it, a new key is refused (the execution is answered
+#: with an error and publishes nothing) rather than an older one forgotten within its window.
+MAX_KEY_BYTES: Final = 64 * 1024 * 1024
+#: What one key costs in the process besides its output's text, at most (measured with
+#: tracemalloc by the tests).
+KEY_ENTRY_BYTES: Final = 480
+#: The tasks that publish, and so take an ``idempotencyKey``.
+KEYED_TASKS: Final = frozenset({"trigger", "triggerBatch", "sendToUser"})
+KEY_INPUT: Final = "idempotencyKey"
+
+ABANDONED: Final = TaskOutput(
+    ERROR,
+    {
+        "error": "an execution with the same idempotencyKey was left unfinished by a service "
+        "that stopped answering; it may or may not have been published, so this one was not "
+        "run",
+        "kind": "stopped",
+        "retry": "unsafe",
+    },
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A claim: the execution of `owner` runs, and holds the key until `lease_ms`."""
+
+    owner: str
+    lease_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The output of the key's execution: its key and its data as JSON text."""
+
+    output_key: str
+    output_data: str
+
+    @property
+    def output(self) -> TaskOutput:
+        return TaskOutput(self.output_key, loads(self.output_data))
+
+
+KeyRecord = Running | Done
+
+
+@dataclass(frozen=True, slots=True)
+class Begun:
+    """What `begin` decided: ``run`` (the claim is this execution's), ``wait`` (another holds
+    it) or ``answer`` with `output` (publishing nothing)."""
+
+    kind: Literal["run", "wait", "answer"]
+    output: TaskOutput | None = None
+
+
+RUN: Final = Begun("run")
+WAIT: Final = Begun("wait")
+
+
+def key_name(app_id: str, key: str) -> bytes:
+    """What names a key in the store: SHA-256 over the app id (its length first, so no pair
+    can pass for another) and the key."""
+    app = app_id.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(
+        len(app).to_bytes(8, "big") + app + key.encode("utf-8", "surrogatepass")
+    ).digest()
+
+
+def begin(
+    record: KeyRecord | None, *, owner: str, now_ms: float, lease_ms: float, window_ms: float
+) -> Step[KeyRecord, Begun]:
+    if record is None:
+        return Step(RUN, Running(owner, now_ms + lease_ms), now_ms + lease_ms)
+    if isinstance(record, Done):
+        return Step(Begun("answer", record.output))
+    if record.owner == owner:
+        return Step(RUN)
+    if record.lease_ms > now_ms:
+        return Step(WAIT)
+    return Step(Begun("answer", ABANDONED), _done(ABANDONED), now_ms + window_ms)
+
+
+def renew(
+    record: KeyRecord | None, *, owner: str, now_ms: float, lease_ms: float
+) -> Step[KeyRecord, bool]:
+    """Extend the lease of `owner`'s claim; False when the claim is not (or no longer) its."""
+    if isinstance(record, Running) and record.owner == owner:
+        return Step(True, Running(owner, now_ms + lease_ms), now_ms + lease_ms)
+    return Step(False)
+
+
+def finish(
+    record: KeyRecord | None, *, owner: str, output: TaskOutput, now_ms: float, window_ms: float
+) -> Step[KeyRecord, bool]:
+    """`owner`'s execution answered `output`: remember it for the window (or forget the key,
+    see `remembers`); False when the claim was no longer its (nothing changes then)."""
+    if not (isinstance(record, Running) and record.owner == owner):
+        return Step(False)
+    if not remembers(output):
+        return Step(True, None)
+    return Step(True, _done(output), now_ms + window_ms)
+
+
+def remembers(output: TaskOutput) -> bool:
+    """Whether `output` is remembered for its key: all but an error after which a retry cannot
+    publish twice (nothing reached Pusher)."""
+    return not (output.key == ERROR and output.data.get("retry") == "safe")
+
+
+def _done(output: TaskOutput) -> Done:
+    return Done(output.key, dumps(output.data))
+
+
+def encode(record: KeyRecord) -> bytes:
+    if isinstance(record, Running):
+        fields: dict[str, Any] = {"owner": record.owner, "lease_ms": record.lease_ms}
+    else:
+        fields = {"output": record.output_key, "data": record.output_data}
+    return b"k1" + dumps(fields).encode()
+
+
+def decode(raw: bytes) -> KeyRecord:
+    if not raw.startswith(b"k1"):
+        raise ValueError("not a key record of this version")
+    try:
+        fields = loads(raw[2:])
+    except ValueError:
+        raise ValueError("not a key record: not JSON") from None
+    if not isinstance(fields, dict):
+        raise ValueError("not a key record")
+    try:
+        if "owner" in fields:
+            return Running(str(fields["owner"]), float(fields["lease_ms"]))
+        return Done(str(fields["output"]), str(fields["data"]))
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"a key record without {error}") from None
+
+
+def cost(record: KeyRecord) -> int:
+    if isinstance(record, Running):
+        return KEY_ENTRY_BYTES + len(record.owner)
+    return KEY_ENTRY_BYTES + len(record.output_key) + len(record.output_data)
+
+
+def _pinned(record: KeyRecord) -> bool:
+    return isinstance(record, Running)
+
+
+KEYS: Final[Space[KeyRecord]] = Space(
+    name="keys",
+    encode=encode,
+    decode=decode,
+    cost=cost,
+    max_bytes=MAX_KEY_BYTES,
+    evicts=False,
+    pinned=_pinned,
+)
+
+
+def interim_scope(
+    task_key: str, inputs: Mapping[str, Any], default_app_id: str | None
+) -> tuple[str, str] | None:
+    """The app and key an execution is idempotent by, or None.
+
+    Stands in for the task runner's own rule (``TaskRunner.idempotency_scope``) until it lands:
+    a publishing task with a non-empty ``idempotencyKey`` string, by the ``appId`` input or the
+    environment's app id."""
+    if task_key not in KEYED_TASKS:
+        return None
+    key = inputs.get(KEY_INPUT)
+    if not isinstance(key, str) or not key:
+        return None
+    app_id = inputs.get("appId")
+    if not isinstance(app_id, str):
+        app_id = default_app_id or ""
+    return app_id, key
+
+
+def lasts(window_seconds: float) -> float:
+    """A window in milliseconds (an infinite one stays infinite)."""
+    return window_seconds * 1000 if math.isfinite(window_seconds) else math.inf

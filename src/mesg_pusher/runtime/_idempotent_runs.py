@@ -1,0 +1,197 @@
+"""Executions run at most once per idempotency key within the window, through the service's
+store (the rules are ``_idempotency.py``'s).
+
+`IdempotentRunner.execute` stands between an execution and the task runner. An execution
+without a key runs as before (its inputs parsed once, here). One with a key first claims it in
+the store: it runs and its output is remembered; or another execution holds the key and it
+waits for that one's output; or it is answered from memory, publishing nothing. A store that
+cannot be reached, or a memory of keys that is full, answers the execution with an ``error``
+whose ``retry`` is ``safe``: nothing is published unguarded.
+
+While an execution runs, its claim's lease is renewed every few seconds by one loop for all of
+them, so that a replica sees the claim held for as long as it runs, and abandoned (answered, not
+run again) once its service is gone. An execution stopped by the grace period leaves ``STOPPED``
+as its key's output: it may have published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any, Final
+
+from .._json import loads
+from ..tasks import TaskOutput, TaskRunner
+from ._error_outputs import STOPPED, keys_full, store_unavailable
+from ._idempotency import (
+    KEYS,
+    LEASE_MS,
+    RENEW_SECONDS,
+    begin,
+    finish,
+    interim_scope,
+    key_name,
+    renew,
+)
+from ._store import Store, StoreFull, StoreUnavailable
+
+log = logging.getLogger("mesg_pusher.runtime")
+
+#: An execution's app and key, or None: `(task_key, inputs) -> (app_id, key) | None`.
+Scope = Callable[[str, Mapping[str, Any]], "tuple[str, str] | None"]
+#: How long a waiter waits before looking again at a claim another execution holds: doubling
+#: from the first to the last.
+FIRST_LOOK: Final = 0.05
+LAST_LOOK: Final = 1.0
+
+
+class Attempt:
+    """What became of one execution: whether the task was started (it may have published)."""
+
+    __slots__ = ("replayed", "started")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.replayed = False  # answered from the key's memory
+
+
+def runner_scope(runner: TaskRunner) -> Scope:
+    """The scope of `runner`'s executions. The task runner's own rule, once it has one, takes
+    the place of `interim_scope` here."""
+    defaults = runner.defaults
+    app_id = defaults.variables.get("app_id") or defaults.url.get("app_id")
+    default_app = str(app_id) if app_id is not None else None
+    return lambda task_key, inputs: interim_scope(task_key, inputs, default_app)
+
+
+class IdempotentRunner:
+    """Runs executions through `runner`, at most once per key in `store` within `window_ms`.
+    `wall_ms` gives the wall clock in milliseconds (leases and windows count by it)."""
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        store: Store,
+        *,
+        window_ms: float,
+        wall_ms: Callable[[], float],
+        scope: Scope | None = None,
+        lease_ms: float = LEASE_MS,
+        renew_every: float = RENEW_SECONDS,
+    ) -> None:
+        self._runner = runner
+        self._store = store
+        self._window_ms = window_ms
+        self._wall_ms = wall_ms
+        self._scope = scope if scope is not None else runner_scope(runner)
+        self._lease_ms = lease_ms
+        self._renew_every = renew_every
+        self._instance = secrets.token_hex(8)
+        self._claims = 0
+        self._held: dict[bytes, str] = {}  # key name -> owner, claims running here
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def execute(self, task_key: str, input_data: str, attempt: Attempt) -> TaskOutput:
+        """The execution's one output (see the module's docstring)."""
+        try:
+            inputs = loads(input_data)
+        except ValueError:
+            inputs = None
+        if not isinstance(inputs, dict):  # the runner answers with the rule it breaks
+            attempt.started = True
+            return await self._runner.execute(task_key, input_data)
+        scope = self._scope(task_key, inputs)
+        if scope is None:
+            attempt.started = True
+            return await self._runner.execute(task_key, inputs)
+        name = key_name(*scope)
+        self._claims += 1
+        owner = f"{self._instance}:{self._claims}"
+        try:
+            answer = await self._claim(name, owner)
+        except StoreUnavailable as error:
+            return store_unavailable(str(error))
+        except StoreFull as error:
+            return keys_full(str(error))
+        if answer is not None:
+            attempt.replayed = True
+            return answer
+        attempt.started = True
+        self._held[name] = owner
+        self._renewing()
+        try:
+            output = await self._runner.execute(task_key, inputs)
+        except asyncio.CancelledError:
+            await self._finish(name, owner, STOPPED)
+            raise
+        finally:
+            self._held.pop(name, None)
+        await self._finish(name, owner, output)
+        return output
+
+    async def _claim(self, name: bytes, owner: str) -> TaskOutput | None:
+        """Claim the key: None once it is this execution's, else the output to answer."""
+        look = FIRST_LOOK
+        while True:
+            begun = await self._store.change(
+                KEYS,
+                name,
+                partial(
+                    begin,
+                    owner=owner,
+                    now_ms=self._wall_ms(),
+                    lease_ms=self._lease_ms,
+                    window_ms=self._window_ms,
+                ),
+            )
+            if begun.kind == "run":
+                return None
+            if begun.kind == "answer":
+                return begun.output
+            await self._store.changed(KEYS, name, look)
+            look = min(LAST_LOOK, look * 2)
+
+    async def _finish(self, name: bytes, owner: str, output: TaskOutput) -> None:
+        step = partial(
+            finish, owner=owner, output=output, now_ms=self._wall_ms(), window_ms=self._window_ms
+        )
+        try:
+            if not await self._store.change(KEYS, name, step):
+                log.warning(
+                    "an idempotencyKey's claim was taken over while its execution ran (its "
+                    "lease was not renewed in time); its output is not remembered"
+                )
+        except (StoreUnavailable, StoreFull) as error:
+            log.warning(
+                "an idempotencyKey's output could not be remembered (%s); executions with that "
+                "key are answered as abandoned once its lease runs out, and never run again "
+                "within the window",
+                error,
+            )
+
+    def _renewing(self) -> None:
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.get_running_loop().create_task(self._renew_forever())
+
+    async def _renew_forever(self) -> None:
+        """Renew the lease of every claim held here, every `renew_every` seconds, while any."""
+        while self._held:
+            await asyncio.sleep(self._renew_every)
+            for name, owner in list(self._held.items()):
+                step = partial(renew, owner=owner, now_ms=self._wall_ms(), lease_ms=self._lease_ms)
+                try:
+                    held = await self._store.change(KEYS, name, step)
+                except (StoreUnavailable, StoreFull) as error:
+                    log.warning("renewing an idempotencyKey's claim failed: %s", error)
+                    continue
+                if not held and self._held.get(name) == owner:
+                    log.warning("an idempotencyKey's claim was taken over while its execution ran")
+                    del self._held[name]
+
+    async def close(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            await asyncio.gather(self._renewer, return_exceptions=True)
