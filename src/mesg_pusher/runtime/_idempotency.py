@@ -8,6 +8,7 @@ Theory of operation, one key (an app and an ``idempotencyKey``; `key_name`):
   An output remembered (`Done`) -> answer it, publishing nothing.
 - A claim whose lease ran out belongs to a service that stopped without answering: whether it
   published is unknown, so the key is answered `ABANDONED` (and remembered so), never run again.
+- `release`: a claim whose execution never ran (its claim's answer was lost) is let go.
 - `finish`: the claim becomes the output, remembered for the window from then on; an output that
   says nothing reached Pusher (an ``error`` whose ``retry`` is ``safe``) is forgotten instead,
   so a later execution with the key runs again: that cannot publish twice.
@@ -18,14 +19,15 @@ A record is written as a few bytes of JSON (`encode`, `decode`) for a store outs
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from .._json import dumps, loads
 from ..tasks import ERROR, TaskOutput
 from ._store import Space, Step
+
+T = TypeVar("T")
 
 #: How long keys are remembered by default (``--idempotency-window``), in seconds.
 WINDOW_SECONDS: Final = 600.0
@@ -37,7 +39,7 @@ RENEW_SECONDS: Final = 10.0
 MAX_KEY_BYTES: Final = 64 * 1024 * 1024
 #: What one key costs in the process besides its output's text, at most (measured with
 #: tracemalloc by the tests).
-KEY_ENTRY_BYTES: Final = 480
+KEY_ENTRY_BYTES: Final = 360
 #: The tasks that publish, and so take an ``idempotencyKey``.
 KEYED_TASKS: Final = frozenset({"trigger", "triggerBatch", "sendToUser"})
 KEY_INPUT: Final = "idempotencyKey"
@@ -103,7 +105,7 @@ def begin(
     record: KeyRecord | None, *, owner: str, now_ms: float, lease_ms: float, window_ms: float
 ) -> Step[KeyRecord, Begun]:
     if record is None:
-        return Step(RUN, Running(owner, now_ms + lease_ms), now_ms + lease_ms)
+        return _held(RUN, owner, now_ms + lease_ms, window_ms)
     if isinstance(record, Done):
         return Step(Begun("answer", record.output))
     if record.owner == owner:
@@ -114,12 +116,18 @@ def begin(
 
 
 def renew(
-    record: KeyRecord | None, *, owner: str, now_ms: float, lease_ms: float
+    record: KeyRecord | None, *, owner: str, now_ms: float, lease_ms: float, window_ms: float
 ) -> Step[KeyRecord, bool]:
     """Extend the lease of `owner`'s claim; False when the claim is not (or no longer) its."""
     if isinstance(record, Running) and record.owner == owner:
-        return Step(True, Running(owner, now_ms + lease_ms), now_ms + lease_ms)
+        return _held(True, owner, now_ms + lease_ms, window_ms)
     return Step(False)
+
+
+def _held(result: T, owner: str, lease_ms: float, window_ms: float) -> Step[KeyRecord, T]:
+    # A claim is kept a window past its lease: forgotten when its lease ran out, it would let
+    # the key run again although its execution may have published.
+    return Step(result, Running(owner, lease_ms), lease_ms + window_ms)
 
 
 def finish(
@@ -132,6 +140,13 @@ def finish(
     if not remembers(output):
         return Step(True, None)
     return Step(True, _done(output), now_ms + window_ms)
+
+
+def release(record: KeyRecord | None, *, owner: str) -> Step[KeyRecord, bool]:
+    """Forget `owner`'s claim, whose execution never ran; False when it holds none."""
+    if isinstance(record, Running) and record.owner == owner:
+        return Step(True, None)
+    return Step(False)
 
 
 def remembers(output: TaskOutput) -> bool:
@@ -207,8 +222,3 @@ def interim_scope(
     if not isinstance(app_id, str):
         app_id = default_app_id or ""
     return app_id, key
-
-
-def lasts(window_seconds: float) -> float:
-    """A window in milliseconds (an infinite one stays infinite)."""
-    return window_seconds * 1000 if math.isfinite(window_seconds) else math.inf

@@ -17,11 +17,12 @@ as its key's output: it may have published.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from .._json import loads
 from ..tasks import TaskOutput, TaskRunner
@@ -34,6 +35,7 @@ from ._idempotency import (
     finish,
     interim_scope,
     key_name,
+    release,
     renew,
 )
 from ._store import Store, StoreFull, StoreUnavailable
@@ -46,6 +48,12 @@ Scope = Callable[[str, Mapping[str, Any]], "tuple[str, str] | None"]
 #: from the first to the last.
 FIRST_LOOK: Final = 0.05
 LAST_LOOK: Final = 1.0
+
+
+class Runner(Protocol):
+    """What runs an execution (`TaskRunner`): exactly one output, never raising."""
+
+    async def execute(self, task_key: str, input_data: str | Mapping[str, Any]) -> TaskOutput: ...
 
 
 class Attempt:
@@ -68,17 +76,18 @@ def runner_scope(runner: TaskRunner) -> Scope:
 
 
 class IdempotentRunner:
-    """Runs executions through `runner`, at most once per key in `store` within `window_ms`.
-    `wall_ms` gives the wall clock in milliseconds (leases and windows count by it)."""
+    """Runs executions through `runner`, at most once per key (by `scope`) in `store` within
+    `window_ms`. `wall_ms` gives the wall clock in milliseconds (leases and windows count by
+    it)."""
 
     def __init__(
         self,
-        runner: TaskRunner,
+        runner: Runner,
         store: Store,
         *,
+        scope: Scope,
         window_ms: float,
         wall_ms: Callable[[], float],
-        scope: Scope | None = None,
         lease_ms: float = LEASE_MS,
         renew_every: float = RENEW_SECONDS,
     ) -> None:
@@ -86,7 +95,7 @@ class IdempotentRunner:
         self._store = store
         self._window_ms = window_ms
         self._wall_ms = wall_ms
-        self._scope = scope if scope is not None else runner_scope(runner)
+        self._scope = scope
         self._lease_ms = lease_ms
         self._renew_every = renew_every
         self._instance = secrets.token_hex(8)
@@ -113,6 +122,7 @@ class IdempotentRunner:
         try:
             answer = await self._claim(name, owner)
         except StoreUnavailable as error:
+            await self._let_go(name, owner)
             return store_unavailable(str(error))
         except StoreFull as error:
             return keys_full(str(error))
@@ -154,6 +164,12 @@ class IdempotentRunner:
             await self._store.changed(KEYS, name, look)
             look = min(LAST_LOOK, look * 2)
 
+    async def _let_go(self, name: bytes, owner: str) -> None:
+        """After a failed claim: the claim may have been written and its answer lost; nothing
+        was run, so let it go if it is this execution's (if the store lets us)."""
+        with contextlib.suppress(StoreUnavailable, StoreFull):
+            await self._store.change(KEYS, name, partial(release, owner=owner))
+
     async def _finish(self, name: bytes, owner: str, output: TaskOutput) -> None:
         step = partial(
             finish, owner=owner, output=output, now_ms=self._wall_ms(), window_ms=self._window_ms
@@ -181,7 +197,13 @@ class IdempotentRunner:
         while self._held:
             await asyncio.sleep(self._renew_every)
             for name, owner in list(self._held.items()):
-                step = partial(renew, owner=owner, now_ms=self._wall_ms(), lease_ms=self._lease_ms)
+                step = partial(
+                    renew,
+                    owner=owner,
+                    now_ms=self._wall_ms(),
+                    lease_ms=self._lease_ms,
+                    window_ms=self._window_ms,
+                )
                 try:
                     held = await self._store.change(KEYS, name, step)
                 except (StoreUnavailable, StoreFull) as error:

@@ -52,7 +52,7 @@ from ._engine_link import EngineLink, ServiceFailed
 from ._executions import Executions
 from ._health import health
 from ._idempotency import KEYS
-from ._idempotent_runs import IdempotentRunner
+from ._idempotent_runs import IdempotentRunner, runner_scope
 from ._listener import HEALTH_PATH, METRICS_PATH, WEBHOOKS_PATH, Listener
 from ._metrics import Metrics
 from ._receiver import WebhookReceiver
@@ -124,6 +124,7 @@ class Service:
         self._keyed = IdempotentRunner(
             self._runner,
             self.store,
+            scope=runner_scope(self._runner),
             window_ms=config.idempotency_window * 1000,
             wall_ms=wall_ms,
         )
