@@ -83,11 +83,14 @@ async def serving(
     *,
     definition: ServiceDefinition | None = None,
     apps: Sequence[Credentials] = (),
+    endpoint: str | None = None,
     **settings: Any,
 ) -> AsyncIterator[Running]:
-    """The service, in this event loop, listening to `server` (settings: ServeConfig's) and
-    receiving the webhooks of `apps` (none: every webhook is answered 503)."""
-    config = ServeConfig(endpoint=server.address, token=server.token, **settings)
+    """The service, in this event loop, listening to `server` (through `endpoint` when given:
+    a proxy; settings: ServeConfig's) and receiving the webhooks of `apps` (none: every webhook
+    is answered 503)."""
+    address = endpoint if endpoint is not None else server.address
+    config = ServeConfig(endpoint=address, token=server.token, **settings)
     service = Service(config, definition=definition, apps=apps, draw=lambda: 0.5)
     stop = asyncio.Event()
     running = Running(service, stop, asyncio.create_task(service.run(stop)))

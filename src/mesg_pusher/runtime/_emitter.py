@@ -64,6 +64,13 @@ class Progress:
     detail: str = ""
     #: Why the last event left behind without being accepted was (for the log line).
     note: str = ""
+    #: A send is under way: if the emission is stopped now, it may have reached the engine.
+    sending: bool = False
+
+    @property
+    def maybe_sent(self) -> int:
+        """Sends of the next event that may have reached the engine, the one under way too."""
+        return self.unanswered + self.sending
 
 
 class _Sent(Enum):
@@ -140,7 +147,13 @@ class Emitter:
             nonlocal connected
             await record(progress.done, progress.unanswered + 1)
             connected = self._link_up()
-            await self._api.emit(event.key, data, within=max(0.0, deadline - self._clock()))
+            progress.sending = True  # and so it stays if the emission is cancelled meanwhile
+            try:
+                await self._api.emit(event.key, data, within=max(0.0, deadline - self._clock()))
+            except CallFailed:
+                progress.sending = False
+                raise
+            progress.sending = False
             self._stats.event_emitted(event.key)
             return _Sent.ACCEPTED
 

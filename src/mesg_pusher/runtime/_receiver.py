@@ -243,7 +243,7 @@ class WebhookReceiver:
             progress.setback, progress.detail = Setback.DEFECT, ""
         finally:
             try:
-                await recorder.release(progress.done, progress.unanswered)
+                await recorder.release(progress.done, progress.maybe_sent)
             except (StoreUnavailable, StoreFull, ClaimLost) as error:
                 progress.note = f"its progress could not be recorded: {error}"
             job.final = self.intake.close(
