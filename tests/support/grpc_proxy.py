@@ -17,7 +17,11 @@ from grpc import aio
 EMIT_EVENT = "/api.Service/EmitEvent"
 
 
-class LossyProxy(grpc.GenericRpcHandler):
+def _same(message: bytes) -> bytes:
+    return message
+
+
+class LossyProxy(grpc.GenericRpcHandler[bytes, bytes]):
     """Forwards every call to `target`. `lose(n)` says, for the n-th EmitEvent (from 1), whether
     its answer is lost; `late` delays every EmitEvent answer by that many seconds. `unanswered`
     counts, by request (its bytes), the EmitEvent calls the engine took whose answer never
@@ -49,10 +53,12 @@ class LossyProxy(grpc.GenericRpcHandler):
         if self._server is not None:
             await self._server.stop(None)
         if self._channel is not None:
-            await self._channel.close()
+            await self._channel.close(None)
 
-    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
-        method: str = details.method  # type: ignore[attr-defined]
+    def service(
+        self, details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[bytes, bytes] | None:
+        method: str = details.method
         if method.endswith("/ListenTask") or method.startswith(("/api.Core/Listen",)):
             return grpc.unary_stream_rpc_method_handler(self._stream(method))
         return grpc.unary_unary_rpc_method_handler(self._unary(method))
@@ -60,7 +66,7 @@ class LossyProxy(grpc.GenericRpcHandler):
     def _unary(self, method: str) -> Callable[[bytes, Any], Any]:
         async def forward(request: bytes, context: aio.ServicerContext[bytes, bytes]) -> bytes:
             assert self._channel is not None
-            call = self._channel.unary_unary(method)
+            call = self._channel.unary_unary(method, _same, _same)
             try:
                 answer: bytes = await call(request, timeout=context.time_remaining())
             except aio.AioRpcError as error:
@@ -86,7 +92,9 @@ class LossyProxy(grpc.GenericRpcHandler):
             request: bytes, context: aio.ServicerContext[bytes, bytes]
         ) -> AsyncIterator[bytes]:
             assert self._channel is not None
-            call = self._channel.unary_stream(method)(request, timeout=context.time_remaining())
+            call = self._channel.unary_stream(method, _same, _same)(
+                request, timeout=context.time_remaining()
+            )
             try:
                 metadata = await call.initial_metadata()
                 if metadata:
