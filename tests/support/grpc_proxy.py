@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc import aio
@@ -17,11 +17,17 @@ from grpc import aio
 EMIT_EVENT = "/api.Service/EmitEvent"
 
 
+if TYPE_CHECKING:  # generic only to the type checker
+    _Handler = grpc.GenericRpcHandler[bytes, bytes]
+else:
+    _Handler = grpc.GenericRpcHandler
+
+
 def _same(message: bytes) -> bytes:
     return message
 
 
-class LossyProxy(grpc.GenericRpcHandler[bytes, bytes]):
+class LossyProxy(_Handler):
     """Forwards every call to `target`. `lose(n)` says, for the n-th EmitEvent (from 1), whether
     its answer is lost; `late` delays every EmitEvent answer by that many seconds. `unanswered`
     counts, by request (its bytes), the EmitEvent calls the engine took whose answer never
