@@ -21,7 +21,10 @@ from mesg_pusher.pusher import HttpPool
 from mesg_pusher.runtime._error_outputs import STOPPED
 from mesg_pusher.runtime._idempotency import (
     ABANDONED,
+    CLAIM_MS,
     KEYS,
+    RUN,
+    WAIT,
     Done,
     KeyRecord,
     Running,
@@ -34,6 +37,7 @@ from mesg_pusher.runtime._idempotency import (
     release,
     remembers,
     renew,
+    start,
 )
 from mesg_pusher.runtime._idempotent_runs import Attempt, IdempotentRunner, Scope, runner_scope
 from mesg_pusher.runtime._store import KEEP, Space, Store, StoreUnavailable, store_address
@@ -54,31 +58,48 @@ UNSAFE = TaskOutput(ERROR, {"error": "timeout: may be out", "kind": "timeout", "
 # The rules ------------------------------------------------------------------------------------
 
 
-def test_a_free_key_is_claimed_and_a_held_one_waited_for() -> None:
-    claimed = begin(None, owner="a", now_ms=NOW, lease_ms=LEASE, window_ms=WINDOW)
+def test_a_free_key_is_claimed_confirmed_and_a_held_one_waited_for() -> None:
+    claimed = begin(None, owner="a", now_ms=NOW, window_ms=WINDOW)
     # Kept a window past its lease, so that a claim abandoned is answered, never run again.
     assert (claimed.result.kind, claimed.record, claimed.expires_ms) == (
         "run",
-        Running("a", NOW + LEASE),
-        NOW + LEASE + WINDOW,
+        Running("a", NOW + CLAIM_MS),
+        NOW + CLAIM_MS + WINDOW,
     )
-    held = Running("a", NOW + LEASE)
-    assert begin(held, owner="b", now_ms=NOW + 1, lease_ms=LEASE, window_ms=WINDOW).result.kind == (
-        "wait"
-    )
-    again = begin(held, owner="a", now_ms=NOW + 1, lease_ms=LEASE, window_ms=WINDOW)
+    held = Running("a", NOW + CLAIM_MS)
+    assert begin(held, owner="b", now_ms=NOW + 1, window_ms=WINDOW).result.kind == "wait"
+    again = begin(held, owner="a", now_ms=NOW + 1, window_ms=WINDOW)
     assert (again.result.kind, again.record) == ("run", KEEP)  # its own claim, seen again
+    confirmed = start(held, owner="a", now_ms=NOW + 5, lease_ms=LEASE, window_ms=WINDOW)
+    assert (confirmed.result, confirmed.record) == (
+        True,
+        Running("a", NOW + 5 + LEASE, started=True),
+    )
+    assert confirmed.expires_ms == NOW + 5 + LEASE + WINDOW
+    assert start(held, owner="b", now_ms=NOW, lease_ms=LEASE, window_ms=WINDOW).result is False
+    assert start(None, owner="a", now_ms=NOW, lease_ms=LEASE, window_ms=WINDOW).result is False
 
 
 def test_a_remembered_output_is_answered_and_nothing_changes() -> None:
     done = Done("success", '{"message":"sent"}')
-    step = begin(done, owner="b", now_ms=NOW, lease_ms=LEASE, window_ms=WINDOW)
+    step = begin(done, owner="b", now_ms=NOW, window_ms=WINDOW)
     assert (step.result.kind, step.result.output, step.record) == ("answer", SENT, KEEP)
 
 
-def test_a_claim_whose_lease_ran_out_is_answered_abandoned_and_never_run() -> None:
-    held = Running("a", NOW + LEASE)
-    step = begin(held, owner="b", now_ms=NOW + LEASE, lease_ms=LEASE, window_ms=WINDOW)
+def test_a_claim_never_confirmed_is_taken_over_once_its_moment_is_over() -> None:
+    # Its writing got no answer: its execution answered an error and published nothing.
+    lost = Running("a", NOW + CLAIM_MS)
+    assert begin(lost, owner="b", now_ms=NOW + CLAIM_MS - 1, window_ms=WINDOW).result == WAIT
+    taken = begin(lost, owner="b", now_ms=NOW + CLAIM_MS, window_ms=WINDOW)
+    assert (taken.result, taken.record) == (RUN, Running("b", NOW + 2 * CLAIM_MS))
+    assert isinstance(taken.record, Running)
+    late = start(taken.record, owner="a", now_ms=NOW, lease_ms=LEASE, window_ms=WINDOW)
+    assert (late.result, late.record) == (False, KEEP)  # too late: it must not run
+
+
+def test_a_started_claim_whose_lease_ran_out_is_answered_abandoned_and_never_run() -> None:
+    held = Running("a", NOW + LEASE, started=True)
+    step = begin(held, owner="b", now_ms=NOW + LEASE, window_ms=WINDOW)
     assert (step.result.kind, step.result.output) == ("answer", ABANDONED)
     assert step.record == Done(ERROR, json.dumps(ABANDONED.data, separators=(",", ":")))
     assert step.expires_ms == NOW + LEASE + WINDOW
@@ -89,10 +110,14 @@ def test_a_claim_whose_lease_ran_out_is_answered_abandoned_and_never_run() -> No
     assert (late.result, late.record) == (False, KEEP)
 
 
-def test_a_lease_is_renewed_only_by_its_owner() -> None:
-    held = Running("a", NOW + LEASE)
+def test_a_lease_is_renewed_only_by_its_owner_once_started() -> None:
+    held = Running("a", NOW + LEASE, started=True)
     step = renew(held, owner="a", now_ms=NOW + 10_000, lease_ms=LEASE, window_ms=WINDOW)
-    assert (step.result, step.record) == (True, Running("a", NOW + 10_000 + LEASE))
+    assert (step.result, step.record) == (True, Running("a", NOW + 10_000 + LEASE, True))
+    assert (
+        renew(Running("a", NOW), owner="a", now_ms=NOW, lease_ms=LEASE, window_ms=WINDOW).result
+        is False
+    )
     assert step.expires_ms == NOW + 10_000 + LEASE + WINDOW
     assert renew(held, owner="b", now_ms=NOW, lease_ms=LEASE, window_ms=WINDOW).result is False
     assert renew(None, owner="a", now_ms=NOW, lease_ms=LEASE, window_ms=WINDOW).result is False
@@ -130,7 +155,9 @@ def test_a_claim_whose_execution_never_ran_is_let_go() -> None:
 
 @given(
     st.one_of(
-        st.builds(Running, owner=st.text(max_size=30), lease_ms=st.floats(0, 1e15)),
+        st.builds(
+            Running, owner=st.text(max_size=30), lease_ms=st.floats(0, 1e15), started=st.booleans()
+        ),
         st.builds(Done, output_key=st.text(max_size=10), output_data=st.text(max_size=50)),
     )
 )
@@ -138,7 +165,18 @@ def test_a_key_record_is_read_back_as_it_was_written(record: KeyRecord) -> None:
     assert decode(encode(record)) == record
 
 
-@pytest.mark.parametrize("raw", [b"", b"k1", b"k1[]", b"k1{}", b'k1{"owner":"a"}', b"b1{}"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"k1",
+        b"k1[]",
+        b"k1{}",
+        b'k1{"owner":"a"}',
+        b'k1{"owner":"a","lease_ms":1,"started":1}',
+        b"b1{}",
+    ],
+)
 def test_a_key_record_it_cannot_read_is_refused(raw: bytes) -> None:
     with pytest.raises(ValueError, match="record"):
         decode(raw)
@@ -385,8 +423,10 @@ async def test_a_replica_gone_mid_execution_leaves_its_key_abandoned_never_run_a
     try:
         name = key_name("3", "k")
         # What a replica that died while running leaves: a claim nobody renews.
-        claim = partial(begin, owner="gone", now_ms=wall_ms(), lease_ms=300, window_ms=WINDOW)
+        claim = partial(begin, owner="gone", now_ms=wall_ms(), window_ms=WINDOW)
         assert (await store.change(KEYS, name, claim)).kind == "run"
+        confirm = partial(start, owner="gone", now_ms=wall_ms(), lease_ms=300, window_ms=WINDOW)
+        assert await store.change(KEYS, name, confirm)
         await asyncio.sleep(0.4)
         runner = keyed(TaskRunner(pool), store)
         output, attempt = await run(runner, trigger_inputs(pusher, idempotencyKey="k"))

@@ -143,10 +143,7 @@ async def test_a_step_that_keeps_writes_nothing(store: Store) -> None:
 
 async def test_one_claim_wins_among_many_at_once(store: Store) -> None:
     name = key_name("3", "order-17")
-    claims = [
-        partial(begin, owner=f"o{n}", now_ms=wall_ms(), lease_ms=30_000, window_ms=600_000)
-        for n in range(20)
-    ]
+    claims = [partial(begin, owner=f"o{n}", now_ms=wall_ms(), window_ms=600_000) for n in range(20)]
     begun = await asyncio.gather(*(store.change(KEYS, name, claim) for claim in claims))
     assert sorted(b.kind for b in begun) == ["run"] + ["wait"] * 19
 
@@ -175,7 +172,7 @@ async def test_two_replicas_share_records_and_never_both_claim(redis_server: Red
                 store.change(
                     KEYS,
                     key_name("3", f"k{round_}"),
-                    partial(begin, owner=o, now_ms=wall_ms(), lease_ms=30_000, window_ms=60_000),
+                    partial(begin, owner=o, now_ms=wall_ms(), window_ms=60_000),
                 )
                 for store, o in ((first, "a"), (second, "b"), (first, "c"), (second, "d"))
             ]
@@ -184,7 +181,7 @@ async def test_two_replicas_share_records_and_never_both_claim(redis_server: Red
         ran = await first.change(
             KEYS,
             name,
-            partial(begin, owner="a", now_ms=wall_ms(), lease_ms=30_000, window_ms=60_000),
+            partial(begin, owner="a", now_ms=wall_ms(), window_ms=60_000),
         )
         assert ran.kind == "run"
         output = TaskOutput.success()
@@ -193,7 +190,7 @@ async def test_two_replicas_share_records_and_never_both_claim(redis_server: Red
         answered = await second.change(
             KEYS,
             name,
-            partial(begin, owner="b", now_ms=wall_ms(), lease_ms=30_000, window_ms=60_000),
+            partial(begin, owner="b", now_ms=wall_ms(), window_ms=60_000),
         )
         assert (answered.kind, answered.output) == ("answer", output)
     finally:
@@ -253,7 +250,7 @@ async def test_a_record_this_version_cannot_read_is_refused_not_overwritten(
     store = RedisStore(_address(redis_server))
     try:
         await client.set(PREFIX + b"keys:" + key_name("3", "k"), b"k9{}")
-        claim = partial(begin, owner="a", now_ms=wall_ms(), lease_ms=1, window_ms=1)
+        claim = partial(begin, owner="a", now_ms=wall_ms(), window_ms=1)
         with pytest.raises(StoreUnavailable, match="a keys record this version cannot read"):
             await store.change(KEYS, key_name("3", "k"), claim)
         assert await client.get(PREFIX + b"keys:" + key_name("3", "k")) == b"k9{}"

@@ -3,12 +3,17 @@ each step changes it. Pure: the clock (wall milliseconds) and the claim's owner 
 
 Theory of operation, one key (an app and an ``idempotencyKey``; `key_name`):
 
-- `begin`: nothing remembered -> the execution runs, holding a claim (`Running`) whose lease
-  its service renews while it runs (`renew`). A claim another execution holds -> wait for it.
-  An output remembered (`Done`) -> answer it, publishing nothing.
-- A claim whose lease ran out belongs to a service that stopped without answering: whether it
-  published is unknown, so the key is answered `ABANDONED` (and remembered so), never run again.
-- `release`: a claim whose execution never ran (its claim's answer was lost) is let go.
+- `begin`: nothing remembered -> the execution claims the key (`Running`, not yet started,
+  for `CLAIM_MS`). A claim another execution holds -> wait for it. An output remembered
+  (`Done`) -> answer it, publishing nothing.
+- `start`: the claim is confirmed before the task runs, and from then on held by a lease its
+  service renews while it runs (`renew`). Only a confirmed claim may publish: a claim whose
+  writing went unanswered (a store that froze, then carried it out late) is never started, so
+  once its short time is over another execution takes it over safely.
+- A started claim whose lease ran out belongs to a service that stopped without answering:
+  whether it published is unknown, so the key is answered `ABANDONED` (and remembered so),
+  never run again.
+- `release`: a claim whose execution never ran is let go.
 - `finish`: the claim becomes the output, remembered for the window from then on; an output that
   says nothing reached Pusher (an ``error`` whose ``retry`` is ``safe``) is forgotten instead,
   so a later execution with the key runs again: that cannot publish twice.
@@ -29,9 +34,9 @@ from ._store import Space, Step
 
 T = TypeVar("T")
 
-#: How long keys are remembered by default (``--idempotency-window``), in seconds.
-WINDOW_SECONDS: Final = 600.0
-#: How long a claim holds without being renewed, and how often it is renewed meanwhile.
+#: How long a claim not yet started holds: the time to confirm it, with room to spare.
+CLAIM_MS: Final = 2_000.0
+#: How long a started claim holds without being renewed, and how often it is renewed.
 LEASE_MS: Final = 30_000.0
 RENEW_SECONDS: Final = 10.0
 #: Memory for keys in the process. Past it, a new key is refused (the execution is answered
@@ -58,10 +63,12 @@ ABANDONED: Final = TaskOutput(
 
 @dataclass(frozen=True, slots=True)
 class Running:
-    """A claim: the execution of `owner` runs, and holds the key until `lease_ms`."""
+    """A claim: the execution of `owner` holds the key until `lease_ms`, and runs once the
+    claim is `started`."""
 
     owner: str
     lease_ms: float
+    started: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,32 +109,49 @@ def key_name(app_id: str, key: str) -> bytes:
 
 
 def begin(
-    record: KeyRecord | None, *, owner: str, now_ms: float, lease_ms: float, window_ms: float
+    record: KeyRecord | None,
+    *,
+    owner: str,
+    now_ms: float,
+    window_ms: float,
+    claim_ms: float = CLAIM_MS,
 ) -> Step[KeyRecord, Begun]:
-    if record is None:
-        return _held(RUN, owner, now_ms + lease_ms, window_ms)
+    """``run`` once `owner` holds the claim (still to be started), ``wait`` while another
+    holds it, or ``answer``."""
     if isinstance(record, Done):
         return Step(Begun("answer", record.output))
-    if record.owner == owner:
+    if record is not None and record.owner == owner:
         return Step(RUN)
+    if record is None or (not record.started and record.lease_ms <= now_ms):
+        return _held(RUN, Running(owner, now_ms + claim_ms), window_ms)
     if record.lease_ms > now_ms:
         return Step(WAIT)
     return Step(Begun("answer", ABANDONED), _done(ABANDONED), now_ms + window_ms)
+
+
+def start(
+    record: KeyRecord | None, *, owner: str, now_ms: float, lease_ms: float, window_ms: float
+) -> Step[KeyRecord, bool]:
+    """Confirm `owner`'s claim before its execution runs; False when it holds none (taken
+    over meanwhile): it must not run."""
+    if isinstance(record, Running) and record.owner == owner:
+        return _held(True, Running(owner, now_ms + lease_ms, started=True), window_ms)
+    return Step(False)
 
 
 def renew(
     record: KeyRecord | None, *, owner: str, now_ms: float, lease_ms: float, window_ms: float
 ) -> Step[KeyRecord, bool]:
     """Extend the lease of `owner`'s claim; False when the claim is not (or no longer) its."""
-    if isinstance(record, Running) and record.owner == owner:
-        return _held(True, owner, now_ms + lease_ms, window_ms)
+    if isinstance(record, Running) and record.owner == owner and record.started:
+        return _held(True, Running(owner, now_ms + lease_ms, started=True), window_ms)
     return Step(False)
 
 
-def _held(result: T, owner: str, lease_ms: float, window_ms: float) -> Step[KeyRecord, T]:
+def _held(result: T, claim: Running, window_ms: float) -> Step[KeyRecord, T]:
     # A claim is kept a window past its lease: forgotten when its lease ran out, it would let
     # the key run again although its execution may have published.
-    return Step(result, Running(owner, lease_ms), lease_ms + window_ms)
+    return Step(result, claim, claim.lease_ms + window_ms)
 
 
 def finish(
@@ -161,7 +185,11 @@ def _done(output: TaskOutput) -> Done:
 
 def encode(record: KeyRecord) -> bytes:
     if isinstance(record, Running):
-        fields: dict[str, Any] = {"owner": record.owner, "lease_ms": record.lease_ms}
+        fields: dict[str, Any] = {
+            "owner": record.owner,
+            "lease_ms": record.lease_ms,
+            "started": record.started,
+        }
     else:
         fields = {"output": record.output_key, "data": record.output_data}
     return b"k1" + dumps(fields).encode()
@@ -178,7 +206,10 @@ def decode(raw: bytes) -> KeyRecord:
         raise ValueError("not a key record")
     try:
         if "owner" in fields:
-            return Running(str(fields["owner"]), float(fields["lease_ms"]))
+            started = fields["started"]
+            if not isinstance(started, bool):
+                raise ValueError("a key record whose started is not a boolean")
+            return Running(str(fields["owner"]), float(fields["lease_ms"]), started)
         return Done(str(fields["output"]), str(fields["data"]))
     except (KeyError, TypeError) as error:
         raise ValueError(f"a key record without {error}") from None

@@ -8,10 +8,11 @@ waits for that one's output; or it is answered from memory, publishing nothing. 
 cannot be reached, or a memory of keys that is full, answers the execution with an ``error``
 whose ``retry`` is ``safe``: nothing is published unguarded.
 
-While an execution runs, its claim's lease is renewed every few seconds by one loop for all of
-them, so that a replica sees the claim held for as long as it runs, and abandoned (answered, not
-run again) once its service is gone. An execution stopped by the grace period leaves ``STOPPED``
-as its key's output: it may have published.
+A claim is confirmed before the task runs; while it runs, its lease is renewed every few
+seconds by one loop for all of them, so that a replica sees the claim held for as long as it
+runs, and abandoned (answered, not run again) once its service is gone. A claim never confirmed
+(its writing got no answer) published nothing, and is taken over after a moment. An execution
+stopped by the grace period leaves ``STOPPED`` as its key's output: it may have published.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ._idempotency import (
     key_name,
     release,
     renew,
+    start,
 )
 from ._store import Store, StoreFull, StoreUnavailable
 
@@ -143,24 +145,26 @@ class IdempotentRunner:
         return output
 
     async def _claim(self, name: bytes, owner: str) -> TaskOutput | None:
-        """Claim the key: None once it is this execution's, else the output to answer."""
+        """Claim the key and confirm the claim: None once it is this execution's to run, else
+        the output to answer."""
         look = FIRST_LOOK
         while True:
-            begun = await self._store.change(
-                KEYS,
-                name,
-                partial(
-                    begin,
+            now_ms = self._wall_ms()
+            claim = partial(begin, owner=owner, now_ms=now_ms, window_ms=self._window_ms)
+            begun = await self._store.change(KEYS, name, claim)
+            if begun.kind == "answer":
+                return begun.output
+            if begun.kind == "run":
+                confirm = partial(
+                    start,
                     owner=owner,
                     now_ms=self._wall_ms(),
                     lease_ms=self._lease_ms,
                     window_ms=self._window_ms,
-                ),
-            )
-            if begun.kind == "run":
-                return None
-            if begun.kind == "answer":
-                return begun.output
+                )
+                if await self._store.change(KEYS, name, confirm):
+                    return None
+                continue  # taken over before it was confirmed: wait for that one instead
             await self._store.changed(KEYS, name, look)
             look = min(LAST_LOOK, look * 2)
 
