@@ -53,6 +53,10 @@ _USER: Final = {"user_id": "bench-user", "user_info": {"name": "Ada"}}
 BATCH_EVENTS: Final = 10
 
 
+#: The idempotencyKey of the keyed form, made new for each execution (`Origin.execute`).
+KEY_MARK: Final = "bench-idempotency-key"
+
+
 @dataclass(frozen=True)
 class Inputs:
     """One measured form of a task: its key, its own inputs, and whether it calls Pusher (then
@@ -66,6 +70,15 @@ class Inputs:
 #: Every form measured, by name (``--inputs``); "trigger" is the one all others are beside.
 CASES: Final = {
     "trigger": Inputs(TASK, {"channel": "bench-channel", "name": "bench-event", "data": _DATA}),
+    "trigger-keyed": Inputs(
+        TASK,
+        {
+            "channel": "bench-channel",
+            "name": "bench-event",
+            "data": _DATA,
+            "idempotencyKey": KEY_MARK,
+        },
+    ),
     "trigger-encrypted": Inputs(
         TASK,
         {
@@ -216,6 +229,10 @@ class Origin(_Arrivals):
         self._inputs = input_data
         # What the stand-in hands over for these inputs once validated (Go's re-encoding).
         self._handed = messages.go_json(messages.decode_object(input_data))
+        # A keyed form gets a key of its own each time (the same key would publish once).
+        marked = json.dumps(KEY_MARK)
+        self._keyed = self._handed.split(marked) if marked in self._handed else None
+        self._made = 0
         self._reader: asyncio.Task[None] | None = None
 
     @property
@@ -248,7 +265,11 @@ class Origin(_Arrivals):
 
     async def execute(self) -> str:
         started = time.perf_counter()
-        execution = await self.engine.deliver(self.engine.token, self._task, self._handed)
+        handed = self._handed
+        if self._keyed is not None:
+            self._made += 1
+            handed = f'"{KEY_MARK}-{self._made}"'.join(self._keyed)
+        execution = await self.engine.deliver(self.engine.token, self._task, handed)
         self.sent[execution] = started
         return execution
 

@@ -339,6 +339,9 @@ def _tasks_summary(results: Mapping[str, Any]) -> str | None:
     encryption = _medians(results, sc.ENCRYPTION, "cpu_ms")
     if encryption is not None:
         parts.append(f"encryption adds {encryption:.3f} ms per event")
+    keyed = cpu_ratio(cases, sc.TASK_KEYED)
+    if keyed is not None:
+        parts.append(f"an idempotencyKey at {keyed:.2f}x")
     return f"- **Tasks** (through `serve`): {', '.join(parts)}."
 
 
@@ -478,7 +481,10 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
 
 
 def _color(key: str) -> str:
-    if key.startswith(("service.overhead", "service.machinery")) or key == sc.ENCRYPTION:
+    if key.startswith(("service.overhead", "service.machinery")) or key in (
+        sc.ENCRYPTION,
+        sc.IDEMPOTENCY,
+    ):
         return "#1b4f7a"
     if ".floor." in key or "ceiling" in key or key in (sc.WEBHOOK_EMIT_SAT, sc.PUBLISHING_SAT):
         return "#9a9a9a"

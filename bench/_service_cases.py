@@ -44,6 +44,7 @@ OVERHEAD_RATE = f"service.overhead.{RATE}"
 #: The task forms measured through serve (`_drivers.CASES`), in the table's order.
 TASK_FORMS = (
     ("trigger", "trigger: one event to one channel"),
+    ("trigger-keyed", "trigger with an idempotencyKey, a new one each time (store in process)"),
     ("trigger-encrypted", "trigger to a private-encrypted- channel (encrypted)"),
     ("triggerBatch", f"triggerBatch: {BATCH_EVENTS} events"),
     ("channels", "channels: filter_by_prefix presence-, info user_count"),
@@ -57,6 +58,7 @@ TASK_FORMS = (
 #: The network tasks the API-tasks issue added, each to cost no more than trigger.
 NEW_NETWORK_TASKS = ("channels", "channel", "users", "sendToUser", "terminateUserConnections")
 ENCRYPTION = "tasks.encryption"
+IDEMPOTENCY = "tasks.idempotency"
 
 
 def task_key(form: str) -> str:
@@ -65,6 +67,7 @@ def task_key(form: str) -> str:
 
 TASK_TRIGGER = task_key("trigger")
 TASK_ENCRYPTED = task_key("trigger-encrypted")
+TASK_KEYED = task_key("trigger-keyed")
 TASK_AUTHORIZE = task_key("authorizeChannel")
 
 WEBHOOK_IN_FLIGHT = 64
@@ -106,6 +109,8 @@ OVERHEADS = (
              f"serve's overhead: serve -> nginx minus the null service, {RATE}/s offered"),
     Overhead(ENCRYPTION, TASK_ENCRYPTED, TASK_TRIGGER,
              "encryption's cost per event: the encrypted trigger minus trigger", "tasks"),
+    Overhead(IDEMPOTENCY, TASK_KEYED, TASK_TRIGGER,
+             "the idempotency check's cost: the keyed trigger minus trigger", "tasks"),
 )  # fmt: skip
 
 _TARGETS = {
