@@ -53,7 +53,9 @@ _USER: Final = {"user_id": "bench-user", "user_info": {"name": "Ada"}}
 BATCH_EVENTS: Final = 10
 
 
-#: The idempotencyKey of the keyed form, made new for each execution (`Origin.execute`).
+#: The idempotencyKey of the keyed form, made new for each execution (`Origin.execute`); its
+#: reference form carries the same text in an input serve ignores, so that the stand-in's work
+#: and serve's parsing are the same for both and only the idempotency check differs.
 KEY_MARK: Final = "bench-idempotency-key"
 
 
@@ -78,6 +80,10 @@ CASES: Final = {
             "data": _DATA,
             "idempotencyKey": KEY_MARK,
         },
+    ),
+    "trigger-unique": Inputs(
+        TASK,
+        {"channel": "bench-channel", "name": "bench-event", "data": _DATA, "benchTag": KEY_MARK},
     ),
     "trigger-encrypted": Inputs(
         TASK,
@@ -229,7 +235,8 @@ class Origin(_Arrivals):
         self._inputs = input_data
         # What the stand-in hands over for these inputs once validated (Go's re-encoding).
         self._handed = messages.go_json(messages.decode_object(input_data))
-        # A keyed form gets a key of its own each time (the same key would publish once).
+        # A keyed form gets a key of its own each time (the same key would publish once), and
+        # its reference the same text.
         marked = json.dumps(KEY_MARK)
         self._keyed = self._handed.split(marked) if marked in self._handed else None
         self._made = 0

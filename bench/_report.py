@@ -339,9 +339,10 @@ def _tasks_summary(results: Mapping[str, Any]) -> str | None:
     encryption = _medians(results, sc.ENCRYPTION, "cpu_ms")
     if encryption is not None:
         parts.append(f"encryption adds {encryption:.3f} ms per event")
-    keyed = cpu_ratio(cases, sc.TASK_KEYED)
-    if keyed is not None:
-        parts.append(f"an idempotencyKey at {keyed:.2f}x")
+    keyed = _medians(results, sc.TASK_KEYED, "cpu_ms")
+    unique = _medians(results, sc.TASK_UNIQUE, "cpu_ms")
+    if keyed is not None and unique:
+        parts.append(f"an idempotencyKey at {keyed / unique:.2f}x its reference")
     return f"- **Tasks** (through `serve`): {', '.join(parts)}."
 
 

@@ -300,6 +300,7 @@ def test_the_tasks_targets_name_the_costliest_new_task() -> None:
         sc.TASK_AUTHORIZE: {"cpu_ms": 0.30},
         sc.ENCRYPTION: {"cpu_ms": 0.06},
         sc.TASK_KEYED: {"cpu_ms": 0.41},
+        sc.TASK_UNIQUE: {"cpu_ms": 0.40},
     }
     costliest, authorize, encryption, keyed = _targets.tasks(medians)
     assert "(users)" in costliest.name

@@ -25,6 +25,7 @@ from mesg_pusher.runtime._idempotency import (
     begin,
     finish,
     key_name,
+    weight,
 )
 from mesg_pusher.runtime._store import (
     KEEP,
@@ -357,10 +358,10 @@ def test_a_key_costs_at_most_key_entry_bytes_and_its_output() -> None:
     """Measured: the name made for each key, its output remembered and its place in memory."""
     store = MemoryStore()
     names = [key_name("3", f"order-{i}") for i in range(20_000)]
-    output = TaskOutput.success()
     now = wall_ms()
 
     def answered(found: Any) -> Step[Any, bool]:
+        output = TaskOutput.success()  # each execution's own
         step = finish(Running("o", now + 1e9), owner="o", output=output, now_ms=now, window_ms=1e9)
         assert isinstance(step.record, Done)
         return step
@@ -368,7 +369,7 @@ def test_a_key_costs_at_most_key_entry_bytes_and_its_output() -> None:
     per_key = _grown(store, [answered] * len(names), KEYS, names)
     record = answered(None).record
     assert isinstance(record, Done)
-    assert per_key <= KEY_ENTRY_BYTES + len(record.output_key) + len(record.output_data)
+    assert per_key <= KEY_ENTRY_BYTES + weight(record.output.data)
     assert per_key > KEY_ENTRY_BYTES / 2
 
 

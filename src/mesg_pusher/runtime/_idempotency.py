@@ -18,12 +18,14 @@ Theory of operation, one key (an app and an ``idempotencyKey``; `key_name`):
   says nothing reached Pusher (an ``error`` whose ``retry`` is ``safe``) is forgotten instead,
   so a later execution with the key runs again: that cannot publish twice.
 
-A record is written as a few bytes of JSON (`encode`, `decode`) for a store outside the process.
+A record is written as a few bytes of JSON (`encode`, `decode`) for a store outside the process;
+the process's store keeps it as it is.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar
@@ -42,8 +44,8 @@ RENEW_SECONDS: Final = 10.0
 #: Memory for keys in the process. Past it, a new key is refused (the execution is answered
 #: with an error and publishes nothing) rather than an older one forgotten within its window.
 MAX_KEY_BYTES: Final = 64 * 1024 * 1024
-#: What one key costs in the process besides its output's text, at most (measured with
-#: tracemalloc by the tests).
+#: What one key costs in the process besides its output's data (`weight`), at most (measured
+#: with tracemalloc by the tests).
 KEY_ENTRY_BYTES: Final = 360
 #: The tasks that publish, and so take an ``idempotencyKey``.
 KEYED_TASKS: Final = frozenset({"trigger", "triggerBatch", "sendToUser"})
@@ -73,14 +75,9 @@ class Running:
 
 @dataclass(frozen=True, slots=True)
 class Done:
-    """The output of the key's execution: its key and its data as JSON text."""
+    """The output of the key's execution."""
 
-    output_key: str
-    output_data: str
-
-    @property
-    def output(self) -> TaskOutput:
-        return TaskOutput(self.output_key, loads(self.output_data))
+    output: TaskOutput
 
 
 KeyRecord = Running | Done
@@ -115,14 +112,18 @@ def begin(
     now_ms: float,
     window_ms: float,
     claim_ms: float = CLAIM_MS,
+    started_lease_ms: float | None = None,
 ) -> Step[KeyRecord, Begun]:
     """``run`` once `owner` holds the claim (still to be started), ``wait`` while another
-    holds it, or ``answer``."""
+    holds it, or ``answer``. In a store whose writes cannot go unanswered (the process's), the
+    claim is made started at once, for `started_lease_ms`."""
     if isinstance(record, Done):
         return Step(Begun("answer", record.output))
     if record is not None and record.owner == owner:
         return Step(RUN)
     if record is None or (not record.started and record.lease_ms <= now_ms):
+        if started_lease_ms is not None:
+            return _held(RUN, Running(owner, now_ms + started_lease_ms, True), window_ms)
         return _held(RUN, Running(owner, now_ms + claim_ms), window_ms)
     if record.lease_ms > now_ms:
         return Step(WAIT)
@@ -180,7 +181,7 @@ def remembers(output: TaskOutput) -> bool:
 
 
 def _done(output: TaskOutput) -> Done:
-    return Done(output.key, dumps(output.data))
+    return Done(output)
 
 
 def encode(record: KeyRecord) -> bytes:
@@ -191,7 +192,7 @@ def encode(record: KeyRecord) -> bytes:
             "started": record.started,
         }
     else:
-        fields = {"output": record.output_key, "data": record.output_data}
+        fields = {"output": record.output.key, "data": record.output.data}
     return b"k1" + dumps(fields).encode()
 
 
@@ -210,7 +211,10 @@ def decode(raw: bytes) -> KeyRecord:
             if not isinstance(started, bool):
                 raise ValueError("a key record whose started is not a boolean")
             return Running(str(fields["owner"]), float(fields["lease_ms"]), started)
-        return Done(str(fields["output"]), str(fields["data"]))
+        data = fields["data"]
+        if not isinstance(data, dict):
+            raise ValueError("a key record whose data is not an object")
+        return Done(TaskOutput(str(fields["output"]), data))
     except (KeyError, TypeError) as error:
         raise ValueError(f"a key record without {error}") from None
 
@@ -218,7 +222,16 @@ def decode(raw: bytes) -> KeyRecord:
 def cost(record: KeyRecord) -> int:
     if isinstance(record, Running):
         return KEY_ENTRY_BYTES + len(record.owner)
-    return KEY_ENTRY_BYTES + len(record.output_key) + len(record.output_data)
+    return KEY_ENTRY_BYTES + weight(record.output.data)
+
+
+def weight(value: Any) -> int:
+    """What a JSON value (an output's data) holds in memory, at most."""
+    if isinstance(value, dict):
+        return sys.getsizeof(value) + sum(weight(k) + weight(v) for k, v in value.items())
+    if isinstance(value, list):
+        return sys.getsizeof(value) + sum(weight(item) for item in value)
+    return sys.getsizeof(value)
 
 
 def _pinned(record: KeyRecord) -> bool:

@@ -148,12 +148,21 @@ class IdempotentRunner:
         """Claim the key and confirm the claim: None once it is this execution's to run, else
         the output to answer."""
         look = FIRST_LOOK
+        # In the process a write is never left unanswered: a claim is started as it is made.
+        started = None if self._store.shared else self._lease_ms
         while True:
-            now_ms = self._wall_ms()
-            claim = partial(begin, owner=owner, now_ms=now_ms, window_ms=self._window_ms)
+            claim = partial(
+                begin,
+                owner=owner,
+                now_ms=self._wall_ms(),
+                window_ms=self._window_ms,
+                started_lease_ms=started,
+            )
             begun = await self._store.change(KEYS, name, claim)
             if begun.kind == "answer":
                 return begun.output
+            if begun.kind == "run" and started is not None:
+                return None
             if begun.kind == "run":
                 confirm = partial(
                     start,
