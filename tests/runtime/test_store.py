@@ -427,3 +427,20 @@ def test_a_refused_store_setting_never_shows_its_password() -> None:
     assert config.redis is not None
     assert config.redis.shown == "redis://***@redis:6379/2"
     assert ServeConfig(endpoint="e:1", token="t").store == "memory"
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("0.5", "MESG_PUSHER_IDEMPOTENCY_WINDOW: from 1 to 86400 seconds (got '0.5')"),
+        ("86401", "MESG_PUSHER_IDEMPOTENCY_WINDOW: from 1 to 86400 seconds (got '86401')"),
+        ("ten", "MESG_PUSHER_IDEMPOTENCY_WINDOW: 'ten' is not a number of seconds"),
+    ],
+)
+def test_the_idempotency_window_is_a_number_of_seconds(text: str, refusal: str) -> None:
+    environ = {"MESG_ENDPOINT_TCP": "engine:50052", "MESG_TOKEN": "t"}
+    assert resolve({}, environ).idempotency_window == 600.0
+    assert resolve({"idempotency_window": "60"}, environ).idempotency_window == 60.0
+    with pytest.raises(ConfigError) as refused:
+        resolve({}, {**environ, "MESG_PUSHER_IDEMPOTENCY_WINDOW": text})
+    assert str(refused.value) == refusal
