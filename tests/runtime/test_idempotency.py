@@ -156,13 +156,16 @@ def test_a_claim_whose_execution_never_ran_is_let_go() -> None:
 @given(
     st.one_of(
         st.builds(
-            Running, owner=st.text(max_size=30), lease_ms=st.floats(0, 1e15), started=st.booleans()
+            Running,
+            owner=st.text(st.characters(codec="utf-8"), max_size=30),
+            lease_ms=st.floats(0, 1e15),
+            started=st.booleans(),
         ),
         st.builds(
             Done,
             st.builds(
                 TaskOutput,
-                st.text(max_size=10),
+                st.text(st.characters(codec="utf-8", exclude_characters="\n"), min_size=1),
                 st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=3),
             ),
         ),
@@ -175,14 +178,16 @@ def test_a_key_record_is_read_back_as_it_was_written(record: KeyRecord) -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        b'k1{"output":"success","data":"not an object"}',
+        b'k1d success\n"not an object"',
+        b"k1d success",
+        b"k1d \n{}",
         b"",
         b"k1",
-        b"k1[]",
-        b"k1{}",
-        b'k1{"owner":"a"}',
-        b'k1{"owner":"a","lease_ms":1,"started":1}',
-        b"b1{}",
+        b"k1r 1 soon a",
+        b"k1r 2 1.0 a",
+        b"k1r 1 1.0",
+        b"b1 1 0 0 0.0 o",
+        b"\xff",
     ],
 )
 def test_a_key_record_it_cannot_read_is_refused(raw: bytes) -> None:

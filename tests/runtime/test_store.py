@@ -6,6 +6,7 @@ record costs there."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
@@ -17,16 +18,7 @@ import pytest
 import redis.asyncio
 
 from mesg_pusher.runtime._config import ConfigError, ServeConfig, resolve
-from mesg_pusher.runtime._idempotency import (
-    KEY_ENTRY_BYTES,
-    KEYS,
-    Done,
-    Running,
-    begin,
-    finish,
-    key_name,
-    weight,
-)
+from mesg_pusher.runtime._idempotency import KEYS, Running, begin, finish, key_name
 from mesg_pusher.runtime._store import (
     KEEP,
     RedisAddress,
@@ -37,7 +29,7 @@ from mesg_pusher.runtime._store import (
     StoreUnavailable,
     store_address,
 )
-from mesg_pusher.runtime._store_memory import MemoryStore
+from mesg_pusher.runtime._store_memory import RECORD_BYTES, MemoryStore
 from mesg_pusher.runtime._store_redis import PREFIX, TIMEOUT, RedisStore
 from mesg_pusher.runtime._webhook_memory import BODIES
 from mesg_pusher.tasks import TaskOutput
@@ -57,7 +49,6 @@ def _note_space(max_bytes: int = 1000, *, evicts: bool = True) -> Space[Note]:
         name="notes",
         encode=lambda note: b"n" + note.text.encode(),
         decode=lambda raw: Note(raw[1:].decode()),
-        cost=lambda note: 100,
         max_bytes=max_bytes,
         evicts=evicts,
         pinned=lambda note: note.text.startswith("busy"),
@@ -275,9 +266,17 @@ async def test_records_expire_in_redis_by_themselves(redis_server: RedisServer) 
 # The process's store: budgets, costs ----------------------------------------------------------
 
 
+def costs(name: bytes, text: str) -> int:
+    """What a note costs in the process: the store's own part, its name, its bytes."""
+    return RECORD_BYTES + len(name) + 1 + len(text)
+
+
+ONE = costs(b"a", "a")  # a note of one character under a name of one
+
+
 async def test_a_space_that_evicts_forgets_its_oldest_but_never_work_under_way() -> None:
     store = MemoryStore()
-    space = _note_space(max_bytes=300)
+    space = _note_space(max_bytes=costs(b"busy-a", "busy-a") + 2 * ONE)
     for name in (b"busy-a", b"b", b"c"):
         await store.change(space, name, put(name.decode()))
     await store.change(space, b"d", put("d"))  # room made: "b" goes, "busy-a" stays
@@ -286,12 +285,12 @@ async def test_a_space_that_evicts_forgets_its_oldest_but_never_work_under_way()
         False,
         True,
     ]
-    assert store.held_bytes(space) == 300
+    assert store.held_bytes(space) == costs(b"busy-a", "busy-a") + 2 * ONE
 
 
 async def test_a_space_that_does_not_evict_refuses_a_new_name_but_lets_one_grow() -> None:
     store = MemoryStore()
-    space = _note_space(max_bytes=200, evicts=False)
+    space = _note_space(max_bytes=2 * ONE, evicts=False)
     await store.change(space, b"a", put("a"))
     await store.change(space, b"b", put("b"))
     with pytest.raises(StoreFull, match="the memory of notes is full"):
@@ -304,7 +303,7 @@ async def test_a_space_that_does_not_evict_refuses_a_new_name_but_lets_one_grow(
 async def test_expired_records_make_room_first() -> None:
     now = [1_000_000.0]
     store = MemoryStore(wall_ms=lambda: now[0])
-    space = _note_space(max_bytes=200, evicts=False)
+    space = _note_space(max_bytes=2 * ONE, evicts=False)
 
     def at(text: str, expires: float) -> Any:
         return lambda found: Step(None, Note(text), expires)
@@ -333,7 +332,7 @@ def _grown(store: MemoryStore, steps: list[Any], space: Space[Any], names: list[
     return grown / (len(pairs) - 100)
 
 
-def test_a_body_costs_at_most_entry_bytes() -> None:
+def test_a_body_costs_what_the_store_counts_and_at_most_entry_bytes() -> None:
     """Measured: the digest made for each body, its record and its place in the memory."""
     store = MemoryStore()
     bodies = [f'{{"time_ms":{i},"events":[{i}]}}'.encode() for i in range(20_000)]
@@ -341,20 +340,22 @@ def test_a_body_costs_at_most_entry_bytes() -> None:
     far = wall_ms() + 10**9
 
     def settled(digest: bytes, found: BodyRecord | None) -> Step[BodyRecord, None]:
+        owner = "0123456789abcdef:123456"  # as long as a service's own
         _, record = claim_body(
-            found, digest=digest, owner="o", events=1, now_ms=0, in_progress_ms=10_000
+            found, digest=digest, owner=owner, events=20, now_ms=0, in_progress_ms=10_000
         )
         assert record is not None
-        _, record = body_progress(record, owner="o", done=1, unanswered=0, release=True)
+        _, record = body_progress(record, owner=owner, done=20, unanswered=0, release=True)
         return Step(None, record, far)
 
     steps = [partial(settled, name) for name in names]
     per_body = _grown(store, steps, BODIES, names)
-    assert per_body <= ENTRY_BYTES
-    assert per_body > ENTRY_BYTES / 2  # the estimate is not far off either
+    counted = store.held_bytes(BODIES) / len(names)
+    assert per_body <= counted <= ENTRY_BYTES
+    assert per_body > counted / 2  # the count is not far off either
 
 
-def test_a_key_costs_at_most_key_entry_bytes_and_its_output() -> None:
+def test_a_key_costs_what_the_store_counts() -> None:
     """Measured: the name made for each key, its output remembered and its place in memory."""
     store = MemoryStore()
     names = [key_name("3", f"order-{i}") for i in range(20_000)]
@@ -362,15 +363,22 @@ def test_a_key_costs_at_most_key_entry_bytes_and_its_output() -> None:
 
     def answered(found: Any) -> Step[Any, bool]:
         output = TaskOutput.success()  # each execution's own
-        step = finish(Running("o", now + 1e9), owner="o", output=output, now_ms=now, window_ms=1e9)
-        assert isinstance(step.record, Done)
-        return step
+        return finish(Running("o", now + 1e9), owner="o", output=output, now_ms=now, window_ms=1e9)
 
     per_key = _grown(store, [answered] * len(names), KEYS, names)
-    record = answered(None).record
-    assert isinstance(record, Done)
-    assert per_key <= KEY_ENTRY_BYTES + weight(record.output.data)
-    assert per_key > KEY_ENTRY_BYTES / 2
+    counted = store.held_bytes(KEYS) / len(names)
+    assert per_key <= counted
+    assert per_key > counted / 2
+    # 64 MiB hold about 230,000 keys: 380 a second for the whole default window.
+    assert 64 * 1024 * 1024 / counted > 230_000
+
+
+def test_records_kept_in_the_process_are_nothing_the_collector_walks() -> None:
+    store = MemoryStore()
+    for n in range(100):
+        store.change_now(NOTES, str(n).encode(), put("x"))
+    gc.collect()
+    assert not any(gc.is_tracked(entry) for entry in store._shelves["notes"].records.values())
 
 
 # The setting --------------------------------------------------------------------------------

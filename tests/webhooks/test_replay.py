@@ -194,7 +194,7 @@ def test_a_body_is_forgotten_once_it_would_be_refused_as_stale() -> None:
         total=st.integers(0, 10**6),
         done=st.integers(0, 10**6),
         unanswered=st.integers(0, MAX_SENDS),
-        owner=st.text(max_size=40),
+        owner=st.text(st.characters(codec="utf-8"), max_size=40),
         busy_until_ms=st.floats(0, 1e15),
     )
 )

@@ -18,19 +18,17 @@ Theory of operation, one key (an app and an ``idempotencyKey``; `key_name`):
   says nothing reached Pusher (an ``error`` whose ``retry`` is ``safe``) is forgotten instead,
   so a later execution with the key runs again: that cannot publish twice.
 
-A record is written as a few bytes of JSON (`encode`, `decode`) for a store outside the process;
-the process's store keeps it as it is.
+A record is written as a few bytes (`encode`, `decode`), in the process's store as in Redis.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sys
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar
 
-from .._json import dumps, loads
 from ..tasks import ERROR, TaskOutput
 from ._store import Space, Step
 
@@ -44,9 +42,6 @@ RENEW_SECONDS: Final = 10.0
 #: Memory for keys in the process. Past it, a new key is refused (the execution is answered
 #: with an error and publishes nothing) rather than an older one forgotten within its window.
 MAX_KEY_BYTES: Final = 64 * 1024 * 1024
-#: What one key costs in the process besides its output's data (`weight`), at most (measured
-#: with tracemalloc by the tests).
-KEY_ENTRY_BYTES: Final = 360
 #: The tasks that publish, and so take an ``idempotencyKey``.
 KEYED_TASKS: Final = frozenset({"trigger", "triggerBatch", "sendToUser"})
 KEY_INPUT: Final = "idempotencyKey"
@@ -185,53 +180,47 @@ def _done(output: TaskOutput) -> Done:
 
 
 def encode(record: KeyRecord) -> bytes:
+    """A claim as ``k1r STARTED LEASE OWNER``; an output as ``k1d KEY`` and its data in JSON on
+    the next line."""
     if isinstance(record, Running):
-        fields: dict[str, Any] = {
-            "owner": record.owner,
-            "lease_ms": record.lease_ms,
-            "started": record.started,
-        }
-    else:
-        fields = {"output": record.output.key, "data": record.output.data}
-    return b"k1" + dumps(fields).encode()
+        return f"k1r {int(record.started)} {record.lease_ms!r} {record.owner}".encode()
+    # The standard library's encoder: a record is read back by this module only, and the
+    # output is written as JavaScript would (`TaskOutput.json`) when it is answered.
+    data = json.dumps(record.output.data, separators=(",", ":"))
+    return f"k1d {record.output.key}\n{data}".encode()
 
 
 def decode(raw: bytes) -> KeyRecord:
-    if not raw.startswith(b"k1"):
-        raise ValueError("not a key record of this version")
     try:
-        fields = loads(raw[2:])
-    except ValueError:
-        raise ValueError("not a key record: not JSON") from None
-    if not isinstance(fields, dict):
-        raise ValueError("not a key record")
-    try:
-        if "owner" in fields:
-            started = fields["started"]
-            if not isinstance(started, bool):
-                raise ValueError("a key record whose started is not a boolean")
-            return Running(str(fields["owner"]), float(fields["lease_ms"]), started)
-        data = fields["data"]
-        if not isinstance(data, dict):
-            raise ValueError("a key record whose data is not an object")
-        return Done(TaskOutput(str(fields["output"]), data))
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"a key record without {error}") from None
+        text = raw.decode()
+    except UnicodeDecodeError:
+        raise ValueError("not a key record: not UTF-8") from None
+    if text.startswith("k1r "):
+        started, lease, owner = _fields(text[4:], 3)
+        if started not in ("0", "1"):
+            raise ValueError("not a key record: its started is not 0 or 1")
+        try:
+            until = float(lease)
+        except ValueError:
+            raise ValueError("not a key record: its lease is not a number") from None
+        return Running(owner, until, started == "1")
+    if text.startswith("k1d "):
+        key, newline, data = text[4:].partition("\n")
+        try:
+            parsed = json.loads(data)
+        except ValueError:
+            raise ValueError("not a key record: its data is not JSON") from None
+        if not (newline and key and isinstance(parsed, dict)):
+            raise ValueError("not a key record: no output key, or data that is not an object")
+        return Done(TaskOutput(key, parsed))
+    raise ValueError("not a key record of this version")
 
 
-def cost(record: KeyRecord) -> int:
-    if isinstance(record, Running):
-        return KEY_ENTRY_BYTES + len(record.owner)
-    return KEY_ENTRY_BYTES + weight(record.output.data)
-
-
-def weight(value: Any) -> int:
-    """What a JSON value (an output's data) holds in memory, at most."""
-    if isinstance(value, dict):
-        return sys.getsizeof(value) + sum(weight(k) + weight(v) for k, v in value.items())
-    if isinstance(value, list):
-        return sys.getsizeof(value) + sum(weight(item) for item in value)
-    return sys.getsizeof(value)
+def _fields(text: str, count: int) -> list[str]:
+    fields = text.split(" ", count - 1)
+    if len(fields) != count:
+        raise ValueError(f"not a key record: {count} fields expected")
+    return fields
 
 
 def _pinned(record: KeyRecord) -> bool:
@@ -242,7 +231,6 @@ KEYS: Final[Space[KeyRecord]] = Space(
     name="keys",
     encode=encode,
     decode=decode,
-    cost=cost,
     max_bytes=MAX_KEY_BYTES,
     evicts=False,
     pinned=_pinned,

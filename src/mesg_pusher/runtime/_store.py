@@ -69,15 +69,14 @@ class Step(Generic[R, T]):
 @dataclass(frozen=True, slots=True)
 class Space(Generic[R]):
     """One kind of record: its `name` (part of its Redis keys), how it is written as bytes
-    (`decode` raises ValueError for bytes it cannot read), what one costs in the process's
-    memory at most (`cost`), the memory it may take there (`max_bytes`), and whether the oldest
-    records are forgotten to make room (`evicts`) or a new one is refused (`StoreFull`).
-    Records for which `pinned` holds (work under way) are never forgotten for room."""
+    (`decode` raises ValueError for bytes it cannot read), the memory it may take in the process
+    (`max_bytes`), and whether the oldest records are forgotten to make room (`evicts`) or a new
+    one is refused (`StoreFull`). Records for which `pinned` holds (work under way) are never
+    forgotten for room."""
 
     name: str
     encode: Callable[[R], bytes]
     decode: Callable[[bytes], R]
-    cost: Callable[[R], int]
     max_bytes: int
     evicts: bool
     pinned: Callable[[R], bool]

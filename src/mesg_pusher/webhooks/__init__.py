@@ -31,7 +31,6 @@ from ._parse import Webhook, WebhookEvent, parse
 from ._replay import (
     BodyRecord,
     Claim,
-    body_cost,
     body_digest,
     body_emitting,
     body_expires_ms,
@@ -70,7 +69,6 @@ __all__ = [
     "WebhookOutcome",
     "WebhookRefused",
     "WebhookResponse",
-    "body_cost",
     "body_digest",
     "body_emitting",
     "body_expires_ms",

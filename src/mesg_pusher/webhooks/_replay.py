@@ -33,8 +33,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from .._json import dumps, loads
-from ._limits import ENTRY_BYTES, MAX_SENDS, REPLAY_WINDOW_MS
+from ._limits import MAX_SENDS, REPLAY_WINDOW_MS
 from ._outcomes import WebhookOutcome, WebhookRefused
 
 
@@ -133,30 +132,29 @@ def sends_left(unanswered: int) -> bool:
 
 
 def encode_body(record: BodyRecord) -> bytes:
-    fields = [record.total, record.done, record.unanswered, record.owner, record.busy_until_ms]
-    return b"b1" + dumps(fields).encode()
+    """A body's record as ``b1 TOTAL DONE UNANSWERED BUSY_UNTIL OWNER``."""
+    return (
+        f"b1 {record.total} {record.done} {record.unanswered} {record.busy_until_ms!r} "
+        f"{record.owner}"
+    ).encode()
 
 
 def decode_body(raw: bytes) -> BodyRecord:
-    if not raw.startswith(b"b1"):
-        raise ValueError("not a body record of this version")
     try:
-        fields = loads(raw[2:])
+        text = raw.decode()
+    except UnicodeDecodeError:
+        raise ValueError("not a body record: not UTF-8") from None
+    fields = text.split(" ", 5)
+    if len(fields) != 6 or fields[0] != "b1":
+        raise ValueError("not a body record of this version")
+    _, total, done, unanswered, busy_until, owner = fields
+    if not all(n.isascii() and n.isdigit() for n in (total, done, unanswered)):
+        raise ValueError("not a body record: counts are whole numbers")
+    try:
+        until = float(busy_until)
     except ValueError:
-        raise ValueError("not a body record: not JSON") from None
-    if not (isinstance(fields, list) and len(fields) == 5):
-        raise ValueError("not a body record")
-    total, done, unanswered, owner, busy_until = fields
-    if not all(isinstance(n, int) for n in (total, done, unanswered)) or not isinstance(owner, str):
-        raise ValueError("not a body record")
-    if not isinstance(busy_until, int | float):
-        raise ValueError("not a body record")
-    return BodyRecord(total, done, unanswered, owner, float(busy_until))
-
-
-def body_cost(record: BodyRecord) -> int:
-    """What one body costs in the process at most, in bytes (see `ENTRY_BYTES`)."""
-    return ENTRY_BYTES
+        raise ValueError("not a body record: its busy time is not a number") from None
+    return BodyRecord(int(total), int(done), int(unanswered), owner, until)
 
 
 def body_emitting(record: BodyRecord) -> bool:
