@@ -111,9 +111,9 @@ class _Target:
             values = EnvironmentDefaults.from_environment({"PUSHER_URL": url}).url
         except InputError as error:
             raise InputError(option, error.rule) from None
-        self.app = App(app_id=values["appId"], key=values["key"], secret=values["secret"])
-        scheme = "wss" if values["encrypted"] else "ws"
-        port = values.get("port", 443 if values["encrypted"] else 80)
+        self.app = App(app_id=values["app_id"], key=values["key"], secret=values["secret"])
+        scheme = "wss" if values["tls"] else "ws"
+        port = values.get("port", 443 if values["tls"] else 80)
         self.ws_url = f"{scheme}://{values['host']}:{port}"
 
 
