@@ -10,7 +10,7 @@
     ├── ProtocolError                     pusher._http1             an answer is not valid HTTP/1.x
     │   └── AnswerTooLarge                pusher._http1             an answer's body is too large
     ├── DefinitionError                   mesg._definition          mesg.yml breaks the format
-    ├── ReleaseError (also ValueError)    mesg.protocol._releases   no such engine release
+    ├── ReleaseError (also ValueError)    mesg._releases            no such engine release
     ├── ConfigError                       runtime._config           a setting of serve is wrong
     ├── ServiceFailed                     runtime._engine_link      serve cannot go on
     ├── CallFailed                        runtime._engine_api       a call to the engine failed

@@ -1,8 +1,10 @@
-"""The MESG side: the service definition (mesg.yml), what each engine release accepts in it and
-the form each one deploys, its documentation, and the engine's words (`words`: every text the
-engine answers with, as templates that also recognise it)."""
+"""The MESG side: the engine's releases (`Release`: what each one speaks and accepts), the
+service definition (mesg.yml), what each engine release accepts in it and the form each one
+deploys, its documentation, the engine's hashes in base58, and the engine's words (`words`:
+every text the engine answers with, as templates that also recognise it)."""
 
 from .. import _engine_texts as words
+from ._base58 import b58decode, b58encode
 from ._check import Finding, Verdict, check
 from ._definition import (
     FIRST_GENERATION,
@@ -34,7 +36,7 @@ from ._later import (
     later_definition,
     render_later,
 )
-from ._releases import RELEASES, Release, normalized, releases, spans
+from ._releases import RELEASES, Release, ReleaseError, normalized, release, releases, spans
 from ._rules import Rules, rules_for
 from ._service_dir import (
     DEPLOY,
@@ -71,11 +73,14 @@ __all__ = [
     "Parameter",
     "Price",
     "Release",
+    "ReleaseError",
     "Rules",
     "ServiceDefinition",
     "Shape",
     "Task",
     "Verdict",
+    "b58decode",
+    "b58encode",
     "build_wheel",
     "check",
     "definition_for",
@@ -90,6 +95,7 @@ __all__ = [
     "normalized",
     "packaged_text",
     "parse",
+    "release",
     "releases",
     "render",
     "render_events",

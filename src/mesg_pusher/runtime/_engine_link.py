@@ -106,7 +106,7 @@ class EngineLink:
 
     def _after_break(self, failure: CallFailed) -> Again | Done[None]:
         if failure.code is not None:
-            refusal = listen_refusal(failure.code, failure.details)
+            refusal = listen_refusal(failure.code, failure.details, failure.generation)
             if refusal is not None:
                 raise ServiceFailed(refusal) from None
         if self.closing:
