@@ -22,10 +22,10 @@ from mesg_pusher.engine import CoreClient, Engine, EngineServer, IdShape
 from tests.runtime.conftest import (
     WAIT,
     GatedPusher,
-    assert_answered_once,
     trigger_inputs,
     until,
 )
+from tests.runtime.generations import assert_answered_once
 from tests.support.fake_pusher import FakePusher
 
 pytestmark = pytest.mark.integration

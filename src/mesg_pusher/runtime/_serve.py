@@ -172,6 +172,7 @@ class Service:
                 "fields": {
                     "tasks": ",".join(sorted(self.definition.tasks)),
                     "engine": config.choice.label,
+                    "release": config.choice.release,
                     "endpoint": config.endpoint,
                     "max_in_flight": config.max_in_flight,
                     "queue_size": config.queue_size,

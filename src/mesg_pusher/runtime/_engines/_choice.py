@@ -84,7 +84,11 @@ class Variant:
 
     @property
     def name(self) -> str:
-        """``G3 (v0.15-v0.16)``: the generation and the releases covered."""
+        """``G3 (v0.15-v0.16)``: the generation and the releases that speak the same wire (a
+        release named is spoken as its whole variant is)."""
+        for family in _FAMILIES:
+            if set(self.releases) <= set(family.releases):
+                return f"G{self.generation} ({family.span})"
         return f"G{self.generation} ({self.span})"
 
     def __str__(self) -> str:
@@ -109,6 +113,7 @@ def _variants() -> tuple[Variant, ...]:
 
 #: The eight variants, oldest first.
 VARIANTS: Final = _variants()
+_FAMILIES: Final = VARIANTS
 G1, G2, G3_JSON, G3_STRUCT, G3_BYTES, G3_MESG_API, G4, G5 = VARIANTS
 #: v0.11 to v0.13 as ``auto`` meets them: the same rpcs, JSON texts or Structs.
 G3_STRINGS: Final = Variant(G3_JSON.releases + G3_STRUCT.releases, None)
@@ -130,6 +135,11 @@ class EngineChoice:
             return self.candidates[0].name
         names = [variant.name for variant in self.candidates]
         return f"{AUTO}: {', '.join(names[:-1])} or {names[-1]}"
+
+    @property
+    def release(self) -> str:
+        """The release named (``v0.16``), or ``auto``."""
+        return self.named or AUTO
 
     @property
     def block_seconds(self) -> float | None:

@@ -23,12 +23,14 @@ _FIXED: Final = {1: 8, 5: 4}  # wire types of fixed size: their bytes
 @dataclass(frozen=True, slots=True)
 class Fields:
     """Where a task message holds the execution's id, its task key and its inputs: (number,
-    name) each; `raw_id`: the id is a hash's raw bytes, shown in base58."""
+    name) each; `raw_id`: the id is a hash's raw bytes, shown in base58; `text_inputs`: the
+    inputs are a text (JSON), not a message (a Struct)."""
 
     id: tuple[int, str]
     task_key: tuple[int, str]
     inputs: tuple[int, str]
     raw_id: bool = False
+    text_inputs: bool = True
 
 
 #: G1's TaskData; G2's has the same numbers.
@@ -36,9 +38,9 @@ TASK_DATA: Final = Fields((1, "executionID"), (2, "taskKey"), (3, "inputData"))
 TASK_DATA_V010: Final = Fields((1, "executionHash"), (2, "taskKey"), (3, "inputData"))
 
 
-def execution_fields(raw_id: bool) -> Fields:
+def execution_fields(raw_id: bool, text_inputs: bool = False) -> Fields:
     """From G3: ``types.Execution``."""
-    return Fields((1, "hash"), (6, "taskKey"), (7, "inputs"), raw_id)
+    return Fields((1, "hash"), (6, "taskKey"), (7, "inputs"), raw_id, text_inputs)
 
 
 def salvage(data: bytes, fields: Fields) -> TaskMessage:
@@ -48,7 +50,8 @@ def salvage(data: bytes, fields: Fields) -> TaskMessage:
         return TaskMessage(len(data), None, None, None, "it is not a protobuf message")
     texts: dict[int, str] = {}
     broken: list[str] = []
-    for number, name in (fields.id, fields.task_key, fields.inputs):
+    texts_read = (fields.id, fields.task_key, fields.inputs)
+    for number, name in texts_read if fields.text_inputs else texts_read[:2]:
         raw = found.get(number, b"")
         if number == fields.id[0] and fields.raw_id:
             texts[number] = b58encode(raw) if raw else ""

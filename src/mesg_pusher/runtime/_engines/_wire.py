@@ -143,7 +143,7 @@ def execution_reader(
     """The task stream's deserializer from G3: a ``types.Execution`` read into a `TaskMessage`.
     `json_text` says, from a message's inputs field, whether inputs travel as JSON texts
     (`inputs_are_json`; the variant says it but for v0.11 to v0.13 under ``auto``)."""
-    fields = execution_fields(variant.bytes_hashes)
+    fields = execution_fields(variant.bytes_hashes, text_inputs=variant.json_text is True)
     json_module, struct_module = messages(variant, True), messages(variant, False)
 
     def read(data: bytes) -> TaskMessage:
