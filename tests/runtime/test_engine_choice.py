@@ -128,8 +128,8 @@ def test_the_v0_18_series_waits_for_its_longest_block() -> None:
         ({"MESG_PUSHER_ENGINE": "latest"}, "MESG_PUSHER_ENGINE: 'latest' is not a MESG engine"),
         (
             {"MESG_PUSHER_ENGINE": "v0.20"},
-            "engine v0.20: G4 (v0.17-v0.20) needs MESG_INSTANCE_HASH and MESG_RUNNER_HASH, which the "
-            "engine gives the service",
+            "engine v0.20: G4 (v0.17-v0.20) needs MESG_INSTANCE_HASH and MESG_RUNNER_HASH, "
+            "which the engine gives the service",
         ),
         (
             {"MESG_PUSHER_ENGINE": "v0.26"},

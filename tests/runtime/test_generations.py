@@ -171,8 +171,8 @@ async def test_exactly_once_through_a_duplicate_an_outage_and_an_engine_restart(
 
 
 #: Answered elsewhere (the release's "not in progress": dropped), outputs refused in the
-#: release's words (answered once with the error instead), a failure retried.
-REFUSALS = ["gone", "refused", "retried"]
+#: release's words (answered once with the error instead), a failure retried, and given up on.
+REFUSALS = ["gone", "refused", "retried", "unsent"]
 
 
 @RELEASES
@@ -195,10 +195,10 @@ async def test_refusals_in_the_release_s_words(
         elif case == "refused":
             engine.refuse_next(outputs_invalid(chosen))
         else:
-            engine.refuse_next("database is locked", "database is locked")
+            engine.refuse_next(*["database is locked"] * (2 if case == "retried" else 5))
         pusher.gate.set()
         await until(lambda: running.service.stats.settled == 1)
-        assert await running.finish() == 0
+        assert await running.finish() == (1 if case == "unsent" else 0)
 
     [line] = [r for r in caplog.records if r.getMessage() == "execution"]
     fields: dict[str, Any] = getattr(line, "fields", {})
@@ -213,10 +213,14 @@ async def test_refusals_in_the_release_s_words(
             "error",
             {"error": f"the engine refused the success output: {outputs_invalid(chosen)}"},
         )
-    else:
+    elif case == "retried":
         assert fields["outcome"] == "success"
         assert len(engine.refused()) == 2
         assert outcome(engine, execution) == ("success", {"message": "sent"})
+    else:
+        assert fields["outcome"] == "unsent"
+        assert len(engine.refused()) == 5
+        assert execution not in engine.results
 
 
 @RELEASES
