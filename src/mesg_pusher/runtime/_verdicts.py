@@ -147,9 +147,7 @@ def _any(texts: Texts, details: str) -> bool:
     if any(text.match(details) is not None for text in texts):
         return True
     wrapped = words.INVALID_REQUEST.match(details)
-    return wrapped is not None and any(
-        text.match(wrapped["reason"]) is not None for text in texts
-    )
+    return wrapped is not None and any(text.match(wrapped["reason"]) is not None for text in texts)
 
 
 def _words(generation: int) -> Words:
