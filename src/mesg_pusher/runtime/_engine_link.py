@@ -30,7 +30,8 @@ _ENDED = "the engine ended the task stream"
 
 
 class ServiceFailed(MesgPusherError):
-    """The service cannot go on: the engine refused its token, or is not such an engine."""
+    """The service cannot go on: the engine refused its identity, or speaks no protocol the
+    service could use there."""
 
 
 def _nothing() -> None:
