@@ -22,7 +22,7 @@
     ├── SubscriberError                   local_server._subscriber  the subscriber was refused
     ├── WebhookRefused (also ValueError)  webhooks._outcomes        a webhook is refused
     ├── UsageError (also ValueError)      _command_line             a command line is wrong
-    └── DemoFailed                        demo._run                 the demo saw a fault
+    └── DemoFailed                        demo._application         the demo saw a fault
 
 Internal control flow, raised and caught inside one module and never seen outside it:
 
