@@ -96,10 +96,6 @@ class Release:
             raise ReleaseError(f"{self.tag} is not a MESG engine release (v0.1.0 to v0.26.0)")
 
     @property
-    def major(self) -> int:
-        return 0  # every release the engine published
-
-    @property
     def tag(self) -> str:
         return f"v0.{self.minor}.{self.patch}"
 
