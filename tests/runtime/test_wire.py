@@ -13,6 +13,7 @@ from mesg_pusher.engine import Engine
 from mesg_pusher.engine import _g3_wire as standin_wire
 from mesg_pusher.engine._model import Execution, Snapshot
 from mesg_pusher.mesg import b58decode, b58encode, release
+from mesg_pusher.mesg.protocol import to_struct
 from mesg_pusher.runtime._engine_api import TaskMessage
 from mesg_pusher.runtime._engines import _wire as wire
 from mesg_pusher.runtime._engines._choice import (
@@ -146,6 +147,16 @@ def test_executions_the_stand_in_sends_are_read_with_their_inputs(tag: str) -> N
         read = message.input_data
         assert (json.loads(read) if isinstance(read, str) else read) == inputs
         assert message.size == len(data)
+
+
+def test_a_struct_s_whole_numbers_are_read_as_integers() -> None:
+    struct = to_struct(
+        {"port": 8080, "ratio": 0.5, "big": 2.0**60, "list": [1, 2.5, None, {"n": 3}]}
+    )
+    values = wire.values_of(struct)
+    assert values == {"port": 8080, "ratio": 0.5, "big": 2.0**60, "list": [1, 2.5, None, {"n": 3}]}
+    assert [type(values[k]) for k in ("port", "ratio", "big")] == [int, float, float]
+    assert type(values["list"][3]["n"]) is int
 
 
 def test_json_texts_and_structs_are_told_apart_by_the_inputs_field() -> None:
