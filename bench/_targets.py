@@ -120,6 +120,8 @@ def tasks(medians: Medians) -> list[Target]:
                vs_trigger("authorizeChannel"), 1.0, "x", at_least=False),
         Target("encryption's added CPU per event (encrypted trigger minus trigger, paired)",
                _figure(medians, sc.ENCRYPTION, "cpu_ms"), 0.05, "ms", at_least=False),
+        Target(f"serve's CPU per execution on G3 ({sc.G3_RELEASE}, Structs) vs G1 (v0.2), "
+               "trigger", vs_trigger("trigger-g3"), 1.2, "x", at_least=False),
     ]  # fmt: skip
 
 

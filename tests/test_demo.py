@@ -113,3 +113,48 @@ def test_demo_help() -> None:
     )
     assert done.returncode == 0
     assert "--stay" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("engine", "events_on"),
+    [("v0.10", "ListenEvent"), ("v0.16", "Event/Stream"), ("v0.20", "Event/Stream"),
+     ("v0.26", "Event/Stream")],
+)  # fmt: skip
+def test_demo_on_a_later_engine_release_runs_the_whole_loop(engine: str, events_on: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mesg_pusher.cli", "demo", "--engine", engine],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    scenario = [*steps(DEFAULT_APP, 6001), *api_steps("1.2")]
+    expected_events = sum(len(step.events) for step in scenario)
+    assert f"(engine {engine}." in out
+    assert out.count(" returned outputs:") == 7
+    assert out.count("Task trigger failed: ") == 2
+    assert "Task trigger failed: Pusher answered 401 Unauthorized" in out
+    assert out.count("  subscriber received ") == expected_events
+    assert "  subscriber joined presence-demo-room with it (members: ada)" in out
+    assert '"user_count": 1\n' in out  # a Struct's 1.0, shown as JSON shows it
+    assert f"{len(scenario)} executions answered through the engine protocol, " in out
+    visitor = [line for line in out.splitlines() if '"demo-visitor"' in line]
+    assert visitor, out
+    assert visitor[0].startswith(f"  {events_on} received member_added: {{")
+    assert '"channel": "presence-demo-lobby"' in visitor[0]
+    assert DEFAULT_APP.secret not in out
+
+
+def test_demo_refuses_an_engine_release_it_does_not_know() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mesg_pusher.cli", "demo", "--engine", "v0.27"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "'v0.27' names no MESG engine release (v0.1 to v0.26)" in done.stderr

@@ -11,7 +11,7 @@
     ├── ProtocolError                     pusher.transport._http11  an answer is not valid HTTP/1.x
     │   └── AnswerTooLarge                pusher.transport._http11  an answer's body is too large
     ├── DefinitionError                   mesg._definition          mesg.yml breaks the format
-    ├── ReleaseError (also ValueError)    mesg.protocol._releases   no such engine release
+    ├── ReleaseError (also ValueError)    mesg._releases            no such engine release
     ├── ConfigError                       runtime._config           a setting of serve is wrong
     ├── ServiceFailed                     runtime._engine_link      serve cannot go on
     ├── CallFailed                        runtime._engine_api       a call to the engine failed
@@ -23,7 +23,7 @@
     ├── SubscriberError                   local_server._subscriber  the subscriber was refused
     ├── WebhookRefused (also ValueError)  webhooks._outcomes        a webhook is refused
     ├── UsageError (also ValueError)      _command_line             a command line is wrong
-    └── DemoFailed                        demo._run                 the demo saw a fault
+    └── DemoFailed                        demo._application         the demo saw a fault
 
 Internal control flow, raised and caught inside one module and never seen outside it:
 

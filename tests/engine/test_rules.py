@@ -11,10 +11,10 @@ from google.protobuf.struct_pb2 import Struct, Value
 from mesg_pusher import _engine_texts as words
 from mesg_pusher.engine import EngineError, Identity, load_schema
 from mesg_pusher.engine._g5_wire import CREATE, REGISTER, field_problems, request_payload
-from mesg_pusher.engine._hashes import b58decode, b58encode, decode_hash, decode_hex
+from mesg_pusher.engine._hashes import decode_hash, decode_hex
 from mesg_pusher.engine._rules import NO_KIND, details, problems
 from mesg_pusher.engine._schema import Param, is_first_generation, schema_of
-from mesg_pusher.mesg import DefinitionError, load_packaged
+from mesg_pusher.mesg import DefinitionError, b58decode, b58encode, load_packaged
 from mesg_pusher.mesg.protocol import from_struct, release, to_struct
 from mesg_pusher.mesg.protocol.v0_21_pb2 import ExecutionCreateRequest, RunnerRegisterRequest
 from tests.engine.later import SVC

@@ -19,11 +19,11 @@ from mesg_pusher.tasks import TaskOutput
 from tests.runtime.conftest import (
     WAIT,
     GatedPusher,
-    assert_answered_once,
     serving,
     trigger_inputs,
     until,
 )
+from tests.runtime.generations import assert_answered_once
 
 pytestmark = pytest.mark.slow
 

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..mesg import ServiceDefinition, load_packaged, validate, words
+from ..mesg import ServiceDefinition, b58encode, load_packaged, validate, words
 from ..mesg.protocol import Release, release
 from ..mesg.protocol.core_pb2 import EventData, ResultData
 from ..mesg.protocol.service_pb2 import TaskData
@@ -406,7 +406,7 @@ class Engine:
         if generation <= 2:
             return hashlib.sha1(joined.encode("utf-8", "surrogatepass")).hexdigest(), b""  # noqa: S324
         digest = _hashes.digest(b"execution", service.token, joined, *tags)
-        return _hashes.b58encode(digest), digest
+        return b58encode(digest), digest
 
     def _shown(self, execution_id: str) -> str:
         """How the stand-in's log names an execution: a joined id holds the inputs, secrets
@@ -767,7 +767,7 @@ class Engine:
         record = self.by_hash("instance", instance)
         if record is None:
             runner = _hashes.runner_hash(self.identity.public, instance)
-            refusal = words.RUNNER_NOT_FOUND.format(hash=words.go_quote(_hashes.b58encode(runner)))
+            refusal = words.RUNNER_NOT_FOUND.format(hash=words.go_quote(b58encode(runner)))
             raise EngineError(_rules.chain(self.release, refusal))
         return record, self.chain.put(record.token)
 

@@ -1,8 +1,10 @@
-"""The MESG side: the service definition (mesg.yml), what each engine release accepts in it and
-the form each one deploys, its documentation, and the engine's words (`words`: every text the
-engine answers with, as templates that also recognise it)."""
+"""The MESG side: the engine's releases (`Release`: what each one speaks and accepts), the
+service definition (mesg.yml), what each engine release accepts in it and the form each one
+deploys, its documentation, the engine's hashes in base58, and the engine's words (`words`:
+every text the engine answers with, as templates that also recognise it)."""
 
 from .. import _engine_texts as words
+from ._base58 import b58decode, b58encode
 from ._check import Finding, Verdict, check
 from ._definition import (
     FIRST_GENERATION,
@@ -35,7 +37,7 @@ from ._later import (
     render_later,
 )
 from ._limits import MAX_INPUT_BYTES
-from ._releases import RELEASES, Release, normalized, releases, spans
+from ._releases import RELEASES, Release, ReleaseError, normalized, release, releases, spans
 from ._rules import Rules, rules_for
 from ._service_dir import (
     DEPLOY,
@@ -73,11 +75,14 @@ __all__ = [
     "Parameter",
     "Price",
     "Release",
+    "ReleaseError",
     "Rules",
     "ServiceDefinition",
     "Shape",
     "Task",
     "Verdict",
+    "b58decode",
+    "b58encode",
     "build_wheel",
     "check",
     "definition_for",
@@ -92,6 +97,7 @@ __all__ = [
     "normalized",
     "packaged_text",
     "parse",
+    "release",
     "releases",
     "render",
     "render_events",

@@ -22,13 +22,16 @@ log = logging.getLogger("mesg_pusher.runtime")
 
 _DESCRIPTION = """\
 Serve this service's tasks (every task mesg.yml declares; `mesg-pusher gen-doc` lists them) to
-a MESG engine of the v0.1 to v0.9 generation: listen for executions on the engine's gRPC API
-(api.Service/ListenTask), run them concurrently, and submit exactly one result per execution
-(SubmitResult). This is the command the container runs; the engine gives it MESG_TOKEN and
-MESG_ENDPOINT_TCP.
+a MESG engine of any release, v0.1 to v0.26: listen for executions on the engine's gRPC API,
+run them concurrently, and submit exactly one result per execution. This is the command the
+container runs; the engine gives it its address and identity (MESG_TOKEN and MESG_ENDPOINT_TCP
+to v0.9, MESG_TOKEN and MESG_ENDPOINT from v0.10, the instance and runner hashes from v0.17, a
+registration from v0.21). --engine (MESG_PUSHER_ENGINE) names the release; by default (auto)
+serve finds the protocol from those variables and, where they leave several, from what the
+engine answers, and its first log line names the one it speaks.
 
 It also receives the Pusher app's webhooks (POST /webhooks on --webhook-listen) and emits each
-of their events as a MESG event (EmitEvent), and answers GET /health and GET /metrics there.
+of their events as a MESG event, and answers GET /health and GET /metrics there.
 
 Every option can be set by the environment variable named in its help; an option given on the
 command line wins. Log lines go to standard error, one per execution (id, task, outcome,
@@ -38,13 +41,20 @@ secrets, encryption master keys and proxy passwords never appear in them.
 
 _EPILOG = f"""\
 environment variables:
-  MESG_TOKEN                       the service's token (required); given by the engine
+  MESG_TOKEN                       the service's token (v0.1 to v0.16); given by the engine
   MESG_ENDPOINT_TCP                the engine's address, host:port (port {ENGINE_PORT} if omitted)
   MESG_ENDPOINT                    read when MESG_ENDPOINT_TCP is unset (engine v0.2 set it to
-                                   unix:///mesg/server.sock)
-  MESG_PUSHER_MAX_IN_FLIGHT, MESG_PUSHER_QUEUE_SIZE, MESG_PUSHER_MAX_HELD_BYTES,
-  MESG_PUSHER_GRACE_PERIOD, MESG_PUSHER_RECONNECT_MAX_DELAY, MESG_PUSHER_SUBMIT_TIMEOUT,
-  MESG_PUSHER_LOG_FORMAT, MESG_PUSHER_LOG_LEVEL,
+                                   unix:///mesg/server.sock; from v0.10 the only one)
+  MESG_INSTANCE_HASH, MESG_RUNNER_HASH
+                                   the service's instance and runner (v0.17 on)
+  MESG_SERVICE_HASH, MESG_ENV_HASH, MESG_REGISTER_SIGNATURE
+                                   the registration serve makes (v0.21 on)
+  MESG_PUSHER_CREDENTIAL_USERNAME, MESG_PUSHER_CREDENTIAL_PASSPHRASE
+                                   an account's, sent with every result: v0.17.0 refuses
+                                   results without them
+  MESG_PUSHER_ENGINE, MESG_PUSHER_MAX_IN_FLIGHT, MESG_PUSHER_QUEUE_SIZE,
+  MESG_PUSHER_MAX_HELD_BYTES, MESG_PUSHER_GRACE_PERIOD, MESG_PUSHER_RECONNECT_MAX_DELAY,
+  MESG_PUSHER_SUBMIT_TIMEOUT, MESG_PUSHER_LOG_FORMAT, MESG_PUSHER_LOG_LEVEL,
   MESG_PUSHER_WEBHOOK_LISTEN       the options above
   PUSHER_APP_KEY, PUSHER_APP_SECRET (or PUSHER_URL)
                                    the Pusher app whose webhooks are verified; without
@@ -56,9 +66,10 @@ signals:
                                    status 0); a second one exits at once
 
 exit status:
-  0 stopped by a signal with every execution answered; 1 the engine refused the token (or is
-  not a MESG engine of this generation) or results could not be submitted; 2 a usage error
-  (a webhook address it cannot listen on, or an app secret equal to its key, included)
+  0 stopped by a signal with every execution answered; 1 the engine refused the service's
+  identity (or speaks no protocol serve could use there) or results could not be submitted;
+  2 a usage error (an engine release it does not know, missing engine variables, a webhook
+  address it cannot listen on, or an app secret equal to its key, included)
 """
 
 
@@ -72,10 +83,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     default = defaults()
     for setting in SETTINGS:
+        if not setting.option:  # the engine's own variables: no option
+            continue
         shown = default.get(setting.field)
         variables = " or ".join(setting.env)
         text = f"{setting.help} (env {variables}"
-        text += f"; default {shown})" if shown is not None else ")"
+        text += f"; default {shown})" if shown not in (None, "") else ")"
         serve.add_argument(
             setting.option, dest=setting.field, metavar=setting.metavar, default=None, help=text
         )
@@ -83,7 +96,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _serve(args: argparse.Namespace) -> int:
-    options = {setting.field: getattr(args, setting.field) for setting in SETTINGS}
+    options = {s.field: getattr(args, s.field) for s in SETTINGS if s.option}
     try:
         config = resolve(options, os.environ)
     except ConfigError as error:

@@ -2,8 +2,15 @@
 variables and its default in one table, resolved once into a frozen `ServeConfig`.
 
 An option on the command line wins over the environment, which wins over the default. The engine
-gives a service ``MESG_TOKEN`` and ``MESG_ENDPOINT_TCP`` (``host:port``); v0.2 also gave
-``MESG_ENDPOINT=unix:///mesg/server.sock``, so ``MESG_ENDPOINT`` is read when the TCP one is unset.
+gives a service its address and its identity, in the names of its generation: ``MESG_TOKEN`` and
+``MESG_ENDPOINT_TCP`` (``host:port``) to v0.9 (v0.2 also gave
+``MESG_ENDPOINT=unix:///mesg/server.sock``, so ``MESG_ENDPOINT`` is read when the TCP one is
+unset), ``MESG_TOKEN`` and ``MESG_ENDPOINT`` from v0.10, the instance and runner hashes from
+v0.17, a registration from v0.21 (the variables the engine sets are the settings without an
+option below). Which protocol serve speaks is ``MESG_PUSHER_ENGINE`` (``--engine``), ``auto``
+by default: `ServeConfig.choice`, decided from them (``_engines/_choice.py``). On the engines
+whose results wait for a block (v0.17 on) a result's attempt is given the submit timeout plus a
+block, and the default grace period covers two blocks more (`default_grace`).
 
 The webhook listener (``POST /webhooks``, ``GET /health``, ``GET /metrics``) listens on
 ``MESG_PUSHER_WEBHOOK_LISTEN``. The container sets ``0.0.0.0:3000`` (the port mesg.yml
@@ -18,12 +25,13 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Final
 
 from .._backoff import Backoff
 from .._errors import MesgPusherError
 from ..mesg import MAX_INPUT_BYTES
+from ._engines._choice import AUTO, EngineChoice, Identity, choose, variant_of
 
 #: The engine's gRPC port, used when an endpoint names a host only.
 ENGINE_PORT: Final = 50052
@@ -41,6 +49,11 @@ MAX_IN_FLIGHT: Final = 10_000
 MAX_QUEUE_SIZE: Final = 1_000_000
 #: The shortest SubmitResult attempt: below it no engine could ever answer in time.
 MIN_SUBMIT_TIMEOUT: Final = 0.01
+#: The grace period without blocks (Docker stops a container 10 s after its signal).
+GRACE_PERIOD: Final = 8.0
+#: The blocks a stop still waits for, on the engines with a chain: one for the results under
+#: way, one for the answers to the executions it stops.
+GRACE_BLOCKS: Final = 2
 #: Where the webhook listener listens outside the container: loopback, a free port.
 WEBHOOK_LISTEN: Final = "127.0.0.1:0"
 #: The value of ``--webhook-listen`` that turns the listener off.
@@ -67,13 +80,30 @@ def _broken(option: str, rule: str) -> ConfigError:
     return ConfigError(f"{option}: {rule}", field=option.replace("-", "_"), rule=rule)
 
 
+def default_grace(block_seconds: float | None) -> float:
+    """The grace period when none is set: `GRACE_PERIOD`, plus `GRACE_BLOCKS` blocks on an
+    engine whose results wait for one (`block_seconds`)."""
+    return GRACE_PERIOD + GRACE_BLOCKS * (block_seconds or 0.0)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServeConfig:
     endpoint: str
-    token: str
+    token: str = ""
+    engine: str = AUTO
+    instance_hash: str = ""
+    runner_hash: str = ""
+    service_hash: str = ""
+    env_hash: str = ""
+    register_signature: str = field(default="", repr=False)
+    credential_username: str = ""
+    credential_passphrase: str = field(default="", repr=False)
+    #: The names of the engine's variables the environment set (what ``auto`` reads).
+    variables: frozenset[str] = field(default=frozenset(), compare=False)
     max_in_flight: int = 100
     queue_size: int = 1000
-    grace_period: float = 8.0
+    #: None: the default of the engine spoken (`grace`).
+    grace_period: float | None = None
     reconnect_max_delay: float = 10.0
     submit_timeout: float = 10.0
     log_format: str = "text"
@@ -82,13 +112,32 @@ class ServeConfig:
     max_input_bytes: int = MAX_INPUT_BYTES
     reconnect_base_delay: float = RECONNECT_BASE_DELAY
     webhook_listen: str = WEBHOOK_LISTEN
+    #: The engine protocol(s) serve may speak, decided from the settings above.
+    choice: EngineChoice = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.token:
-            raise ConfigError("no service token: set MESG_TOKEN (or --token)")
+        if self.engine.strip().lower() != AUTO:
+            try:
+                variant_of(self.engine)
+            except ValueError as error:
+                raise _broken("engine", str(error)) from None
+        identity = Identity(
+            self.token,
+            self.instance_hash,
+            self.runner_hash,
+            self.service_hash,
+            self.env_hash,
+            self.register_signature,
+        )
+        try:
+            chosen = choose(self.engine, identity, endpoint=self.endpoint, variables=self.variables)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        object.__setattr__(self, "choice", chosen)
         _within("max-in-flight", self.max_in_flight, 1, MAX_IN_FLIGHT)
         _within("queue-size", self.queue_size, 0, MAX_QUEUE_SIZE)
-        _within("grace-period", self.grace_period, 0, MAX_SECONDS, " seconds")
+        if self.grace_period is not None:
+            _within("grace-period", self.grace_period, 0, MAX_SECONDS, " seconds")
         _within(
             "reconnect-max-delay",
             self.reconnect_max_delay,
@@ -106,6 +155,13 @@ class ServeConfig:
             raise _broken("log-level", f"one of {', '.join(LOG_LEVELS)}")
         grpc_target(self.endpoint)  # refuses an endpoint it cannot use
         listen_address(self.webhook_listen)
+
+    @property
+    def grace(self) -> float:
+        """The grace period in effect: the one set, or the default for the engine spoken."""
+        if self.grace_period is not None:
+            return self.grace_period
+        return default_grace(self.choice.block_seconds)
 
     @property
     def target(self) -> str:
@@ -137,7 +193,7 @@ class Setting:
     wins), how its text reads, a metavar and the help text."""
 
     field: str
-    option: str
+    option: str  # empty: the engine sets it, there is no option
     env: tuple[str, ...]
     parse: Callable[[str], Any]
     metavar: str
@@ -177,7 +233,39 @@ SETTINGS: Final = (
         ("MESG_TOKEN",),
         str.strip,
         "TOKEN",
-        "the service's token (its id, given by the engine)",
+        "the service's token, given by engines v0.1 to v0.16 (its id to v0.10, its instance "
+        "hash from v0.11)",
+    ),
+    Setting(
+        "engine",
+        "--engine",
+        ("MESG_PUSHER_ENGINE",),
+        str.strip,
+        "VERSION",
+        "the engine release whose protocol to speak, like v0.16 or v0.18 (a series), from "
+        "v0.1 to v0.26, or auto: found from the variables the engine gives and, where they "
+        "leave several, from what the engine answers",
+    ),
+    Setting("instance_hash", "", ("MESG_INSTANCE_HASH",), str.strip, "", "v0.17 on"),
+    Setting("runner_hash", "", ("MESG_RUNNER_HASH",), str.strip, "", "v0.17 on"),
+    Setting("service_hash", "", ("MESG_SERVICE_HASH",), str.strip, "", "v0.21 on"),
+    Setting("env_hash", "", ("MESG_ENV_HASH",), str.strip, "", "v0.21 on"),
+    Setting("register_signature", "", ("MESG_REGISTER_SIGNATURE",), str.strip, "", "v0.21 on"),
+    Setting(
+        "credential_username",
+        "",
+        ("MESG_PUSHER_CREDENTIAL_USERNAME",),
+        str.strip,
+        "",
+        "v0.17.0's account name, sent with every result",
+    ),
+    Setting(
+        "credential_passphrase",
+        "",
+        ("MESG_PUSHER_CREDENTIAL_PASSPHRASE",),
+        str,
+        "",
+        "v0.17.0's account passphrase, sent with every result",
     ),
     Setting(
         "max_in_flight",
@@ -214,9 +302,11 @@ SETTINGS: Final = (
         "SECONDS",
         "on SIGTERM/SIGINT, the longest the whole stop takes, from the signal to the exit: "
         "taking the executions the engine already sent (at most 2 s of it), then letting "
-        "executions finish until its last 1.5 s (its second half if it is under 3 s), in which "
-        "those still running or waiting are answered with an error output; keep it under the "
-        f"container's stop timeout, 10 s by default (0 to {MAX_SECONDS})",
+        "executions finish until its last 1.5 s (its second half if it is under 3 s; a block "
+        "more from v0.17), in which those still running or waiting are answered with an error "
+        "output; keep it under the container's stop timeout, 10 s by default "
+        f"(0 to {MAX_SECONDS}; default {GRACE_PERIOD:g} s, and {GRACE_BLOCKS} blocks more from "
+        "v0.17, whose results wait for a block: 18 s with 5 s blocks)",
     ),
     Setting(
         "reconnect_max_delay",
@@ -234,8 +324,8 @@ SETTINGS: Final = (
         ("MESG_PUSHER_SUBMIT_TIMEOUT",),
         _seconds,
         "SECONDS",
-        "how long one attempt to submit a result may wait for the engine "
-        f"({MIN_SUBMIT_TIMEOUT} to {MAX_SECONDS})",
+        "how long one attempt to submit a result may wait for the engine, plus a block from "
+        f"v0.17 (whose results wait for one) ({MIN_SUBMIT_TIMEOUT} to {MAX_SECONDS})",
     ),
     Setting(
         "log_format",
@@ -266,6 +356,19 @@ SETTINGS: Final = (
 )
 
 
+#: The variables the engines set (the endpoint's among them), which ``auto`` reads.
+ENGINE_VARIABLES: Final = (
+    "MESG_TOKEN",
+    "MESG_ENDPOINT",
+    "MESG_ENDPOINT_TCP",
+    "MESG_INSTANCE_HASH",
+    "MESG_RUNNER_HASH",
+    "MESG_SERVICE_HASH",
+    "MESG_ENV_HASH",
+    "MESG_REGISTER_SIGNATURE",
+)
+
+
 def defaults() -> dict[str, Any]:
     """The default of every setting that has one (for help texts)."""
     return {f.name: f.default for f in fields(ServeConfig) if f.default is not MISSING}
@@ -292,8 +395,12 @@ def resolve(options: Mapping[str, str | None], environ: Mapping[str, str]) -> Se
             raise ConfigError(f"{source}: {text!r} is not {_kind(setting)}") from None
         given[setting.field] = (source, text)
     if not values.get("endpoint"):
-        raise ConfigError("no engine address: set MESG_ENDPOINT_TCP (or --endpoint)")
-    values.setdefault("token", "")
+        raise ConfigError(
+            "no engine address: set MESG_ENDPOINT_TCP or MESG_ENDPOINT (or --endpoint)"
+        )
+    values["variables"] = frozenset(
+        name for name in ENGINE_VARIABLES if environ.get(name, "").strip()
+    )
     try:
         return ServeConfig(**values)
     except ConfigError as error:

@@ -1,4 +1,5 @@
-"""Emitting a webhook's events to the engine: one ``EmitEvent`` per event, one after another so
+"""Emitting a webhook's events to the engine: one event call per event (``EmitEvent``,
+``Event/Create``, ``Runner/Event``, as the engine's generation has it), one after another so
 their order is kept, each until the engine takes it or it is clear it will not in time.
 
 The discipline is that of results (``_submission.py``), through the same retry loop
@@ -75,11 +76,10 @@ class Emitter:
             progress.setback, progress.detail = None, ""
 
     async def _emit_one(self, event: WebhookEvent, deadline: float, progress: Progress) -> bool:
-        data = event.json()
         failures = 0
 
         async def call() -> bool:
-            await self._api.emit(event.key, data, within=max(0.0, deadline - self._clock()))
+            await self._api.emit(event.key, event.data, within=max(0.0, deadline - self._clock()))
             self._stats.event_emitted(event.key)
             return True
 
@@ -87,7 +87,7 @@ class Emitter:
             nonlocal failures
             assert failure.code is not None
             code, details = failure.code, failure.details
-            verdict = emit_verdict(code, details)
+            verdict = emit_verdict(code, details, failure.generation)
             if verdict is EmitVerdict.REFUSED:
                 self._stats.event_refused(event.key)
                 progress.setback, progress.detail = Setback.REFUSED, cut(details, DETAILS_CHARS)

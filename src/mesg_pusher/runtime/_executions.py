@@ -199,7 +199,10 @@ class Executions:
             assert task is not None
             self._executing.add(task)
             try:
-                output = await self._runner.execute(execution.task_key, execution.input_data or "")
+                inputs = execution.input_data
+                output = await self._runner.execute(
+                    execution.task_key, inputs if inputs is not None else ""
+                )
             except asyncio.CancelledError:
                 if not self._abandoning:
                     raise

@@ -2,8 +2,9 @@
 
 `Service` composes the parts, each with one job:
 
-- `ApiService` (``_api_service.py``): the engine's protocol (the first generation's gRPC
-  calls), behind the `EngineApi` interface (``_engine_api.py``) the other parts use;
+- the engine's adapter (``_engines/``): the protocol of the engine's generation (G1 to G5, or
+  asking the engine which it speaks), behind the `EngineApi` interface (``_engine_api.py``)
+  the other parts use;
 - `EngineLink` (``_engine_link.py``): the task stream read without ever waiting, and
   reconnection with backoff through the one retry loop (``_retry.py``);
 - `Executions` (``_executions.py``): each `Execution` (``_execution.py``) from its arrival to
@@ -42,10 +43,10 @@ from ..mesg import ServiceDefinition, load_packaged
 from ..pusher import HttpPool, Transport
 from ..tasks import ServiceEnvironment, TaskRunner
 from ..webhooks import Credentials, Intake
-from ._api_service import ApiService
-from ._config import ConfigError, ServeConfig
+from ._config import GRACE_BLOCKS, ConfigError, ServeConfig
 from ._emitter import Emitter
 from ._engine_link import EngineLink, ServiceFailed
+from ._engines._adapter import adapter
 from ._executions import Executions
 from ._health import health
 from ._listener import HEALTH_PATH, METRICS_PATH, WEBHOOKS_PATH, Listener
@@ -90,7 +91,7 @@ class Service:
         self._runner = TaskRunner(
             self._transport, definition=self.definition, environment=environment
         )
-        self._api = ApiService(config)
+        self._api = adapter(config)
         self._link = EngineLink(
             self._api, config, draw=draw, clock=clock, connected=self._connected
         )
@@ -175,22 +176,25 @@ class Service:
             extra={
                 "fields": {
                     "tasks": ",".join(sorted(self.definition.tasks)),
+                    "engine": config.choice.label,
+                    "release": config.choice.release,
                     "endpoint": config.endpoint,
                     "max_in_flight": config.max_in_flight,
                     "queue_size": config.queue_size,
                     "max_held_bytes": config.max_held_bytes,
-                    "grace_period_s": config.grace_period,
+                    "grace_period_s": config.grace,
                     "webhook_listen": config.webhook_listen,
                     "log_level": config.log_level,
                 }
             },
         )
+        self._warn_of_settings()
         await self._listen_for_webhooks()
         link = self._link
         listener = asyncio.create_task(link.listen_forever(self._executions.accept))
         stopper = asyncio.create_task(stop.wait())
         status = 0
-        plan = stop_plan(config.grace_period)
+        plan = stop_plan(config.grace, config.choice.block_seconds)
         began: float | None = None
         try:
             await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -206,7 +210,7 @@ class Service:
             else:
                 log.info(
                     "stopping within %g s: taking what the engine already sent, then no more",
-                    config.grace_period,
+                    config.grace,
                 )
                 self.receiver.stop()  # new webhooks: 503 from now on
                 await link.read_on(listener, began + plan.drain_until)
@@ -229,6 +233,26 @@ class Service:
         stats = self.stats
         log.info("stopped", extra={"fields": stats.totals()})
         return 1 if status or stats.unsent else 0
+
+    def _warn_of_settings(self) -> None:
+        """Settings that will let the service down on the engine chosen, said at start."""
+        config = self.config
+        variants = config.choice.candidates
+        only_v017 = all(r.credentials_on_update for v in variants for r in v.releases)
+        if only_v017 and not (config.credential_username and config.credential_passphrase):
+            log.warning(
+                "engine v0.17.0 refuses every result without an account's credentials: set "
+                "MESG_PUSHER_CREDENTIAL_USERNAME and MESG_PUSHER_CREDENTIAL_PASSPHRASE"
+            )
+        block = config.choice.block_seconds
+        if block is not None and config.grace < GRACE_BLOCKS * block:
+            log.warning(
+                "the grace period (%g s) is shorter than %d of the engine's blocks (%g s each): "
+                "results under way at a stop may not be taken",
+                config.grace,
+                GRACE_BLOCKS,
+                block,
+            )
 
     async def _listen_for_webhooks(self) -> None:
         """Open the listener (before the task stream, so that health says down until it is
