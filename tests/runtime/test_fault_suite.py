@@ -18,7 +18,14 @@ import pytest
 from mesg_pusher._logs import JsonFormatter, TextFormatter
 from mesg_pusher.engine import Engine, EngineServer, IdShape
 from mesg_pusher.mesg import words
-from tests.runtime.conftest import GatedPusher, Running, serving, trigger_inputs, until
+from tests.runtime.conftest import (
+    ELSEWHERE,
+    GatedPusher,
+    Running,
+    serving,
+    trigger_inputs,
+    until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -92,7 +99,7 @@ async def test_no_secret_in_any_log_line_whatever_the_id_holds(
         retried = await engine.execute(token, "trigger", trigger_inputs(pusher))
         dropped = await engine.execute(token, "trigger", trigger_inputs(pusher, name="other"))
         await until(lambda: pusher.waiting == 2)
-        engine.submit_result(dropped, "error", '{"error":"answered elsewhere"}')
+        engine.submit_result(dropped, "error", ELSEWHERE)
         engine.refuse_next("database is locked")
         pusher.gate.set()
         await until(lambda: retried in engine.results and running.service.stats.dropped == 1)
@@ -108,7 +115,9 @@ async def test_no_secret_in_any_log_line_whatever_the_id_holds(
 
     assert engine.results[good].output_key == "success"
     assert engine.results[defective].data == {
-        "error": "internal error in task trigger: RuntimeError"
+        "error": "internal error in task trigger: RuntimeError",
+        "kind": "defect",
+        "retry": "useless",
     }
     lines = serve_log.executions()
     assert sorted(line["outcome"] for line in lines) == ["dropped", "error", "success", "success"]
@@ -141,7 +150,7 @@ async def test_a_forgotten_execution_is_dropped_logged_once_and_the_stop_is_clea
         pusher.gate.clear()
         forgotten = await engine.execute(server.token, "trigger", trigger_inputs(pusher))
         await until(lambda: pusher.waiting == 1)
-        engine.submit_result(forgotten, "error", '{"error":"answered elsewhere"}')
+        engine.submit_result(forgotten, "error", ELSEWHERE)
         pusher.gate.set()
         await until(lambda: running.service.stats.dropped == 1)
         await finish_and_check(running, status=0)
@@ -173,7 +182,9 @@ async def test_undecodable_messages_are_answered_or_skipped_and_the_stream_goes_
     assert readable is not None
     assert engine.results[readable].data == {
         "error": "the task message cannot be decoded: its inputData is not valid UTF-8; "
-        "it was not run"
+        "it was not run",
+        "kind": "input",
+        "retry": "useless",
     }
     assert engine.results[good].output_key == "success"
     stats = running.service.stats
@@ -329,7 +340,11 @@ async def test_results_refused_in_each_of_the_engines_words(
     if outcome in ("success", "error"):
         assert engine.results[execution].output_key == outcome
         if answer is not None:
-            assert engine.results[execution].data == {"error": answer}
+            assert engine.results[execution].data == {
+                "error": answer,
+                "kind": "defect",
+                "retry": "useless",
+            }
     else:
         assert execution not in engine.results
     serve_log.assert_free_of(pusher.inputs()["secret"])
