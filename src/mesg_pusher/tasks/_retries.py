@@ -15,6 +15,7 @@ one would have succeeded, since its timeout could not be tried again.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Final
 
@@ -42,6 +43,12 @@ class RetryPlan:
     def timeouts_retried(self) -> bool:
         """Whether a timeout after the write may be tried again."""
         return self.retries > 0 and (self.keyed or not self.publishes)
+
+
+@functools.lru_cache(maxsize=64)
+def retry_plan(retries: int, *, keyed: bool, publishes: bool) -> RetryPlan:
+    """The plan for these settings, made once: every execution of a task asks for one."""
+    return RetryPlan(retries, keyed, publishes)
 
 
 def retry_delay(

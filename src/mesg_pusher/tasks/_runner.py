@@ -37,7 +37,7 @@ from ._environment import ServiceEnvironment
 from ._failures import Kind, classify
 from ._inputs import IDEMPOTENCY_KEY, INPUTS, Limits, in_input_words, require_inputs
 from ._outputs import SUCCESS, TaskOutput, checked, defect
-from ._retries import RetryPlan
+from ._retries import retry_plan
 from ._secret_inputs import SAME_AS_KEY, free_of, secret_is_key, secrets_of
 from ._sending import Progress, Sender
 from ._task import ApiTask, Context, Implementation, Split
@@ -208,7 +208,7 @@ class TaskRunner:
         """A task that calls Pusher: its calls sent, tried again where that is safe."""
         app = _inputs.app(inputs)
         connection = _inputs.connection(inputs)
-        plan = RetryPlan(
+        plan = retry_plan(
             _inputs.retries(inputs),
             keyed=self.idempotency_scope(task_key, inputs) is not None,
             publishes=task.publishes,
