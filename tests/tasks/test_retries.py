@@ -12,8 +12,9 @@ from urllib.parse import parse_qsl
 import pytest
 
 from mesg_pusher import PusherConnectionError, PusherTimeoutError
+from mesg_pusher.mesg import load_packaged
 from mesg_pusher.pusher import Connection, HttpRequest, MockTransport
-from mesg_pusher.tasks import ServiceEnvironment, TaskOutput, TaskRunner
+from mesg_pusher.tasks import TASKS, ApiTask, ServiceEnvironment, TaskOutput, TaskRunner
 from tests.tasks.conftest import inputs_for, trigger_inputs
 
 URL = "http://127.0.0.1:9/apps/3/events"
@@ -225,3 +226,41 @@ async def test_a_query_is_tried_again_after_a_reset(clock: Clock) -> None:
     output = await runner_on(transport, clock).execute("channel", inputs_for("channel"))
     assert output == TaskOutput("success", {"occupied": True})
     assert len(transport.sent) == 2
+
+
+def test_the_issues_inputs_are_declared_where_they_are_read() -> None:
+    tasks = load_packaged().tasks
+    calling = {key for key, task in TASKS.items() if isinstance(task, ApiTask)}
+    publishing = {
+        key for key, task in TASKS.items() if isinstance(task, ApiTask) and task.publishes
+    }
+    assert publishing == {"trigger", "triggerBatch", "sendToUser"}
+
+    def declaring(name: str, kind: str) -> set[str]:
+        found = {key for key, task in tasks.items() if name in task.inputs}
+        for key in found:
+            declared = tasks[key].inputs[name]
+            assert (declared.type, declared.optional) == (kind, True), (key, name)
+        return found
+
+    assert declaring("retries", "Number") == calling
+    assert declaring("idempotencyKey", "String") == publishing
+    assert declaring("maxDataBytes", "Number") == publishing
+    assert declaring("maxBatchEvents", "Number") == {"triggerBatch"}
+    assert declaring("split", "Boolean") == {"trigger", "triggerBatch"}
+
+
+async def test_the_idempotency_scope_is_the_app_and_the_key(clock: Clock) -> None:
+    runner = runner_on(scripted(OK), clock, {"PUSHER_APP_ID": "77"})
+    keyed = trigger_inputs(idempotencyKey="order-1")
+    assert runner.idempotency_scope("trigger", keyed) == ("3", "order-1")
+    assert runner.idempotency_scope("trigger", json.dumps(keyed)) == ("3", "order-1")
+    del keyed["appId"]  # the environment's app id completes it
+    assert runner.idempotency_scope("sendToUser", keyed) == ("77", "order-1")
+    assert runner.idempotency_scope("trigger", trigger_inputs()) is None
+    assert runner.idempotency_scope("trigger", trigger_inputs(idempotencyKey="")) is None
+    assert runner.idempotency_scope("channels", {**keyed, "appId": "3"}) is None  # no key there
+    assert runner.idempotency_scope("nope", keyed) is None
+    assert runner.idempotency_scope("trigger", "not json") is None
+    bare = runner_on(scripted(OK), clock)
+    assert bare.idempotency_scope("trigger", keyed) is None  # no app id at all
