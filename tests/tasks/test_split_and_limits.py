@@ -262,3 +262,19 @@ async def test_a_bad_limit_variable_is_named(variable: str, value: str, rule: st
     assert output.data["error"].startswith(f"{variable}: {rule}")
     assert output.data["kind"] == "input"
     assert transport.sent == []
+
+
+async def test_a_failure_on_the_first_call_says_nothing_went_out() -> None:
+    transport = recording(lambda request, index: (401, b"Invalid signature"))
+    output = await runner_on(transport).execute(
+        "triggerBatch", batch_inputs(events(25), split=True)
+    )
+    assert output.data == {
+        "error": "Pusher answered 401 Unauthorized: Invalid signature; none of the 25 events "
+        "was published before this failure",
+        "kind": "auth",
+        "retry": "useless",
+        "status": 401,
+        "published": 0,
+    }
+    assert len(transport.sent) == 1

@@ -259,10 +259,13 @@ def _failed(
     if split is not None and len(split.calls) > 1:
         total = sum(call.items for call in split.calls)
         shown_published = published
-        message += (
-            f"; {published} of the {total} {split.unit} were published (the first {published}, "
-            "in order) before this failure"
-        )
+        if published:
+            message += (
+                f"; {published} of the {total} {split.unit} were published (the first "
+                f"{published}, in order) before this failure"
+            )
+        else:
+            message += f"; none of the {total} {split.unit} was published before this failure"
     data_bytes = None
     if failure.kind is Kind.TOO_LARGE and progress.request is not None:
         data_bytes = largest_data_bytes(progress.request)
