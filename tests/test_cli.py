@@ -127,7 +127,11 @@ async def test_a_data_flag_that_does_not_read_as_its_type_is_reported_by_the_tas
     assert code == 1
     assert output_of(out, "trigger") == (
         "error",
-        {"error": "Inputs of task 'trigger' are invalid. Value of 'port' is not a number"},
+        {
+            "error": "Inputs of task 'trigger' are invalid. Value of 'port' is not a number",
+            "kind": "input",
+            "retry": "useless",
+        },
     )
 
 
@@ -251,7 +255,7 @@ async def test_execute_prints_any_error_message_whatever_the_terminal_encoding(
     assert first.startswith("Task t")
     assert first.endswith(" returned output error with data:")
     assert os.fsdecode(task) in json.loads(rest)["error"]
-    assert len(out.splitlines()) == 4
+    assert len(out.splitlines()) == 6  # the line, {, error, kind, retry, }
 
 
 @pytest.mark.parametrize("terminal", TERMINALS)
@@ -325,7 +329,9 @@ async def test_execute_names_a_bad_variable_and_a_missing_credential() -> None:
         "error",
         {
             "error": "PUSHER_PORT: a port is a whole number from 1 to 65535 (in the service's "
-            "environment; nothing was sent)"
+            "environment; nothing was sent)",
+            "kind": "input",
+            "retry": "useless",
         },
     )
     code, out, _ = await run_cli(

@@ -39,6 +39,9 @@ What a failed Pusher call tells (the facts a caller decides a retry on; nothing 
   connection closed before the request went out, the pool was closing): retrying cannot publish
   twice. True: it was written and no complete answer came (reset or closed while waiting, an
   answer cut short or not HTTP): Pusher may have acted on it.
+  `lasting` says the same request would fail the same way (a certificate or a TLS version
+  refused, a proxy that refused the tunnel for its credentials or its rules): trying it again
+  is useless, though it cannot publish twice.
 - `PusherTimeoutError` is the same for a timeout, `sent` saying which side of the write it fell.
 
 `tests/test_errors.py` holds this drawing to the code: a class missing here, or drawn under the
@@ -110,13 +113,15 @@ class PusherConnectionError(PusherError):
     """No HTTP answer came back: connection refused or reset, DNS, TLS or proxy failure.
 
     `url` is the request's address without its query (which carries the signature); `sent`
-    says whether the request was written, so may have reached Pusher (see the module's notes).
+    says whether the request was written, so may have reached Pusher, and `lasting` whether the
+    same request would fail the same way (see the module's notes).
     """
 
-    def __init__(self, url: str, detail: str, *, sent: bool) -> None:
+    def __init__(self, url: str, detail: str, *, sent: bool, lasting: bool = False) -> None:
         self.url = url
         self.detail = detail
         self.sent = sent
+        self.lasting = lasting
         super().__init__(f"request to {url} failed: {detail}")
 
 
@@ -129,6 +134,7 @@ class PusherTimeoutError(PusherConnectionError):
         self.url = url
         self.detail = "timed out"
         self.sent = sent
+        self.lasting = False
 
 
 def _ms(value: float) -> str:

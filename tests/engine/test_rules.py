@@ -110,7 +110,7 @@ def test_base58_and_go_decoders() -> None:
 def test_the_first_generation_form_becomes_the_later_one() -> None:
     schema = schema_of(load_packaged())
     trigger = schema.tasks["trigger"]
-    assert [p.key for p in trigger.outputs] == ["channels", "message"]  # success's data
+    assert [p.key for p in trigger.outputs] == ["calls", "channels", "message"]  # success's
     assert {p.key: p.type for p in trigger.inputs}["data"] == "Any"  # an object or an array
     assert is_first_generation("tasks:\n  t:\n    outputs:\n      success:\n        data: {}\n")
     assert not is_first_generation("tasks:\n  t:\n    outputs:\n      message: {type: String}\n")

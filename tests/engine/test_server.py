@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mesg_pusher.mesg.protocol.service_pb2_grpc import ServiceAsyncStub
 
 INPUTS = {"appId": "3", "key": "k", "secret": "s", "name": "ev", "data": {"a": 1}, "channel": "c"}
+#: An error output as mesg.yml declares it.
+NO = '{"error":"no","kind":"input","retry":"useless"}'
 
 
 @pytest.fixture
@@ -120,15 +122,11 @@ async def test_a_whole_execution_as_service_and_application_see_it(
                 "string"
             )
             await submit(
-                SubmitResultRequest(
-                    executionID=execution_id, outputKey="error", outputData='{"error":"no"}'
-                )
+                SubmitResultRequest(executionID=execution_id, outputKey="error", outputData=NO)
             )
             error = await _refusal(
                 submit(
-                    SubmitResultRequest(
-                        executionID=execution_id, outputKey="error", outputData='{"error":"no"}'
-                    )
+                    SubmitResultRequest(executionID=execution_id, outputKey="error", outputData=NO)
                 )
             )
             assert error.details() == f"Execution {execution_id} doesn't exists"
@@ -137,7 +135,7 @@ async def test_a_whole_execution_as_service_and_application_see_it(
     assert (result.taskKey, result.outputKey, result.outputData) == (
         "trigger",
         "error",
-        '{"error":"no"}',
+        NO,
     )
     assert list(result.executionTags) == ["t1"]
     assert len(results.by_execution[execution_id]) == 1
@@ -171,7 +169,7 @@ async def test_result_filters(server: EngineServer, client: CoreClient) -> None:
         ):
             plain = await engine.execute(server.token, "trigger", INPUTS)
             marked = await engine.execute(server.token, "trigger", INPUTS, tags=["x", "y"])
-            engine.submit_result(plain, "error", '{"error":"e"}')
+            engine.submit_result(plain, "error", NO)
             engine.submit_result(marked, "success", '{"message":"sent"}')
             await errors.wait_for([plain])
             await tagged.wait_for([marked])

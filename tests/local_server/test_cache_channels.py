@@ -273,7 +273,10 @@ async def test_the_command_keeps_events_for_its_ttl_and_the_channel_task_reads_t
         assert code == 1
         assert data == {
             "error": "Pusher answered 400 Bad Request: info=cache is only available for cache "
-            "channels (cache-, private-cache-, private-encrypted-cache-, presence-cache-)"
+            "channels (cache-, private-cache-, private-encrypted-cache-, presence-cache-)",
+            "kind": "rejected",
+            "retry": "useless",
+            "status": 400,
         }
     finally:
         if server.returncode is None:

@@ -21,6 +21,8 @@ from tests.runtime.generations import environment
 from tests.support.fake_pusher import FakePusher
 
 WAIT = 20.0  # seconds any single wait in these tests may take at most
+#: An error output another instance of the service gave (as mesg.yml declares one).
+ELSEWHERE = '{"error":"answered elsewhere","kind":"defect","retry":"useless"}'
 
 
 @dataclass

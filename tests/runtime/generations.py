@@ -66,10 +66,21 @@ def outcome(engine: Engine, execution_id: str) -> tuple[str, dict[str, Any]]:
     return "success", dict(result.data)
 
 
+def defect_outcome(engine: Engine) -> tuple[str, dict[str, Any]]:
+    """How `outcome` reads trigger's answer after a defect of the service, on `engine`'s
+    release: the keyed output on the first generation, its kind first in the error text after."""
+    message = "internal error in task trigger: RuntimeError"
+    if engine.release.generation == 1:
+        return "error", {"error": message, "kind": "defect", "retry": "useless"}
+    return "error", {"error": f"defect: {message} (retry: useless)"}
+
+
 def answer_elsewhere(engine: Engine, execution_id: str, text: str = "answered elsewhere") -> None:
     """Another service answers the execution first."""
     if engine.release.generation == 1:
-        engine.submit_result(execution_id, "error", f'{{"error":"{text}"}}')
+        engine.submit_result(
+            execution_id, "error", f'{{"error":"{text}","kind":"defect","retry":"useless"}}'
+        )
     else:
         engine.finish(execution_id, error=text)
 

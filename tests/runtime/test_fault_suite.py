@@ -24,6 +24,7 @@ from tests.runtime.conftest import GatedPusher, Running, serving, trigger_inputs
 from tests.runtime.generations import (
     ONE_PER_GENERATION,
     answer_elsewhere,
+    defect_outcome,
     engine_of,
     gone_texts,
     outcome,
@@ -135,10 +136,7 @@ async def test_no_secret_in_any_log_line_whatever_the_id_holds(
         await finish_and_check(running)
 
     assert outcome(engine, good)[0] == "success"
-    assert outcome(engine, defective) == (
-        "error",
-        {"error": "internal error in task trigger: RuntimeError"},
-    )
+    assert outcome(engine, defective) == defect_outcome(engine)
     lines = serve_log.executions()
     assert sorted(line["outcome"] for line in lines) == ["dropped", "error", "success", "success"]
     labels = [line["execution_id"] for line in lines]
@@ -211,7 +209,9 @@ async def test_undecodable_messages_are_answered_or_skipped_and_the_stream_goes_
     assert readable is not None
     assert engine.results[readable].data == {
         "error": "the task message cannot be decoded: its inputData is not valid UTF-8; "
-        "it was not run"
+        "it was not run",
+        "kind": "input",
+        "retry": "useless",
     }
     assert engine.results[good].output_key == "success"
     stats = running.service.stats
@@ -371,7 +371,11 @@ async def test_results_refused_in_each_of_the_engines_words(
     if outcome in ("success", "error"):
         assert engine.results[execution].output_key == outcome
         if answer is not None:
-            assert engine.results[execution].data == {"error": answer}
+            assert engine.results[execution].data == {
+                "error": answer,
+                "kind": "defect",
+                "retry": "useless",
+            }
     else:
         assert execution not in engine.results
     serve_log.assert_free_of(pusher.inputs()["secret"])

@@ -26,7 +26,7 @@ from mesg_pusher.runtime._engines._choice import (
     VARIANTS,
     Variant,
 )
-from mesg_pusher.tasks import TaskOutput
+from mesg_pusher.tasks import Failure, Kind, Retry, TaskOutput
 from tests.support.mesg_wire import fields_of, read_struct
 
 HASH = bytes(range(1, 33))
@@ -50,9 +50,16 @@ def test_no_null_is_sent_at_any_depth_and_the_callers_values_stay() -> None:
     assert values["channels"]["a"]["user_count"] is None
 
 
+INPUT_FAILURE = Failure(Kind.INPUT, Retry.USELESS)
+
+
 def test_a_result_is_the_success_data_or_the_error_outputs_text() -> None:
     assert wire.result_of(TaskOutput.success()) == ({"message": "sent"}, None)
-    assert wire.result_of(TaskOutput.error("Pusher answered 401")) == (None, "Pusher answered 401")
+    refused = TaskOutput.error("Pusher answered 401", Failure(Kind.AUTH, Retry.USELESS, status=401))
+    assert wire.result_of(refused) == (
+        None,
+        "auth: Pusher answered 401 (retry: useless, status: 401)",
+    )
     assert wire.result_of(TaskOutput("success", {"occupied": True, "user_count": None})) == (
         {"occupied": True},
         None,
@@ -71,8 +78,11 @@ def test_the_first_generation_keeps_its_keyed_outputs_without_nulls() -> None:
 def test_the_second_generation_sends_outputs_or_an_error() -> None:
     success = wire.g2_result("ab12", TaskOutput.success())
     assert fields_of(success.SerializeToString()) == {1: [b"ab12"], 3: [b'{"message":"sent"}']}
-    failure = wire.g2_result("ab12", TaskOutput.error("no"))
-    assert fields_of(failure.SerializeToString()) == {1: [b"ab12"], 4: [b"no"]}
+    failure = wire.g2_result("ab12", TaskOutput.error("no", INPUT_FAILURE))
+    assert fields_of(failure.SerializeToString()) == {
+        1: [b"ab12"],
+        4: [b"input: no (retry: useless)"],
+    }
     event = wire.g2_event("tok", "received", {"n": 1, "o": None})
     assert fields_of(event.SerializeToString()) == {1: [b"tok"], 2: [b"received"], 3: [b'{"n":1}']}
 
@@ -100,9 +110,11 @@ def test_updates_and_events_in_each_wire_variant(
     else:
         assert read_struct(outputs) == {"message": "sent"}
     failed = fields_of(
-        wire.update_request(variant, ID, TaskOutput.error("x"), json_text).SerializeToString()
+        wire.update_request(
+            variant, ID, TaskOutput.error("x", INPUT_FAILURE), json_text
+        ).SerializeToString()
     )
-    assert failed == {1: [hash_field], 3: [b"x"]}
+    assert failed == {1: [hash_field], 3: [b"input: x (retry: useless)"]}
     made = wire.event_request(variant, ID, "received", {"n": 2, "o": None}, json_text)
     event = fields_of(made.SerializeToString())
     assert event[1] == [hash_field]

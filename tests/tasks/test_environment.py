@@ -116,7 +116,9 @@ async def test_neither_input_nor_variable_names_both(
         "error",
         {
             "error": f"{missing}: is required: give the input {missing}, or set {variables} in "
-            "the service's environment"
+            "the service's environment",
+            "kind": "input",
+            "retry": "useless",
         },
     )
     assert sent_by(runner) == []

@@ -27,12 +27,18 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ..mesg import ServiceDefinition
-from ..tasks import ERROR, SUCCESS, TaskOutput, TaskRunner, defect
+from ..tasks import ERROR, SUCCESS, Kind, TaskOutput, TaskRunner, defect
 from ._admission import Admission, Decision
 from ._config import ServeConfig
 from ._deliveries import Deliveries
 from ._engine_api import TaskMessage
-from ._error_outputs import NOT_STARTED, STOPPED, overloaded, too_large, undecodable
+from ._error_outputs import (
+    NOT_STARTED,
+    overloaded,
+    stopped_while_running,
+    too_large,
+    undecodable,
+)
 from ._execution import ExecutionInHand, Naming
 from ._ledger import Ledger
 from ._outcomes import ExecutionOutcome
@@ -207,7 +213,7 @@ class Executions:
                 if not self._abandoning:
                     raise
                 task.uncancel()  # stopped by the grace period: answer instead
-                output = STOPPED
+                output = stopped_while_running(publishes=self._runner.publishes(execution.task_key))
             finally:
                 self._executing.discard(task)
         await self._submit(execution, output, None)
@@ -245,7 +251,7 @@ class Executions:
         if failure is not None:
             outcome = failure
         elif outcome is None:
-            if output is STOPPED or output is NOT_STARTED:
+            if output.key == ERROR and output.data.get("kind") == Kind.STOPPED:
                 outcome = ExecutionOutcome.STOPPED
             else:
                 outcome = (

@@ -127,7 +127,11 @@ async def _handshake(
             exchange.transport, exchange, context, server_hostname=server_name(host)
         )
     except ssl.SSLError as error:
-        raise PusherConnectionError(url, describe(error, peer), sent=False) from None
+        # A refusal (a certificate, a version) comes again; a connection cut short may not.
+        cut = isinstance(error, ssl.SSLEOFError | ssl.SSLZeroReturnError)
+        raise PusherConnectionError(
+            url, describe(error, peer), sent=False, lasting=not cut
+        ) from None
     except OSError as error:
         # asyncio's own "connection lost" has no code: the peer closed during the handshake.
         detail = os_text(error) if error.errno else f"{peer} closed the connection"
@@ -152,7 +156,10 @@ async def _tunnel(exchange: Exchange, connection: Connection, proxy: Proxy, url:
     finally:
         exchange.finished()
     if not 200 <= status < 300:
-        raise PusherConnectionError(url, _proxy.refusal(proxy, status), sent=False)
+        # 4xx: the proxy refuses these credentials or this destination, and will again; a 5xx
+        # (it could not reach the server) may pass later.
+        lasting = 400 <= status < 500 and status not in (408, 429)
+        raise PusherConnectionError(url, _proxy.refusal(proxy, status), sent=False, lasting=lasting)
     if not clean:
         detail = f"the proxy {proxy.redacted} sent bytes after its answer to CONNECT"
         raise PusherConnectionError(url, detail, sent=False)

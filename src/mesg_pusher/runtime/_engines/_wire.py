@@ -95,10 +95,9 @@ def _value(value: Value) -> Any:
 
 def result_of(output: TaskOutput) -> tuple[dict[str, Any] | None, str | None]:
     """From G2: (outputs, None) for a ``success`` output, (None, its text) for the ``error``
-    output."""
+    output: its kind first, so a workflow can branch on it (``timeout: ... (retry: unsafe)``)."""
     if output.key == ERROR:
-        text = output.data.get(ERROR)
-        return None, text if isinstance(text, str) else dumps(without_nulls(output.data))
+        return None, output.error_text()
     return without_nulls(output.data), None
 
 
