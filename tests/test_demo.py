@@ -136,7 +136,7 @@ def test_demo_on_a_later_engine_release_runs_the_whole_loop(engine: str, events_
     assert f"(engine {engine}." in out
     assert out.count(" returned outputs:") == 7
     assert out.count("Task trigger failed: ") == 2
-    assert "Task trigger failed: Pusher answered 401 Unauthorized" in out
+    assert "Task trigger failed: auth: Pusher answered 401 Unauthorized" in out
     assert out.count("  subscriber received ") == expected_events
     assert "  subscriber joined presence-demo-room with it (members: ada)" in out
     assert '"user_count": 1\n' in out  # a Struct's 1.0, shown as JSON shows it

@@ -5,6 +5,7 @@ generation's way of answering, refusing and naming an execution, as the stand-in
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Final
@@ -55,24 +56,50 @@ def environment(server: EngineServer) -> dict[str, str]:
     return env
 
 
+#: An error output as later engines carry it: ``<kind>: <message> (retry: <r>[, <name>: <v>])``.
+_ERROR_TEXT: Final = re.compile(
+    r"(?P<kind>[a-z_]+): (?P<message>.*) \(retry: (?P<retry>safe|unsafe|useless)"
+    r"(?P<details>(?:, [A-Za-z]+: [0-9]+)*)\)",
+    re.S,
+)
+
+
+def error_data(text: str) -> dict[str, Any]:
+    """An error text of a later engine read back into the first generation's ``error`` output
+    data, so one expectation serves every release; a text of another form is its message."""
+    found = _ERROR_TEXT.fullmatch(text)
+    if found is None:
+        return {"error": text}
+    data: dict[str, Any] = {
+        "error": found["message"],
+        "kind": found["kind"],
+        "retry": found["retry"],
+    }
+    for detail in filter(None, found["details"].split(", ")):
+        name, _, value = detail.partition(": ")
+        data[name] = int(value)
+    return data
+
+
 def outcome(engine: Engine, execution_id: str) -> tuple[str, dict[str, Any]]:
     """An answered execution as the first generation's keyed outputs: ``("success", data)`` or
-    ``("error", {"error": text})`` (later generations: the outputs, or the error text)."""
+    ``("error", data)`` (later generations: the outputs, or the error text read back)."""
     result = engine.results[execution_id]
     if engine.release.generation == 1:
         return result.output_key, dict(result.data)
     if result.error is not None:
-        return "error", {"error": result.error}
+        return "error", error_data(result.error)
     return "success", dict(result.data)
 
 
 def defect_outcome(engine: Engine) -> tuple[str, dict[str, Any]]:
     """How `outcome` reads trigger's answer after a defect of the service, on `engine`'s
     release: the keyed output on the first generation, its kind first in the error text after."""
-    message = "internal error in task trigger: RuntimeError"
-    if engine.release.generation == 1:
-        return "error", {"error": message, "kind": "defect", "retry": "useless"}
-    return "error", {"error": f"defect: {message} (retry: useless)"}
+    return "error", {
+        "error": "internal error in task trigger: RuntimeError",
+        "kind": "defect",
+        "retry": "useless",
+    }
 
 
 def answer_elsewhere(engine: Engine, execution_id: str, text: str = "answered elsewhere") -> None:
@@ -82,7 +109,7 @@ def answer_elsewhere(engine: Engine, execution_id: str, text: str = "answered el
             execution_id, "error", f'{{"error":"{text}","kind":"defect","retry":"useless"}}'
         )
     else:
-        engine.finish(execution_id, error=text)
+        engine.finish(execution_id, error=f"defect: {text} (retry: useless)")
 
 
 def gone_texts(engine: Engine, execution_id: str) -> set[str]:

@@ -29,6 +29,7 @@ from tests.runtime.generations import (
     answer_elsewhere,
     assert_answered_once,
     client_of,
+    error_data,
     gone_texts,
     opened,
     outcome,
@@ -46,7 +47,7 @@ def said(heard: ResultHeard) -> tuple[str, Any]:
     if heard.output_key:
         return heard.output_key, heard.outputs
     if heard.error is not None:
-        return "error", {"error": heard.error}
+        return "error", error_data(heard.error)
     return "success", heard.outputs
 
 
@@ -105,7 +106,9 @@ async def test_the_mixed_round_as_the_release_s_application_sees_it(
     assert answers[single] == ("success", {"message": "sent"})
     assert answers[batch] == ("success", {"message": "sent"})
     assert answers[wrong_secret][0] == "error"
-    error = answers[wrong_secret][1]["error"]
+    refused = answers[wrong_secret][1]
+    assert (refused["kind"], refused["retry"], refused["status"]) == ("auth", "useless", 401)
+    error = refused["error"]
     assert error.startswith("Pusher answered 401 Unauthorized: Invalid signature")
     assert "not-the-secret-at-all" not in error
     assert answers[bad_channel][0] == "error"
@@ -206,12 +209,19 @@ async def test_refusals_in_the_release_s_words(
         assert fields["outcome"] == "dropped"
         [refused] = engine.refused()
         assert refused.error in gone_texts(engine, execution)
-        assert outcome(engine, execution) == ("error", {"error": "answered elsewhere"})
+        assert outcome(engine, execution) == (
+            "error",
+            {"error": "answered elsewhere", "kind": "defect", "retry": "useless"},
+        )
     elif case == "refused":
         assert fields["outcome"] == "error"
         assert outcome(engine, execution) == (
             "error",
-            {"error": f"the engine refused the success output: {outputs_invalid(chosen)}"},
+            {
+                "error": f"the engine refused the success output: {outputs_invalid(chosen)}",
+                "kind": "defect",
+                "retry": "useless",
+            },
         )
     elif case == "retried":
         assert fields["outcome"] == "success"
