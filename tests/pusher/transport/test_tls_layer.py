@@ -184,3 +184,10 @@ def test_a_record_altered_on_the_way_is_refused(client: TlsLayer, server: Server
     with pytest.raises(ssl.SSLError) as caught:
         client.receive(bytes(records))
     assert caught.value.reason == "DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
+
+
+def test_nothing_can_be_sent_once_closed(client: TlsLayer, server: Server) -> None:
+    handshake(client, server)
+    client.close()
+    with pytest.raises(ssl.SSLError):
+        client.send(REQUEST)

@@ -22,6 +22,7 @@ repeats `Exchange.sent`: set by the pool once the request was written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import ssl
 from typing import cast
@@ -73,12 +74,18 @@ class Exchange(asyncio.BufferedProtocol):
             self._handshake = None
 
     def write(self, data: bytes) -> None:
-        """Write `data` (a request, a ``CONNECT``) through the TLS layers, if any."""
+        """Write `data` (a request, a ``CONNECT``) through the TLS layers, if any; if TLS
+        refuses it, nothing was written (`PusherConnectionError`, not sent)."""
         assert self.transport is not None
         layers = self.layers
         if layers:
-            for layer in reversed(layers):
-                data = layer.send(data)
+            try:
+                for layer in reversed(layers):
+                    data = layer.send(data)
+            except ssl.SSLError as error:
+                self.close()
+                detail = describe(error, self.peer)
+                raise PusherConnectionError(self.url, detail, sent=False) from None
             if not data:
                 return  # held back by a renegotiation under way, sent when it is done
         self.transport.write(data)
@@ -245,8 +252,9 @@ class Exchange(asyncio.BufferedProtocol):
         peer's is not waited for: nothing more is read)."""
         if not self.closed:
             self.closed = True
-            for depth in range(len(self.layers) - 1, -1, -1):
-                self._send_below(depth, self.layers[depth].close())
+            with contextlib.suppress(ssl.SSLError):  # a broken TLS state has nothing to say
+                for depth in range(len(self.layers) - 1, -1, -1):
+                    self._send_below(depth, self.layers[depth].close())
         if self.transport is not None:
             self.transport.close()
 
