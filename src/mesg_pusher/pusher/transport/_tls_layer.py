@@ -2,8 +2,10 @@
 `ssl.SSLObject` over two `ssl.MemoryBIO`s), which `_exchange` drives from its own callbacks.
 
 Why not asyncio's TLS (`loop.start_tls`): on Python 3.11 it is a pure-Python protocol of its own
-between the socket and ours, with its own transport, buffers and flow control; the same work
-done here in a few calls costs less (`bench/README.md` has the figures).
+between the socket and ours, with its own transport, buffers and flow control. Side by side, 64
+requests in flight with keep-alive to nginx: it added 17 us of CPU to a bare request of 13 us
+over plain HTTP, this way adds 8 us; a whole trigger over TLS costs 13% to 19% less (medians of
+paired rounds, three runs on a loaded machine). OpenSSL's own work is most of what is left.
 
 A layer is given the bytes that arrive (`receive`) and the plaintext to send (`send`); it hands
 back plaintext, and the bytes to write. The handshake is driven by the first (`start`) and by
