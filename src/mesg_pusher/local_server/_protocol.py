@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from .._errors import InputError, MesgPusherError
 from .._json import dumps, loads
+from .._text import cut
 from ..pusher import channel_auth_string, hmac_sha256_hex, limits, rules, user_auth_string
 from ._state import Member, is_presence
 
@@ -42,7 +43,7 @@ CLIENT_EVENTS_OFF: Final = (
 RATE_LIMITED: Final = "Client event rejected due to rate limit"
 #: A close frame's reason: 125 bytes of payload less the 2-byte code.
 MAX_CLOSE_REASON_BYTES: Final = 123
-#: Characters of a client's value quoted back in a refusal.
+#: Characters of a client's value quoted back in a refusal, the mark of a cut included.
 SHOWN_CHARS: Final = 40
 #: ASCII digits only: str.isdigit also takes "²" (which int() refuses) and other scripts' digits
 #: (which int() reads, so the Arabic-Indic seven would pass for 7).
@@ -147,12 +148,12 @@ def check_protocol(query: Mapping[str, str]) -> tuple[int, str] | None:
         return NO_PROTOCOL, "No protocol version supplied"
     number = _VERSION_NUMBER.fullmatch(given)
     if number is None or not MIN_PROTOCOL_VERSION <= int(given) <= PROTOCOL_VERSION:
-        return UNSUPPORTED_PROTOCOL, f"Unsupported protocol version: {_cut(given)}"
+        return UNSUPPORTED_PROTOCOL, f"Unsupported protocol version: {_shown(given)}"
     return None
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+def _shown(text: str) -> str:
+    return cut(text, SHOWN_CHARS - 1)
 
 
 def close_reason(message: str) -> bytes:
@@ -193,9 +194,9 @@ def check_subscribe(
     if channel.startswith(limits.SERVER_TO_USER_PREFIX):
         wanted = channel[len(limits.SERVER_TO_USER_PREFIX) :]
         if user_id is None or wanted != user_id:
-            signed = "not signed in" if user_id is None else f"signed in as {_cut(user_id)}"
+            signed = "not signed in" if user_id is None else f"signed in as {_shown(user_id)}"
             raise Refused(
-                f"Cannot subscribe to {_cut(channel)}: the user's own connections only "
+                f"Cannot subscribe to {_shown(channel)}: the user's own connections only "
                 f"(this one is {signed})"
             )
         return SubscribeRequest(channel)
