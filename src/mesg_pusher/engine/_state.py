@@ -250,7 +250,7 @@ class Engine:
             raise EngineError(_messages.task_not_found(task_key, definition.name))
         problems = validate(task.inputs, inputs)
         if problems:
-            raise EngineError(_messages.inputs_invalid(task_key, problems))
+            raise EngineError(words.inputs_invalid(task_key, problems))
 
     async def create(
         self,
@@ -569,7 +569,7 @@ class Engine:
             )
         problems = validate(output.data, data)
         if problems:
-            raise EngineError(_messages.outputs_invalid(output_key, execution.task_key, problems))
+            raise EngineError(words.outputs_invalid(output_key, execution.task_key, problems))
         del self.in_progress[execution_id]
         result = Result(
             execution.token,
@@ -597,7 +597,7 @@ class Engine:
                 raise EngineError(_messages.event_not_found(event_key, definition.name))
             problems = validate(event.data, data)
             if problems:
-                raise EngineError(_messages.event_data_invalid(event_key, problems))
+                raise EngineError(words.event_data_invalid(event_key, problems))
         except EngineError as error:
             self._event_refused(Emission(token, event_key, event_data, str(error)))
             raise
