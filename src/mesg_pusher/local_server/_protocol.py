@@ -9,7 +9,6 @@ Frames are JSON objects ``{"event", "channel"?, "data"}``. Pusher encodes ``data
 from __future__ import annotations
 
 import contextlib
-import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +17,14 @@ from typing import Any, Final
 from .._errors import InputError, MesgPusherError
 from .._json import dumps, loads
 from .._text import cut
-from ..pusher import channel_auth_string, hmac_sha256_hex, limits, rules, user_auth_string
+from ..pusher import (
+    channel_auth_string,
+    hmac_sha256_hex,
+    limits,
+    rules,
+    same_signature,
+    user_auth_string,
+)
 from ._state import Member, is_presence
 
 PROTOCOL_VERSION: Final = 7
@@ -225,7 +231,7 @@ def _check_auth(auth: Any, signed: str, *, key: str, secret: str) -> None:
     if sep and given_key != key:
         raise Refused(f"Invalid key in subscription auth data: '{given_key}'")
     expected = hmac_sha256_hex(secret, signed)
-    if not sep or not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+    if not sep or not same_signature(expected, signature):
         raise Refused(
             f"Invalid signature: Expected HMAC SHA256 hex digest of {signed}, but got {text}"
         )
