@@ -3,12 +3,12 @@ the form each one deploys, its documentation, and the engine's words (`words`: e
 engine answers with, as templates that also recognise it)."""
 
 from .. import _engine_texts as words
-from ._check import Finding, Verdict, check
+from ._check import Finding, Verdict, check_tree
 from ._definition import (
     FIRST_GENERATION,
     Container,
     DefinitionError,
-    Engine,
+    OldestRelease,
     Output,
     Parameter,
     ServiceDefinition,
@@ -17,7 +17,7 @@ from ._definition import (
     load,
     load_packaged,
     packaged_text,
-    parse,
+    parse_tree,
     validate,
 )
 from ._forms import FORM_NAMES, FORMS, Form, definition_for, detect_form, form_of, with_env
@@ -61,13 +61,13 @@ __all__ = [
     "SID",
     "Container",
     "DefinitionError",
-    "Engine",
     "Finding",
     "Form",
     "LaterDefinition",
     "LaterEvent",
     "LaterParameter",
     "LaterTask",
+    "OldestRelease",
     "Output",
     "Package",
     "Parameter",
@@ -79,7 +79,7 @@ __all__ = [
     "Task",
     "Verdict",
     "build_wheel",
-    "check",
+    "check_tree",
     "definition_for",
     "deploy_hint",
     "detect_form",
@@ -91,7 +91,7 @@ __all__ = [
     "load_packaged",
     "normalized",
     "packaged_text",
-    "parse",
+    "parse_tree",
     "releases",
     "render",
     "render_events",
