@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     from ._application import CoreClient, Events, Results
     from ._clients import EngineClient, EventHeard, Heard, ResultHeard
     from ._model import (
-        Emission,
+        CreatedExecution,
         EngineError,
-        Execution,
+        EventCall,
         IdShape,
         Result,
         Stream,
@@ -56,9 +56,9 @@ _LAZY = {
     "EventHeard": "_clients",
     "Heard": "_clients",
     "ResultHeard": "_clients",
-    "Emission": "_model",
+    "EventCall": "_model",
     "EngineError": "_model",
-    "Execution": "_model",
+    "CreatedExecution": "_model",
     "IdShape": "_model",
     "Result": "_model",
     "Stream": "_model",
@@ -72,14 +72,14 @@ _LAZY = {
 
 __all__ = [
     "CoreClient",
-    "Emission",
+    "CreatedExecution",
     "Engine",
     "EngineClient",
     "EngineError",
     "EngineServer",
+    "EventCall",
     "EventHeard",
     "Events",
-    "Execution",
     "Heard",
     "IdShape",
     "Identity",
