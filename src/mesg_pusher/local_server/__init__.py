@@ -16,7 +16,7 @@ from ._api_rules import ApiError, Publish
 from ._cli import add_commands
 from ._config import (
     DEFAULT_APP,
-    DEFAULT_HOST,
+    DEFAULT_LISTEN_HOST,
     DEFAULT_PORT,
     AppOptions,
     ServerSettings,
@@ -40,7 +40,7 @@ _LAZY = {
 
 __all__ = [
     "DEFAULT_APP",
-    "DEFAULT_HOST",
+    "DEFAULT_LISTEN_HOST",
     "DEFAULT_PORT",
     "ApiError",
     "AppOptions",
