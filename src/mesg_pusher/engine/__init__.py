@@ -24,9 +24,9 @@ it. `EngineServer` serves it over gRPC in that release's protocol (``api.Service
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_attributes
 from . import _messages as messages
 from ._cli import add_commands
 from ._model import CreatedExecution, EngineError, EventCall, IdShape, Result, Stream, Submission
@@ -78,9 +78,4 @@ __all__ = [
     "messages",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is not None:
-        return getattr(import_module(f"{__name__}.{module}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -9,9 +9,9 @@ small protocol-7 client for programs and tests that want to see events arrive, a
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_attributes
 from ._api_rules import ApiError, Publish
 from ._cli import add_commands
 from ._config import (
@@ -62,9 +62,4 @@ __all__ = [
     "presence_data",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is not None:
-        return getattr(import_module(f"{__name__}.{module}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
