@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 
 from mesg_pusher.engine import Engine, EngineServer
+from mesg_pusher.pusher import webhook_signature
 from mesg_pusher.runtime._http_rules import HEAD_SECONDS, IDLE_SECONDS, connection_cap
 from mesg_pusher.runtime._listener import MAX_READING_BYTES
-from mesg_pusher.webhooks import signature
 from tests.runtime.conftest import WAIT, trigger_inputs, until
 from tests.support.fake_pusher import FakePusher
 
@@ -223,7 +223,7 @@ def webhook(channel: str) -> tuple[bytes, str]:
             "events": [{"name": "channel_occupied", "channel": channel}],
         }
     ).encode()
-    return body, signature(SECRET, body)
+    return body, webhook_signature(SECRET, body)
 
 
 async def post_webhook(port: int, channel: str) -> int:

@@ -14,11 +14,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from mesg_pusher.engine import CoreClient, EngineServer
-from mesg_pusher.pusher import App
+from mesg_pusher.pusher import App, webhook_signature
 from mesg_pusher.runtime._metrics import Metrics
 from mesg_pusher.runtime._outcomes import ExecutionOutcome
 from mesg_pusher.runtime._stats import DURATION_BUCKETS, UNDECLARED, Stats
-from mesg_pusher.webhooks import signature
 from tests.runtime.conftest import WAIT, GatedPusher, serving, trigger_inputs, until
 
 APP = App(app_id="7", key="metrics-key", secret="Hq2Vw8Xk4Lp6Nz1Rb3Tc")
@@ -110,7 +109,10 @@ async def test_the_endpoint_shows_what_the_service_did(
                 "events": [{"name": "channel_occupied", "channel": "c"}],
             }
         ).encode()
-        headers = {"X-Pusher-Key": APP.key, "X-Pusher-Signature": signature(APP.secret, body)}
+        headers = {
+            "X-Pusher-Key": APP.key,
+            "X-Pusher-Signature": webhook_signature(APP.secret, body),
+        }
         listener = running.service.listener
         assert listener is not None
         async with http.post(listener.url + "/webhooks", data=body, headers=headers) as answer:

@@ -20,8 +20,7 @@ import pytest
 
 from mesg_pusher.engine import CoreClient, Engine, EngineServer, Events
 from mesg_pusher.local_server import AppOptions, LocalServer, ServerSettings, Subscriber
-from mesg_pusher.pusher import App
-from mesg_pusher.webhooks import signature
+from mesg_pusher.pusher import App, webhook_signature
 from tests.local_server.conftest import (
     APP,
     NodeProcess,
@@ -210,7 +209,7 @@ async def test_the_local_servers_webhooks_reach_serve(tmp_path: Path) -> None:
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> tuple[int, Any]:
-    headers = {"X-Pusher-Key": APP.key, "X-Pusher-Signature": signature(APP.secret, body)}
+    headers = {"X-Pusher-Key": APP.key, "X-Pusher-Signature": webhook_signature(APP.secret, body)}
     async with asyncio.timeout(WAIT), http.post(url, data=body, headers=headers) as answer:
         return answer.status, await answer.json()
 

@@ -11,7 +11,7 @@ import pytest
 
 from mesg_pusher.engine import Engine
 from mesg_pusher.engine import _g3_wire as standin_wire
-from mesg_pusher.engine._model import Execution, Snapshot
+from mesg_pusher.engine._model import CreatedExecution, Snapshot
 from mesg_pusher.mesg import b58decode, b58encode, release
 from mesg_pusher.mesg.protocol import to_struct
 from mesg_pusher.runtime._engine_api import TaskMessage
@@ -188,5 +188,7 @@ def test_a_broken_execution_is_answered_by_its_hash() -> None:
 
 
 def _snapshot(engine: Engine, inputs: dict[str, Any]) -> Snapshot:
-    execution = Execution(ID, engine.token, "trigger", json.dumps(inputs), (), 0.0, 1, inputs, HASH)
+    execution = CreatedExecution(
+        ID, engine.token, "trigger", json.dumps(inputs), (), 0.0, 1, inputs, HASH
+    )
     return Snapshot(execution)

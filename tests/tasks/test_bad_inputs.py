@@ -434,7 +434,7 @@ async def test_no_input_may_hold_the_proxy_password(runner: TaskRunner) -> None:
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("port", 10**400, "port: a port is a whole number from 1 to 65535 (got 10000000... "),
+        ("port", 10**400, "port: a port is a whole number from 1 to 65535 (got 10000000… "),
         ("timeout", -(10**400), "timeout: a timeout is a number of milliseconds above 0"),
         ("secret", "top-secret\ud800", "secret: an app secret must be valid Unicode text"),
         ("proxy", "http://u:pa55\ud800@h:1", "proxy: proxy credentials must be valid Unicode"),

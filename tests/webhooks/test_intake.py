@@ -10,6 +10,7 @@ import pusher as pusher_sdk
 import pytest
 
 from mesg_pusher.pusher import App
+from mesg_pusher.pusher import webhook_signature as signature
 from mesg_pusher.webhooks import (
     MAX_BODY_BYTES,
     REPLAY_WINDOW_MS,
@@ -20,7 +21,6 @@ from mesg_pusher.webhooks import (
     WebhookRefused,
     check,
     respond,
-    signature,
 )
 
 from .conftest import (

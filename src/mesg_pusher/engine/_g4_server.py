@@ -25,7 +25,7 @@ from . import _g3_wire as wire
 from . import _rules
 from ._g3_server import ExecutionApi
 from ._grpc import Context, metadata
-from ._model import EngineError, Execution
+from ._model import CreatedExecution, EngineError
 from ._services import ServiceRecord
 from ._state import Engine
 
@@ -56,7 +56,7 @@ class RunnerExecutionApi(ExecutionApi):
         await self.engine.chain.block()
         await super().answer(request, context)
 
-    async def created(self, request: Any, context: Context) -> Execution:
+    async def created(self, request: Any, context: Context) -> CreatedExecution:
         self.credentials(context)
         await self.engine.chain.block()
         runner = request.executorHash

@@ -27,7 +27,7 @@ from .._command_line import EXIT_OK, fail, say, stop_on_signals, usage_error
 from .._errors import InputError
 from .._json import dumps, loads
 from ..pusher import App, EnvironmentDefaults, MasterKey, limits, rules
-from ._config import DEFAULT_APP, DEFAULT_HOST, DEFAULT_PORT
+from ._config import DEFAULT_APP, DEFAULT_LISTEN_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from ._subscriber import ReceivedEvent, Subscriber
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 COMMAND: Final = "subscribe"
 #: The default local server, as a Pusher URL.
 DEFAULT_URL: Final = (
-    f"http://{DEFAULT_APP.key}:{DEFAULT_APP.secret}@{DEFAULT_HOST}:{DEFAULT_PORT}"
+    f"http://{DEFAULT_APP.key}:{DEFAULT_APP.secret}@{DEFAULT_LISTEN_HOST}:{DEFAULT_PORT}"
     f"/apps/{DEFAULT_APP.app_id}"
 )
 MASTER_KEY_VARIABLE: Final = "PUSHER_ENCRYPTION_MASTER_KEY_BASE64"

@@ -5,12 +5,12 @@ every text the engine answers with, as templates that also recognise it)."""
 
 from .. import _engine_texts as words
 from ._base58 import b58decode, b58encode
-from ._check import Finding, Verdict, check
+from ._check import Finding, Verdict, check_tree
 from ._definition import (
     FIRST_GENERATION,
     Container,
     DefinitionError,
-    Engine,
+    OldestRelease,
     Output,
     Parameter,
     ServiceDefinition,
@@ -19,7 +19,7 @@ from ._definition import (
     load,
     load_packaged,
     packaged_text,
-    parse,
+    parse_tree,
     validate,
 )
 from ._forms import FORM_NAMES, FORMS, Form, definition_for, detect_form, form_of, with_env
@@ -63,13 +63,13 @@ __all__ = [
     "SID",
     "Container",
     "DefinitionError",
-    "Engine",
     "Finding",
     "Form",
     "LaterDefinition",
     "LaterEvent",
     "LaterParameter",
     "LaterTask",
+    "OldestRelease",
     "Output",
     "Package",
     "Parameter",
@@ -84,7 +84,7 @@ __all__ = [
     "b58decode",
     "b58encode",
     "build_wheel",
-    "check",
+    "check_tree",
     "definition_for",
     "deploy_hint",
     "detect_form",
@@ -96,7 +96,7 @@ __all__ = [
     "load_packaged",
     "normalized",
     "packaged_text",
-    "parse",
+    "parse_tree",
     "release",
     "releases",
     "render",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._errors import InputError
+from .._text import cut
 from ._encryption import MASTER_KEY
 from ._limits import (
     CHANNEL_NAME_CHARACTERS,
@@ -189,5 +190,10 @@ def user_count_on_presence(info: Sequence[str], channel: str, where: str) -> Non
 
 
 def _quote(text: str, limit: int = 60) -> str:
-    shown = text if len(text) <= limit else text[: limit - 3] + "..."
-    return '"' + shown.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+    """`text` in double quotes, escaped to ASCII as Python writes it, at most `limit`
+    characters of it shown (the mark of a cut counting as one)."""
+    return '"' + cut(text, limit - 1, _escaped) + '"'
+
+
+def _escaped(text: str) -> str:
+    return text.encode("unicode_escape").decode("ascii").replace('"', '\\"')

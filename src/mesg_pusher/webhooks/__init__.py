@@ -1,10 +1,11 @@
-"""Pusher webhooks as MESG events: the pure core of a receiver, and the signature a sender uses.
+"""Pusher webhooks as MESG events: the pure core of a receiver.
 
 A webhook is verified (app key, signature in constant time, size), read into the events
 mesg.yml declares, checked for freshness and for duplicates, and its answer decided from what
 happened to it (`decide`), each outcome with one HTTP answer (`RESPONSES`). Nothing here does I/O
 or reads a clock: the receiver inside ``serve`` and the local server's webhook sender are the
-edges. See ``_intake.py`` for the theory of operation.
+edges. The signature is Pusher's, `mesg_pusher.pusher.webhook_signature`. See ``_intake.py`` for
+the theory of operation.
 """
 
 from ._decision import ENDED_BY, Emission, Setback, decide
@@ -27,7 +28,7 @@ from ._outcomes import (
 )
 from ._parse import Webhook, WebhookEvent, parse
 from ._replay import Claim, RecentWebhooks, body_digest, check_fresh
-from ._signature import KEY_HEADER, SIGNATURE_HEADER, Credentials, signature, verify
+from ._signature import KEY_HEADER, SIGNATURE_HEADER, Credentials, verify
 
 __all__ = [
     "ANSWER_WITHIN_SECONDS",
@@ -60,6 +61,5 @@ __all__ = [
     "decide",
     "parse",
     "respond",
-    "signature",
     "verify",
 ]
