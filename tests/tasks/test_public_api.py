@@ -19,6 +19,7 @@ def test_surface() -> None:
             "Limits",
             "LocalTask",
             "ServiceEnvironment",
+            "SignedMembers",
             "TaskOutput",
             "TaskRunner",
             "add_commands",

@@ -11,7 +11,7 @@ from ._environment import ServiceEnvironment
 from ._inputs import Limits
 from ._outputs import ERROR, SUCCESS, TaskOutput, checked, defect, problem_with
 from ._runner import TaskRunner
-from ._task import ApiTask, Call, Context, Implementation, LocalTask
+from ._task import ApiTask, Call, Context, Implementation, LocalTask, SignedMembers
 
 __all__ = [
     "ERROR",
@@ -24,6 +24,7 @@ __all__ = [
     "Limits",
     "LocalTask",
     "ServiceEnvironment",
+    "SignedMembers",
     "TaskOutput",
     "TaskRunner",
     "add_commands",

@@ -10,6 +10,13 @@ The service's environment (``PUSHER_*``, read once: `ServiceEnvironment`) gives 
 defaults: an input in the execution wins, then its variable, then ``PUSHER_URL``. A variable
 that breaks its input's rule is reported once in the log, when the runner is made, and as the
 error output of every execution, naming the variable.
+
+Log lines (logger ``mesg_pusher.tasks``): each request sent to Pusher, where it is sent through
+the `Transport`, at ``debug`` (task, method, path, status, duration; never the query, whose
+``auth_signature`` is there, never a secret); a 401 or 403, Pusher refusing the app's
+credentials or their use, at ``warning``. A configuration failure is a warning too: the
+environment broken (once, when the runner is made), and an execution answered for want of a
+connection input that the environment could have given.
 """
 
 from __future__ import annotations
@@ -24,17 +31,23 @@ from .._errors import InputError, InputsInvalid, MesgPusherError, PusherError
 from .._json import loads
 from .._secret_search import MIN_SCRUBBED
 from .._secrets import scrub, scrub_body, shown_in
+from .._text import cut
 from ..mesg import ServiceDefinition, load_packaged, validate, words
-from ..pusher import Transport, interpret, limits, require_inputs
+from ..pusher import HttpRequest, Transport, interpret, limits, require_inputs
 from . import _inputs
 from ._catalog import TASKS
 from ._environment import ServiceEnvironment
 from ._inputs import Limits
 from ._outputs import SUCCESS, TaskOutput, checked, defect
 from ._secret_inputs import SAME_AS_KEY, free_of, secret_is_key, secrets_of
-from ._task import ApiTask, Context, Implementation
+from ._task import ApiTask, Context, Implementation, SignedMembers
 
 log = logging.getLogger("mesg_pusher.tasks")
+#: Pusher's answers that say the app's credentials are wrong (401) or may not do this (403):
+#: an operator has something to fix, so their request's line is a warning.
+REFUSED_CREDENTIALS: Final = frozenset({401, 403})
+#: Characters of a request's path shown in its log line at most.
+PATH_CHARS: Final = 300
 
 #: What an answer says when it repeats one of the execution's secrets.
 _ANSWER_REPEATS_ONE: Final = (
@@ -62,7 +75,7 @@ class TaskRunner:
     `environment` is the service's environment, read once (`ServiceEnvironment.read`): the
     defaults of the connection inputs and their secrets. `clock` gives Unix seconds for
     signatures and `nonce` the randomness of encryption, so tests may pass their own; `tasks`
-    are the tasks it knows.
+    are the tasks it knows; `members` is where the presence members it signs are noted.
     """
 
     def __init__(
@@ -75,6 +88,7 @@ class TaskRunner:
         environment: ServiceEnvironment = ServiceEnvironment(),  # noqa: B008 - frozen value
         nonce: Callable[[], bytes] = random_nonce,
         tasks: Mapping[str, Implementation] = TASKS,
+        members: SignedMembers | None = None,
     ) -> None:
         self.transport = transport
         self.definition = definition if definition is not None else load_packaged()
@@ -82,11 +96,12 @@ class TaskRunner:
         self.clock = clock
         self.nonce = nonce
         self.tasks = tasks
+        self.members = members
         self.defaults = environment.defaults
         self.environment_error = environment.error
         self.environment_secrets = environment.secrets
         if self.environment_error is not None:
-            log.error(
+            log.warning(
                 "the service's environment is invalid, every execution is answered with the "
                 "error: %s",
                 self.environment_error,
@@ -128,7 +143,15 @@ class TaskRunner:
             inputs = self.defaults.apply(inputs)
             if secret_is_key(inputs):
                 raise InputError("secret", f"{SAME_AS_KEY}; nothing was sent")
-            require_inputs(inputs, task.needs)
+            try:
+                require_inputs(inputs, task.needs)
+            except InputError as error:  # a configuration failure: a warning
+                log.warning(
+                    "a connection input is missing: neither the execution nor the environment "
+                    "gives it",
+                    extra={"fields": {"task": task.key, "error": str(error)}},
+                )
+                raise
             output = await self._run(task, inputs, secrets)
         except MesgPusherError as error:
             return TaskOutput.error(scrub(str(error), secrets))
@@ -139,7 +162,7 @@ class TaskRunner:
     async def _run(
         self, task: Implementation, inputs: Mapping[str, Any], secrets: list[str]
     ) -> TaskOutput:
-        context = Context(self.limits, int(self.clock()), self.nonce)
+        context = Context(self.limits, int(self.clock()), self.nonce, self.members)
         if not isinstance(task, ApiTask):
             data = task.success_data(inputs, context)
             for name in task.shows:
@@ -151,7 +174,13 @@ class TaskRunner:
         app = _inputs.app(inputs)
         connection = _inputs.connection(inputs)
         call = task.call(app, inputs, context)
-        status, body = await self.transport.send(connection, call.request)
+        started = time.perf_counter()
+        try:
+            status, body = await self.transport.send(connection, call.request)
+        except PusherError as error:  # not sent, or no answer: the error output says which
+            _request_line(task.key, call.request, started, secrets, failure=error)
+            raise
+        _request_line(task.key, call.request, started, secrets, status=status)
         if secrets and len(body) >= MIN_SCRUBBED:  # shorter, it holds no run of one (`{}`)
             # Before the message is cut or reflowed, so no part of a secret survives.
             scrubbed = scrub_body(body, secrets)
@@ -163,6 +192,31 @@ class TaskRunner:
             # What the answer holds is passed on parsed: its escapes are read once more.
             raise PusherError(_ANSWER_REPEATS_ONE)
         return TaskOutput(SUCCESS, data)
+
+
+def _request_line(
+    task: str,
+    request: HttpRequest,
+    started: float,
+    secrets: list[str],
+    *,
+    status: int | None = None,
+    failure: Exception | None = None,
+) -> None:
+    """The line of one request sent to Pusher: a warning when Pusher refused the credentials,
+    else a debug line. Its path is shown, never its query (the signature is there)."""
+    level = logging.WARNING if status in REFUSED_CREDENTIALS else logging.DEBUG
+    if not log.isEnabledFor(level):
+        return
+    path = scrub(request.path, secrets) if secrets else request.path
+    fields: dict[str, Any] = {"task": task, "method": request.method, "path": cut(path, PATH_CHARS)}
+    if status is not None:
+        fields["status"] = status
+    if failure is not None:
+        fields["failure"] = type(failure).__name__
+    fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    message = "Pusher refused the request" if level == logging.WARNING else "Pusher request"
+    log.log(level, message, extra={"fields": fields})
 
 
 def _parse(input_data: str | Mapping[str, Any]) -> Mapping[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from ..pusher import App, HttpRequest
 from ._inputs import Limits
@@ -24,14 +24,26 @@ APP_INPUTS: Final = ("appId", "key", "secret")
 SIGNING_INPUTS: Final = ("key", "secret")
 
 
+class SignedMembers(Protocol):
+    """Where the presence channel data this service signs is noted: in ``serve``, its memory
+    of members (`mesg_pusher.webhooks.MemberMemory`), which gives their ``member_added`` and
+    ``member_removed`` events the ``user_info`` signed."""
+
+    def note(self, key: str, channel: str, channel_data: str, at_ms: float) -> None:
+        """The app of `key` signed `channel_data` (JSON text) for `channel` at `at_ms`."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What a task may read besides its inputs: the limits, the clock's reading for signatures
-    (Unix seconds), and the randomness for encryption nonces (24 bytes a call)."""
+    (Unix seconds), the randomness for encryption nonces (24 bytes a call), and where to note
+    the presence members it signs (none outside ``serve``)."""
 
     limits: Limits
     timestamp: int
     nonce: Callable[[], bytes]
+    members: SignedMembers | None = None
 
 
 @dataclass(frozen=True, slots=True)
