@@ -36,6 +36,7 @@ from ..local_server import (
 )
 from . import _webhooks as webhooks
 from ._api_steps import api_steps
+from ._commands import stay_commands
 from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, Step, steps
 
 log = logging.getLogger("mesg_pusher.demo")
@@ -125,12 +126,12 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
             f"in {time.monotonic() - started:.1f} s."
         )
         if stay:
-            say(
-                f"open {pusher.url}/ to watch; publish with `PUSHER_URL=http://{DEFAULT_APP.key}:"
-                f"{DEFAULT_APP.secret}@127.0.0.1:{pusher.port}/apps/{DEFAULT_APP.app_id} "
-                "mesg-pusher execute trigger -d channel=demo-orders -d name=hi -d 'data={}'`;"
-                " Ctrl-C ends the demo"
-            )
+            say(f"open {pusher.url}/ to watch; Ctrl-C ends the demo. From another terminal,")
+            for what, command in stay_commands(
+                engine.address, engine.token, DEFAULT_APP, pusher.port
+            ):
+                say(f"  {what}:")
+                say(f"    {command}")
             say("MESG events from webhooks keep being printed as they come:")
             printer = asyncio.create_task(webhooks.print_as_they_come(events, say, heard))
             try:
