@@ -158,7 +158,7 @@ class Emitting(_Load):
 
     async def _send(self, number: int) -> int:
         for n in range(EVENTS_PER_WEBHOOK):
-            data = {"channel": f"bench-{number}-{n}", "time_ms": self._time_ms}
+            data = {"channel": f"bench-{number}-{n}", "app_key": KEY, "time_ms": self._time_ms}
             await self._emit(
                 EmitEventRequest(
                     token=self._token,

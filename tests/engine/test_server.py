@@ -260,22 +260,22 @@ async def test_events_over_the_wire_from_emit_event_to_listen_event(
             EmitEventRequest(
                 token=token,
                 eventKey="channel_occupied",
-                eventData='{"channel":"c","time_ms":1700000000000}',
+                eventData='{"channel":"c","app_key":"k","time_ms":1700000000000}',
             )
         )
         await service_side.EmitEvent(
             EmitEventRequest(
                 token=token,
                 eventKey="member_added",
-                eventData='{"channel":"presence-c","user_id":"7","time_ms":1}',
+                eventData='{"channel":"presence-c","user_id":"7","app_key":"k","time_ms":1}',
             )
         )
         async with asyncio.timeout(5):
             await every.wait_count(2)
             await members.wait_count(1)
     assert every.data() == [
-        ("channel_occupied", {"channel": "c", "time_ms": 1700000000000}),
-        ("member_added", {"channel": "presence-c", "user_id": "7", "time_ms": 1}),
+        ("channel_occupied", {"channel": "c", "app_key": "k", "time_ms": 1700000000000}),
+        ("member_added", {"channel": "presence-c", "user_id": "7", "app_key": "k", "time_ms": 1}),
     ]
     assert members.data() == every.data()[1:]
     error = await _refusal(client.listen_events(token, event="started").start())
@@ -293,7 +293,9 @@ async def test_a_frozen_engine_holds_emit_event_until_thawed(
     engine = server.engine
     engine.freeze()
     request = EmitEventRequest(
-        token=server.token, eventKey="channel_occupied", eventData='{"channel":"c","time_ms":1}'
+        token=server.token,
+        eventKey="channel_occupied",
+        eventData='{"channel":"c","app_key":"k","time_ms":1}',
     )
     with pytest.raises(aio.AioRpcError) as error:
         await service_side.EmitEvent(request, timeout=0.3)

@@ -252,9 +252,9 @@ async def test_the_command_keeps_events_for_its_ttl_and_the_channel_task_reads_t
                 env={**_environ(), **env},
             )
             out, err = await asyncio.wait_for(run.communicate(), 60)
-            text = out.decode()
-            assert text.startswith(f"Task {task} returned output "), (text, err.decode())
-            data = json.loads(text.split("with data:", 1)[1])
+            header = err.decode().splitlines()[-1]
+            assert header.startswith(f"Task {task} returned output "), (out, err)
+            data = json.loads(out)
             assert isinstance(data, dict)
             return run.returncode or 0, data
 

@@ -27,6 +27,7 @@ def test_surface() -> None:
             "LocalTask",
             "Retry",
             "ServiceEnvironment",
+            "SignedMembers",
             "Split",
             "TaskOutput",
             "TaskRunner",

@@ -38,6 +38,7 @@ def test_the_answer_table() -> None:
     statuses = {outcome: status for outcome, (status, _) in RESPONSES.items()}
     assert statuses == {
         WebhookOutcome.ACCEPTED: 200,
+        WebhookOutcome.FILTERED: 200,
         WebhookOutcome.DUPLICATE: 200,
         WebhookOutcome.UNKNOWN_KEY: 401,
         WebhookOutcome.BAD_SIGNATURE: 401,

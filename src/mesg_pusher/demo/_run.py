@@ -44,6 +44,7 @@ from ._application import (
     answer_first,
     answer_later,
 )
+from ._commands import stay_commands
 from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, Step, steps
 
 log = logging.getLogger("mesg_pusher.demo")
@@ -137,23 +138,42 @@ async def run(
             f"in {time.monotonic() - started:.1f} s."
         )
         if stay:
-            say(
-                f"open {pusher.url}/ to watch; publish with `PUSHER_URL=http://{DEFAULT_APP.key}:"
-                f"{DEFAULT_APP.secret}@127.0.0.1:{pusher.port}/apps/{DEFAULT_APP.app_id} "
-                "mesg-pusher execute trigger -d channel=demo-orders -d name=hi -d 'data={}'`;"
-                " Ctrl-C ends the demo"
+            await _stay(
+                say, pusher=pusher, engine=engine, release=release, events=events, heard=heard
             )
-            say("MESG events from webhooks keep being printed as they come:")
-            printer = asyncio.create_task(webhooks.print_as_they_come(events, say, heard))
-            try:
-                # A closed terminal too: serve, in a session of its own, hears of it from here.
-                await commands.stop_on_signals(log, _STAY_SIGNALS).wait()
-            finally:
-                printer.cancel()
     return commands.EXIT_OK
 
 
 Answer = Callable[[Step, int], Awaitable[Any]]
+
+
+async def _stay(
+    say: Callable[[str], None],
+    *,
+    pusher: LocalServer,
+    engine: EngineServer,
+    release: Release | None,
+    events: HeardEvents,
+    heard: int,
+) -> None:
+    """``--stay``: the commands that drive the running demo, then its MESG events as they come,
+    until a signal."""
+    say(f"open {pusher.url}/ to watch; Ctrl-C ends the demo. From another terminal,")
+    protocol = release.tag if release is not None else None
+    shown = stay_commands(engine.address, engine.token, DEFAULT_APP, pusher.port, protocol=protocol)
+    if release is not None and release.generation == 5:
+        # From v0.21 an application signs its calls with a key only the stand-in holds here.
+        shown = shown[-1:]
+    for what, command in shown:
+        say(f"  {what}:")
+        say(f"    {command}")
+    say("MESG events from webhooks keep being printed as they come:")
+    printer = asyncio.create_task(webhooks.print_as_they_come(events, say, heard))
+    try:
+        # A closed terminal too: serve, in a session of its own, hears of it from here.
+        await commands.stop_on_signals(log, _STAY_SIGNALS).wait()
+    finally:
+        printer.cancel()
 
 
 async def _application(

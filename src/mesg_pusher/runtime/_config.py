@@ -12,11 +12,14 @@ by default: `ServeConfig.choice`, decided from them (``_engines/_choice.py``). O
 whose results wait for a block (v0.17 on) a result's attempt is given the submit timeout plus a
 block, and the default grace period covers two blocks more (`default_grace`).
 
-The webhook listener (``POST /webhooks``, ``GET /health``, ``GET /metrics``) listens on
-``MESG_PUSHER_WEBHOOK_LISTEN``. The container sets ``0.0.0.0:3000`` (the port mesg.yml
-declares); anywhere else the default is loopback on a free port (`WEBHOOK_LISTEN`), so nothing is
-exposed beyond the machine unasked and any number of services on one machine (tests start many
-at once) never contend for a port; the address taken is logged.
+The webhook listener (``POST /webhooks``) listens on ``MESG_PUSHER_WEBHOOK_LISTEN``. The
+container sets ``0.0.0.0:3000`` (the port mesg.yml declares); anywhere else the default is
+loopback on a free port (`WEBHOOK_LISTEN`), so nothing is exposed beyond the machine unasked and
+any number of services on one machine (tests start many at once) never contend for a port; the
+address taken is logged. ``GET /health`` and ``GET /metrics`` answer on an address of their own,
+``MESG_PUSHER_ADMIN_LISTEN``, loopback on a free port by default too (`ADMIN_LISTEN`; the
+container sets ``127.0.0.1:3001``, where its HEALTHCHECK asks), never on the webhook port, which
+faces the internet.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Final
 
 from .._backoff import Backoff
-from .._errors import MesgPusherError
-from ..mesg import MAX_INPUT_BYTES
+from .._errors import InputError, MesgPusherError
+from ..mesg import MAX_INPUT_BYTES, load_packaged
+from ..pusher import rules
+from ..webhooks import MAX_MEMBER_INFO_BYTES
 from ._engines._choice import AUTO, EngineChoice, Identity, choose, variant_of
 
 #: The engine's gRPC port, used when an endpoint names a host only.
@@ -56,7 +61,9 @@ GRACE_PERIOD: Final = 8.0
 GRACE_BLOCKS: Final = 2
 #: Where the webhook listener listens outside the container: loopback, a free port.
 WEBHOOK_LISTEN: Final = "127.0.0.1:0"
-#: The value of ``--webhook-listen`` that turns the listener off.
+#: Where ``/health`` and ``/metrics`` answer outside the container: loopback, a free port.
+ADMIN_LISTEN: Final = "127.0.0.1:0"
+#: The value of ``--webhook-listen`` (and ``--admin-listen``) that turns the listener off.
 OFF: Final = "off"
 LOG_FORMATS: Final = ("text", "json")
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
@@ -112,6 +119,12 @@ class ServeConfig:
     max_input_bytes: int = MAX_INPUT_BYTES
     reconnect_base_delay: float = RECONNECT_BASE_DELAY
     webhook_listen: str = WEBHOOK_LISTEN
+    admin_listen: str = ADMIN_LISTEN
+    #: The event keys and channel name prefixes whose webhook events are emitted (none named:
+    #: every one).
+    webhook_events: tuple[str, ...] = ()
+    webhook_channels: tuple[str, ...] = ()
+    max_member_info_bytes: int = MAX_MEMBER_INFO_BYTES
     #: The engine protocol(s) serve may speak, decided from the settings above.
     choice: EngineChoice = field(init=False, compare=False, repr=False)
 
@@ -155,6 +168,11 @@ class ServeConfig:
             raise _broken("log-level", f"one of {', '.join(LOG_LEVELS)}")
         grpc_target(self.endpoint)  # refuses an endpoint it cannot use
         listen_address(self.webhook_listen)
+        listen_address(self.admin_listen, "admin-listen")
+        _within(
+            "max-member-info-bytes", self.max_member_info_bytes, 0, MAX_HELD_BYTES_LIMIT, " bytes"
+        )
+        _webhook_filters(self.webhook_events, self.webhook_channels)
 
     @property
     def grace(self) -> float:
@@ -176,6 +194,27 @@ class ServeConfig:
     def webhook_address(self) -> tuple[str, int] | None:
         """Where the webhook listener listens (host, port), or None when it is off."""
         return listen_address(self.webhook_listen)
+
+    @property
+    def admin_address(self) -> tuple[str, int] | None:
+        """Where ``/health`` and ``/metrics`` answer (host, port), or None when off."""
+        return listen_address(self.admin_listen, "admin-listen")
+
+
+def _webhook_filters(events: tuple[str, ...], channels: tuple[str, ...]) -> None:
+    """Refuse an event key mesg.yml does not declare, or a prefix no channel name can have."""
+    if events:
+        known = sorted(load_packaged().events)
+        for event in events:
+            if event not in known:
+                raise _broken(
+                    "webhook-events", f"event keys among {', '.join(known)}; not {event!r}"
+                )
+    for prefix in channels:
+        try:
+            rules.channel_name(prefix, "webhook-channels")
+        except InputError as error:
+            raise _broken("webhook-channels", f"channel name prefixes: {error.rule}") from None
 
 
 def _within(name: str, value: float, low: float, high: float, unit: str = "") -> None:
@@ -215,6 +254,14 @@ def _seconds(text: str) -> float:
 
 def _lower(text: str) -> str:
     return text.strip().lower()
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """A comma list: its names, spaces around them and empty ones let go; at least one."""
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names:
+        raise ValueError("names nothing")
+    return names
 
 
 SETTINGS: Final = (
@@ -349,9 +396,50 @@ SETTINGS: Final = (
         ("MESG_PUSHER_WEBHOOK_LISTEN",),
         str.strip,
         "HOST:PORT",
-        "where Pusher's webhooks are received (POST /webhooks) and GET /health and GET /metrics "
-        "answer, or off; the container sets 0.0.0.0:3000; elsewhere the default is loopback on "
-        "a free port (port 0), logged at start",
+        "where Pusher's webhooks are received (POST /webhooks, nothing else), or off; the "
+        "container sets 0.0.0.0:3000; elsewhere the default is loopback on a free port (port 0), "
+        "logged at start",
+    ),
+    Setting(
+        "admin_listen",
+        "--admin-listen",
+        ("MESG_PUSHER_ADMIN_LISTEN",),
+        str.strip,
+        "HOST:PORT",
+        "where GET /health and GET /metrics answer, for an operator (never on the webhook "
+        "port), or off; the container sets 127.0.0.1:3001 (its HEALTHCHECK asks there); "
+        "elsewhere the default is loopback on a free port, logged at start",
+    ),
+    Setting(
+        "webhook_events",
+        "--webhook-events",
+        ("MESG_PUSHER_WEBHOOK_EVENTS",),
+        _names,
+        "EVENTS",
+        "the webhook events emitted, a comma list of event keys (member_added,client_event); "
+        "the others are answered 200 and counted, never emitted (default: every event)",
+        kind="a comma list of event keys",
+    ),
+    Setting(
+        "webhook_channels",
+        "--webhook-channels",
+        ("MESG_PUSHER_WEBHOOK_CHANNELS",),
+        _names,
+        "PREFIXES",
+        "emit only the webhook events of channels whose name starts with one of these, a comma "
+        "list (presence-,private-orders-); the others are answered 200 and counted, never "
+        "emitted (default: every channel)",
+        kind="a comma list of channel name prefixes",
+    ),
+    Setting(
+        "max_member_info_bytes",
+        "--max-member-info-bytes",
+        ("MESG_PUSHER_MAX_MEMBER_INFO_BYTES",),
+        _int,
+        "BYTES",
+        "memory for the user_info of the presence members authorizeChannel signed in the last "
+        "24 hours, which member_added and member_removed carry; past it the oldest are "
+        f"forgotten first; 0 keeps none (0 to {MAX_HELD_BYTES_LIMIT})",
     ),
 )
 
@@ -417,13 +505,13 @@ def _kind(setting: Setting) -> str:
     return "a whole number" if setting.parse is _int else "a number of seconds"
 
 
-def listen_address(text: str) -> tuple[str, int] | None:
+def listen_address(text: str, option: str = "webhook-listen") -> tuple[str, int] | None:
     """A listening address: ``HOST:PORT`` or ``[IPv6]:PORT`` (port 0: a free one), or None
-    for ``off``; ConfigError otherwise."""
+    for ``off``; ConfigError, naming `option`, otherwise."""
     value = text.strip()
     if value.lower() == OFF:
         return None
-    refused = _broken("webhook-listen", "HOST:PORT (port 0 to 65535), [IPv6]:PORT or off")
+    refused = _broken(option, "HOST:PORT (port 0 to 65535), [IPv6]:PORT or off")
     host, sep, port = value.rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]

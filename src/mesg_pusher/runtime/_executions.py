@@ -97,6 +97,11 @@ class Executions:
         self._executing: set[asyncio.Task[Any]] = set()
         self._abandoning = False
 
+    @property
+    def admission(self) -> Admission[ExecutionInHand]:
+        """The running lane's slots, queue and byte budget (read by the gauges)."""
+        return self._admission
+
     # Arrival ---------------------------------------------------------------------------------
 
     def accept(self, message: TaskMessage) -> None:

@@ -17,9 +17,10 @@ from what happened, the intake's checks and duplicates by `Intake`; this module 
 4. `Intake.close` records how far the emission got, whatever ended it (a stop included).
 
 Each webhook leaves one log line once it is answered and its emission is over: the app key
-(another key only scrubbed of the app's secrets and cut), how many events, the outcome, the
-status, the time to the answer, and how many events were emitted. Its outcome is counted (in
-`Stats`) when it is answered.
+(another key only scrubbed of the apps' secrets and cut), how many events, how many the filters
+left out, the outcome, the status, the time to the answer, and how many events were emitted.
+Its outcome and the time to its answer are counted (in `Stats`) when it is answered; the events
+left out, by kind, when a body is read for emission (not again for a duplicate).
 
 `stop` makes every new webhook 503; `finish` waits for the emissions under way until a moment,
 then stops those left (what they emitted counts, and their retry resumes from there).
@@ -162,9 +163,12 @@ class WebhookReceiver:
             )
         except WebhookRefused as refused:
             return self._answered(refused.response, started, key, detail=refused.detail)
+        if ticket.fresh:
+            for event in ticket.left_out:
+                self._stats.event_filtered(event.key)
         given = ticket.response
         if given is not None:
-            return self._answered(given, started, key, events=len(ticket.verified.webhook.events))
+            return self._answered(given, started, key, ticket=ticket)
         job = _Job(ticket, ticket.verified.app.key, len(body), started, started + self._emit_within)
         task = asyncio.get_running_loop().create_task(self._emit(job))
         self._jobs[job] = task
@@ -195,7 +199,7 @@ class WebhookReceiver:
         if emission.over:
             return self._answered(given, started, key, job=job)
         job.answered, job.answered_at = given, self._clock()
-        self._count(given)
+        self._count(given, started)
         return given
 
     def refused(
@@ -227,17 +231,18 @@ class WebhookReceiver:
         started: float,
         key: str | None,
         *,
-        events: int | None = None,
+        ticket: Ticket[Any] | None = None,
         detail: str = "",
         job: _Job | None = None,
     ) -> WebhookResponse:
         """Count the answer and write the webhook's line."""
-        self._count(given)
-        self._line(given, started, key, events=events, detail=detail, job=job)
+        self._count(given, started)
+        self._line(given, started, key, ticket=ticket, detail=detail, job=job)
         return given
 
-    def _count(self, given: WebhookResponse) -> None:
-        self._stats.webhook(given.outcome.value, given.status)
+    def _count(self, given: WebhookResponse, started: float) -> None:
+        seconds = max(0.0, self._clock() - started)
+        self._stats.webhook(given.outcome.value, given.status, seconds)
 
     def _line(
         self,
@@ -245,7 +250,7 @@ class WebhookReceiver:
         started: float,
         key: str | None,
         *,
-        events: int | None = None,
+        ticket: Ticket[Any] | None = None,
         detail: str = "",
         job: _Job | None = None,
     ) -> None:
@@ -255,9 +260,11 @@ class WebhookReceiver:
         now = self._clock()
         line: dict[str, Any] = {"key": self._key_label(key)}
         if job is not None:
-            events = len(job.ticket.verified.webhook.events)
-        if events is not None:
-            line["events"] = events
+            ticket = job.ticket
+        if ticket is not None:
+            line["events"] = len(ticket.verified.webhook.events)
+            if ticket.left_out:
+                line["filtered"] = len(ticket.left_out)
         line["outcome"] = given.outcome.value
         line["status"] = given.status
         answered_at = job.answered_at if job is not None and job.answered is not None else now

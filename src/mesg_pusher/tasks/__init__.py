@@ -23,7 +23,7 @@ from ._failures import (
 from ._inputs import IDEMPOTENCY_KEY, Limits
 from ._outputs import ERROR, SUCCESS, TaskOutput, checked, defect, problem_with
 from ._runner import TaskRunner
-from ._task import ApiTask, Call, Context, Implementation, LocalTask, Split
+from ._task import ApiTask, Call, Context, Implementation, LocalTask, SignedMembers, Split
 
 __all__ = [
     "DEFECT_FAILURE",
@@ -44,6 +44,7 @@ __all__ = [
     "LocalTask",
     "Retry",
     "ServiceEnvironment",
+    "SignedMembers",
     "Split",
     "TaskOutput",
     "TaskRunner",

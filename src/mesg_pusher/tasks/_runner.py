@@ -40,7 +40,7 @@ from ._outputs import SUCCESS, TaskOutput, checked, defect
 from ._retries import retry_plan
 from ._secret_inputs import SAME_AS_KEY, free_of, secret_is_key, secrets_of
 from ._sending import Progress, Sender
-from ._task import ApiTask, Context, Implementation, Split
+from ._task import ApiTask, Context, Implementation, SignedMembers, Split
 
 log = logging.getLogger("mesg_pusher.tasks")
 
@@ -71,7 +71,8 @@ class TaskRunner:
     defaults of the connection inputs and their secrets. `clock` gives Unix seconds for
     signatures, `nonce` the randomness of encryption, `timer` monotonic seconds for the
     timeout, `draw` the random numbers of the retries' jitter and `sleep` their waits, so tests
-    may pass their own; `tasks` are the tasks it knows.
+    may pass their own; `tasks` are the tasks it knows; `members` is where the presence members
+    it signs are noted.
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class TaskRunner:
         timer: Callable[[], float] = time.monotonic,
         draw: Callable[[], float] = random.random,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        members: SignedMembers | None = None,
     ) -> None:
         self.transport = transport
         self.sender = Sender(transport, clock=clock, timer=timer, draw=draw, sleep=sleep)
@@ -95,6 +97,7 @@ class TaskRunner:
         self.clock = clock
         self.nonce = nonce
         self.tasks = tasks
+        self.members = members
         self.defaults = environment.defaults
         self.environment_error = environment.error
         self.environment_secrets = environment.secrets
@@ -170,7 +173,15 @@ class TaskRunner:
             inputs = self.defaults.apply(inputs, INPUTS)
             if secret_is_key(inputs):
                 raise InputError("secret", f"{SAME_AS_KEY}; nothing was sent")
-            require_inputs(inputs, task.needs)
+            try:
+                require_inputs(inputs, task.needs)
+            except InputError as error:  # a configuration failure: a warning
+                log.warning(
+                    "a connection input is missing: neither the execution nor the environment "
+                    "gives it",
+                    extra={"fields": {"task": task.key, "error": str(error)}},
+                )
+                raise
             if isinstance(task, ApiTask):
                 progress = Progress()
                 output = await self._call(task_key, task, inputs, secrets, progress)
@@ -184,12 +195,15 @@ class TaskRunner:
             return defect(task_key, error)
         return checked(self.definition, task_key, output)
 
+    def _context(self, limits: Limits) -> Context:
+        return Context(limits, self.nonce, self.clock() * 1000, self.members)
+
     def _answer_here(
         self, task: Implementation, inputs: Mapping[str, Any], secrets: list[str]
     ) -> TaskOutput:
         """A task answered without a network call."""
         assert not isinstance(task, ApiTask)
-        data = task.success_data(inputs, Context(self.limits, self.nonce))
+        data = task.success_data(inputs, self._context(self.limits))
         for name in task.shows:
             shown = data.get(name)
             if isinstance(shown, str) and shown_in(shown, secrets):
@@ -213,7 +227,7 @@ class TaskRunner:
             keyed=self.idempotency_scope(task_key, inputs) is not None,
             publishes=task.publishes,
         )
-        context = Context(_inputs.execution_limits(inputs, self.limits), self.nonce)
+        context = self._context(_inputs.execution_limits(inputs, self.limits))
         planned = task.call(app, inputs, context)
         calls = planned.calls if isinstance(planned, Split) else (planned,)
         progress.split = planned if isinstance(planned, Split) else None
@@ -221,7 +235,9 @@ class TaskRunner:
         def read(status: int, body: bytes) -> Mapping[str, Any]:
             return _read(status, body, connection, secrets)
 
-        results = await self.sender.send(calls, connection, plan, read, progress)
+        results = await self.sender.send(
+            calls, connection, plan, read, progress, task=task.key, secrets=secrets
+        )
         data = planned.merge(results) if isinstance(planned, Split) else results[0]
         if data.keys() != {"message"} and shown_in(data, secrets):
             # What the answer holds is passed on parsed: its escapes are read once more.

@@ -10,15 +10,25 @@ for the runner's one boundary to say when the execution fails part way.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from .._errors import PusherError, PusherTimeoutError
+from .._secrets import scrub
+from .._text import cut
 from ..pusher import Connection, HttpRequest, Transport
 from ._failures import classify
 from ._retries import RetryPlan, retry_delay, try_timeout_ms
 from ._task import Call, Split
+
+log = logging.getLogger("mesg_pusher.tasks")
+#: Pusher's answers that say the app's credentials are wrong (401) or may not do this (403):
+#: an operator has something to fix, so their request's line is a warning.
+REFUSED_CREDENTIALS: Final = frozenset({401, 403})
+#: Characters of a request's path shown in its log line at most.
+PATH_CHARS: Final = 300
 
 #: Connections with a try's share of the timeout, remembered: a share is the same for every
 #: execution with the same settings, and building a `Connection` checks it again (5 us).
@@ -67,9 +77,13 @@ class Sender:
         plan: RetryPlan,
         read: Reader,
         progress: Progress,
+        *,
+        task: str,
+        secrets: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         """Each call's ``success`` data, in order; the failure that ended a call's tries is
-        raised, `progress` telling what went out before it."""
+        raised, `progress` telling what went out before it. Each request leaves a line for
+        `task` (`request_line`), never showing `secrets`."""
         started = self._timer()
         budget_s = connection.timeout_ms / 1000
         results: list[dict[str, Any]] = []
@@ -83,9 +97,15 @@ class Sender:
                 )
                 request = call.sign(int(self._clock()))
                 progress.request = request
+                sent_at = self._timer()
                 try:
                     within = _within(connection, plan, remaining_s * 1000, request)
-                    status, body = await self.transport.send(within, request)
+                    try:
+                        status, body = await self.transport.send(within, request)
+                    except PusherError as failure:  # not sent, or no answer
+                        request_line(task, request, self._timer() - sent_at, secrets, failure)
+                        raise
+                    request_line(task, request, self._timer() - sent_at, secrets, status)
                     results.append(call.success_data(read(status, body)))
                     break
                 except PusherError as error:
@@ -102,6 +122,31 @@ class Sender:
                     await self._sleep(delay)
             progress.published += call.items
         return results
+
+
+def request_line(
+    task: str,
+    request: HttpRequest,
+    seconds: float,
+    secrets: Sequence[str],
+    answer: int | Exception,
+) -> None:
+    """The line of one request sent to Pusher, `answer` its status or the failure that left it
+    unanswered: a warning when Pusher refused the credentials (401, 403), else a debug line.
+    Its path is shown, never its query (the signature is there)."""
+    status = answer if isinstance(answer, int) else None
+    level = logging.WARNING if status in REFUSED_CREDENTIALS else logging.DEBUG
+    if not log.isEnabledFor(level):
+        return
+    path = scrub(request.path, secrets) if secrets else request.path
+    fields: dict[str, Any] = {"task": task, "method": request.method, "path": cut(path, PATH_CHARS)}
+    if status is not None:
+        fields["status"] = status
+    else:
+        fields["failure"] = type(answer).__name__
+    fields["duration_ms"] = round(seconds * 1000, 1)
+    message = "Pusher refused the request" if level == logging.WARNING else "Pusher request"
+    log.log(level, message, extra={"fields": fields})
 
 
 def _within(

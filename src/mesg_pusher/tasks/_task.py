@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from ..pusher import App, HttpRequest
 from ._inputs import Limits
@@ -26,13 +26,26 @@ APP_INPUTS: Final = ("appId", "key", "secret")
 SIGNING_INPUTS: Final = ("key", "secret")
 
 
+class SignedMembers(Protocol):
+    """Where the presence channel data this service signs is noted: in ``serve``, its memory
+    of members (`mesg_pusher.webhooks.MemberMemory`), which gives their ``member_added`` and
+    ``member_removed`` events the ``user_info`` signed."""
+
+    def note(self, key: str, channel: str, channel_data: str, at_ms: float) -> None:
+        """The app of `key` signed `channel_data` (JSON text) for `channel` at `at_ms`."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a task may read besides its inputs: the execution's limits, and the randomness for
-    encryption nonces (24 bytes a call)."""
+    """What a task may read besides its inputs: the execution's limits, the randomness for
+    encryption nonces (24 bytes a call), the clock's reading (Unix milliseconds), and where to
+    note the presence members it signs (none outside ``serve``)."""
 
     limits: Limits
     nonce: Callable[[], bytes]
+    now_ms: float
+    members: SignedMembers | None = None
 
 
 @dataclass(frozen=True, slots=True)

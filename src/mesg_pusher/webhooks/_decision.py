@@ -7,10 +7,12 @@ What happened, in the order a receiver meets it:
   (`busy`): 503 at once, and the sender retries;
 - otherwise the intake checks it (``_intake.py``: refusals and duplicates are answered there);
 - its events were emitted, as far as `Emission` says: every one accepted is 200, whatever else
-  happened (stopping included); a stop is 503; an emission that ended short is answered by what
-  ended it (`Setback`), 503 or 500 for a defect; an emission still under way when the answer is
-  due is 503, saying the engine is unreachable when it is (or the task stream is down), else
-  that it did not accept the events in time.
+  happened (stopping included), and so is a webhook whose every event the filters left out
+  (``_filter.py``: nothing to emit, nothing for the sender to retry); a stop is 503; an
+  emission that ended short is answered by what ended it (`Setback`), 503 or 500 for a defect;
+  an emission still under way when the answer is due is 503, saying the engine is
+  unreachable when it is (or the task stream is down), else that it did not accept the events
+  in time.
 """
 
 from __future__ import annotations
@@ -49,13 +51,14 @@ ENDED_BY: Final = MappingProxyType(
 class Emission:
     """How far the emission of a webhook's events got: `accepted` of the `pending` ones, what
     held up the last event tried (None when nothing did) with its `detail` (no secret, no body
-    content), and whether the emission is `over`."""
+    content), whether the emission is `over`, and how many events the filters left out."""
 
     accepted: int
     pending: int
     setback: Setback | None = None
     detail: str = ""
     over: bool = True
+    filtered: int = 0
 
 
 def decide(
@@ -69,6 +72,8 @@ def decide(
     nothing is decided yet: the intake is to check it. `busy` counts before any emission;
     `link_up` while one is under way."""
     if emission is not None and emission.over and emission.accepted >= emission.pending:
+        if emission.filtered and not emission.pending:
+            return respond(WebhookOutcome.FILTERED)
         return respond(WebhookOutcome.ACCEPTED)
     if stopping:
         return respond(WebhookOutcome.STOPPING)
