@@ -171,7 +171,10 @@ _TASKS_NOTE = (
     "`success`. The ratio is each task's CPU per execution over trigger's, in the same run. "
     "Encryption's cost is the encrypted trigger's CPU per execution minus trigger's, paired "
     "round by round: it is what the whole path pays for it (the channel's key derived, the "
-    "data sealed, a larger body signed and sent)."
+    "data sealed, a larger body signed and sent). The last row is trigger with the stand-in of "
+    "engine v0.16 (the third generation: inputs and outputs as Structs, hashes as bytes, serve "
+    "finding the protocol from the variables that release gives) instead of v0.2: its ratio "
+    "is serve's CPU per execution on G3 over G1's."
 )
 
 

@@ -33,6 +33,7 @@ from typing import Any, Final
 from grpc import aio
 
 from mesg_pusher.engine import Engine, EngineServer, Stream, messages
+from mesg_pusher.mesg import release
 from mesg_pusher.mesg.protocol.core_pb2 import ExecuteTaskRequest, ListenResultRequest, ResultData
 from mesg_pusher.mesg.protocol.core_pb2_grpc import CoreStub
 
@@ -227,12 +228,15 @@ class Origin(_Arrivals):
     """The engine stand-in on a free port of 127.0.0.1, in this process, originating executions
     of `task` with `input_data`. Use ``async with``; `at` is where a service finds it."""
 
-    def __init__(self, input_data: str, task: str = TASK) -> None:
+    def __init__(self, input_data: str, task: str = TASK, engine: str = "") -> None:
         super().__init__()
         self._task = task
-        self.engine = Engine()
+        # The first generation (v0.2) unless a later release is named.
+        self.later = release(engine) if engine else None
+        self.engine = Engine() if self.later is None else Engine(release=self.later)
         self._server = EngineServer(self.engine)
         self._inputs = input_data
+        self._values = json.loads(input_data)
         # What the stand-in hands over for these inputs once validated (Go's re-encoding).
         self._handed = messages.go_json(messages.decode_object(input_data))
         # A keyed form gets a key of its own each time (the same key would publish once), and
@@ -244,7 +248,8 @@ class Origin(_Arrivals):
 
     @property
     def at(self) -> _processes.Engine:
-        return _processes.Engine(self._server.address, self.engine.token, os.getpid())
+        env = self._server.environment() if self.later is not None else None
+        return _processes.Engine(self._server.address, self.engine.token, os.getpid(), env)
 
     def standin_cpu(self) -> float:
         """This process's CPU: the stand-in, and the making and reading of executions."""
@@ -252,14 +257,25 @@ class Origin(_Arrivals):
 
     async def __aenter__(self) -> Origin:
         await self._server.start()
-        results = self.engine.listen_results(self.engine.token)
-        self._reader = asyncio.create_task(self._read(results))
+        if self.later is None:
+            results = self.engine.listen_results(self.engine.token)
+            self._reader = asyncio.create_task(self._read(results))
+        else:
+            answered = self.engine.subscribe(
+                "results", self.engine.token, lambda item: item.result is not None
+            )
+            self._reader = asyncio.create_task(self._read_later(answered))
         return self
 
     async def _read(self, results: Stream[ResultData]) -> None:
         while True:
             result = await results.get()
             self._arrive(result.executionID, result.outputKey)
+
+    async def _read_later(self, results: Stream[Any]) -> None:
+        while True:
+            item = await results.get()
+            self._arrive(item.execution.id, "error" if item.result.error else "success")
 
     async def start(self) -> None:
         """Once the service has opened its task stream (executions made before are dropped)."""
@@ -272,11 +288,18 @@ class Origin(_Arrivals):
 
     async def execute(self) -> str:
         started = time.perf_counter()
+        engine = self.engine
         handed = self._handed
+        values = self._values
         if self._keyed is not None:
             self._made += 1
             handed = f'"{KEY_MARK}-{self._made}"'.join(self._keyed)
-        execution = await self.engine.deliver(self.engine.token, self._task, handed)
+            values = json.loads(handed)
+        if self.later is None:
+            execution = await engine.deliver(engine.token, self._task, handed)
+        else:
+            made = await engine.create(engine.service(), self._task, values)
+            execution = made.id
         self.sent[execution] = started
         return execution
 

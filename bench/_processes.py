@@ -26,9 +26,13 @@ READY_LINE = "listening for tasks"
 
 @dataclass(frozen=True)
 class Engine:
+    """Where a service finds the stand-in; `env`: the variables its release gives a service,
+    when not the first generation's two (MESG_TOKEN and MESG_ENDPOINT_TCP)."""
+
     endpoint: str
     token: str
     pid: int
+    env: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -136,10 +140,10 @@ def service(
     """The service under test, connected to `at`, its log in a temporary file."""
     with tempfile.TemporaryDirectory(prefix="bench-service-") as folder:
         log = Path(folder, "service.log")
+        given = at.env or {"MESG_TOKEN": at.token, "MESG_ENDPOINT_TCP": at.endpoint}
         variables = {
-            **os.environ,
-            "MESG_TOKEN": at.token,
-            "MESG_ENDPOINT_TCP": at.endpoint,
+            **{k: v for k, v in os.environ.items() if not k.startswith("MESG_")},
+            **given,
             **(env or {}),
         }
         with log.open("wb") as sink:

@@ -110,7 +110,7 @@ async def run(args: argparse.Namespace) -> _worker.Sample:
         task = CASES[args.inputs].task
         app: Application | Origin
         if args.driver == "standin":
-            app = await stack.enter_async_context(Origin(input_data, task))
+            app = await stack.enter_async_context(Origin(input_data, task, args.engine))
             at = app.at
         else:
             at = stack.enter_context(_processes.engine())
@@ -175,6 +175,12 @@ def main() -> None:
     parser.add_argument("--scheme", choices=("http", "https"), default="http")
     parser.add_argument("--tls-port", type=int, default=0, help="the sink's HTTPS port")
     parser.add_argument("--ca", default="", help="the CA file serve trusts (https)")
+    parser.add_argument(
+        "--engine",
+        default="",
+        help="the engine release of the in-process stand-in (default: v0.2, the first "
+        "generation); serve finds its protocol from the variables it gives",
+    )
     args = parser.parse_args()
     _worker.report(asyncio.run(run(args)))
 

@@ -70,6 +70,9 @@ def task_key(form: str) -> str:
 
 
 TASK_TRIGGER = task_key("trigger")
+#: trigger on a third-generation engine (v0.16: Structs, hashes as bytes), beside the first's.
+G3_RELEASE = "v0.16"
+TASK_TRIGGER_G3 = task_key("trigger-g3")
 TASK_ENCRYPTED = task_key("trigger-encrypted")
 TASK_KEYED = task_key("trigger-keyed")
 TASK_UNIQUE = task_key("trigger-unique")
@@ -88,6 +91,7 @@ WEBHOOK_EMIT_SAT = "webhooks.emit.saturation"
 #: Rows whose CPU is shown as a ratio to another's (the ratio column of their table).
 CPU_REFERENCES = {
     **{task_key(form): TASK_TRIGGER for form, _ in TASK_FORMS},
+    TASK_TRIGGER_G3: TASK_TRIGGER,
     WEBHOOK_SERVE_SAT: WEBHOOK_FLOOR_SAT,
     WEBHOOK_SERVE_RATE: WEBHOOK_FLOOR_RATE,
     WEBHOOK_RECEIVER_SAT: WEBHOOK_EMIT_SAT,
@@ -176,10 +180,13 @@ def task_cases(*, count: int, seconds: float, warmup: int) -> list[Case]:
         "--count", str(count), "--seconds", str(seconds), "--warmup", str(warmup),
         "--concurrency", str(SATURATION_IN_FLIGHT), "--rate", "0", "--driver", "standin",
     )  # fmt: skip
-    return [
+    cases = [
         Case(task_key(form), "tasks", label, (*argv, "--inputs", form), 60 + 3 * seconds)
         for form, label in TASK_FORMS
     ]
+    g3 = (*argv, "--inputs", "trigger", "--engine", G3_RELEASE)
+    label = f"trigger on engine {G3_RELEASE} (G3: Structs, hashes as bytes) instead of v0.2 (G1)"
+    return [*cases, Case(TASK_TRIGGER_G3, "tasks", label, g3, 60 + 3 * seconds)]
 
 
 def webhook_cases(*, count: int, seconds: float, rate_seconds: float, warmup: int) -> list[Case]:

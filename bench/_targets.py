@@ -124,6 +124,8 @@ def tasks(medians: Medians) -> list[Target]:
         Target("the idempotency check (store in process): keyed trigger's CPU vs its reference",
                ratio(_figure(medians, sc.TASK_KEYED, "cpu_ms"),
                      _figure(medians, sc.TASK_UNIQUE, "cpu_ms")), 1.05, "x", at_least=False),
+        Target(f"serve's CPU per execution on G3 ({sc.G3_RELEASE}, Structs) vs G1 (v0.2), "
+               "trigger", vs_trigger("trigger-g3"), 1.2, "x", at_least=False),
     ]  # fmt: skip
 
 

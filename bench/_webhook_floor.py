@@ -5,7 +5,8 @@ measured against (serve's CPU per event over this one's, in the same run).
 What it leaves out, being the least a receiver can do: verifying the key and the signature,
 the replay window and the memory of bodies emitted, limits, retries, metrics and the log line.
 What it keeps: aiohttp's server, reading the body as JSON, one ``EmitEvent`` per event with the
-same event key and data (the event's fields and the webhook's ``time_ms``), awaited in order.
+same event key and data (the event's fields, the sender's app key and the webhook's
+``time_ms``), awaited in order.
 Run with ``MESG_TOKEN`` and ``MESG_ENDPOINT_TCP`` set, as ``serve`` is; it logs where it
 listens, as serve does (``listening for webhooks webhooks=URL``).
 """
@@ -45,6 +46,7 @@ async def main() -> None:
             body: dict[str, Any] = json.loads(await request.read())
             for event in body["events"]:
                 data = {k: v for k, v in event.items() if k != "name"}
+                data["app_key"] = request.headers.get("X-Pusher-Key", "")
                 data["time_ms"] = body["time_ms"]
                 await emit(
                     EmitEventRequest(

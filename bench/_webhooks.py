@@ -42,7 +42,8 @@ from grpc import aio
 from mesg_pusher._logs import configure
 from mesg_pusher.engine import Engine, EngineServer
 from mesg_pusher.mesg.protocol.service_pb2 import EmitEventReply, EmitEventRequest
-from mesg_pusher.webhooks import KEY_HEADER, SIGNATURE_HEADER, signature
+from mesg_pusher.pusher import webhook_signature
+from mesg_pusher.webhooks import KEY_HEADER, SIGNATURE_HEADER
 
 from . import _floor, _proc, _processes, _service, _stats, _webhook_floor, _worker
 
@@ -69,7 +70,7 @@ def post(host: str, port: int, path: str, data: bytes) -> bytes:
     """The whole HTTP request posting `data`, signed as Pusher signs a webhook."""
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-        f"{KEY_HEADER}: {KEY}\r\n{SIGNATURE_HEADER}: {signature(SECRET, data)}\r\n"
+        f"{KEY_HEADER}: {KEY}\r\n{SIGNATURE_HEADER}: {webhook_signature(SECRET, data)}\r\n"
         f"Content-Length: {len(data)}\r\n\r\n"
     )
     return head.encode("ascii") + data
@@ -138,7 +139,7 @@ class Receiving(_Load):
         super().__init__()
         now_ms = int(time.time() * 1000)
         self._bodies = [body(n, now_ms) for n in range(count)]
-        self._signatures = [signature(SECRET, b) for b in self._bodies]
+        self._signatures = [webhook_signature(SECRET, b) for b in self._bodies]
         self._receive = receive
 
     async def _send(self, number: int) -> int:
@@ -157,7 +158,7 @@ class Emitting(_Load):
 
     async def _send(self, number: int) -> int:
         for n in range(EVENTS_PER_WEBHOOK):
-            data = {"channel": f"bench-{number}-{n}", "time_ms": self._time_ms}
+            data = {"channel": f"bench-{number}-{n}", "app_key": KEY, "time_ms": self._time_ms}
             await self._emit(
                 EmitEventRequest(
                     token=self._token,

@@ -38,12 +38,14 @@ async def run_cli(
     return process.returncode, out.decode(encoding), err.decode(encoding)
 
 
-def output_of(stdout: str, task: str) -> tuple[str, Any]:
-    first, _, rest = stdout.partition("\n")
+def output_of(stdout: str, stderr: str, task: str) -> tuple[str, Any]:
+    """The output key, from the header ending standard error, and the data, the JSON that
+    standard output holds alone."""
+    header = stderr.splitlines()[-1] if stderr else ""
     prefix = f"Task {task} returned output "
-    assert first.startswith(prefix), stdout
-    assert first.endswith(" with data:"), stdout
-    return first[len(prefix) : -len(" with data:")], json.loads(rest)
+    assert header.startswith(prefix), stderr
+    assert header.endswith(" with data:"), stderr
+    return header[len(prefix) : -len(" with data:")], json.loads(stdout)
 
 
 @pytest.mark.integration
@@ -52,9 +54,9 @@ async def test_execute_trigger_from_stdin_publishes_and_prints_success(
 ) -> None:
     inputs = {**fake_pusher.inputs(), "channel": "c", "name": "e", "data": {"x": "é"}}
     code, out, err = await run_cli("execute", "trigger", "--json", "-", stdin=json.dumps(inputs))
-    assert (code, err) == (0, "")
-    assert output_of(out, "trigger") == ("success", {"message": "sent"})
-    assert out == 'Task trigger returned output success with data:\n{\n  "message": "sent"\n}\n'
+    assert (code, err) == (0, "Task trigger returned output success with data:\n")
+    assert output_of(out, err, "trigger") == ("success", {"message": "sent"})
+    assert out == '{\n  "message": "sent"\n}\n'
     assert fake_pusher.received[0].json["data"] == '{"x":"é"}'
 
 
@@ -65,7 +67,7 @@ async def test_execute_trigger_batch_from_a_file_and_typed_data_flags(
     path = tmp_path / "inputs.json"
     base = fake_pusher.inputs()
     path.write_text(json.dumps({"appId": base["appId"], "key": base["key"], "secret": "wrong"}))
-    code, out, _ = await run_cli(
+    code, out, err = await run_cli(
         "execute",
         "triggerBatch",
         "--json",
@@ -82,7 +84,7 @@ async def test_execute_trigger_batch_from_a_file_and_typed_data_flags(
         'batch=[{"name": "e", "channel": "c", "data": {"k": 1}}]',
     )
     assert code == 0, out
-    assert output_of(out, "triggerBatch") == ("success", {"message": "sent"})
+    assert output_of(out, err, "triggerBatch") == ("success", {"message": "sent"})
     assert fake_pusher.received[0].json == {
         "batch": [{"name": "e", "channel": "c", "data": '{"k":1}'}]
     }
@@ -99,14 +101,14 @@ async def test_execute_error_output_exits_1_and_hides_the_secret() -> None:
     }
     code, out, err = await run_cli("execute", "trigger", "--json", "-", stdin=json.dumps(inputs))
     assert code == 1
-    key, data = output_of(out, "trigger")
+    key, data = output_of(out, err, "trigger")
     assert key == "error"
     assert data["error"].startswith('channel: channel name "bad channel"')
     assert "top-secret-value" not in out + err
 
 
 async def test_a_data_flag_that_does_not_read_as_its_type_is_reported_by_the_task() -> None:
-    code, out, _ = await run_cli(
+    code, out, err = await run_cli(
         "execute",
         "trigger",
         "-d",
@@ -125,16 +127,20 @@ async def test_a_data_flag_that_does_not_read_as_its_type_is_reported_by_the_tas
         "port=eighty",
     )
     assert code == 1
-    assert output_of(out, "trigger") == (
+    assert output_of(out, err, "trigger") == (
         "error",
-        {"error": "Inputs of task 'trigger' are invalid. Value of 'port' is not a number"},
+        {
+            "error": "Inputs of task 'trigger' are invalid. Value of 'port' is not a number",
+            "kind": "input",
+            "retry": "useless",
+        },
     )
 
 
 async def test_unknown_task_is_an_error_output() -> None:
-    code, out, _ = await run_cli("execute", "publish", "-d", "appId=1")
+    code, out, err = await run_cli("execute", "publish", "-d", "appId=1")
     assert code == 1
-    assert output_of(out, "publish")[0] == "error"
+    assert output_of(out, err, "publish")[0] == "error"
 
 
 @pytest.mark.parametrize(
@@ -247,11 +253,11 @@ async def test_execute_prints_any_error_message_whatever_the_terminal_encoding(
     )
     assert code == 1, err
     assert "Traceback" not in err
-    first, _, rest = out.partition("\n")
-    assert first.startswith("Task t")
-    assert first.endswith(" returned output error with data:")
-    assert os.fsdecode(task) in json.loads(rest)["error"]
-    assert len(out.splitlines()) == 4
+    (header,) = err.splitlines()
+    assert header.startswith("Task t")
+    assert header.endswith(" returned output error with data:")
+    assert os.fsdecode(task) in json.loads(out)["error"]
+    assert len(out.splitlines()) == 5  # {, error, kind, retry, }
 
 
 @pytest.mark.parametrize("terminal", TERMINALS)
@@ -300,40 +306,42 @@ async def test_execute_takes_the_credentials_from_the_environment() -> None:
             code, out, err = await run_cli(
                 "execute", "channels", "-d", "info=subscription_count", env=env
             )
-            assert (code, err) == (0, "")
-            assert output_of(out, "channels") == (
+            assert code == 0
+            assert output_of(out, err, "channels") == (
                 "success",
                 {"channels": {"news": {"subscription_count": 1}}},
             )
-            code, out, _ = await run_cli(
+            code, out, err = await run_cli(
                 "execute", "authorizeChannel", "-d", f"socket_id={subscriber.socket_id}",
                 "-d", "channel=private-room", env=env,
             )  # fmt: skip
             assert code == 0
-            auth = output_of(out, "authorizeChannel")[1]["auth"]
+            auth = output_of(out, err, "authorizeChannel")[1]["auth"]
             await subscriber.subscribe("private-room", auth=auth)
     assert app.secret not in out
 
 
 async def test_execute_names_a_bad_variable_and_a_missing_credential() -> None:
-    code, out, _ = await run_cli(
+    code, out, err = await run_cli(
         "execute", "trigger", "--json", "-", stdin='{"name": "e", "data": {}, "channel": "c"}',
         env={"PUSHER_PORT": "eighty", "PUSHER_APP_SECRET": "cli-secret-4f1e2d3c"},
     )  # fmt: skip
     assert code == 1
-    assert output_of(out, "trigger") == (
+    assert output_of(out, err, "trigger") == (
         "error",
         {
             "error": "PUSHER_PORT: a port is a whole number from 1 to 65535 (in the service's "
-            "environment; nothing was sent)"
+            "environment; nothing was sent)",
+            "kind": "input",
+            "retry": "useless",
         },
     )
-    code, out, _ = await run_cli(
+    code, out, err = await run_cli(
         "execute", "authenticateUser", "-d", "socket_id=1.2", "-d", 'user_data={"id":"a"}',
         env={"PUSHER_APP_KEY": "k", "PUSHER_APP_SECRET": ""},
     )  # fmt: skip
     assert code == 1
-    assert output_of(out, "authenticateUser")[1]["error"] == (
+    assert output_of(out, err, "authenticateUser")[1]["error"] == (
         "secret: is required: give the input secret, or set PUSHER_APP_SECRET or PUSHER_URL in "
         "the service's environment"
     )
@@ -403,3 +411,21 @@ async def test_execute_reads_no_more_than_serves_input_limit(source: str) -> Non
         f"mesg-pusher execute: error: --json: {name} is larger than {MAX_INPUT_BYTES} bytes, "
         "the most serve takes as an execution's inputs"
     )
+
+
+async def test_execute_warns_of_inputs_the_task_does_not_declare_and_pipes_its_json() -> None:
+    code, out, err = await run_cli(
+        "execute", "authorizeChannel", "-d", "key=k", "-d", "secret=a-secret-7f3e",
+        "-d", "socket_id=1.2", "-d", "channel=private-a", "-d", "chanel=private-b",
+        "-d", "colour=red",
+    )  # fmt: skip
+    assert code == 0
+    assert err.splitlines() == [
+        "mesg-pusher execute: warning: task authorizeChannel has no input 'chanel'; it is left "
+        "out (did you mean 'channel'?)",
+        "mesg-pusher execute: warning: task authorizeChannel has no input 'colour'; it is left out",
+        "Task authorizeChannel returned output success with data:",
+    ]
+    # Standard output is the JSON alone: what reads it from a pipe reads JSON.
+    assert list(json.loads(out)) == ["auth"]
+    assert out.startswith('{\n  "auth": "k:')

@@ -244,7 +244,8 @@ async def test_installed_local_server_answers_a_signed_request_and_execute_succe
         async with asyncio.timeout(WAIT):
             out, errors = await process.communicate(json.dumps(_trigger_inputs(port)).encode())
     assert process.returncode == 0, errors.decode()
-    assert out.decode().startswith("Task trigger returned output success with data:\n")
+    assert errors.decode() == "Task trigger returned output success with data:\n"
+    assert json.loads(out) == {"message": "sent"}
 
 
 async def test_installed_serve_answers_an_execution_from_the_installed_engine(

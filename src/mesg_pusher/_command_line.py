@@ -29,7 +29,14 @@ from typing import Any, Final, Literal, TextIO
 from ._errors import MesgPusherError
 from ._json import loads
 from ._text import LAYOUT_BREAKING, LINE_BREAKING
-from .mesg import MAX_INPUT_BYTES, DefinitionError, Engine, ServiceDefinition, load, packaged_text
+from .mesg import (
+    MAX_INPUT_BYTES,
+    DefinitionError,
+    OldestRelease,
+    ServiceDefinition,
+    load,
+    packaged_text,
+)
 
 #: Exit statuses: the command did its job; it ran and failed (an ``error`` output, a definition
 #: that is invalid, a service that could not go on); it was used wrongly (an option, a file it
@@ -108,7 +115,7 @@ def port(text: str) -> int:
     return number
 
 
-def read_definition(path: str | None, *, engine: Engine = "v0.1") -> ServiceDefinition:
+def read_definition(path: str | None, *, engine: OldestRelease = "v0.1") -> ServiceDefinition:
     """The service definition in `path` (the packaged ``mesg.yml`` when None), as engines from
     `engine` on read it. A file that cannot be read is a `UsageError`; one whose content is
     not a definition, a `DefinitionError`."""

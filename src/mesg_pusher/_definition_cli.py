@@ -24,12 +24,12 @@ from .mesg import (
     FORM_NAMES,
     FORMS,
     DefinitionError,
-    check,
+    check_tree,
     definition_for,
     detect_form,
     grouped,
     packaged_text,
-    parse,
+    parse_tree,
     releases,
     render,
     spans,
@@ -135,7 +135,7 @@ def _gen_definition(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     try:
         name, text = _definition_to_check(args)
-        tree = parse(text)
+        tree = parse_tree(text)
     except UsageError as error:
         return usage_error("validate", str(error))
     except DefinitionError as error:
@@ -143,7 +143,7 @@ def _validate(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     form = detect_form(tree)
     chosen = args.engine or FORMS[form]
-    verdicts = [check(tree, release) for release in chosen]
+    verdicts = [check_tree(tree, release) for release in chosen]
     for finding, where in grouped(verdicts, warnings=True):
         say(f"{name}: warning: {finding} ({where})", stream=sys.stderr)
     for finding, where in grouped(verdicts):

@@ -280,6 +280,9 @@ NOT_EXECUTOR: Final = EngineText(
     "this runner ({runner}) is not authorized to submit the result of this execution, the "
     "executor should be {executor}"
 )
+#: Every generation's gRPC server (grpc-go), status INTERNAL: a request that is not the rpc's
+#: message (a field of another type, a string that is not UTF-8).
+UNMARSHAL_REQUEST: Final = EngineText("grpc: error unmarshalling request: {reason}")
 #: G5: the request checks every unary call passes first (the Go field name).
 FIELD_REQUIRED: Final = EngineText("{field} is a required field")
 FIELD_NOT_HASH: Final = EngineText("{field} must be a valid hash")

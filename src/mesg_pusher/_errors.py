@@ -11,7 +11,7 @@
     ├── ProtocolError                     pusher.transport._http11  an answer is not valid HTTP/1.x
     │   └── AnswerTooLarge                pusher.transport._http11  an answer's body is too large
     ├── DefinitionError                   mesg._definition          mesg.yml breaks the format
-    ├── ReleaseError (also ValueError)    mesg.protocol._releases   no such engine release
+    ├── ReleaseError (also ValueError)    mesg._releases            no such engine release
     ├── ConfigError                       runtime._config           a setting of serve is wrong
     ├── ServiceFailed                     runtime._engine_link      serve cannot go on
     ├── CallFailed                        runtime._engine_api       a call to the engine failed
@@ -26,7 +26,7 @@
     ├── SubscriberError                   local_server._subscriber  the subscriber was refused
     ├── WebhookRefused (also ValueError)  webhooks._outcomes        a webhook is refused
     ├── UsageError (also ValueError)      _command_line             a command line is wrong
-    └── DemoFailed                        demo._run                 the demo saw a fault
+    └── DemoFailed                        demo._application         the demo saw a fault
 
 Internal control flow, raised and caught inside one module and never seen outside it:
 
@@ -42,6 +42,9 @@ What a failed Pusher call tells (the facts a caller decides a retry on; nothing 
   connection closed before the request went out, the pool was closing): retrying cannot publish
   twice. True: it was written and no complete answer came (reset or closed while waiting, an
   answer cut short or not HTTP): Pusher may have acted on it.
+  `lasting` says the same request would fail the same way (a certificate or a TLS version
+  refused, a proxy that refused the tunnel for its credentials or its rules): trying it again
+  is useless, though it cannot publish twice.
 - `PusherTimeoutError` is the same for a timeout, `sent` saying which side of the write it fell.
 
 `tests/test_errors.py` holds this drawing to the code: a class missing here, or drawn under the
@@ -113,13 +116,15 @@ class PusherConnectionError(PusherError):
     """No HTTP answer came back: connection refused or reset, DNS, TLS or proxy failure.
 
     `url` is the request's address without its query (which carries the signature); `sent`
-    says whether the request was written, so may have reached Pusher (see the module's notes).
+    says whether the request was written, so may have reached Pusher, and `lasting` whether the
+    same request would fail the same way (see the module's notes).
     """
 
-    def __init__(self, url: str, detail: str, *, sent: bool) -> None:
+    def __init__(self, url: str, detail: str, *, sent: bool, lasting: bool = False) -> None:
         self.url = url
         self.detail = detail
         self.sent = sent
+        self.lasting = lasting
         super().__init__(f"request to {url} failed: {detail}")
 
 
@@ -132,6 +137,7 @@ class PusherTimeoutError(PusherConnectionError):
         self.url = url
         self.detail = "timed out"
         self.sent = sent
+        self.lasting = False
 
 
 def _ms(value: float) -> str:

@@ -5,6 +5,7 @@ writes)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 #: What stands for the part of a text cut away.
@@ -18,7 +19,8 @@ LAYOUT_BREAKING: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
-def cut(text: str, keep: int) -> str:
+def cut(text: str, keep: int, escape: Callable[[str], str] = str) -> str:
     """`text` where room is short: its first `keep` characters, then `ELLIPSIS` when it is
-    longer."""
-    return text if len(text) <= keep else text[:keep] + ELLIPSIS
+    longer. `escape` writes the characters kept, never the mark, so a quoting that writes
+    non-ASCII characters as escapes still shows the cut as a cut."""
+    return escape(text) if len(text) <= keep else escape(text[:keep]) + ELLIPSIS

@@ -25,10 +25,17 @@ async def bench_pusher() -> AsyncIterator[FakePusher]:
 
 
 def _args(
-    port: int, *, target: str, driver: str, rate: float = 0.0, inputs: str = "trigger"
+    port: int,
+    *,
+    target: str,
+    driver: str,
+    rate: float = 0.0,
+    inputs: str = "trigger",
+    engine: str = "",
 ) -> argparse.Namespace:
     return argparse.Namespace(
         inputs=inputs,
+        engine=engine,
         host="127.0.0.1",
         port=port,
         target=target,
@@ -56,6 +63,16 @@ async def test_the_stand_in_drives_serve_and_every_trigger_is_published(
     assert sample.extra["standin_cpu_ms"] > 0
     assert math.isnan(sample.extra["driver_cpu_ms"])  # all of it is the stand-in's
     assert not math.isnan(sample.extra["in_service_p50_ms"])  # read from serve's log
+
+
+async def test_a_third_generation_stand_in_drives_serve_in_its_wire_format(
+    bench_pusher: FakePusher,
+) -> None:
+    args = _args(bench_pusher.port, target="nginx", driver="standin", engine="v0.16")
+    sample = await _service.run(args)
+    assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
+    assert len(bench_pusher.accepted) == 1 + 5 + 30
+    assert not math.isnan(sample.extra["in_service_p50_ms"])  # its hashes read from the log
 
 
 async def test_the_stand_in_drives_the_null_service() -> None:

@@ -11,7 +11,7 @@ import math
 import pytest
 
 from bench import _webhooks
-from mesg_pusher.webhooks import signature
+from mesg_pusher.pusher import webhook_signature
 
 pytestmark = pytest.mark.integration
 
@@ -53,5 +53,5 @@ def test_each_body_is_a_webhook_of_its_own_signed_as_pusher_signs() -> None:
     request = _webhooks.post("127.0.0.1", 3000, "/webhooks", first)
     head, _, data = request.partition(b"\r\n\r\n")
     assert data == first
-    assert f"X-Pusher-Signature: {signature(_webhooks.SECRET, first)}".encode() in head
+    assert f"X-Pusher-Signature: {webhook_signature(_webhooks.SECRET, first)}".encode() in head
     assert f"Content-Length: {len(first)}".encode() in head

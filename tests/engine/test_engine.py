@@ -265,8 +265,8 @@ async def test_an_event_is_read_as_the_engine_reads_it_json_first_then_key_then_
             token,
             "member_added",
             '{"channel": 1, "time_ms": 5}',
-            "Data of event 'member_added' is invalid. Value of 'channel' is not a string. "
-            "Value of 'user_id' is required",
+            "Data of event 'member_added' is invalid. Value of 'app_key' is required. "
+            "Value of 'channel' is not a string. Value of 'user_id' is required",
         ),
     ]
     for service, key, data, text in refusals:
@@ -280,21 +280,25 @@ async def test_an_event_is_read_as_the_engine_reads_it_json_first_then_key_then_
 async def test_an_event_reaches_the_listeners_of_that_moment_only_and_is_not_stored() -> None:
     engine = Engine()
     token = engine.token
-    engine.emit_event(token, "channel_occupied", '{"channel": "early", "time_ms": 1}')
+    engine.emit_event(
+        token, "channel_occupied", '{"channel": "early", "app_key": "k", "time_ms": 1}'
+    )
     every = engine.listen_events(token)
     star = engine.listen_events(token, "*")
     vacated = engine.listen_events(token, "channel_vacated")
     assert engine.event_listeners() == 3
-    engine.emit_event(token, "channel_occupied", '{"time_ms": 2, "channel": "a<b"}')
-    engine.emit_event(token, "channel_vacated", '{"channel": "a<b", "time_ms": 3, "extra": true}')
+    engine.emit_event(token, "channel_occupied", '{"time_ms": 2, "channel": "a<b", "app_key": "k"}')
+    engine.emit_event(
+        token, "channel_vacated", '{"channel": "a<b", "app_key": "k", "time_ms": 3, "extra": true}'
+    )
     async with asyncio.timeout(5):
         seen = [await every.get(), await every.get()]
         assert [await star.get(), await star.get()] == seen
         only = await vacated.get()
     # Published as Go re-encodes the decoded data: keys sorted, <>& escaped, extra keys kept.
     assert [(e.eventKey, e.eventData) for e in seen] == [
-        ("channel_occupied", '{"channel":"a\\u003cb","time_ms":2}'),
-        ("channel_vacated", '{"channel":"a\\u003cb","extra":true,"time_ms":3}'),
+        ("channel_occupied", '{"app_key":"k","channel":"a\\u003cb","time_ms":2}'),
+        ("channel_vacated", '{"app_key":"k","channel":"a\\u003cb","extra":true,"time_ms":3}'),
     ]
     assert only == seen[1]
     every.close()

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from mesg_pusher.engine import messages
+from mesg_pusher.mesg import words
 
 
 def test_refusal_texts_are_the_engines() -> None:
@@ -19,10 +20,10 @@ def test_refusal_texts_are_the_engines() -> None:
         == "Output 'done' of task 'trigger' not found in service 'mesg-pusher'"
     )
     assert (
-        messages.outputs_invalid("success", "trigger", [("message", "is required")])
+        words.outputs_invalid("success", "trigger", [("message", "is required")])
         == "Outputs 'success' of task 'trigger' are invalid. Value of 'message' is required"
     )
-    assert messages.inputs_invalid(
+    assert words.inputs_invalid(
         "trigger", [("appId", "is required"), ("data", "is not an object or array")]
     ) == (
         "Inputs of task 'trigger' are invalid. Value of 'appId' is required. "

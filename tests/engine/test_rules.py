@@ -11,10 +11,10 @@ from google.protobuf.struct_pb2 import Struct, Value
 from mesg_pusher import _engine_texts as words
 from mesg_pusher.engine import EngineError, Identity, load_schema
 from mesg_pusher.engine._g5_wire import CREATE, REGISTER, field_problems, request_payload
-from mesg_pusher.engine._hashes import b58decode, b58encode, decode_hash, decode_hex
+from mesg_pusher.engine._hashes import decode_hash, decode_hex
 from mesg_pusher.engine._rules import NO_KIND, details, problems
 from mesg_pusher.engine._schema import Param, is_first_generation, schema_of
-from mesg_pusher.mesg import DefinitionError, load_packaged
+from mesg_pusher.mesg import DefinitionError, b58decode, b58encode, load_packaged
 from mesg_pusher.mesg.protocol import from_struct, release, to_struct
 from mesg_pusher.mesg.protocol.v0_21_pb2 import ExecutionCreateRequest, RunnerRegisterRequest
 from tests.engine.later import SVC
@@ -110,7 +110,7 @@ def test_base58_and_go_decoders() -> None:
 def test_the_first_generation_form_becomes_the_later_one() -> None:
     schema = schema_of(load_packaged())
     trigger = schema.tasks["trigger"]
-    assert [p.key for p in trigger.outputs] == ["channels", "message"]  # success's data
+    assert [p.key for p in trigger.outputs] == ["calls", "channels", "message"]  # success's
     assert {p.key: p.type for p in trigger.inputs}["data"] == "Any"  # an object or an array
     assert is_first_generation("tasks:\n  t:\n    outputs:\n      success:\n        data: {}\n")
     assert not is_first_generation("tasks:\n  t:\n    outputs:\n      message: {type: String}\n")

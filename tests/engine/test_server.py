@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mesg_pusher.mesg.protocol.service_pb2_grpc import ServiceAsyncStub
 
 INPUTS = {"appId": "3", "key": "k", "secret": "s", "name": "ev", "data": {"a": 1}, "channel": "c"}
+#: An error output as mesg.yml declares it.
+NO = '{"error":"no","kind":"input","retry":"useless"}'
 
 
 @pytest.fixture
@@ -120,15 +122,11 @@ async def test_a_whole_execution_as_service_and_application_see_it(
                 "string"
             )
             await submit(
-                SubmitResultRequest(
-                    executionID=execution_id, outputKey="error", outputData='{"error":"no"}'
-                )
+                SubmitResultRequest(executionID=execution_id, outputKey="error", outputData=NO)
             )
             error = await _refusal(
                 submit(
-                    SubmitResultRequest(
-                        executionID=execution_id, outputKey="error", outputData='{"error":"no"}'
-                    )
+                    SubmitResultRequest(executionID=execution_id, outputKey="error", outputData=NO)
                 )
             )
             assert error.details() == f"Execution {execution_id} doesn't exists"
@@ -137,7 +135,7 @@ async def test_a_whole_execution_as_service_and_application_see_it(
     assert (result.taskKey, result.outputKey, result.outputData) == (
         "trigger",
         "error",
-        '{"error":"no"}',
+        NO,
     )
     assert list(result.executionTags) == ["t1"]
     assert len(results.by_execution[execution_id]) == 1
@@ -171,7 +169,7 @@ async def test_result_filters(server: EngineServer, client: CoreClient) -> None:
         ):
             plain = await engine.execute(server.token, "trigger", INPUTS)
             marked = await engine.execute(server.token, "trigger", INPUTS, tags=["x", "y"])
-            engine.submit_result(plain, "error", '{"error":"e"}')
+            engine.submit_result(plain, "error", NO)
             engine.submit_result(marked, "success", '{"message":"sent"}')
             await errors.wait_for([plain])
             await tagged.wait_for([marked])
@@ -262,22 +260,22 @@ async def test_events_over_the_wire_from_emit_event_to_listen_event(
             EmitEventRequest(
                 token=token,
                 eventKey="channel_occupied",
-                eventData='{"channel":"c","time_ms":1700000000000}',
+                eventData='{"channel":"c","app_key":"k","time_ms":1700000000000}',
             )
         )
         await service_side.EmitEvent(
             EmitEventRequest(
                 token=token,
                 eventKey="member_added",
-                eventData='{"channel":"presence-c","user_id":"7","time_ms":1}',
+                eventData='{"channel":"presence-c","user_id":"7","app_key":"k","time_ms":1}',
             )
         )
         async with asyncio.timeout(5):
             await every.wait_count(2)
             await members.wait_count(1)
     assert every.data() == [
-        ("channel_occupied", {"channel": "c", "time_ms": 1700000000000}),
-        ("member_added", {"channel": "presence-c", "user_id": "7", "time_ms": 1}),
+        ("channel_occupied", {"channel": "c", "app_key": "k", "time_ms": 1700000000000}),
+        ("member_added", {"channel": "presence-c", "user_id": "7", "app_key": "k", "time_ms": 1}),
     ]
     assert members.data() == every.data()[1:]
     error = await _refusal(client.listen_events(token, event="started").start())
@@ -295,7 +293,9 @@ async def test_a_frozen_engine_holds_emit_event_until_thawed(
     engine = server.engine
     engine.freeze()
     request = EmitEventRequest(
-        token=server.token, eventKey="channel_occupied", eventData='{"channel":"c","time_ms":1}'
+        token=server.token,
+        eventKey="channel_occupied",
+        eventData='{"channel":"c","app_key":"k","time_ms":1}',
     )
     with pytest.raises(aio.AioRpcError) as error:
         await service_side.EmitEvent(request, timeout=0.3)

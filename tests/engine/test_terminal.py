@@ -180,7 +180,7 @@ async def test_listen_prints_results_and_events_as_they_come(tag: str, tmp_path:
                     },
                 )
                 await engine.wait_until(lambda: execution in engine.results)
-                data = {"channel": "c", "time_ms": 1}
+                data = {"channel": "c", "app_key": "k", "time_ms": 1}
                 if tag == "v0.2.0":
                     engine.emit_event(engine.token, "channel_occupied", json.dumps(data))
                 else:
@@ -233,12 +233,17 @@ async def test_the_stand_in_command_for_the_later_generations(tmp_path: Path) ->
         _, again = await _printed(second, 8)
         assert again == env
         assert old_token
-        assert await refusal(service.emit("channel_occupied", {"channel": "c", "time_ms": 1})) == (
-            "credential token doesn't exist"
-        )
+        assert await refusal(
+            service.emit("channel_occupied", {"channel": "c", "app_key": "k", "time_ms": 1})
+        ) == ("credential token doesn't exist")
         async with asyncio.timeout(WAIT):
             assert await service.register() != old_token
-            assert await service.emit("channel_occupied", {"channel": "c", "time_ms": 1}) == b""
+            assert (
+                await service.emit(
+                    "channel_occupied", {"channel": "c", "app_key": "k", "time_ms": 1}
+                )
+                == b""
+            )
         await service.close()
     finally:
         await _stop(second)

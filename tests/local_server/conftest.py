@@ -258,8 +258,12 @@ async def soketi_with_signin(tmp_path: Path) -> AsyncIterator[Soketi]:
 
 
 @asynccontextmanager
-async def running_soketi(tmp_path: Path, **more_env: str) -> AsyncIterator[Soketi]:
-    """soketi serving APP, with `more_env` (``SOKETI_...`` settings) added to its environment."""
+async def running_soketi(
+    tmp_path: Path, more_config: Mapping[str, Any] | None = None, **more_env: str
+) -> AsyncIterator[Soketi]:
+    """soketi serving APP, with `more_env` (``SOKETI_...`` settings) added to its environment
+    and `more_config` (dotted keys: ``appManager.array.apps.1.key`` for a second app) to its
+    configuration file."""
     package = node_package("@soketi/soketi")
     port, metrics = free_port(), free_port()
     config = {
@@ -272,6 +276,7 @@ async def running_soketi(tmp_path: Path, **more_env: str) -> AsyncIterator[Soket
         "cluster.hostname": "127.0.0.1",
         "cluster.unicast": "127.0.0.1",
         "cluster.port": free_port(),
+        **(more_config or {}),
     }
     (tmp_path / "soketi.json").write_text(json.dumps(config))
     env = {

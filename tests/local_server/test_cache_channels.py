@@ -252,9 +252,9 @@ async def test_the_command_keeps_events_for_its_ttl_and_the_channel_task_reads_t
                 env={**_environ(), **env},
             )
             out, err = await asyncio.wait_for(run.communicate(), 60)
-            text = out.decode()
-            assert text.startswith(f"Task {task} returned output "), (text, err.decode())
-            data = json.loads(text.split("with data:", 1)[1])
+            header = err.decode().splitlines()[-1]
+            assert header.startswith(f"Task {task} returned output "), (out, err)
+            data = json.loads(out)
             assert isinstance(data, dict)
             return run.returncode or 0, data
 
@@ -273,7 +273,10 @@ async def test_the_command_keeps_events_for_its_ttl_and_the_channel_task_reads_t
         assert code == 1
         assert data == {
             "error": "Pusher answered 400 Bad Request: info=cache is only available for cache "
-            "channels (cache-, private-cache-, private-encrypted-cache-, presence-cache-)"
+            "channels (cache-, private-cache-, private-encrypted-cache-, presence-cache-)",
+            "kind": "rejected",
+            "retry": "useless",
+            "status": 400,
         }
     finally:
         if server.returncode is None:

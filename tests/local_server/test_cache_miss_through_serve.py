@@ -41,7 +41,7 @@ async def test_the_local_servers_cache_miss_reaches_the_engine(tmp_path: Path) -
             assert (await ada.next_event()).event == "pusher:cache_miss"
             received = await settled(events, 3)
         log = process.log()
-    channel = {"channel": CHANNEL}
+    channel = {"channel": CHANNEL, "app_key": APP.key}
     assert without_time(received) == [
         ("channel_occupied", channel),
         ("subscription_count", {**channel, "subscription_count": 1}),
@@ -71,4 +71,4 @@ async def test_soketis_cache_miss_reaches_the_engine(tmp_path: Path) -> None:
                 received = await settled(events, 1)
             finally:
                 await client.stop()
-    assert without_time(received) == [("cache_miss", {"channel": CHANNEL})]
+    assert without_time(received) == [("cache_miss", {"channel": CHANNEL, "app_key": APP.key})]

@@ -11,7 +11,7 @@ def test_surface() -> None:
         "mesg_pusher.local_server",
         {
             "DEFAULT_APP",
-            "DEFAULT_HOST",
+            "DEFAULT_LISTEN_HOST",
             "DEFAULT_PORT",
             "ApiError",
             "AppOptions",

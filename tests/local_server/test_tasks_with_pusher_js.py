@@ -209,7 +209,9 @@ async def test_an_authorization_a_task_refuses_is_refused_by_pusher_js_too(
             "error",
             {
                 "error": "channel: only private- and presence- channels are authorized (others "
-                'need no authorization); got "news"'
+                'need no authorization); got "news"',
+                "kind": "input",
+                "retry": "useless",
             },
         )
         node_package("pusher-js")

@@ -15,7 +15,8 @@ import pytest
 
 from mesg_pusher.local_server import LocalServer, ServerSettings, Subscriber
 from mesg_pusher.local_server._webhook_sender import shown_url
-from mesg_pusher.webhooks import check, signature
+from mesg_pusher.pusher import webhook_signature
+from mesg_pusher.webhooks import check
 from tests.support.webhook_receiver import WebhookReceiver
 
 from .conftest import APP, OPTIONS, OTHER_APP, free_port, local_server_process, refused
@@ -52,7 +53,7 @@ async def test_webhooks_are_signed_as_pusher_signs_them(receiver: WebhookReceive
         delivery = await receiver.next()
     assert delivery.headers["content-type"] == "application/json"
     assert delivery.headers["x-pusher-key"] == APP.key
-    assert delivery.headers["x-pusher-signature"] == signature(APP.secret, delivery.body)
+    assert delivery.headers["x-pusher-signature"] == webhook_signature(APP.secret, delivery.body)
     now_ms = time.time() * 1000
     assert abs(delivery.json["time_ms"] - now_ms) < 60_000
     assert list(delivery.json) == ["time_ms", "events"]
@@ -216,7 +217,9 @@ async def test_each_url_gets_every_webhook_and_a_dead_one_delays_no_other(
         await sub.subscribe("news")
         delivery = await receiver.next()
         assert delivery.headers["x-pusher-key"] == OTHER_APP.key
-        assert delivery.headers["x-pusher-signature"] == signature(OTHER_APP.secret, delivery.body)
+        assert delivery.headers["x-pusher-signature"] == webhook_signature(
+            OTHER_APP.secret, delivery.body
+        )
         started = time.monotonic()
         while not any(e.get("error") for e in server.broker.debug.history):
             assert time.monotonic() - started < 15

@@ -76,11 +76,20 @@ def test_required_and_optional_inputs() -> None:
         "authorizeChannel": ["channel", "socket_id"],
         "authenticateUser": ["socket_id", "user_data"],
     }
-    for task in tasks.values():
+    for key, task in tasks.items():
         assert sorted(task.outputs) == ["error", "success"]
-        assert task.outputs["error"].data == {
-            "error": Parameter("error", description="what went wrong")
-        }
+        error = task.outputs["error"].data
+        assert error["error"] == Parameter("error", description="what went wrong")
+        shape = {k: (p.type, p.optional) for k, p in error.items()}
+        expected = {"error": ("String", False), "kind": ("String", False)}
+        expected["retry"] = ("String", False)
+        if not key.startswith("auth"):  # the tasks that call Pusher
+            expected["status"] = ("Number", True)
+        if key in ("trigger", "triggerBatch"):
+            expected["published"] = ("Number", True)
+        if key in ("trigger", "triggerBatch", "sendToUser"):
+            expected["dataBytes"] = ("Number", True)
+        assert shape == expected, key
 
 
 CONNECTION = [
@@ -116,8 +125,9 @@ def test_outputs_declare_what_the_answers_carry() -> None:
         return {k: (p.type, p.optional) for k, p in data.items()}
 
     message = {"message": ("String", False)}
-    assert shape("trigger") == {**message, "channels": ("Object", True)}
-    assert shape("triggerBatch") == {**message, "batch": ("Object", True)}
+    calls = {"calls": ("Number", True)}
+    assert shape("trigger") == {**message, **calls, "channels": ("Object", True)}
+    assert shape("triggerBatch") == {**message, **calls, "batch": ("Object", True)}
     assert shape("sendToUser") == shape("terminateUserConnections") == message
     assert shape("channels") == {"channels": ("Object", False)}
     assert shape("channel") == {

@@ -27,8 +27,8 @@ CONTRACT: dict[str, dict[str, tuple[str, bool]]] = {
     "channel_occupied": {},
     "channel_vacated": {},
     "cache_miss": {},
-    "member_added": {"user_id": ("String", False)},
-    "member_removed": {"user_id": ("String", False)},
+    "member_added": {"user_id": ("String", False), "user_info": ("Object", True)},
+    "member_removed": {"user_id": ("String", False), "user_info": ("Object", True)},
     "client_event": {
         "event": ("String", False),
         "data": ("String", False),
@@ -48,7 +48,12 @@ def test_one_event_per_pusher_webhook_with_the_contract_keys() -> None:
     events = load_packaged().events
     assert sorted(events) == sorted(CONTRACT)
     for key, more in CONTRACT.items():
-        expected = {"channel": ("String", False), "time_ms": ("Number", False), **more}
+        expected = {
+            "channel": ("String", False),
+            "app_key": ("String", False),
+            "time_ms": ("Number", False),
+            **more,
+        }
         data = events[key].data
         assert {k: (p.type, p.optional) for k, p in data.items()} == expected, key
         assert events[key].description, key
@@ -62,7 +67,7 @@ def test_events_use_only_the_v0_2_format() -> None:
     for newer in ("repeated", "Any", "object:"):
         assert newer not in text
     for event in load_packaged().events.values():
-        assert {p.type for p in event.data.values()} <= {"String", "Number"}
+        assert {p.type for p in event.data.values()} <= {"String", "Number", "Object"}
 
 
 def test_the_engine_rules_apply_to_event_data() -> None:
@@ -72,6 +77,7 @@ def test_the_engine_rules_apply_to_event_data() -> None:
         "event": "client-typing",
         "data": '{"typing":true}',
         "socket_id": "1.2",
+        "app_key": "278d425bdf160c739803",
         "time_ms": 1700000000000,
     }
     assert validate(client_event, good) == []
@@ -81,6 +87,7 @@ def test_the_engine_rules_apply_to_event_data() -> None:
         ("time_ms", "is not a number"),
     ]
     assert validate(client_event, {"channel": "x"}) == [
+        ("app_key", "is required"),
         ("data", "is required"),
         ("event", "is required"),
         ("socket_id", "is required"),

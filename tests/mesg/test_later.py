@@ -18,14 +18,14 @@ from mesg_pusher.mesg import (
     Output,
     Parameter,
     Price,
-    check,
+    check_tree,
     definition_for,
     detect_form,
     form_of,
     later_definition,
     load_packaged,
     packaged_text,
-    parse,
+    parse_tree,
     releases,
     spans,
 )
@@ -39,9 +39,9 @@ def generated(name: str, price: Price | None = None) -> str:
 
 
 def test_the_root_mesg_yml_passes_every_first_generation_release() -> None:
-    tree = parse((ROOT / "mesg.yml").read_text("utf-8"))
+    tree = parse_tree((ROOT / "mesg.yml").read_text("utf-8"))
     assert detect_form(tree) == "first"
-    verdicts = [check(tree, release) for release in FORMS["first"]]
+    verdicts = [check_tree(tree, release) for release in FORMS["first"]]
     assert [v.release for v in verdicts if v.problems or v.warnings] == []
     assert spans(FORMS["first"]) == "v0.1.0 to v0.9.1"
 
@@ -52,17 +52,17 @@ WRITTEN = {"first": "v0.1.0", "first-env": "v0.6.0", "later": "v0.10.0", "priced
 
 @pytest.mark.parametrize("form", sorted(WRITTEN))
 def test_each_written_definition_passes_every_release_of_its_form(form: str) -> None:
-    tree = parse(generated(WRITTEN[form]))
+    tree = parse_tree(generated(WRITTEN[form]))
     assert detect_form(tree) == form
     for reader in FORMS[detect_form(tree)]:
-        verdict = check(tree, reader)
+        verdict = check_tree(tree, reader)
         assert verdict.problems == (), (reader, verdict.problems[:3])
         assert verdict.warnings == (), (reader, verdict.warnings[:3])
 
 
 def test_each_release_is_given_its_forms_definition() -> None:
     texts = {form: generated(name) for form, name in WRITTEN.items()}
-    detected = {form: detect_form(parse(text)) for form, text in texts.items()}
+    detected = {form: detect_form(parse_tree(text)) for form, text in texts.items()}
     for release in RELEASES:
         assert release in FORMS[detected[form_of(release)]]
     # The same text for every release of a form: its first and its last, at each boundary.

@@ -19,8 +19,8 @@ from mesg_pusher.mesg import (
     RELEASES,
     DefinitionError,
     Release,
-    check,
-    parse,
+    check_tree,
+    parse_tree,
     releases,
     rules_for,
     spans,
@@ -39,11 +39,11 @@ def release(name: str) -> Release:
 
 
 def problems(text: str, name: str) -> list[str]:
-    return [str(f) for f in check(parse(text), release(name)).problems]
+    return [str(f) for f in check_tree(parse_tree(text), release(name)).problems]
 
 
 def warnings(text: str, name: str) -> list[str]:
-    return [str(f) for f in check(parse(text), release(name)).warnings]
+    return [str(f) for f in check_tree(parse_tree(text), release(name)).warnings]
 
 
 @dataclass(frozen=True)
@@ -254,12 +254,12 @@ def test_secrets_are_refused_by_every_strict_reader_and_dropped_by_every_compile
         refused = [
             r
             for r in RELEASES
-            if any(f.path == "tasks.t.secrets" for f in check(parse(text), r).problems)
+            if any(f.path == "tasks.t.secrets" for f in check_tree(parse_tree(text), r).problems)
         ]
         dropped = [
             r
             for r in RELEASES
-            if any(f.path == "tasks.t.secrets" for f in check(parse(text), r).warnings)
+            if any(f.path == "tasks.t.secrets" for f in check_tree(parse_tree(text), r).warnings)
         ]
         assert spans(refused) == "v0.1.0 to v0.10.1", form
         assert spans(dropped) == "v0.11.0 to v0.26.0", form
@@ -267,7 +267,7 @@ def test_secrets_are_refused_by_every_strict_reader_and_dropped_by_every_compile
 
 def test_a_key_written_twice_is_refused_when_read() -> None:
     with pytest.raises(DefinitionError, match="the key 't' is written twice"):
-        parse(G1 + "  t:\n    outputs: {}\n")
+        parse_tree(G1 + "  t:\n    outputs: {}\n")
 
 
 def test_v0_1_0_reads_its_own_task_fees() -> None:

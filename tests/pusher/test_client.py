@@ -193,6 +193,19 @@ def test_from_url_reads_the_sdks_form() -> None:
         PusherClient.from_url(f"https://k:{APP['secret']}@h/apps/1", host="other")
 
 
+def test_from_env_leaves_the_services_sending_settings_aside() -> None:
+    environ = {
+        "PUSHER_URL": f"http://{APP['key']}:{APP['secret']}@127.0.0.1:6001/apps/3",
+        "PUSHER_RETRIES": "5",
+        "PUSHER_MAX_DATA_BYTES": "20000",
+        "PUSHER_MAX_BATCH_EVENTS": "20",
+    }
+    client = PusherClient.from_env(environ, transport=recording())
+    assert client.connection.base_url == "http://127.0.0.1:6001"
+    with pytest.raises(InputError, match="PUSHER_RETRIES: a whole number from 0 to 10"):
+        PusherClient.from_env({**environ, "PUSHER_RETRIES": "many"})
+
+
 def test_from_env_reads_the_variables_and_the_url() -> None:
     environ = {
         "PUSHER_URL": f"http://{APP['key']}:{APP['secret']}@127.0.0.1:6001/apps/3",

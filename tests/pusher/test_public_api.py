@@ -47,6 +47,7 @@ def test_surface() -> None:
             "limits",
             "publish_answer",
             "rules",
+            "same_signature",
             "sign_request",
             "string_to_sign",
             "terminate_answer",

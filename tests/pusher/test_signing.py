@@ -18,12 +18,14 @@ from mesg_pusher.pusher import (
     channel_auth,
     channel_auth_string,
     encode_data,
+    same_signature,
     sign_request,
     string_to_sign,
     trigger_request,
     user_auth,
     user_auth_string,
     verify_signature,
+    webhook_signature,
 )
 
 VECTOR_APP = App("3", "278d425bdf160c739803", "7ad3773142a6692b25b8")
@@ -175,3 +177,39 @@ def test_the_auth_strings_are_the_documented_ones() -> None:
     )
     assert channel_auth_string("1.2", "presence-a", "") == "1.2:presence-a:"
     assert user_auth_string("1.2", '{"id":"42"}') == '1.2::user::{"id":"42"}'
+
+
+#: A webhook's body and its X-Pusher-Signature, computed with
+#: `openssl dgst -sha256 -hmac 7ad3773142a6692b25b8` over the body.
+WEBHOOK_BODY = (
+    b'{"time_ms":1327078148132,"events":[{"name":"channel_occupied","channel":"test_channel"}]}'
+)
+WEBHOOK_SIGNATURE = "709fdb84c03664445f7698120b0edf0acc1ab1c8c6e93a0368c61841d6b998aa"
+
+
+def test_webhook_signature_matches_a_vector_computed_by_openssl() -> None:
+    assert webhook_signature(VECTOR_APP.secret, WEBHOOK_BODY) == WEBHOOK_SIGNATURE
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"{}", "é ünïcode ✓".encode(), b"\xff\xfe not utf-8", b"x" * 100_000]
+)
+def test_webhook_signature_is_the_hmac_of_the_raw_bytes(body: bytes) -> None:
+    for secret in (VECTOR_APP.secret, "sécret"):
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert webhook_signature(secret, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "same"),
+    [
+        (WEBHOOK_SIGNATURE, True),
+        (WEBHOOK_SIGNATURE.upper(), False),
+        (WEBHOOK_SIGNATURE[:-1], False),
+        ("", False),
+        ("é" * 64, False),
+        ("\udcff" * 64, False),  # undecodable header bytes: no exception
+    ],
+)
+def test_same_signature_compares_any_text_without_raising(given: str, same: bool) -> None:
+    assert same_signature(WEBHOOK_SIGNATURE, given) is same

@@ -4,6 +4,7 @@ server that holds requests until a test lets them through, and the service run i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,11 +15,14 @@ from aiohttp import web
 
 from mesg_pusher.engine import CoreClient, Engine, EngineServer
 from mesg_pusher.mesg import ServiceDefinition
-from mesg_pusher.runtime import ServeConfig, Service
+from mesg_pusher.runtime import Service, resolve
 from mesg_pusher.webhooks import Credentials
+from tests.runtime.generations import environment
 from tests.support.fake_pusher import FakePusher
 
 WAIT = 20.0  # seconds any single wait in these tests may take at most
+#: An error output another instance of the service gave (as mesg.yml declares one).
+ELSEWHERE = '{"error":"answered elsewhere","kind":"defect","retry":"useless"}'
 
 
 @dataclass
@@ -88,9 +92,11 @@ async def serving(
 ) -> AsyncIterator[Running]:
     """The service, in this event loop, listening to `server` (through `endpoint` when given:
     a proxy; settings: ServeConfig's) and receiving the webhooks of `apps` (none: every webhook
-    is answered 503)."""
-    address = endpoint if endpoint is not None else server.address
-    config = ServeConfig(endpoint=address, token=server.token, **settings)
+    is answered 503). It reads the environment the stand-in's release gives a service, as under
+    the engine (``auto``)."""
+    if endpoint is not None:
+        settings["endpoint"] = endpoint
+    config = dataclasses.replace(resolve({}, environment(server)), **settings)
     service = Service(config, definition=definition, apps=apps, draw=lambda: 0.5)
     stop = asyncio.Event()
     running = Running(service, stop, asyncio.create_task(service.run(stop)))
@@ -117,13 +123,3 @@ def trigger_inputs(pusher: FakePusher, **extra: Any) -> dict[str, Any]:
         "data": {"a": 1},
         **extra,
     }
-
-
-def assert_answered_once(engine: Engine, ids: list[str]) -> None:
-    """Each execution of `ids` had exactly one result accepted. A refused SubmitResult may only
-    be the retry of an attempt that timed out after the engine took it ("doesn't exists")."""
-    accepted = sorted(s.execution_id for s in engine.submissions if s.error is None)
-    assert accepted == sorted(ids)
-    for refused in engine.refused():
-        assert refused.error == f"Execution {refused.execution_id} doesn't exists"
-        assert refused.execution_id in engine.results

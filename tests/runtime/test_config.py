@@ -153,7 +153,8 @@ def test_every_setting_is_a_config_field_with_an_environment_variable() -> None:
     fields = set(ServeConfig.__dataclass_fields__)
     for setting in SETTINGS:
         assert setting.field in fields
-        assert setting.option == "--" + setting.field.replace("_", "-")
+        # The engine's own variables have no option (the engine sets them).
+        assert setting.option in ("--" + setting.field.replace("_", "-"), "")
         assert setting.env
 
 
@@ -214,3 +215,72 @@ def test_serve_refuses_an_app_key_equal_to_its_secret_at_start(
         "mesg-pusher serve: error: PUSHER_APP_SECRET: is the same as the app key"
     )
     assert same not in error
+
+
+def test_the_admin_address_is_its_own_loopback_free_port_by_default_and_can_be_off() -> None:
+    environ = {"MESG_TOKEN": "t", "MESG_ENDPOINT_TCP": "a:1"}
+    config = resolve(NO_OPTIONS, environ)
+    assert config.admin_address == ("127.0.0.1", 0)
+    environ["MESG_PUSHER_ADMIN_LISTEN"] = "127.0.0.1:3001"  # what the container sets
+    assert resolve(NO_OPTIONS, environ).admin_address == ("127.0.0.1", 3001)
+    assert resolve({"admin_listen": "off"}, environ).admin_address is None
+    with pytest.raises(
+        ConfigError,
+        match=r"^MESG_PUSHER_ADMIN_LISTEN: HOST:PORT \(port 0 to 65535\), .* or off \(got '9'\)$",
+    ):
+        resolve(NO_OPTIONS, {**environ, "MESG_PUSHER_ADMIN_LISTEN": "9"})
+
+
+def test_the_webhook_filters_are_comma_lists_checked_against_mesg_yml() -> None:
+    environ = {
+        "MESG_TOKEN": "t",
+        "MESG_ENDPOINT_TCP": "a:1",
+        "MESG_PUSHER_WEBHOOK_EVENTS": " member_added,client_event,, member_added ",
+        "MESG_PUSHER_WEBHOOK_CHANNELS": "presence-, private-orders-",
+    }
+    config = resolve(NO_OPTIONS, environ)
+    assert config.webhook_events == ("member_added", "client_event")
+    assert config.webhook_channels == ("presence-", "private-orders-")
+    assert resolve(NO_OPTIONS, {"MESG_TOKEN": "t", "MESG_ENDPOINT_TCP": "a:1"}).webhook_events == ()
+    with pytest.raises(
+        ConfigError,
+        match=r"^MESG_PUSHER_WEBHOOK_EVENTS: event keys among cache_miss, channel_occupied, "
+        r".*; not 'member_add' \(got 'member_add'\)$",
+    ):
+        resolve(NO_OPTIONS, {**environ, "MESG_PUSHER_WEBHOOK_EVENTS": "member_add"})
+    with pytest.raises(
+        ConfigError, match=r"^--webhook-events: ',' is not a comma list of event keys$"
+    ):
+        resolve({"webhook_events": ","}, environ)
+    with pytest.raises(
+        ConfigError,
+        match=r"^--webhook-channels: channel name prefixes: channel name \"a b\" has the "
+        r"forbidden character",
+    ):
+        resolve({"webhook_channels": "presence-,a b"}, environ)
+
+
+def test_the_member_memory_is_a_setting_with_a_range() -> None:
+    environ = {"MESG_TOKEN": "t", "MESG_ENDPOINT_TCP": "a:1"}
+    assert resolve(NO_OPTIONS, environ).max_member_info_bytes == 16 * 1024 * 1024
+    environ["MESG_PUSHER_MAX_MEMBER_INFO_BYTES"] = "0"
+    assert resolve(NO_OPTIONS, environ).max_member_info_bytes == 0
+    with pytest.raises(ConfigError, match=r"^--max-member-info-bytes: from 0 to "):
+        resolve({"max_member_info_bytes": "-5"}, environ)
+
+
+def test_serve_refuses_a_broken_pusher_webhook_apps_at_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in {
+        "MESG_TOKEN": "token",
+        "MESG_ENDPOINT_TCP": "127.0.0.1:1",
+        "PUSHER_WEBHOOK_APPS": "good:secret-one-123,only-a-secret-0987",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve"]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        "mesg-pusher serve: error: PUSHER_WEBHOOK_APPS: entry 2 is not KEY:SECRET (a comma "
+        "list of KEY:SECRET)\n"
+    )

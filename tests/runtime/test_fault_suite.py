@@ -2,7 +2,9 @@
 ids, ids of both shapes, freezes, dies and refuses results in each of its words. Whatever it
 does, every execution ends in exactly one outcome, the exit status says whether all were
 answered, and no log line holds a secret (serve's log is captured and rendered in both
-formats)."""
+formats). What every generation can do runs on each (`EACH`: the first generation with both
+shapes of its ids, then one release of each later generation); what only the first
+generation's engines did (raw task messages, tasks it does not know) runs on it."""
 
 from __future__ import annotations
 
@@ -16,13 +18,32 @@ from typing import Any
 import pytest
 
 from mesg_pusher._logs import JsonFormatter, TextFormatter
-from mesg_pusher.engine import Engine, EngineServer, IdShape
+from mesg_pusher.engine import EngineServer, IdShape
 from mesg_pusher.mesg import words
 from tests.runtime.conftest import GatedPusher, Running, serving, trigger_inputs, until
+from tests.runtime.generations import (
+    ONE_PER_GENERATION,
+    answer_elsewhere,
+    defect_outcome,
+    engine_of,
+    gone_texts,
+    outcome,
+)
 
 pytestmark = pytest.mark.slow
 
 SHAPES = pytest.mark.parametrize("ids", list(IdShape), ids=[shape.value for shape in IdShape])
+#: The engines every fault runs on: v0.2 with both shapes of ids, one release of each later
+#: generation.
+ENGINES = [("v0.2", shape) for shape in IdShape] + [(tag, None) for tag in ONE_PER_GENERATION[1:]]
+EACH = pytest.mark.parametrize(
+    ("tag", "ids"), ENGINES, ids=[f"{tag}-{ids.value}" if ids else tag for tag, ids in ENGINES]
+)
+#: The same, but for v0.1-v0.3's ids, which hold every input (so a large one is twice as large).
+SHORT_IDS = [(tag, ids) for tag, ids in ENGINES if ids is not IdShape.JOINED]
+EACH_SHORT_ID = pytest.mark.parametrize(
+    ("tag", "ids"), SHORT_IDS, ids=[f"{tag}-{i.value}" if i else tag for tag, i in SHORT_IDS]
+)
 
 
 class ServeLog:
@@ -63,8 +84,12 @@ def serve_log(caplog: pytest.LogCaptureFixture) -> ServeLog:
 
 
 @asynccontextmanager
-async def stand_in(**options: Any) -> AsyncIterator[EngineServer]:
-    async with EngineServer(Engine(**options)) as server:
+async def stand_in(
+    tag: str = "v0.2", ids: IdShape | None = IdShape.DIGEST, **options: Any
+) -> AsyncIterator[EngineServer]:
+    if ids is not None:
+        options["ids"] = ids
+    async with EngineServer(engine_of(tag, **options)) as server:
         yield server
 
 
@@ -77,12 +102,16 @@ async def finish_and_check(running: Running, status: int = 0) -> None:
 # 1. Log lines hold no secret whatever the execution id holds ----------------------------
 
 
-@SHAPES
+@EACH
 async def test_no_secret_in_any_log_line_whatever_the_id_holds(
-    ids: IdShape, pusher: GatedPusher, serve_log: ServeLog, monkeypatch: pytest.MonkeyPatch
+    tag: str,
+    ids: IdShape | None,
+    pusher: GatedPusher,
+    serve_log: ServeLog,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     secret = pusher.inputs()["secret"]
-    async with stand_in(ids=ids) as server, serving(server, submit_timeout=0.2) as running:
+    async with stand_in(tag, ids) as server, serving(server, submit_timeout=0.2) as running:
         engine = server.engine
         token = server.token
         good = await engine.execute(token, "trigger", trigger_inputs(pusher))
@@ -92,7 +121,7 @@ async def test_no_secret_in_any_log_line_whatever_the_id_holds(
         retried = await engine.execute(token, "trigger", trigger_inputs(pusher))
         dropped = await engine.execute(token, "trigger", trigger_inputs(pusher, name="other"))
         await until(lambda: pusher.waiting == 2)
-        engine.submit_result(dropped, "error", '{"error":"answered elsewhere"}')
+        answer_elsewhere(engine, dropped)
         engine.refuse_next("database is locked")
         pusher.gate.set()
         await until(lambda: retried in engine.results and running.service.stats.dropped == 1)
@@ -106,15 +135,13 @@ async def test_no_secret_in_any_log_line_whatever_the_id_holds(
         await until(lambda: defective in engine.results)
         await finish_and_check(running)
 
-    assert engine.results[good].output_key == "success"
-    assert engine.results[defective].data == {
-        "error": "internal error in task trigger: RuntimeError"
-    }
+    assert outcome(engine, good)[0] == "success"
+    assert outcome(engine, defective) == defect_outcome(engine)
     lines = serve_log.executions()
     assert sorted(line["outcome"] for line in lines) == ["dropped", "error", "success", "success"]
     labels = [line["execution_id"] for line in lines]
     assert len(set(labels)) == 4  # told apart
-    if ids is IdShape.DIGEST:
+    if ids is not IdShape.JOINED:  # digests and hashes are shown as they are
         assert set(labels) == {good, retried, dropped, defective}
     else:
         assert all(label.endswith("#" + label.rpartition("#")[2]) for label in labels)
@@ -123,30 +150,39 @@ async def test_no_secret_in_any_log_line_whatever_the_id_holds(
     serve_log.assert_free_of(secret)
 
 
-# 2. "Execution gone" in both of the engine's forms, for any id --------------------------
+# 2. "Execution gone" in each of the engine's forms, for any id ----------------------------
+
+GONE = [("v0.2", shape, form) for shape in IdShape for form in ("api", "queue")] + [
+    (tag, None, "") for tag in ONE_PER_GENERATION[1:]
+]
+GONE_FORMS = {"api": words.EXECUTION_GONE, "queue": words.EXECUTION_NOT_IN_QUEUE}
 
 
-@SHAPES
 @pytest.mark.parametrize(
-    "form", [words.EXECUTION_GONE, words.EXECUTION_NOT_IN_QUEUE], ids=["api", "queue"]
+    ("tag", "ids", "form"),
+    GONE,
+    ids=[f"{tag}-{ids.value}-{form}" if ids else tag for tag, ids, form in GONE],
 )
 async def test_a_forgotten_execution_is_dropped_logged_once_and_the_stop_is_clean(
-    ids: IdShape, form: words.EngineText, pusher: GatedPusher, serve_log: ServeLog
+    tag: str, ids: IdShape | None, form: str, pusher: GatedPusher, serve_log: ServeLog
 ) -> None:
+    options = {"gone_form": GONE_FORMS[form]} if form else {}
     async with (
-        stand_in(ids=ids, gone_form=form) as server,
+        stand_in(tag, ids, **options) as server,
         serving(server, submit_timeout=0.2) as running,
     ):
         engine = server.engine
         pusher.gate.clear()
         forgotten = await engine.execute(server.token, "trigger", trigger_inputs(pusher))
         await until(lambda: pusher.waiting == 1)
-        engine.submit_result(forgotten, "error", '{"error":"answered elsewhere"}')
+        answer_elsewhere(engine, forgotten)
         pusher.gate.set()
         await until(lambda: running.service.stats.dropped == 1)
         await finish_and_check(running, status=0)
 
-    assert [s.error for s in engine.submissions] == [None, form.format(id=forgotten)]
+    first, second = (s.error for s in engine.submissions)
+    assert first is None
+    assert second in gone_texts(engine, forgotten)
     mentions = [r for r in serve_log.records() if "no such execution" in r.getMessage()]
     assert mentions == []  # the execution line says it, once
     [line] = [line for line in serve_log.executions() if line["outcome"] == "dropped"]
@@ -173,7 +209,9 @@ async def test_undecodable_messages_are_answered_or_skipped_and_the_stream_goes_
     assert readable is not None
     assert engine.results[readable].data == {
         "error": "the task message cannot be decoded: its inputData is not valid UTF-8; "
-        "it was not run"
+        "it was not run",
+        "kind": "input",
+        "retry": "useless",
     }
     assert engine.results[good].output_key == "success"
     stats = running.service.stats
@@ -186,25 +224,29 @@ async def test_undecodable_messages_are_answered_or_skipped_and_the_stream_goes_
 # 10. Bytes held by running and waiting executions --------------------------------------
 
 
+@EACH_SHORT_ID
 async def test_bytes_held_by_running_and_waiting_executions_are_bounded(
-    pusher: GatedPusher,
+    tag: str, ids: IdShape | None, pusher: GatedPusher
 ) -> None:
     pad = "x" * (1 << 20)  # an input the task ignores, 1 MiB
-    async with stand_in() as server, serving(server, max_held_bytes=3 << 20) as running:
+    async with (
+        stand_in(tag, ids) as server,
+        serving(server, max_held_bytes=3 << 20) as running,
+    ):
         engine = server.engine
         pusher.gate.clear()
-        text = json.dumps(trigger_inputs(pusher, pad=pad))
-        ids = [await engine.deliver(server.token, "trigger", text) for _ in range(6)]
+        inputs = trigger_inputs(pusher, pad=pad)
+        executions = [await engine.execute(server.token, "trigger", inputs) for _ in range(6)]
         await until(lambda: running.service.stats.overloaded == 4)
         # Two are held (running), though 98 slots and the whole queue are free.
         assert pusher.waiting == 2
         pusher.gate.set()
-        await until(lambda: all(i in engine.results for i in ids))
+        await until(lambda: all(i in engine.results for i in executions))
         await finish_and_check(running)
 
-    outputs = [engine.results[i].output_key for i in ids]
+    outputs = [outcome(engine, i)[0] for i in executions]
     assert outputs == ["success"] * 2 + ["error"] * 4
-    assert engine.results[ids[-1]].data["error"].startswith("the service is overloaded")
+    assert outcome(engine, executions[-1])[1]["error"].startswith("the service is overloaded")
 
 
 # 12. A task key holding the secret --------------------------------------------------------
@@ -253,11 +295,11 @@ async def test_the_environments_secret_is_scrubbed_from_the_log_too(
 # 13. The same execution delivered twice ---------------------------------------------------
 
 
-@SHAPES
+@EACH
 async def test_an_execution_delivered_twice_is_run_and_published_once(
-    ids: IdShape, pusher: GatedPusher, serve_log: ServeLog
+    tag: str, ids: IdShape | None, pusher: GatedPusher, serve_log: ServeLog
 ) -> None:
-    async with stand_in(ids=ids) as server, serving(server) as running:
+    async with stand_in(tag, ids) as server, serving(server) as running:
         engine = server.engine
         pusher.gate.clear()
         execution = await engine.execute(server.token, "trigger", trigger_inputs(pusher))
@@ -329,7 +371,11 @@ async def test_results_refused_in_each_of_the_engines_words(
     if outcome in ("success", "error"):
         assert engine.results[execution].output_key == outcome
         if answer is not None:
-            assert engine.results[execution].data == {"error": answer}
+            assert engine.results[execution].data == {
+                "error": answer,
+                "kind": "defect",
+                "retry": "useless",
+            }
     else:
         assert execution not in engine.results
     serve_log.assert_free_of(pusher.inputs()["secret"])
@@ -338,16 +384,17 @@ async def test_results_refused_in_each_of_the_engines_words(
 # Freezing and dying -----------------------------------------------------------------------
 
 
+@EACH
 @pytest.mark.parametrize("fault", ["freeze", "die"])
 async def test_an_engine_that_freezes_or_dies_leaves_answers_unsent_within_the_grace_period(
-    fault: str, pusher: GatedPusher, serve_log: ServeLog
+    tag: str, ids: IdShape | None, fault: str, pusher: GatedPusher, serve_log: ServeLog
 ) -> None:
     grace = 2.0
     settings: dict[str, Any] = {"grace_period": grace, "submit_timeout": 0.2}
-    async with stand_in() as server, serving(server, **settings) as running:
+    async with stand_in(tag, ids) as server, serving(server, **settings) as running:
         engine = server.engine
         pusher.gate.clear()
-        ids = [
+        executions = [
             await engine.execute(server.token, "trigger", trigger_inputs(pusher)) for _ in range(3)
         ]
         await until(lambda: pusher.waiting == 3)
@@ -365,7 +412,7 @@ async def test_an_engine_that_freezes_or_dies_leaves_answers_unsent_within_the_g
     stats = running.service.stats
     assert (stats.received, stats.unsent, stats.answered) == (3, 3, 0)
     if fault == "die":  # (a frozen engine takes the calls it held once thawed)
-        assert not any(i in engine.results for i in ids)
+        assert not any(i in engine.results for i in executions)
     assert took < grace + 3.0, f"the stop took {took:.2f} s"  # bounded, not hanging
     serve_log.assert_free_of(pusher.inputs()["secret"])
     if fault == "die":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from mesg_pusher.engine import _rules as rules
+from mesg_pusher.mesg import release, words
 from mesg_pusher.runtime import (
     EmitVerdict,
     SubmitVerdict,
@@ -12,7 +14,7 @@ from mesg_pusher.runtime import (
     listen_refusal,
     submit_verdict,
 )
-from mesg_pusher.runtime._verdicts import may_have_emitted
+from mesg_pusher.runtime._verdicts import may_have_emitted, not_offered, token_forgotten
 
 Code = grpc.StatusCode
 
@@ -159,3 +161,105 @@ def test_an_emission_without_an_answer_from_a_connected_engine_may_have_emitted(
     code: grpc.StatusCode, connected: bool, maybe: bool
 ) -> None:
     assert may_have_emitted(code, connected=connected) is maybe
+
+
+# The later generations, in the words the stand-in of each release writes -----------------------
+
+ID = "4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi"
+LATER = ["v0.10", "v0.11", "v0.13", "v0.14.0", "v0.14.1", "v0.16", "v0.17", "v0.20", "v0.26"]
+
+
+@pytest.mark.parametrize("tag", LATER)
+def test_each_release_s_words_for_a_result(tag: str) -> None:
+    chosen = release(tag)
+    generation = chosen.generation
+
+    def verdict(details: str, code: grpc.StatusCode = Code.UNKNOWN) -> SubmitVerdict:
+        return submit_verdict(code, details, generation)
+
+    # Answered already, or unknown to the engine: dropped.
+    assert verdict(rules.status_error(chosen, False)) is SubmitVerdict.GONE
+    assert verdict(rules.status_error(chosen, True)) is SubmitVerdict.GONE
+    assert verdict(rules.unknown_execution(chosen, ID)) is SubmitVerdict.GONE
+    # What the result carries: replaced once by the error.
+    invalid = rules.outputs_invalid(chosen, "mesg-pusher", "trigger", [("message", "String")])
+    assert verdict(invalid) is SubmitVerdict.REFUSED
+    no_result = rules.no_result(chosen)
+    if no_result is not None:
+        assert verdict(no_result) is SubmitVerdict.REFUSED
+    # Anything else, and the engine out of reach: tried again.
+    assert verdict("database is locked") is SubmitVerdict.FAILED
+    assert verdict(invalid, Code.UNAVAILABLE) is SubmitVerdict.UNREACHABLE
+    assert verdict(rules.status_error(chosen, False) + "!") is SubmitVerdict.FAILED
+
+
+def test_v0_17_0_s_demand_for_credentials_is_a_refusal() -> None:
+    text = words.MISSING_CREDENTIAL.format(key="credential_username")
+    assert submit_verdict(Code.UNAUTHENTICATED, text, 4) is SubmitVerdict.REFUSED
+
+
+def test_the_fifth_generation_s_forgotten_token_and_foreign_executions() -> None:
+    forgotten = words.TOKEN_UNKNOWN.format()
+    assert submit_verdict(Code.UNKNOWN, forgotten, 5) is SubmitVerdict.FORGOTTEN
+    assert emit_verdict(Code.UNKNOWN, forgotten, 5) is EmitVerdict.UNREACHABLE
+    assert listen_refusal(Code.UNKNOWN, forgotten, 5) is None
+    assert token_forgotten(Code.UNKNOWN, forgotten)
+    assert not token_forgotten(Code.UNKNOWN, forgotten + ".")
+    assert submit_verdict(Code.UNKNOWN, forgotten, 3) is SubmitVerdict.FAILED  # not G3's words
+    foreign = words.NOT_EXECUTOR.format(runner='"a"', executor='"b"')
+    assert submit_verdict(Code.UNKNOWN, foreign, 5) is SubmitVerdict.REFUSED
+
+
+@pytest.mark.parametrize("tag", LATER)
+def test_each_release_s_words_for_an_event(tag: str) -> None:
+    chosen = release(tag)
+    generation = chosen.generation
+    invalid = rules.event_data_invalid(
+        chosen, "mesg-pusher", "member_added", [("user_id", "required")]
+    )
+    unknown = rules.event_not_found(chosen, "mesg-pusher", "nope")
+    if generation in (3, 4):  # Event/Create wraps them
+        invalid, unknown = (words.CREATE_EVENT_DATA.format(reason=t) for t in (invalid, unknown))
+    for text in (invalid, unknown):
+        assert emit_verdict(Code.UNKNOWN, text, generation) is EmitVerdict.REFUSED
+    assert emit_verdict(Code.UNKNOWN, "database is locked", generation) is EmitVerdict.FAILED
+
+
+@pytest.mark.parametrize(
+    ("generation", "code", "details", "says"),
+    [
+        (2, Code.UNKNOWN, "database: service abc not found", "does not know the service token"),
+        (3, Code.UNKNOWN, "hash: invalid base58 digit ('0')", "does not know the instance hash"),
+        (5, Code.UNKNOWN, "verification of the signature failed", "refused the registration"),
+        (
+            5,
+            Code.UNKNOWN,
+            'runner "x" not found: invalid request',
+            "refused the registration (MESG_REGISTER_SIGNATURE",
+        ),
+        (3, Code.UNIMPLEMENTED, "Method not found", "the Execution API"),
+        (4, Code.UNIMPLEMENTED, "Method not found", "of the v0.17 to v0.20 generation"),
+        (5, Code.UNIMPLEMENTED, "Method not found", "v0.21 to v0.26"),
+        (0, Code.UNIMPLEMENTED, "G1 (v0.1-v0.9): UNIMPLEMENTED", "speaks no MESG engine protocol"),
+    ],
+)
+def test_each_generation_s_refusal_of_the_service(
+    generation: int, code: grpc.StatusCode, details: str, says: str
+) -> None:
+    assert says in (listen_refusal(code, details, generation) or "")
+
+
+@pytest.mark.parametrize(
+    ("code", "details", "offered"),
+    [
+        (Code.UNIMPLEMENTED, "Method not found!", False),
+        (Code.INTERNAL, "grpc: error unmarshalling request: proto: bad UTF-8", False),
+        (Code.UNKNOWN, "hash: invalid base58 digit ('0')", False),  # v0.11-v0.13 read bytes
+        (Code.UNAVAILABLE, "failed to connect to all addresses", True),
+        (Code.UNKNOWN, "leveldb: not found", True),
+    ],
+)
+def test_while_asking_which_protocol_a_refused_stream_says_not_this_one(
+    code: grpc.StatusCode, details: str, offered: bool
+) -> None:
+    assert not_offered(code, details) is not offered

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mesg_pusher.pusher import HttpPool
-from mesg_pusher.runtime._error_outputs import STOPPED
+from mesg_pusher.runtime._error_outputs import stopped_while_running
 from mesg_pusher.runtime._idempotency import (
     ABANDONED,
     CLAIM_MS,
@@ -32,14 +32,13 @@ from mesg_pusher.runtime._idempotency import (
     decode,
     encode,
     finish,
-    interim_scope,
     key_name,
     release,
     remembers,
     renew,
     start,
 )
-from mesg_pusher.runtime._idempotent_runs import Attempt, IdempotentRunner, Scope, runner_scope
+from mesg_pusher.runtime._idempotent_runs import Attempt, IdempotentRunner, Scope
 from mesg_pusher.runtime._store import KEEP, Space, Store, StoreUnavailable, store_address
 from mesg_pusher.runtime._store_memory import MemoryStore
 from mesg_pusher.runtime._store_redis import RedisStore
@@ -47,6 +46,7 @@ from mesg_pusher.tasks import ERROR, ServiceEnvironment, TaskOutput, TaskRunner
 from tests.runtime.conftest import GatedPusher, trigger_inputs
 from tests.support.redis_server import RedisServer
 
+STOPPED = stopped_while_running(publishes=True)
 NOW = 1_700_000_000_000.0
 WINDOW = 600_000.0
 LEASE = 30_000.0
@@ -128,7 +128,7 @@ def test_a_lease_is_renewed_only_by_its_owner_once_started() -> None:
     [
         (SENT, True),
         (UNSAFE, True),
-        (TaskOutput.error("an error that does not say"), True),
+        (TaskOutput(ERROR, {"error": "an error that does not say"}), True),
         (TaskOutput(ERROR, {"error": "bad input", "kind": "input", "retry": "useless"}), True),
         (SAFE, False),
     ],
@@ -201,26 +201,10 @@ def test_a_key_is_its_app_and_its_text() -> None:
     assert key_name("3", "4k") != key_name("34", "k")
 
 
-@pytest.mark.parametrize(
-    ("task", "inputs", "scope"),
-    [
-        ("trigger", {"appId": "3", "idempotencyKey": "k"}, ("3", "k")),
-        ("triggerBatch", {"appId": "3", "idempotencyKey": "k"}, ("3", "k")),
-        ("sendToUser", {"idempotencyKey": "k"}, ("env-app", "k")),
-        ("trigger", {"appId": "3"}, None),
-        ("trigger", {"appId": "3", "idempotencyKey": ""}, None),
-        ("trigger", {"appId": "3", "idempotencyKey": 7}, None),
-        ("channels", {"appId": "3", "idempotencyKey": "k"}, None),
-    ],
-)
-def test_the_interim_scope(task: str, inputs: dict[str, Any], scope: Any) -> None:
-    assert interim_scope(task, inputs, "env-app") == scope
-
-
 def test_the_scope_reads_the_environments_app() -> None:
     environment = ServiceEnvironment.read({"PUSHER_APP_ID": "77"})
     runner = TaskRunner(HttpPool(), environment=environment)
-    assert runner_scope(runner)("trigger", {"idempotencyKey": "k"}) == ("77", "k")
+    assert runner.idempotency_scope("trigger", {"idempotencyKey": "k"}) == ("77", "k")
 
 
 # The runner, against a Pusher-like server -----------------------------------------------------
@@ -243,7 +227,7 @@ def keyed(
     return IdempotentRunner(
         runner,
         store,
-        scope=runner_scope(runner),
+        scope=runner.idempotency_scope,
         window_ms=WINDOW,
         wall_ms=wall_ms,
         lease_ms=lease_ms,
@@ -322,7 +306,10 @@ async def test_an_output_that_says_nothing_was_published_lets_the_next_one_run()
 
 
 def _scope(task_key: str, inputs: Mapping[str, Any]) -> tuple[str, str] | None:
-    return interim_scope(task_key, inputs, None)
+    key = inputs.get("idempotencyKey")
+    if task_key != "trigger" or not isinstance(key, str) or not key:
+        return None
+    return str(inputs.get("appId", "")), key
 
 
 async def test_an_execution_stopped_while_it_ran_leaves_stopped_for_its_key(

@@ -3,8 +3,9 @@
 server in the test's event loop. Clients withhold the last byte of bodies (with no key, a wrong
 key and the right one), announce bodies too large, idle past the file limit, drip their heads or
 their bodies, and send what is not HTTP. After each attack serve's memory (RSS) and descriptors
-return to their level; during it executions keep being answered; its log holds no traceback and
-at most about one line a second for each kind of refusal.
+return to their level; during it executions keep being answered and ``/health``, on the admin
+address, keeps answering; its log holds no traceback and at most about one line a second for
+each kind of refusal.
 
 Each attack is bounded: a few hundred sockets, each waited on for at most `WAIT` seconds. The
 figures (RSS before, at the peak, after) are printed; run with ``-s`` to see them.
@@ -30,9 +31,9 @@ from typing import Any
 import pytest
 
 from mesg_pusher.engine import Engine, EngineServer
+from mesg_pusher.pusher import webhook_signature
 from mesg_pusher.runtime._http_rules import HEAD_SECONDS, IDLE_SECONDS, connection_cap
 from mesg_pusher.runtime._listener import MAX_READING_BYTES
-from mesg_pusher.webhooks import signature
 from tests.runtime.conftest import WAIT, trigger_inputs, until
 from tests.support.fake_pusher import FakePusher
 
@@ -54,6 +55,7 @@ class Serve:
     process: asyncio.subprocess.Process
     log_path: Path
     port: int = 0
+    admin_port: int = 0  # /health and /metrics
 
     @property
     def pid(self) -> int:
@@ -126,6 +128,10 @@ async def serve(tmp_path: Path, server: EngineServer) -> AsyncIterator[Serve]:
         ]
         running.port = int(listening["webhooks"].rsplit(":", 1)[1].split("/")[0])
         assert listening["max_connections"] == CAP  # its share of the lowered file limit
+        [admin] = [
+            line for line in running.log() if line["message"] == "serving health and metrics"
+        ]
+        running.admin_port = int(admin["health"].rsplit(":", 1)[1].split("/")[0])
         yield running
     finally:
         if process.returncode is None:
@@ -223,7 +229,7 @@ def webhook(channel: str) -> tuple[bytes, str]:
             "events": [{"name": "channel_occupied", "channel": channel}],
         }
     ).encode()
-    return body, signature(SECRET, body)
+    return body, webhook_signature(SECRET, body)
 
 
 async def post_webhook(port: int, channel: str) -> int:
@@ -283,7 +289,7 @@ class Level:
 async def settle(running: Serve) -> Level:
     """Serve's level once it is quiet: one webhook and one health check through, the log read."""
     assert await post_webhook(running.port, f"warm-{time.monotonic_ns()}") == 200
-    assert (await get(running.port, "/health"))[0] == 200
+    assert (await get(running.admin_port, "/health"))[0] == 200
     await asyncio.sleep(0.2)
     return Level(running.rss_mb(), running.descriptors())
 
@@ -441,7 +447,7 @@ async def test_idle_sockets_past_the_file_limit_leave_executions_and_health_alon
             # closing the oldest idle connection.
             await asyncio.sleep(0.5)
             assert running.descriptors() < OPEN_FILES - 64
-            status, body = await get(running.port, "/health")
+            status, body = await get(running.admin_port, "/health")
             assert (status, json.loads(body)) == (200, {"status": "up"})
             assert await post_webhook(running.port, "during-the-idle-attack") == 200
             # Those left idle are closed by the listener itself.
@@ -557,7 +563,8 @@ async def test_malformed_requests_are_one_quiet_counted_line_each_kind_a_second(
     raw = running.raw_log()
     assert SECRET not in raw
     assert "f" * 64 not in raw
-    status, page = await get(running.port, "/metrics")
+    assert (await get(running.port, "/metrics"))[0] == 404  # never on the webhook port
+    status, page = await get(running.admin_port, "/metrics")
     assert status == 200
     assert b'mesg_pusher_listener_refused_total{reason="malformed"} 125.0' in page
     refused = [line for line in running.log() if line["message"] == "request refused"]

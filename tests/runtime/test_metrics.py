@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from mesg_pusher._version import __version__
 from mesg_pusher.engine import CoreClient, EngineServer
-from mesg_pusher.pusher import App
+from mesg_pusher.pusher import App, webhook_signature
+from mesg_pusher.runtime import Admission
+from mesg_pusher.runtime._build_info import build_labels, engine_generation
 from mesg_pusher.runtime._metrics import Metrics
 from mesg_pusher.runtime._outcomes import ExecutionOutcome
 from mesg_pusher.runtime._stats import DURATION_BUCKETS, UNDECLARED, Stats
-from mesg_pusher.webhooks import signature
 from tests.runtime.conftest import WAIT, GatedPusher, serving, trigger_inputs, until
 
 APP = App(app_id="7", key="metrics-key", secret="Hq2Vw8Xk4Lp6Nz1Rb3Tc")
@@ -110,15 +115,24 @@ async def test_the_endpoint_shows_what_the_service_did(
                 "events": [{"name": "channel_occupied", "channel": "c"}],
             }
         ).encode()
-        headers = {"X-Pusher-Key": APP.key, "X-Pusher-Signature": signature(APP.secret, body)}
-        listener = running.service.listener
+        headers = {
+            "X-Pusher-Key": APP.key,
+            "X-Pusher-Signature": webhook_signature(APP.secret, body),
+        }
+        listener, admin = running.service.listener, running.service.admin
         assert listener is not None
+        assert admin is not None
         async with http.post(listener.url + "/webhooks", data=body, headers=headers) as answer:
             assert answer.status == 200
-        async with http.get(listener.url + "/metrics") as answer:
+        async with http.get(admin.url + "/metrics") as answer:
             assert answer.status == 200
             assert answer.headers["Content-Type"].startswith("text/plain; version=")
             text = await answer.text()
+        # The webhook port, which faces the internet, serves webhooks only.
+        for path in ("/metrics", "/health"):
+            async with http.get(listener.url + path) as answer:
+                assert answer.status == 404
+    assert admin.port != listener.port
     assert value(text, "mesg_pusher_executions_total", task="trigger", outcome="success") == 1
     assert value(text, "mesg_pusher_executions_total", task="trigger", outcome="error") == 1
     assert value(text, "mesg_pusher_execution_duration_seconds_count", task="trigger") == 2
@@ -128,3 +142,113 @@ async def test_the_endpoint_shows_what_the_service_did(
     assert value(text, "mesg_pusher_engine_connections_total") == 1
     assert value(text, "mesg_pusher_webhooks_in_hand") == 0
     assert value(text, "mesg_pusher_webhook_memory_bytes") > 0
+    assert value(text, "mesg_pusher_webhook_duration_seconds_count") == 1
+    assert value(text, "mesg_pusher_webhook_duration_seconds_bucket", le="+Inf") == 1
+    assert 0 < value(text, "mesg_pusher_webhook_duration_seconds_sum") < WAIT
+    for idle in ("executions_running", "executions_waiting", "executions_held_bytes"):
+        assert value(text, f"mesg_pusher_{idle}") == 0
+    assert value(text, "mesg_pusher_member_info_bytes") == 0
+    assert (
+        value(
+            text,
+            "mesg_pusher_build_info",
+            version=__version__,
+            engine_generation=str(engine_generation(running.service._api)),
+        )
+        == 1
+    )
+
+
+def test_the_gauges_of_executions_read_the_admission_as_it_is() -> None:
+    """What the limits act on, read when rendering: running, waiting, the bytes held."""
+    stats = Stats(tasks=["trigger"])
+    metrics = Metrics(stats)
+    admission: Admission[str] = Admission(max_in_flight=1, queue_size=2, max_bytes=100)
+    metrics.gauges += [
+        ("executions_running", "r", lambda: float(admission.running)),
+        ("executions_waiting", "w", lambda: float(admission.waiting)),
+        ("executions_held_bytes", "b", lambda: float(admission.held_bytes)),
+    ]
+    admission.offer("a", 10)
+    admission.offer("b", 20)
+    text = metrics.render().decode()
+    assert value(text, "mesg_pusher_executions_running") == 1
+    assert value(text, "mesg_pusher_executions_waiting") == 1
+    assert value(text, "mesg_pusher_executions_held_bytes") == 30
+
+
+def test_webhook_durations_are_a_histogram_and_left_out_events_are_counted() -> None:
+    stats = Stats()
+    metrics = Metrics(stats)
+    stats.webhook("accepted", 200, 0.004)
+    stats.webhook("filtered", 200, 0.0002)
+    stats.webhook("busy", 503, 9.0)
+    stats.event_filtered("client_event")
+    stats.event_filtered("client_event")
+    text = metrics.render().decode()
+    buckets = {
+        s.labels["le"]: s.value
+        for s in samples(text)
+        if s.name == "mesg_pusher_webhook_duration_seconds_bucket"
+    }
+    assert (buckets["0.001"], buckets["0.005"], buckets["5.0"], buckets["10.0"]) == (1, 2, 2, 3)
+    assert value(text, "mesg_pusher_webhook_duration_seconds_count") == 3
+    assert value(text, "mesg_pusher_events_filtered_total", event="client_event") == 2
+    assert value(text, "mesg_pusher_webhooks_total", outcome="filtered", status="200") == 1
+
+
+@pytest.mark.parametrize(
+    ("api", "generation"),
+    [
+        (object(), "1"),  # an adapter that does not say it: the first generation's
+        (SimpleNamespace(generation=3), "3"),
+        (SimpleNamespace(generation=0, chosen=None), "unknown"),  # still asking the engine
+        (SimpleNamespace(generation=0, chosen=SimpleNamespace(generation=5)), "5"),
+    ],
+)
+def test_build_info_says_the_version_and_the_generation_spoken(
+    api: object, generation: str
+) -> None:
+    metrics = Metrics(Stats())
+    metrics.build = lambda: build_labels(api)
+    text = metrics.render().decode()
+    assert (
+        value(text, "mesg_pusher_build_info", version=__version__, engine_generation=generation)
+        == 1
+    )
+
+
+async def test_prometheus_own_promtool_accepts_the_metrics_page(
+    engine_server: EngineServer, client: CoreClient, pusher: GatedPusher
+) -> None:
+    """promtool (Debian's prometheus) lints what /metrics serves, every family written."""
+    async with (
+        serving(engine_server, apps=[APP]) as running,
+        client.results(engine_server.token) as results,
+        aiohttp.ClientSession() as http,
+    ):
+        token = engine_server.token
+        execution = await client.execute(token, "trigger", trigger_inputs(pusher))
+        async with asyncio.timeout(WAIT):
+            await results.wait_for([execution])
+        running.service.stats.event_filtered("client_event")
+        running.service.stats.admin_refused("malformed")
+        running.service.stats.listener_refused("malformed")
+        admin = running.service.admin
+        assert admin is not None
+        async with http.get(admin.url + "/metrics") as answer:
+            page = await answer.read()
+    promtool = shutil.which("promtool") or "/usr/bin/promtool"
+    checked = await asyncio.create_subprocess_exec(
+        promtool,
+        "check",
+        "metrics",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    async with asyncio.timeout(WAIT):
+        said, _ = await checked.communicate(page)
+    assert (checked.returncode, said.decode()) == (0, "")
+    for family in ("build_info", "webhook_duration_seconds", "executions_running"):
+        assert f"# TYPE mesg_pusher_{family} ".encode() in page

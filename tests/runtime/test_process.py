@@ -19,12 +19,19 @@ from pathlib import Path
 import pytest
 
 from mesg_pusher.engine import CoreClient, Engine, EngineServer, IdShape
+from mesg_pusher.mesg import release
 from tests.runtime.conftest import (
     WAIT,
     GatedPusher,
-    assert_answered_once,
     trigger_inputs,
     until,
+)
+from tests.runtime.generations import (
+    RELEASES,
+    assert_answered_once,
+    environment,
+    outcome,
+    stand_in,
 )
 from tests.support.fake_pusher import FakePusher
 
@@ -437,3 +444,60 @@ async def test_ids_holding_the_inputs_leave_no_secret_in_the_text_log(
     assert len(lines) == 2, log
     assert all(".mesg-pusher.trigger.{…}#" in line for line in lines)
     assert secret not in log
+
+
+@RELEASES
+async def test_serve_under_each_generation_as_the_engine_starts_it(
+    tag: str, tmp_path: Path, pusher: GatedPusher
+) -> None:
+    # The variables the release gives a service, nothing else: serve finds the protocol.
+    async with stand_in(tag) as server:
+        engine = server.engine
+        pusher.delay = 0.3
+        async with serve(tmp_path, environment(server), "--reconnect-max-delay", "0.5") as process:
+            await _listening(server, process)
+            token = engine.token
+            before = [
+                await engine.execute(token, "trigger", trigger_inputs(pusher)) for _ in range(10)
+            ]
+            await until(lambda: all(i in engine.results for i in before))
+            # The engine restarts (G5: forgetting the registration), with executions under way.
+            during = [
+                await engine.execute(token, "trigger", trigger_inputs(pusher)) for _ in range(5)
+            ]
+            await until(lambda: pusher.arrived == 15)
+            await server.restart(0.2, forget_tokens=True)
+            await until(lambda: all(i in engine.results for i in during))
+            await until(lambda: engine.task_listeners() == 1)
+            last = [
+                await engine.execute(token, "trigger", trigger_inputs(pusher)) for _ in range(10)
+            ]
+            await until(lambda: pusher.arrived == 25)  # in flight at the signal
+            process.send(signal.SIGTERM)
+            assert await process.exit_status() == 0, process.log()
+
+    ids = before + during + last
+    assert {outcome(engine, i)[0] for i in ids} == {"success"}, process.log()
+    assert_answered_once(engine, ids)
+    log = process.log()
+    first = log.splitlines()[0]
+    assert " serving " in first
+    assert f'engine="G{release(tag).generation} (' in first or 'engine="auto: ' in first
+    if 'engine="auto: ' in first:
+        assert f"found the engine's protocol engine=\"G{release(tag).generation} (" in log
+    if release(tag).generation == 5:
+        assert log.count("registered with the engine as its runner") >= 2
+
+
+async def test_an_engine_release_it_does_not_know_is_a_usage_error(
+    tmp_path: Path, engine_server: EngineServer
+) -> None:
+    env = {**engine_env(engine_server), "MESG_PUSHER_ENGINE": "v0.27"}
+    async with serve(tmp_path, env) as process:
+        assert await process.exit_status() == 2
+    [line] = process.log().splitlines()
+    assert line == (
+        "mesg-pusher serve: error: MESG_PUSHER_ENGINE: 'v0.27' is not a MESG engine release: "
+        "give one from v0.1.0 to v0.26.0, like v0.16.0, or a series like v0.18, or auto "
+        "(got 'v0.27')"
+    )

@@ -23,7 +23,8 @@ import aiohttp
 import pytest
 
 from mesg_pusher.engine import Engine, EngineServer
-from tests.runtime.conftest import WAIT, assert_answered_once, trigger_inputs, until
+from tests.runtime.conftest import WAIT, trigger_inputs, until
+from tests.runtime.generations import assert_answered_once
 from tests.runtime.test_process import ServeProcess, engine_env, serve
 from tests.support.exactly_once import check_emitted
 from tests.support.fake_pusher import FakePusher

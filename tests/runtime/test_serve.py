@@ -17,13 +17,14 @@ from mesg_pusher.mesg import Output as DeclaredOutput
 from mesg_pusher.mesg import Parameter, ServiceDefinition, Task, load_packaged
 from mesg_pusher.tasks import TaskOutput
 from tests.runtime.conftest import (
+    ELSEWHERE,
     WAIT,
     GatedPusher,
-    assert_answered_once,
     serving,
     trigger_inputs,
     until,
 )
+from tests.runtime.generations import assert_answered_once
 
 pytestmark = pytest.mark.slow
 
@@ -169,7 +170,9 @@ async def test_beyond_slots_and_queue_executions_are_refused_at_once(
     for execution_id in refused:
         assert engine.results[execution_id].data == {
             "error": "the service is overloaded (2 executions in flight and 3 waiting); "
-            "the execution was not run, try again later"
+            "the execution was not run, try again later",
+            "kind": "overloaded",
+            "retry": "safe",
         }
     assert [engine.results[i].output_key for i in ids[:5]] == ["success"] * 5
     assert len(engine.submissions) == 10
@@ -234,7 +237,11 @@ async def test_a_defect_in_a_task_is_answered_and_serving_goes_on(
         assert await running.finish() == 0
         assert running.service.stats.settled == running.service.stats.received
 
-    assert engine.results[first].data == {"error": "internal error in task trigger: RuntimeError"}
+    assert engine.results[first].data == {
+        "error": "internal error in task trigger: RuntimeError",
+        "kind": "defect",
+        "retry": "useless",
+    }
     assert engine.results[second].output_key == "success"
 
 
@@ -251,7 +258,9 @@ async def test_outputs_are_checked_against_mesg_yml_before_submission(
 
     assert engine.results[execution_id].data == {
         "error": "the service produced an output the engine would refuse: Outputs 'success' "
-        "of task 'trigger' are invalid. Value of 'count' is required"
+        "of task 'trigger' are invalid. Value of 'count' is required",
+        "kind": "defect",
+        "retry": "useless",
     }
     assert engine.refused() == []  # the engine never had to refuse anything
 
@@ -268,7 +277,9 @@ async def test_an_output_the_engine_refuses_is_answered_with_an_error_instead(
 
     assert engine.results[execution_id].data == {
         "error": "the engine refused the success output: Outputs 'success' of task 'trigger' "
-        "are invalid. Value of 'count' is required"
+        "are invalid. Value of 'count' is required",
+        "kind": "defect",
+        "retry": "useless",
     }
     assert [s.output_key for s in engine.submissions] == ["success", "error"]
 
@@ -281,7 +292,7 @@ async def test_a_result_for_an_execution_the_engine_forgot_is_dropped_not_retrie
     async with serving(engine_server) as running:
         execution_id = await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
         await until(lambda: pusher.waiting == 1)
-        engine.submit_result(execution_id, "error", '{"error":"answered elsewhere"}')
+        engine.submit_result(execution_id, "error", ELSEWHERE)
         pusher.gate.set()
         await until(lambda: len(engine.submissions) == 2)
         await until(lambda: running.service.stats.dropped == 1)
@@ -441,7 +452,9 @@ async def test_a_defect_in_serve_itself_is_answered_once_or_counted_unsent(
     assert stats.settled == stats.received == 1
     if broken_times == 1:  # the defect's own answer, once
         assert engine.results[execution_id].data == {
-            "error": "internal error in task trigger: KeyError"
+            "error": "internal error in task trigger: KeyError",
+            "kind": "defect",
+            "retry": "useless",
         }
         assert calls == ["success", "error"]
     else:  # its answer broke too: counted, never a second try

@@ -38,3 +38,12 @@ def test_every_step_ends_within_the_grace_period(grace: float) -> None:
 def test_a_negative_grace_period_is_refused() -> None:
     with pytest.raises(ValueError, match="0 or more"):
         stop_plan(-1.0)
+
+
+def test_on_the_chain_generations_the_final_window_waits_for_a_block() -> None:
+    # G4 and G5 by default: 8 s and two 5 s blocks; the answers to executions stopped short
+    # still need their block.
+    assert stop_plan(18.0, 5.0) == StopPlan(drain_until=2.0, stop_at=11.5, exit_at=18.0)
+    assert stop_plan(18.0, None) == stop_plan(18.0)
+    plan = stop_plan(10.0, 1.0)
+    assert plan.exit_at - plan.stop_at == FINAL_WINDOW + 1.0

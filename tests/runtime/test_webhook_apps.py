@@ -43,3 +43,46 @@ def test_without_a_whole_app_none_is_configured_and_the_reason_names_the_variabl
     assert reason.startswith("no Pusher app for webhooks: ")
     assert problem in reason
     assert SECRET not in reason
+
+
+STAGING = "staging-secret-0c9d8e7f"
+
+
+def test_pusher_webhook_apps_adds_apps_after_the_main_one() -> None:
+    environ = {
+        "PUSHER_APP_KEY": "k",
+        "PUSHER_APP_SECRET": SECRET,
+        # A second token of the main app (a key shared while its secret is rotated), a staging
+        # app, and the main app again (counted once).
+        "PUSHER_WEBHOOK_APPS": f"k:{STAGING}-rotated, staging:{STAGING},k:{SECRET}",
+    }
+    apps, problem = webhook_apps(read(environ))
+    assert problem is None
+    assert apps == (
+        WebhookApp("k", SECRET),
+        WebhookApp("k", f"{STAGING}-rotated"),
+        WebhookApp("staging", STAGING),
+    )
+    assert STAGING not in repr(apps)
+
+
+def test_the_further_apps_alone_or_without_a_whole_main_app() -> None:
+    only = {"PUSHER_WEBHOOK_APPS": f"staging:{STAGING}"}
+    assert webhook_apps(read(only)) == ((WebhookApp("staging", STAGING),), None)
+    apps, problem = webhook_apps(read({**only, "PUSHER_APP_KEY": "k"}))
+    assert apps == (WebhookApp("staging", STAGING),)
+    assert problem == (
+        "the main app takes no webhooks: PUSHER_APP_SECRET is not set (nor PUSHER_URL)"
+    )
+
+
+def test_a_broken_variable_leaves_no_app() -> None:
+    for environ in (
+        {"PUSHER_WEBHOOK_APPS": f"staging:{STAGING}", "PUSHER_PORT": "x"},
+        {"PUSHER_APP_KEY": "k", "PUSHER_APP_SECRET": SECRET, "PUSHER_WEBHOOK_APPS": "nokey"},
+    ):
+        apps, reason = webhook_apps(read(environ))
+        assert apps == ()
+        assert reason is not None
+        assert reason.startswith("no Pusher app for webhooks: PUSHER_")
+        assert STAGING not in reason

@@ -124,10 +124,14 @@ async def test_a_webhook_becomes_events_in_order_with_the_right_data(
     assert (sent.status, sent.body) == (200, {})
     async with asyncio.timeout(WAIT):
         await events.wait_count(20)
+    key = {"app_key": APP.key}
     assert events.data() == [
-        ("channel_occupied", {"channel": "presence-room", "time_ms": stamp}),
+        ("channel_occupied", {"channel": "presence-room", **key, "time_ms": stamp}),
         *[
-            ("member_added", {"channel": "presence-room", "user_id": str(n), "time_ms": stamp})
+            (
+                "member_added",
+                {"channel": "presence-room", "user_id": str(n), **key, "time_ms": stamp},
+            )
             for n in range(18)
         ],
         (
@@ -138,6 +142,7 @@ async def test_a_webhook_becomes_events_in_order_with_the_right_data(
                 "data": '{"on": true}',
                 "socket_id": "12.34",
                 "user_id": "3",
+                **key,
                 "time_ms": stamp,
             },
         ),
@@ -564,11 +569,11 @@ async def test_one_log_line_per_webhook_and_no_secret_in_any(
 async def test_health_follows_the_task_stream_and_the_stop(
     http: aiohttp.ClientSession, running: Running, engine_server: EngineServer
 ) -> None:
-    listener = running.service.listener
-    assert listener is not None
+    admin = running.service.admin
+    assert admin is not None
 
     async def health() -> tuple[int, Any]:
-        async with http.get(listener.url + "/health") as answer:
+        async with http.get(admin.url + "/health") as answer:
             return answer.status, await answer.json()
 
     assert await health() == (200, {"status": "up"})
@@ -588,6 +593,19 @@ async def test_health_follows_the_task_stream_and_the_stop(
 async def test_the_listener_can_be_turned_off(engine_server: EngineServer) -> None:
     async with serving(engine_server, apps=[APP], webhook_listen="off") as running:
         assert running.service.listener is None
+        assert running.service.admin is not None  # health and metrics go on
+        assert await running.finish() == 0
+
+
+async def test_the_admin_address_can_be_turned_off(
+    http: aiohttp.ClientSession, engine_server: EngineServer
+) -> None:
+    async with serving(engine_server, apps=[APP], admin_listen="off") as running:
+        assert running.service.admin is None
+        listener = running.service.listener
+        assert listener is not None
+        async with http.get(listener.url + "/health") as answer:
+            assert answer.status == 404
         assert await running.finish() == 0
 
 
@@ -603,4 +621,11 @@ async def test_an_address_it_cannot_take_ends_the_run_with_a_config_error(
             endpoint=engine_server.address, token=engine_server.token, webhook_listen=taken
         )
         with pytest.raises(ConfigError, match=f"webhook-listen: cannot listen on {taken}: "):
+            await Service(config, apps=[APP]).run(asyncio.Event())
+        assert first.service.admin is not None
+        taken = f"127.0.0.1:{first.service.admin.port}"
+        config = ServeConfig(
+            endpoint=engine_server.address, token=engine_server.token, admin_listen=taken
+        )
+        with pytest.raises(ConfigError, match=f"admin-listen: cannot listen on {taken}: "):
             await Service(config, apps=[APP]).run(asyncio.Event())

@@ -58,25 +58,48 @@ async def test_a_batch_is_one_request(runner: TaskRunner) -> None:
 
 
 PUSHER_ERRORS = [
-    (400, "Bad Request", "Expected name parameter to be a string"),
-    (401, "Unauthorized", "Invalid signature: Expected HMAC SHA256 hex digest"),
-    (403, "Forbidden", "Application is over quota"),
-    (404, "Not Found", "Unknown app"),
-    (
-        413,
-        "Request Entity Too Large",
-        "The data content of this event exceeds the allowed maximum (10240 bytes).",
-    ),
-    (500, "Internal Server Error", "Internal error, please retry"),
+    (400, "Bad Request", "Expected name parameter to be a string", "rejected", "useless"),
+    (401, "Unauthorized", "Invalid signature: Expected HMAC SHA256 hex digest", "auth", "useless"),
+    (403, "Forbidden", "Application is over quota", "forbidden", "useless"),
+    (404, "Not Found", "Unknown app", "rejected", "useless"),
+    (500, "Internal Server Error", "Internal error, please retry", "server", "unsafe"),
 ]
 
 
-@pytest.mark.parametrize(("status", "reason", "body"), PUSHER_ERRORS)
+@pytest.mark.parametrize(("status", "reason", "body", "kind", "retry"), PUSHER_ERRORS)
 async def test_pusher_error_statuses_become_the_error_output(
-    status: int, reason: str, body: str
+    status: int, reason: str, body: str, kind: str, retry: str
 ) -> None:
-    output = await answering(status, body).execute("trigger", trigger_inputs())
-    assert output == TaskOutput("error", {"error": f"Pusher answered {status} {reason}: {body}"})
+    runner = answering(status, body)
+    output = await runner.execute("trigger", trigger_inputs())
+    assert output == TaskOutput(
+        "error",
+        {
+            "error": f"Pusher answered {status} {reason}: {body}",
+            "kind": kind,
+            "retry": retry,
+            "status": status,
+        },
+    )
+    assert len(sent_by(runner)) == 1  # none of these is tried again without a key
+
+
+async def test_a_413_says_the_size_of_the_data_that_was_sent() -> None:
+    body = "The data content of this event exceeds the allowed maximum (10240 bytes)."
+    runner = answering(413, body)
+    data = {"text": "é" * 3000}  # 6000 bytes of UTF-8, and the JSON around them
+    output = await runner.execute("trigger", trigger_inputs(data=data))
+    assert output == TaskOutput(
+        "error",
+        {
+            "error": f"Pusher answered 413 Request Entity Too Large: {body} (the largest event "
+            "data sent was 6011 bytes)",
+            "kind": "too_large",
+            "retry": "useless",
+            "status": 413,
+            "dataBytes": 6011,
+        },
+    )
 
 
 @pytest.mark.parametrize("status", [0, 199, 300, 301, 304, 399, 402, 418, 503, 599, 600, 999])
@@ -96,7 +119,13 @@ async def test_a_2xx_that_reports_an_error_is_an_error() -> None:
     runner = answering(200, b'{"error": "The app does not exist", "code": 404}')
     output = await runner.execute("trigger", trigger_inputs())
     assert output == TaskOutput(
-        "error", {"error": "Pusher answered 404 Not Found: The app does not exist"}
+        "error",
+        {
+            "error": "Pusher answered 404 Not Found: The app does not exist",
+            "kind": "rejected",
+            "retry": "useless",
+            "status": 404,
+        },
     )
 
 
@@ -111,21 +140,42 @@ async def test_a_refusal_through_a_plain_http_proxy_may_be_the_proxys() -> None:
     )
 
 
+async def no_wait(seconds: float) -> None:
+    return None
+
+
 @pytest.mark.parametrize(
-    "failure",
+    ("failure", "kind", "retry", "tries"),
     [
-        PusherConnectionError(
-            "http://127.0.0.1:9/apps/3/events", "could not connect: refused", sent=False
+        (
+            PusherConnectionError(
+                "http://127.0.0.1:9/apps/3/events", "could not connect: refused", sent=False
+            ),
+            "network",
+            "safe",
+            3,
         ),
-        PusherTimeoutError("http://127.0.0.1:9/apps/3/events", 300, sent=True),
+        (
+            PusherTimeoutError("http://127.0.0.1:9/apps/3/events", 300, sent=True),
+            "timeout",
+            "unsafe",
+            1,
+        ),
     ],
 )
-async def test_transport_failures_are_the_error_output(failure: Exception) -> None:
+async def test_transport_failures_are_the_error_output(
+    failure: Exception, kind: str, retry: str, tries: int
+) -> None:
     def fail(connection: Connection, request: HttpRequest) -> tuple[int, bytes]:
         raise failure
 
-    output = await TaskRunner(MockTransport(fail)).execute("trigger", trigger_inputs())
-    assert output == TaskOutput("error", {"error": str(failure)})
+    transport = MockTransport(fail)
+    output = await TaskRunner(transport, sleep=no_wait).execute("trigger", trigger_inputs())
+    after = f" (after {tries} tries)" if tries > 1 else ""
+    assert output == TaskOutput(
+        "error", {"error": str(failure) + after, "kind": kind, "retry": retry}
+    )
+    assert len(transport.sent) == tries
 
 
 async def test_a_transport_defect_is_answered_without_its_text(caplog: Any) -> None:
@@ -134,7 +184,14 @@ async def test_a_transport_defect_is_answered_without_its_text(caplog: Any) -> N
 
     caplog.set_level(logging.DEBUG)
     output = await TaskRunner(MockTransport(broken)).execute("trigger", trigger_inputs())
-    assert output == TaskOutput("error", {"error": "internal error in task trigger: RuntimeError"})
+    assert output == TaskOutput(
+        "error",
+        {
+            "error": "internal error in task trigger: RuntimeError",
+            "kind": "defect",
+            "retry": "useless",
+        },
+    )
     assert "auth_signature" not in caplog.text
 
 

@@ -16,10 +16,11 @@ from mesg_pusher.tasks import TASKS, ApiTask, Context, TaskRunner
 from tests.tasks.conftest import DROP, SECRET, batch_inputs, sent_by, trigger_inputs
 
 
-async def error_of(runner: TaskRunner, task: str, inputs: Any) -> str:
+async def error_of(runner: TaskRunner, task: str, inputs: Any, kind: str = "input") -> str:
+    """The message of the error output, which says its kind and that retrying is useless."""
     output = await runner.execute(task, inputs if isinstance(inputs, str) else json.dumps(inputs))
     assert output.key == "error", output
-    assert set(output.data) == {"error"}
+    assert output.data == {"error": output.data["error"], "kind": kind, "retry": "useless"}
     message = output.data["error"]
     assert isinstance(message, str)
     assert SECRET not in message
@@ -202,7 +203,10 @@ async def test_empty_batch(runner: TaskRunner) -> None:
 async def test_eleven_batch_events(runner: TaskRunner) -> None:
     events = [{"name": "e", "channel": f"c{i}", "data": "d"} for i in range(11)]
     message = await error_of(runner, "triggerBatch", batch_inputs(events))
-    assert message == "batch: a batch holds at most 10 events (got 11)"
+    assert message == (
+        "batch: a batch holds at most 10 events (got 11); with split: true it is sent in calls "
+        "of 10"
+    )
 
 
 async def test_batch_as_an_object(runner: TaskRunner) -> None:
@@ -430,7 +434,7 @@ async def test_no_input_may_hold_the_proxy_password(runner: TaskRunner) -> None:
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("port", 10**400, "port: a port is a whole number from 1 to 65535 (got 10000000... "),
+        ("port", 10**400, "port: a port is a whole number from 1 to 65535 (got 10000000… "),
         ("timeout", -(10**400), "timeout: a timeout is a number of milliseconds above 0"),
         ("secret", "top-secret\ud800", "secret: an app secret must be valid Unicode text"),
         ("proxy", "http://u:pa55\ud800@h:1", "proxy: proxy credentials must be valid Unicode"),
@@ -485,7 +489,7 @@ async def test_a_defect_is_answered_and_logged_without_its_text(
 
     runner = TaskRunner(runner.transport, tasks={**TASKS, "trigger": ApiTask("trigger", broken)})
     caplog.set_level(logging.DEBUG)
-    message = await error_of(runner, "trigger", trigger_inputs())
+    message = await error_of(runner, "trigger", trigger_inputs(), kind="defect")
     assert message == "internal error in task trigger: RuntimeError"
     assert "task trigger failed unexpectedly: RuntimeError at test_bad_inputs.py:" in caplog.text
     assert SECRET not in caplog.text

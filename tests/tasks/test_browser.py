@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from mesg_pusher.pusher import MasterKey, authenticate_user, authorize_channel
+from mesg_pusher.pusher import MasterKey, MockTransport, authenticate_user, authorize_channel
 from mesg_pusher.tasks import TaskOutput, TaskRunner
 from tests.pusher.test_node_sdk import node_sdk
-from tests.tasks.conftest import DROP, SECRET, inputs_for, sent_by
+from tests.tasks.conftest import DROP, SECRET, accept, inputs_for, sent_by
 
 KEY = "278d425bdf160c739803"
 MASTER_KEY = base64.b64encode(bytes(range(40, 72))).decode()
@@ -248,3 +248,31 @@ async def test_the_outputs_are_byte_equal_to_the_official_node_sdks(runner: Task
         [{"app": sdk, "timestamp": 0, "call": task, "args": args} for task, _, args in cases]
     )
     assert theirs == [{"json": text} for text in ours]
+
+
+class Notes:
+    """A memory of signed members, as serve's: what was noted, in order."""
+
+    def __init__(self) -> None:
+        self.noted: list[tuple[str, str, str, float]] = []
+
+    def note(self, key: str, channel: str, channel_data: str, at_ms: float) -> None:
+        self.noted.append((key, channel, channel_data, at_ms))
+
+
+async def test_a_presence_authorization_notes_the_channel_data_it_signed() -> None:
+    notes = Notes()
+    runner = TaskRunner(MockTransport(accept), clock=lambda: 1_700_000_000.9, members=notes)
+    data = {"user_id": "ada", "user_info": {"name": "Ada"}}
+    inputs = inputs_for("authorizeChannel", channel="presence-room", channel_data=data)
+    output = await runner.execute("authorizeChannel", inputs)
+    assert output.key == "success"
+    assert notes.noted == [
+        (inputs["key"], "presence-room", output.data["channel_data"], 1_700_000_000_000)
+    ]
+    # Private channels have no members; a refused authorization signs nothing.
+    await runner.execute("authorizeChannel", inputs_for("authorizeChannel"))
+    refused = inputs_for("authorizeChannel", channel="presence-room", channel_data={"x": 1})
+    assert (await runner.execute("authorizeChannel", refused)).key == "error"
+    assert len(notes.noted) == 1
+    assert sent_by(runner) == []

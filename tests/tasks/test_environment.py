@@ -116,7 +116,9 @@ async def test_neither_input_nor_variable_names_both(
         "error",
         {
             "error": f"{missing}: is required: give the input {missing}, or set {variables} in "
-            "the service's environment"
+            "the service's environment",
+            "kind": "input",
+            "retry": "useless",
         },
     )
     assert sent_by(runner) == []
@@ -204,3 +206,61 @@ async def test_an_app_key_equal_to_its_secret_is_an_error_naming_the_rule(task: 
     output = await runner_with({}).execute(task, given)
     assert output.key == "error"
     assert SAME not in json.dumps(output.data)
+
+
+WEBHOOK_SECRET = "staging-secret-9a8b7c6d"
+
+
+def test_further_webhook_apps_are_read_with_their_secrets_hidden() -> None:
+    environment = ServiceEnvironment.read(
+        {
+            **ENVIRON,
+            "PUSHER_WEBHOOK_APPS": f" staging-key:{WEBHOOK_SECRET} , rotated:a:b:c-d-e-f-g,"
+            f"staging-key:{WEBHOOK_SECRET},",
+        }
+    )
+    assert environment.webhook_problem is None
+    assert environment.webhook_apps == (
+        ("staging-key", WEBHOOK_SECRET),
+        ("rotated", "a:b:c-d-e-f-g"),
+    )
+    assert {WEBHOOK_SECRET, "a:b:c-d-e-f-g", ENV_SECRET} <= set(environment.secrets)
+    assert WEBHOOK_SECRET not in repr(environment)
+    assert environment.error is None  # the tasks are not concerned
+
+
+async def test_a_webhook_apps_secret_is_hidden_and_refused_in_executions() -> None:
+    runner = runner_with({**ENVIRON, "PUSHER_WEBHOOK_APPS": f"staging-key:{WEBHOOK_SECRET}"})
+    output = await runner.execute("trigger", trigger_inputs(data={"leak": WEBHOOK_SECRET}))
+    assert output.key == "error"
+    assert output.data["error"].startswith("data.leak: holds the app secret")
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ("just-a-key", "entry 1 is not KEY:SECRET"),
+        ("k:s3cret-1,second", "entry 2 is not KEY:SECRET"),
+        (":a-secret-value", "entry 1: an app key must not be empty"),
+        ("k:", "entry 1: an app secret must not be empty"),
+        ("a b:secret-value-1", "entry 1: an app key uses only letters, digits and . _ ~ -"),
+        ("same-value:same-value", "entry 1: its secret is the same as the app key"),
+    ],
+)
+def test_a_broken_webhook_apps_variable_names_the_entry_never_its_text(
+    value: str, rule: str
+) -> None:
+    environment = ServiceEnvironment.read({**ENVIRON, "PUSHER_WEBHOOK_APPS": value})
+    problem = environment.webhook_problem
+    assert problem is not None
+    assert problem.input == "PUSHER_WEBHOOK_APPS"
+    assert problem.rule.startswith(rule)
+    assert problem.rule.endswith("(a comma list of KEY:SECRET)")
+    for piece in value.split(","):
+        if len(piece) > 3:
+            assert piece not in str(problem)
+    assert environment.webhook_apps == ()
+    assert environment.error is None
+    # Whatever it holds that could be a secret is hidden all the same.
+    if value == "k:s3cret-1,second":
+        assert "s3cret-1" in environment.secrets

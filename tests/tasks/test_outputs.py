@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mesg_pusher.mesg import load, load_packaged
-from mesg_pusher.tasks import TaskOutput, checked, problem_with
+from mesg_pusher.tasks import INPUT_FAILURE, TaskOutput, checked, problem_with
 
 DEFINITION = load_packaged()
 
@@ -24,11 +24,14 @@ def test_invalid_output_data_is_reported_with_the_engines_rules() -> None:
         "Outputs 'success' of task 'triggerBatch' are invalid. Value of 'message' is not a string"
     )
     answer = checked(DEFINITION, "trigger", TaskOutput("error", {}))
-    assert answer.data["error"].endswith("Value of 'error' is required")
+    assert answer.data["error"].endswith(
+        "Value of 'error' is required. Value of 'kind' is required. Value of 'retry' is required"
+    )
+    assert (answer.data["kind"], answer.data["retry"]) == ("defect", "useless")
 
 
 def test_a_task_unknown_to_mesg_yml_has_nothing_to_check() -> None:
-    output = TaskOutput.error("Task 'x' not found")
+    output = TaskOutput.error("Task 'x' not found", INPUT_FAILURE)
     assert checked(DEFINITION, "x", output) is output
 
 

@@ -141,10 +141,13 @@ async def test_timeout_bounds_the_whole_request(
         "error",
         {
             "error": f"request to http://127.0.0.1:{fake_pusher.port}/apps/3/events "
-            "timed out after 300 ms"
+            "timed out after 300 ms",
+            "kind": "timeout",
+            "retry": "unsafe",  # it was written: not tried again without an idempotencyKey
         },
     )
     assert elapsed < 4
+    assert len(fake_pusher.received) <= 1
 
 
 async def test_a_wrong_secret_is_refused_by_the_server(
@@ -159,7 +162,13 @@ async def test_a_wrong_secret_is_refused_by_the_server(
 async def test_an_unknown_app_is_not_found(runner: TaskRunner, fake_pusher: FakePusher) -> None:
     output = await trigger(runner, fake_pusher, appId="999")
     assert output == TaskOutput(
-        "error", {"error": "Pusher answered 404 Not Found: Unknown app id 999"}
+        "error",
+        {
+            "error": "Pusher answered 404 Not Found: Unknown app id 999",
+            "kind": "rejected",
+            "retry": "useless",
+            "status": 404,
+        },
     )
 
 
@@ -182,7 +191,9 @@ async def test_connection_refused(runner: TaskRunner, fake_pusher: FakePusher) -
         "error",
         {
             "error": f"request to http://127.0.0.1:{port}/apps/3/events failed: "
-            "could not connect: Connection refused"
+            "could not connect: Connection refused (after 3 tries)",
+            "kind": "network",
+            "retry": "safe",
         },
     )
 
@@ -229,7 +240,9 @@ async def test_refused_proxy_credentials_over_a_tunnel(
         "error",
         {
             "error": f"request to https://127.0.0.1:{fake_pusher_tls.port}/apps/3/events failed: "
-            f"the proxy http://alice:***@127.0.0.1:{auth_proxy.port} answered 401 Unauthorized"
+            f"the proxy http://alice:***@127.0.0.1:{auth_proxy.port} answered 401 Unauthorized",
+            "kind": "network",
+            "retry": "useless",  # the same credentials are refused again
         },
     )
     output = await trigger(tls_runner, fake_pusher_tls, proxy=auth_proxy.url("alice:pr0xy-pa55"))
@@ -357,7 +370,9 @@ async def test_https_to_a_plain_http_port_says_so(
         "error",
         {
             "error": f"request to https://127.0.0.1:{fake_pusher.port}/apps/3/events failed: "
-            "TLS failed: WRONG_VERSION_NUMBER (the server does not speak TLS on that port)"
+            "TLS failed: WRONG_VERSION_NUMBER (the server does not speak TLS on that port)",
+            "kind": "network",
+            "retry": "useless",
         },
     )
 

@@ -188,28 +188,53 @@ async def test_types_are_checked_in_the_engines_words(
 @pytest.mark.slow
 @pytest.mark.parametrize("task", ["channels", "channel", "users"])
 @pytest.mark.parametrize(
-    ("status", "body", "expected"),
+    ("status", "body", "expected", "kind"),
     [
         (
             400,
             "info=user_count is only available for presence channels",
             "Pusher answered 400 Bad Request: info=user_count is only available for presence "
             "channels",
+            "rejected",
         ),
-        (401, "Invalid signature", "Pusher answered 401 Unauthorized: Invalid signature"),
-        (404, "Unknown app", "Pusher answered 404 Not Found: Unknown app"),
+        (401, "Invalid signature", "Pusher answered 401 Unauthorized: Invalid signature", "auth"),
+        (404, "Unknown app", "Pusher answered 404 Not Found: Unknown app", "rejected"),
         (
             200,
             '{"error":"Channel does not exist","code":404}',
             "Pusher answered 404 Not Found: Channel does not exist",
+            "rejected",
         ),
     ],
 )
 async def test_pusher_refusals_give_status_and_message(
-    task: str, status: int, body: str, expected: str
+    task: str, status: int, body: str, expected: str, kind: str
 ) -> None:
     output = await TaskRunner(answering(status, body)).execute(task, inputs_for(task))
-    assert output == TaskOutput("error", {"error": expected})
+    code = status if status != 200 else 404
+    assert output == TaskOutput(
+        "error", {"error": expected, "kind": kind, "retry": "useless", "status": code}
+    )
+
+
+async def no_wait(seconds: float) -> None:
+    return None
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+@pytest.mark.parametrize("task", ["channels", "channel", "users", "terminateUserConnections"])
+async def test_a_call_that_publishes_nothing_is_tried_again_after_any_5xx(
+    task: str, status: int
+) -> None:
+    transport = answering(status, "oops")
+    output = await TaskRunner(transport, sleep=no_wait).execute(task, inputs_for(task))
+    assert (output.data["kind"], output.data["retry"], output.data["status"]) == (
+        "server",
+        "safe",
+        status,
+    )
+    assert len(transport.sent) == 3  # the first try and the 2 retries
+    assert output.data["error"].endswith("(after 3 tries)")
 
 
 @pytest.mark.parametrize(
@@ -236,7 +261,9 @@ async def test_an_answer_repeating_the_secret_is_not_passed_on() -> None:
         "error",
         {
             "error": "Pusher's answer holds the app secret, the proxy password or the encryption "
-            "master key; it is not passed on"
+            "master key; it is not passed on",
+            "kind": "server",
+            "retry": "useless",
         },
     )
 

@@ -155,7 +155,9 @@ async def test_every_task_through_serve_with_credentials_from_the_environment(
             "error",
             {
                 "error": "channel: users lists the members of presence- channels only, and "
-                '"public" is not one'
+                '"public" is not one',
+                "kind": "input",
+                "retry": "useless",
             },
         )
         assert engine.engine.refused() == []

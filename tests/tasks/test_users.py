@@ -80,4 +80,12 @@ async def test_a_refusal_gives_pushers_status_and_message() -> None:
     output = await runner.execute(
         "terminateUserConnections", inputs_for("terminateUserConnections")
     )
-    assert output == TaskOutput("error", {"error": "Pusher answered 404 Not Found: Unknown app: 3"})
+    assert output == TaskOutput(
+        "error",
+        {
+            "error": "Pusher answered 404 Not Found: Unknown app: 3",
+            "kind": "rejected",
+            "retry": "useless",
+            "status": 404,
+        },
+    )

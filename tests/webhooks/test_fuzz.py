@@ -13,6 +13,8 @@ from mesg_pusher._json import dumps
 from mesg_pusher.mesg import load_packaged, validate
 from mesg_pusher.webhooks import WebhookRefused, parse
 
+from .conftest import APP
+
 pytestmark = pytest.mark.slow
 
 NAMES = [*sorted(load_packaged().events), "other", ""]
@@ -36,7 +38,7 @@ EVENT = st.fixed_dictionaries(
 
 def _read(body: bytes) -> None:
     try:
-        webhook = parse(body)
+        webhook = parse(body, app_key=APP.key)
     except WebhookRefused:
         return
     declared = load_packaged().events

@@ -11,28 +11,24 @@ import pusher as pusher_sdk
 import pytest
 
 from mesg_pusher.pusher import App
+from mesg_pusher.pusher import webhook_signature as signature
 from mesg_pusher.webhooks import (
     MAX_BODY_BYTES,
     REPLAY_WINDOW_MS,
     RESPONSES,
-    BodyRecord,
     Intake,
     Setback,
-    Ticket,
     WebhookOutcome,
     WebhookRefused,
-    WebhookResponse,
-    body_progress,
     check,
-    claim_body,
     respond,
-    signature,
 )
 
 from .conftest import (
     APP,
     NOW_MS,
     OTHER,
+    Remembered,
     body_of,
     largest_genuine_body,
     occupied,
@@ -40,50 +36,11 @@ from .conftest import (
 )
 
 
-class Remembered:
-    """An intake and the records of its bodies, as the service's store keeps them."""
-
-    def __init__(self, apps: list[App]) -> None:
-        self.intake: Intake[App] = Intake(apps)
-        self.records: dict[bytes, BodyRecord] = {}
-        self.claims = 0
-
-    def open(self, *, key: str, signature: str | None, body: bytes, now_ms: float) -> Ticket[App]:
-        verified = self.intake.check(key=key, signature=signature, body=body, now_ms=now_ms)
-        self.claims += 1
-        claim, kept = claim_body(
-            self.records.get(verified.digest),
-            digest=verified.digest,
-            owner=str(self.claims),
-            events=len(verified.webhook.events),
-            now_ms=now_ms,
-            in_progress_ms=10_000,
-        )
-        if kept is not None:
-            self.records[verified.digest] = kept
-        return Ticket(verified, claim)
-
-    def close(
-        self, ticket: Ticket[App], done: int, setback: Setback | None = None
-    ) -> WebhookResponse:
-        claim = ticket.claim
-        if claim.kind == "new":
-            _, moved = body_progress(
-                self.records.get(claim.digest),
-                owner=claim.owner,
-                done=claim.start + done,
-                unanswered=0,
-                release=True,
-            )
-            if moved is not None:
-                self.records[claim.digest] = moved
-        return self.intake.close(ticket, done, setback)
-
-
 def test_the_answer_table() -> None:
     statuses = {outcome: status for outcome, (status, _) in RESPONSES.items()}
     assert statuses == {
         WebhookOutcome.ACCEPTED: 200,
+        WebhookOutcome.FILTERED: 200,
         WebhookOutcome.DUPLICATE: 200,
         WebhookOutcome.UNKNOWN_KEY: 401,
         WebhookOutcome.BAD_SIGNATURE: 401,
@@ -200,7 +157,7 @@ def _bad_cases() -> list[tuple[str, dict[str, object], WebhookOutcome, int]]:
 def test_bad_webhooks_get_their_answer_and_nothing_to_emit(
     name: str, request_: dict[str, object], outcome: WebhookOutcome, status: int
 ) -> None:
-    memory = Remembered([APP])
+    memory = Remembered(Intake([APP]))
     with pytest.raises(WebhookRefused) as refused:
         memory.open(now_ms=NOW_MS, **request_)  # type: ignore[arg-type]
     assert refused.value.outcome is outcome
@@ -268,7 +225,7 @@ def test_the_largest_genuine_body_is_within_the_limit_and_read_whole() -> None:
 
 
 def test_a_retried_body_emits_once() -> None:
-    memory = Remembered([APP])
+    memory = Remembered(Intake([APP]))
     body = body_of(occupied("a"), occupied("b"))
     first = memory.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
@@ -286,7 +243,7 @@ def test_a_retried_body_emits_once() -> None:
 
 
 def test_an_engine_outage_answers_503_and_the_retry_emits_what_is_left() -> None:
-    memory = Remembered([APP])
+    memory = Remembered(Intake([APP]))
     body = body_of(occupied("a"), occupied("b"), occupied("c"))
     sig = signature(APP.secret, body)
     first = memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
@@ -298,7 +255,7 @@ def test_an_engine_outage_answers_503_and_the_retry_emits_what_is_left() -> None
 
 
 def test_missing_events_are_never_answered_200() -> None:
-    memory = Remembered([APP])
+    memory = Remembered(Intake([APP]))
     body = body_of(occupied("a"), occupied("b"))
     ticket = memory.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
@@ -311,7 +268,7 @@ def test_missing_events_are_never_answered_200() -> None:
 
 
 def test_a_concurrent_copy_is_told_to_retry() -> None:
-    memory = Remembered([APP])
+    memory = Remembered(Intake([APP]))
     body = body_of(occupied())
     sig = signature(APP.secret, body)
     first = memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
@@ -324,7 +281,7 @@ def test_a_concurrent_copy_is_told_to_retry() -> None:
 
 
 def test_the_same_body_from_two_apps_is_two_webhooks() -> None:
-    memory = Remembered([APP, OTHER])
+    memory = Remembered(Intake([APP, OTHER]))
     body = body_of(occupied())
     for app in (APP, OTHER):
         ticket = memory.open(

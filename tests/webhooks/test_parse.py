@@ -10,7 +10,7 @@ import pytest
 from mesg_pusher.mesg import Output, Parameter, load_packaged, validate
 from mesg_pusher.webhooks import WebhookEvent, WebhookOutcome, WebhookRefused, parse
 
-from .conftest import NOW_MS, body_of, occupied
+from .conftest import APP, NOW_MS, body_of, occupied
 
 
 def test_every_pusher_event_shape_becomes_its_mesg_event() -> None:
@@ -37,9 +37,9 @@ def test_every_pusher_event_shape_becomes_its_mesg_event() -> None:
         },
         {"name": "subscription_count", "channel": "news", "subscription_count": 3},
     )
-    webhook = parse(body)
+    webhook = parse(body, app_key=APP.key)
     assert webhook.time_ms == NOW_MS
-    t = {"time_ms": NOW_MS}
+    t = {"app_key": APP.key, "time_ms": NOW_MS}
     assert [(e.key, dict(e.data)) for e in webhook.events] == [
         ("channel_occupied", {"channel": "news", **t}),
         ("channel_vacated", {"channel": "news", **t}),
@@ -93,25 +93,71 @@ def test_client_event_data_sent_as_an_object_becomes_its_compact_json_text() -> 
             "socket_id": "1.1",
         },
     )
-    first, second = parse(body).events
+    first, second = parse(body, app_key=APP.key).events
     assert first.data["data"] == '{"typing":true,"n":1,"who":"Zoë","list":[1e+21,0.1]}'
     assert second.data["data"] == "5"
 
 
-def test_fields_not_declared_are_left_out_and_the_webhook_time_wins() -> None:
-    body = body_of({**occupied(), "extra": {"x": 1}, "time_ms": 5, "user_id": "u"})
-    assert parse(body).events == (
-        WebhookEvent("channel_occupied", {"channel": "my-channel", "time_ms": NOW_MS}),
+def test_fields_not_declared_are_left_out_and_the_webhook_time_and_key_win() -> None:
+    body = body_of(
+        {**occupied(), "extra": {"x": 1}, "time_ms": 5, "user_id": "u", "app_key": "forged"}
+    )
+    assert parse(body, app_key=APP.key).events == (
+        WebhookEvent(
+            "channel_occupied", {"channel": "my-channel", "app_key": APP.key, "time_ms": NOW_MS}
+        ),
     )
 
 
+def test_a_members_user_info_is_what_the_caller_knows_never_what_the_body_says() -> None:
+    known = {("presence-room", "ada"): {"name": "Ada"}}
+    asked: list[tuple[str, str]] = []
+
+    def user_info(channel: str, user: str) -> dict[str, Any] | None:
+        asked.append((channel, user))
+        return known.get((channel, user))
+
+    body = body_of(
+        {"name": "member_added", "channel": "presence-room", "user_id": "ada"},
+        {"name": "member_removed", "channel": "presence-room", "user_id": "ada"},
+        # Unknown: absent, whatever the body says (never null).
+        {
+            "name": "member_added",
+            "channel": "presence-room",
+            "user_id": "bob",
+            "user_info": {"name": "Forged"},
+        },
+        {"name": "member_added", "channel": "presence-hall", "user_id": "ada"},
+        # Only members have it.
+        {"name": "channel_occupied", "channel": "presence-room", "user_info": {"x": 1}},
+    )
+    events = parse(body, app_key=APP.key, user_info=user_info).events
+    assert [e.data.get("user_info") for e in events] == [{"name": "Ada"}] * 2 + [None] * 3
+    assert all("user_info" not in e.data for e in events[2:])
+    assert asked == [
+        ("presence-room", "ada"),
+        ("presence-room", "ada"),
+        ("presence-room", "bob"),
+        ("presence-hall", "ada"),
+    ]
+    declared = load_packaged().events
+    for event in events:
+        assert validate(declared[event.key].data, event.data) == [], event
+    # Without anyone to ask, a body's user_info is never taken either.
+    (event,) = parse(
+        body_of({**occupied(), "name": "member_added", "user_id": "bob", "user_info": {"a": 1}}),
+        app_key=APP.key,
+    ).events
+    assert "user_info" not in event.data
+
+
 def test_an_empty_batch_is_a_webhook_with_nothing_to_emit() -> None:
-    assert parse(body_of()).events == ()
+    assert parse(body_of(), app_key=APP.key).events == ()
 
 
 def test_event_json_is_the_engines_event_data() -> None:
-    (event,) = parse(body_of(occupied("a"), time_ms=12)).events
-    assert event.json() == '{"channel":"a","time_ms":12}'
+    (event,) = parse(body_of(occupied("a"), time_ms=12), app_key=APP.key).events
+    assert event.json() == f'{{"channel":"a","app_key":"{APP.key}","time_ms":12}}'
 
 
 def test_the_declared_events_can_be_given() -> None:
@@ -120,10 +166,10 @@ def test_the_declared_events_can_be_given() -> None:
             "ping", {"at": Parameter("at", "Number"), "time_ms": Parameter("time_ms", "Number")}
         )
     }
-    (event,) = parse(body_of({"name": "ping", "at": 2}), declared).events
+    (event,) = parse(body_of({"name": "ping", "at": 2}), declared, app_key=APP.key).events
     assert event == WebhookEvent("ping", {"at": 2, "time_ms": NOW_MS})
     with pytest.raises(WebhookRefused, match=r"not a webhook event this service knows \(ping\)"):
-        parse(body_of(occupied()), declared)
+        parse(body_of(occupied()), declared, app_key=APP.key)
 
 
 NOT_WEBHOOKS: list[tuple[bytes, str]] = [
@@ -191,7 +237,7 @@ NOT_WEBHOOKS: list[tuple[bytes, str]] = [
 @pytest.mark.parametrize(("body", "reason"), NOT_WEBHOOKS)
 def test_bodies_that_are_not_webhooks(body: bytes, reason: str) -> None:
     with pytest.raises(WebhookRefused, match=reason) as refused:
-        parse(body)
+        parse(body, app_key=APP.key)
     assert refused.value.outcome is WebhookOutcome.NOT_A_WEBHOOK
     respond = refused.value.response
     assert respond.status == 400
@@ -208,7 +254,7 @@ def test_reasons_never_quote_the_body() -> None:
     ]
     for body in bodies:
         with pytest.raises(WebhookRefused) as refused:
-            parse(body)
+            parse(body, app_key=APP.key)
         assert marker not in str(refused.value)
         assert marker.encode() not in refused.value.response.body
 
@@ -219,7 +265,7 @@ def test_a_time_ms_beyond_any_clock_is_stale(digits: int) -> None:
     # range, where the comparison itself failed before (a bare 500).
     body = b'{"time_ms":1%s,"events":[]}' % (b"0" * digits)
     with pytest.raises(WebhookRefused) as refused:
-        parse(body)
+        parse(body, app_key=APP.key)
     assert (refused.value.outcome, refused.value.detail) == (
         WebhookOutcome.STALE,
         "time_ms is beyond any clock",
@@ -228,5 +274,5 @@ def test_a_time_ms_beyond_any_clock_is_stale(digits: int) -> None:
 
 
 def test_the_largest_time_ms_a_clock_compares_is_read() -> None:
-    webhook = parse(b'{"time_ms":1%s,"events":[]}' % (b"0" * 308))
+    webhook = parse(b'{"time_ms":1%s,"events":[]}' % (b"0" * 308), app_key=APP.key)
     assert webhook.time_ms == 10**308

@@ -7,6 +7,7 @@ import asyncio
 
 from .._command_line import EXIT_FAILURE, UsageError, fail, port, usage_error
 from .._logs import configure
+from ..mesg import Release, ReleaseError, release
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +35,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     demo.add_argument(
+        "--engine",
+        type=_release,
+        metavar="VERSION",
+        help=(
+            "run it on the stand-in of that engine release (v0.1 to v0.26, like v0.16 or "
+            "v0.26), through that release's protocol; serve finds it as under the engine "
+            "(default: the first generation, which the root mesg.yml is written for)"
+        ),
+    )
+    demo.add_argument(
         "--port",
         type=port,
         default=0,
@@ -42,12 +53,21 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     demo.set_defaults(run=_demo)
 
 
+def _release(text: str) -> Release:
+    """An argparse type: an engine release (``v0.16``, ``v0.18.1``)."""
+    try:
+        return release(text)
+    except ReleaseError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _demo(args: argparse.Namespace) -> int:
-    from ._run import DemoFailed, run  # noqa: PLC0415 - loaded only when the demo runs
+    from ._application import DemoFailed  # noqa: PLC0415 - loaded only when the demo runs
+    from ._run import run  # noqa: PLC0415
 
     configure("text", "warning")  # the story goes to standard output; problems only here
     try:
-        return asyncio.run(run(port=args.port, stay=args.stay))
+        return asyncio.run(run(port=args.port, stay=args.stay, release=args.engine))
     except UsageError as error:
         return usage_error("demo", str(error))
     except DemoFailed as error:

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TextIO
 
 from .. import _command_line as commands
-from .._errors import MesgPusherError
-from ..engine import CoreClient, Engine, EngineServer, Results
+from ..engine import CoreClient, Engine, EngineClient, EngineServer
 from ..local_server import (
     DEFAULT_APP,
     AppOptions,
@@ -34,8 +33,18 @@ from ..local_server import (
     Subscriber,
     SubscriberError,
 )
+from ..mesg import Release
 from . import _webhooks as webhooks
 from ._api_steps import api_steps
+from ._application import (
+    DemoFailed,
+    FirstEvents,
+    HeardEvents,
+    LaterEvents,
+    answer_first,
+    answer_later,
+)
+from ._commands import stay_commands
 from ._scenario import PRIVATE_CHANNEL, PUBLIC_CHANNEL, Step, steps
 
 log = logging.getLogger("mesg_pusher.demo")
@@ -43,13 +52,17 @@ log = logging.getLogger("mesg_pusher.demo")
 WAIT = 10.0
 #: What ends `demo --stay`, gracefully.
 _STAY_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+#: The stand-in's block time from v0.17 (the releases': 1 s, 5 s from v0.18.1).
+BLOCK_SECONDS = 0.2
+#: v0.17.0's account, which serve sends with every result.
+CREDENTIALS = ("demo-account", "demo-passphrase")
 
 
-class DemoFailed(MesgPusherError):
-    """Something did not happen as the scenario says; the message says what."""
-
-
-async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
+async def run(
+    *, port: int, stay: bool, out: TextIO = sys.stdout, release: Release | None = None
+) -> int:
+    """The demo on the stand-in of `release` (None: the first generation, as the root
+    mesg.yml is written for)."""
     started = time.monotonic()
 
     def say(text: str = "") -> None:
@@ -67,20 +80,20 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
         await pusher.start()
     except OSError as error:
         raise commands.cannot_listen(f"{pusher.host}:{port}", error) from None
-    async with (
-        pusher,
-        EngineServer(Engine()) as engine,
-        CoreClient(engine.address) as core,
-        core.listen_events(engine.token) as events,
-        _serve_process(engine, pusher, webhook_port) as serve,
-        core.results(engine.token) as results,
-        await Subscriber.connect(pusher.ws_url, DEFAULT_APP.key) as subscriber,
-    ):
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(pusher)
+        engine = await stack.enter_async_context(EngineServer(_engine(release)))
+        events, serve, answer = await _application(
+            stack, engine, release, lambda: _serve_process(engine, pusher, webhook_port), out
+        )
+        subscriber = await stack.enter_async_context(
+            await Subscriber.connect(pusher.ws_url, DEFAULT_APP.key)
+        )
         say(
             f"Local Pusher server   {pusher.url}/  (app {DEFAULT_APP.app_id}, key "
             f"{DEFAULT_APP.key})"
         )
-        say(f"Engine stand-in       {engine.address}  (service token {engine.token})")
+        say(f"Engine stand-in       {engine.address}  ({_engine_line(engine, release)})")
         say(
             f"mesg-pusher serve     pid {serve.pid}, listening for executions, and for webhooks "
             f"on 127.0.0.1:{webhook_port}"
@@ -97,7 +110,7 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
         for number, step in enumerate(scenario, 1):
             say()
             say(f"[{number}] {step.title}")
-            data = await _answer(core, results, engine.token, step, number=number, out=out)
+            data = await answer(step, number)
             if step.joins is not None:
                 say(await _join(subscriber, step.joins, data))
             for event in await _events(subscriber, len(step.events)):
@@ -125,20 +138,97 @@ async def run(*, port: int, stay: bool, out: TextIO = sys.stdout) -> int:
             f"in {time.monotonic() - started:.1f} s."
         )
         if stay:
-            say(
-                f"open {pusher.url}/ to watch; publish with `PUSHER_URL=http://{DEFAULT_APP.key}:"
-                f"{DEFAULT_APP.secret}@127.0.0.1:{pusher.port}/apps/{DEFAULT_APP.app_id} "
-                "mesg-pusher execute trigger -d channel=demo-orders -d name=hi -d 'data={}'`;"
-                " Ctrl-C ends the demo"
+            await _stay(
+                say, pusher=pusher, engine=engine, release=release, events=events, heard=heard
             )
-            say("MESG events from webhooks keep being printed as they come:")
-            printer = asyncio.create_task(webhooks.print_as_they_come(events, say, heard))
-            try:
-                # A closed terminal too: serve, in a session of its own, hears of it from here.
-                await commands.stop_on_signals(log, _STAY_SIGNALS).wait()
-            finally:
-                printer.cancel()
     return commands.EXIT_OK
+
+
+Answer = Callable[[Step, int], Awaitable[Any]]
+
+
+async def _stay(
+    say: Callable[[str], None],
+    *,
+    pusher: LocalServer,
+    engine: EngineServer,
+    release: Release | None,
+    events: HeardEvents,
+    heard: int,
+) -> None:
+    """``--stay``: the commands that drive the running demo, then its MESG events as they come,
+    until a signal."""
+    say(f"open {pusher.url}/ to watch; Ctrl-C ends the demo. From another terminal,")
+    protocol = release.tag if release is not None else None
+    shown = stay_commands(engine.address, engine.token, DEFAULT_APP, pusher.port, protocol=protocol)
+    if release is not None and release.generation == 5:
+        # From v0.21 an application signs its calls with a key only the stand-in holds here.
+        shown = shown[-1:]
+    for what, command in shown:
+        say(f"  {what}:")
+        say(f"    {command}")
+    say("MESG events from webhooks keep being printed as they come:")
+    printer = asyncio.create_task(webhooks.print_as_they_come(events, say, heard))
+    try:
+        # A closed terminal too: serve, in a session of its own, hears of it from here.
+        await commands.stop_on_signals(log, _STAY_SIGNALS).wait()
+    finally:
+        printer.cancel()
+
+
+async def _application(
+    stack: contextlib.AsyncExitStack,
+    engine: EngineServer,
+    release: Release | None,
+    serving: Callable[[], AbstractAsyncContextManager[asyncio.subprocess.Process]],
+    out: TextIO,
+) -> tuple[HeardEvents, asyncio.subprocess.Process, Answer]:
+    """The application of the release (its events heard from before serve starts) and serve:
+    what hears the events, serve's process, and how a step is answered."""
+    if release is None:
+        core = await stack.enter_async_context(CoreClient(engine.address))
+        events: HeardEvents = FirstEvents(
+            await stack.enter_async_context(core.listen_events(engine.token))
+        )
+        serve = await stack.enter_async_context(serving())
+        results = await stack.enter_async_context(core.results(engine.token))
+
+        async def first(step: Step, number: int) -> Any:
+            return await answer_first(core, results, engine.token, step, number=number, out=out)
+
+        return events, serve, first
+    client = await stack.enter_async_context(_client(engine, release))
+    heard_on = "ListenEvent" if release.generation == 2 else "Event/Stream"
+    events = LaterEvents(await stack.enter_async_context(client.events(engine.token)), heard_on)
+    serve = await stack.enter_async_context(serving())
+    heard = await stack.enter_async_context(client.results(engine.token))
+
+    async def later(step: Step, number: int) -> Any:
+        return await answer_later(client, heard, engine.token, step, number=number, out=out)
+
+    return events, serve, later
+
+
+def _engine(release: Release | None) -> Engine:
+    if release is None:
+        return Engine()
+    return Engine(release=release, block_seconds=BLOCK_SECONDS if release.generation >= 4 else None)
+
+
+def _client(engine: EngineServer, release: Release) -> EngineClient:
+    """The release's application: G5's calls are signed with the stand-in's key, v0.17.0's
+    carry the account's credentials."""
+    credentials = CREDENTIALS if release.credentials_on_update else None
+    return EngineClient(
+        engine.address, release, identity=engine.engine.identity, credentials=credentials
+    )
+
+
+def _engine_line(engine: EngineServer, release: Release | None) -> str:
+    if release is None:
+        return f"service token {engine.token}"
+    blocks = f", blocks of {BLOCK_SECONDS:g} s" if release.generation >= 4 else ""
+    return f"engine {release.tag}, G{release.generation}{blocks}; the service is {engine.token}"
 
 
 async def _join(subscriber: Subscriber, channel: str, answer: dict[str, str]) -> str:
@@ -151,24 +241,6 @@ async def _join(subscriber: Subscriber, channel: str, answer: dict[str, str]) ->
         raise DemoFailed(f"the local server refused the authorization: {error}") from None
     members = joined.json().get("presence", {}).get("ids", [])
     return f"  subscriber joined {channel} with it (members: {', '.join(members)})"
-
-
-async def _answer(
-    core: CoreClient, results: Results, token: str, step: Step, *, number: int, out: TextIO
-) -> Any:
-    """Run `step` through the engine protocol, print its output as the engine's CLI did, and
-    check it; the output's data."""
-    execution = await core.execute(token, step.task, step.inputs)
-    async with asyncio.timeout(WAIT):
-        result = (await results.wait_for([execution]))[execution]
-    commands.say(f"Task {result.taskKey} returned output {result.outputKey} with data:", stream=out)
-    data = json.loads(result.outputData)
-    commands.say_json(data, stream=out)
-    if result.outputKey != step.output:
-        raise DemoFailed(f"step {number} answered {result.outputKey}, not {step.output}")
-    if step.expect is not None and data != step.expect:
-        raise DemoFailed(f"step {number} answered {data}, not {step.expect}")
-    return data
 
 
 async def _events(subscriber: Subscriber, count: int, within: float = WAIT) -> list[ReceivedEvent]:
@@ -185,13 +257,20 @@ async def _events(subscriber: Subscriber, count: int, within: float = WAIT) -> l
 async def _serve_process(
     engine: EngineServer, pusher: LocalServer, webhook_port: int
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`mesg-pusher serve` in its own process, stopped with SIGTERM (its graceful stop). The
-    app's credentials are in its environment, so executions may leave them out; it receives the
-    local server's webhooks for that app on `webhook_port`."""
+    """`mesg-pusher serve` in its own process, stopped with SIGTERM (its graceful stop), with
+    the variables the stand-in's release gives a service. The app's credentials are in its
+    environment, so executions may leave them out; it receives the local server's webhooks for
+    that app on `webhook_port`."""
+    given = engine.environment()
+    if engine.engine.release.generation == 1:  # as it always was: the first generation's two
+        given = {"MESG_ENDPOINT_TCP": engine.address, "MESG_TOKEN": engine.token}
+    if engine.engine.release.credentials_on_update:
+        given["MESG_PUSHER_CREDENTIAL_USERNAME"], given["MESG_PUSHER_CREDENTIAL_PASSPHRASE"] = (
+            CREDENTIALS
+        )
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PUSHER_")},
-        "MESG_ENDPOINT_TCP": engine.address,
-        "MESG_TOKEN": engine.token,
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PUSHER_", "MESG_"))},
+        **given,
         "MESG_PUSHER_LOG_LEVEL": "warning",
         "MESG_PUSHER_WEBHOOK_LISTEN": f"127.0.0.1:{webhook_port}",
         "PUSHER_APP_ID": DEFAULT_APP.app_id,

@@ -1,6 +1,6 @@
 """The demo's other half: what subscribers do becomes MESG events. The local server sends its
 webhooks to ``serve``, which emits each of their events to the engine; an application hears
-them on ``ListenEvent`` and the demo prints them.
+them (on ``ListenEvent``, or the release's event stream) and the demo prints them.
 
 Nothing here is a task step: the demo runs its task steps first, then this one.
 """
@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from ..engine import Events
 from ..local_server import Subscriber
 from ..pusher import App
+from ._application import HeardEvents
 
 #: The presence channel a visitor joins in this step.
 ROOM = "presence-demo-lobby"
@@ -35,17 +36,16 @@ def free_port() -> int:
         return port
 
 
-def shown(key: str, data: str) -> str:
+def shown(key: str, data: Mapping[str, Any], heard_on: str = "ListenEvent") -> str:
     """An event as the demo prints it: its key and its data, keys in a readable order."""
-    decoded = json.loads(data)
-    ordered = {name: decoded[name] for name in sorted(decoded, key=lambda n: n == "time_ms")}
-    return f"  ListenEvent received {key}: {json.dumps(ordered, ensure_ascii=False)}"
+    ordered = {name: data[name] for name in sorted(data, key=lambda n: n == "time_ms")}
+    return f"  {heard_on} received {key}: {json.dumps(ordered, ensure_ascii=False)}"
 
 
 async def visitor_joins(
     ws_url: str,
     app: App,
-    events: Events,
+    events: HeardEvents,
     say: Callable[[str], None],
     *,
     within: float,
@@ -57,23 +57,25 @@ async def visitor_joins(
         await visitor.subscribe_signed(ROOM, app, user_id=VISITOR, user_info={"name": "Visitor"})
         async with asyncio.timeout(within):
             while not _heard(events, EXPECTED):
-                await events.wait_count(len(events.received) + 1)
-    for event in events.received:
-        say(shown(event.eventKey, event.eventData))
-    return len(events.received)
+                await events.wait_count(len(events.data()) + 1)
+    heard = events.data()
+    for key, data in heard:
+        say(shown(key, data, events.heard_on))
+    return len(heard)
 
 
-def _heard(events: Events, expected: tuple[tuple[str, str], ...]) -> bool:
-    seen = {(e.eventKey, json.loads(e.eventData).get("channel")) for e in events.received}
+def _heard(events: HeardEvents, expected: tuple[tuple[str, str], ...]) -> bool:
+    seen = {(key, data.get("channel")) for key, data in events.data()}
     return all(pair in seen for pair in expected)
 
 
-async def print_as_they_come(events: Events, say: Callable[[str], None], start: int) -> None:
+async def print_as_they_come(events: HeardEvents, say: Callable[[str], None], start: int) -> None:
     """Print each event from number `start` on as it arrives (``--stay``), until cancelled."""
     printed = start
     with contextlib.suppress(asyncio.CancelledError):
         while True:
             await events.wait_count(printed + 1)
-            for event in events.received[printed:]:
-                say(shown(event.eventKey, event.eventData))
-            printed = len(events.received)
+            heard = events.data()
+            for key, data in heard[printed:]:
+                say(shown(key, data, events.heard_on))
+            printed = len(heard)

@@ -15,6 +15,7 @@ import secrets
 import time
 
 from .. import _engine_texts as words
+from ..mesg import b58encode
 from . import _hashes
 from ._model import EngineError
 
@@ -52,7 +53,7 @@ class Chain:
     def issue_token(self, runner: str) -> str:
         """A new credential token for `runner`; its earlier tokens stop working."""
         self._drop_tokens(runner)
-        token = _hashes.b58encode(secrets.token_bytes(_hashes.SIZE))
+        token = b58encode(secrets.token_bytes(_hashes.SIZE))
         self._tokens[token] = runner
         return token
 

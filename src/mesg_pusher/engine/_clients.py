@@ -28,6 +28,7 @@ from typing import Any
 from grpc import aio
 
 from .._json import dumps, loads
+from ..mesg import b58decode, b58encode
 from ..mesg.protocol import (
     CREDENTIAL_PASSPHRASE,
     CREDENTIAL_USERNAME,
@@ -38,7 +39,7 @@ from ..mesg.protocol import (
     multi_callable,
     to_struct,
 )
-from . import _g5_wire, _hashes
+from . import _g5_wire
 from ._application import MessageStream
 from ._model import Status, StreamEnded
 from ._signing import Identity
@@ -128,10 +129,10 @@ class EngineClient:
 
     def _hash(self, service: str) -> bytes | str:
         """A service id (base58) as the release's hash field holds it."""
-        return _hashes.b58decode(service) if self.release.bytes_hashes else service
+        return b58decode(service) if self.release.bytes_hashes else service
 
     def _id(self, value: str | bytes) -> str:
-        return _hashes.b58encode(value) if isinstance(value, bytes) else value
+        return b58encode(value) if isinstance(value, bytes) else value
 
     async def execute(
         self,
@@ -161,7 +162,7 @@ class EngineClient:
             if generation == 3:
                 request.instanceHash = self._hash(service)
             else:
-                request.executorHash = _hashes.b58decode(service)
+                request.executorHash = b58decode(service)
         reply = await multi_callable(self._channel, method)(
             request, timeout=deadline, metadata=self._metadata(request)
         )
@@ -189,7 +190,7 @@ class EngineClient:
             if generation == 3:
                 wanted.instanceHash = self._hash(service)
             else:
-                wanted.executorHash = _hashes.b58decode(service)
+                wanted.executorHash = b58decode(service)
             read = self._later_result
         call = multi_callable(self._channel, method)(request, metadata=self._metadata(request))
         return Heard(call, read)

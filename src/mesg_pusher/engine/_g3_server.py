@@ -21,7 +21,7 @@ from .. import _engine_texts as words
 from ..mesg.protocol import Method, calls
 from . import _g3_wire as wire
 from ._grpc import Context, refuse, relay
-from ._model import EngineError, Execution
+from ._model import CreatedExecution, EngineError
 from ._services import ServiceRecord
 from ._state import Engine
 
@@ -143,7 +143,7 @@ class ExecutionApi:
             hash=wire.hash_out(self.release, execution.hash)
         )
 
-    async def created(self, request: Any, context: Context) -> Execution:
+    async def created(self, request: Any, context: Context) -> CreatedExecution:
         """A new execution of the instance the request names, its inputs checked first."""
         instance = wire.hash_in(self.release, request.instanceHash)
         if self.release.json_text:

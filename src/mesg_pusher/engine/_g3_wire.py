@@ -17,6 +17,7 @@ from typing import Any
 from google.protobuf.message import Message
 from google.protobuf.struct_pb2 import Struct
 
+from ..mesg import b58encode
 from ..mesg.protocol import Release, from_struct, to_struct, wire
 from . import _hashes, _messages
 from ._model import ALL, EngineError, Event, Snapshot, Status
@@ -31,7 +32,7 @@ def hash_out(release: Release, raw: bytes) -> str | bytes:
     """A hash as the release sends it: raw bytes, or base58 (empty stays empty)."""
     if release.bytes_hashes:
         return raw
-    return _hashes.b58encode(raw) if raw else ""
+    return b58encode(raw) if raw else ""
 
 
 def hash_in(release: Release, value: str | bytes) -> bytes:
@@ -44,7 +45,7 @@ def hash_in(release: Release, value: str | bytes) -> bytes:
 
 def execution_id(release: Release, value: str | bytes) -> str:
     """The stand-in's id of the execution a hash field names."""
-    return _hashes.b58encode(hash_in(release, value))
+    return b58encode(hash_in(release, value))
 
 
 def data_out(release: Release, values: Mapping[str, Any] | None) -> str | Struct | None:

@@ -19,12 +19,13 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _engine_texts as words
+from ..mesg import b58encode
 from ..mesg.protocol import CREDENTIAL_PASSPHRASE, CREDENTIAL_USERNAME, Method, calls
 from . import _g3_wire as wire
-from . import _hashes, _rules
+from . import _rules
 from ._g3_server import ExecutionApi
 from ._grpc import Context, metadata
-from ._model import EngineError, Execution
+from ._model import CreatedExecution, EngineError
 from ._services import ServiceRecord
 from ._state import Engine
 
@@ -55,13 +56,13 @@ class RunnerExecutionApi(ExecutionApi):
         await self.engine.chain.block()
         await super().answer(request, context)
 
-    async def created(self, request: Any, context: Context) -> Execution:
+    async def created(self, request: Any, context: Context) -> CreatedExecution:
         self.credentials(context)
         await self.engine.chain.block()
         runner = request.executorHash
         service = self.engine.by_hash("runner", runner)
         if service is None:
-            raise EngineError(_rules.runner_not_found(self.release, _hashes.b58encode(runner)))
+            raise EngineError(_rules.runner_not_found(self.release, b58encode(runner)))
         return await self.engine.create(
             service, request.taskKey, wire.data_in(self.release, request, "inputs"), request.tags
         )
@@ -69,14 +70,12 @@ class RunnerExecutionApi(ExecutionApi):
     def event_service(self, instance: bytes) -> ServiceRecord:
         service = self.engine.by_hash("instance", instance)
         if service is None:
-            unknown = words.INSTANCE_NOT_FOUND.format(
-                hash=words.go_quote(_hashes.b58encode(instance))
-            )
+            unknown = words.INSTANCE_NOT_FOUND.format(hash=words.go_quote(b58encode(instance)))
             raise EngineError(words.CREATE_EVENT_DATA.format(reason=unknown))
         return service
 
     def unknown_execution(self, request: Any) -> str:
-        return _rules.unknown_execution(self.release, _hashes.b58encode(request.hash))
+        return _rules.unknown_execution(self.release, b58encode(request.hash))
 
     async def list(self, request: Any, context: Context) -> Any:
         engine = self.engine

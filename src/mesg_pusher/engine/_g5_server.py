@@ -21,6 +21,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from .. import _engine_texts as words
+from ..mesg import b58encode
 from ..mesg.protocol import CREDENTIAL_TOKEN, REQUEST_SIGNATURE, Method, calls
 from ..mesg.protocol.v0_21_pb2 import (
     EventResponse,
@@ -30,7 +31,7 @@ from ..mesg.protocol.v0_21_pb2 import (
     RunnerRegisterResponse,
 )
 from . import _g3_wire as wire
-from . import _g5_wire, _hashes, _rules
+from . import _g5_wire, _rules
 from ._grpc import Context, metadata, refuse, relay
 from ._model import EngineError
 from ._services import ServiceRecord
@@ -108,7 +109,7 @@ class RunnerApi:
             record = self.engine.by_hash("runner", request.runnerHash)
             if record is None:
                 raise EngineError(
-                    _rules.runner_not_found(self.release, _hashes.b58encode(request.runnerHash))
+                    _rules.runner_not_found(self.release, b58encode(request.runnerHash))
                 )
             self.engine.chain.delete(record.token)
         except EngineError as error:
@@ -137,7 +138,7 @@ class RunnerApi:
         try:
             self.check_fields(request, _g5_wire.RESULT)
             record = self.runner(context)
-            execution_id = _hashes.b58encode(request.executionHash)
+            execution_id = b58encode(request.executionHash)
             snapshot = self.engine.snapshot(execution_id)
             if snapshot is None:
                 raise EngineError(_rules.unknown_execution(self.release, execution_id))
@@ -146,7 +147,7 @@ class RunnerApi:
                 raise EngineError(
                     words.NOT_EXECUTOR.format(
                         runner=words.go_quote(record.token),
-                        executor=words.go_quote(_hashes.b58encode(executor)),
+                        executor=words.go_quote(b58encode(executor)),
                     )
                 )
             await self.engine.chain.block()
@@ -182,7 +183,7 @@ class RunnerApi:
             record = self.engine.by_hash("runner", request.executorHash)
             if record is None:
                 raise EngineError(
-                    _rules.runner_not_found(self.release, _hashes.b58encode(request.executorHash))
+                    _rules.runner_not_found(self.release, b58encode(request.executorHash))
                 )
             inputs = wire.data_in(self.release, request, "inputs")
             execution = await self.engine.create(record, request.taskKey, inputs, request.tags)

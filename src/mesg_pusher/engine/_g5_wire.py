@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 from google.protobuf.struct_pb2 import Struct
 
 from .. import _engine_texts as words
+from ..mesg import b58encode
 from ..mesg.protocol import from_struct
 from ..mesg.protocol.v0_21_pb2 import RunnerRegisterRequest
 from . import _hashes
@@ -73,7 +74,7 @@ def _fields(message: Message) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
-        return _hashes.b58encode(value)
+        return b58encode(value)
     if isinstance(value, Struct):
         return from_struct(value)
     if isinstance(value, Message):

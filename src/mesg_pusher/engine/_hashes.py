@@ -1,6 +1,7 @@
 """Names the engine gives things, and how it reads them back: execution ids of the first
-generation, hex hashes of the second, SHA-256 hashes in base58 (the bitcoin alphabet) from the
-third, with the refusals of Go's decoders in their own words.
+generation, hex hashes of the second, SHA-256 hashes in base58 (the bitcoin alphabet,
+`mesg_pusher.mesg.b58encode`, the codec serve uses too) from the third, with the refusals of
+Go's decoders in their own words.
 
 The hashes are the stand-in's own: each is a SHA-256 of what identifies the thing (the real
 engine hashed its own encodings), so the same service, environment and identity give the same
@@ -15,36 +16,10 @@ from collections.abc import Mapping
 from typing import Final
 
 from .. import _engine_texts as words
+from ..mesg import b58decode
 from ._model import EngineError
 
-ALPHABET: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_DIGITS: Final = {char: index for index, char in enumerate(ALPHABET)}
 SIZE: Final = 32  # bytes in a hash
-
-
-def b58encode(data: bytes) -> str:
-    number = int.from_bytes(data, "big")
-    out = []
-    while number:
-        number, digit = divmod(number, 58)
-        out.append(ALPHABET[digit])
-    zeros = len(data) - len(data.lstrip(b"\0"))
-    return "1" * zeros + "".join(reversed(out))
-
-
-def b58decode(text: str) -> bytes:
-    """`text` decoded; a `ValueError` in mr-tron/base58's words otherwise."""
-    if not text:
-        raise ValueError(words.BASE58_EMPTY.format())
-    number = 0
-    for char in text:
-        digit = _DIGITS.get(char)
-        if digit is None:
-            raise ValueError(words.BASE58_BAD_DIGIT.format(digit=_go_rune(char)))
-        number = number * 58 + digit
-    zeros = len(text) - len(text.lstrip("1"))
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
-    return b"\0" * zeros + body
 
 
 def decode_hash(text: str) -> bytes:
@@ -80,12 +55,6 @@ def _go_byte(byte: int) -> str:
     """A byte as Go's ``%#U`` writes the rune of that value: ``U+0067 'g'``."""
     char = chr(byte)
     return f"U+{byte:04X} '{char}'" if char.isprintable() else f"U+{byte:04X}"
-
-
-def _go_rune(char: str) -> str:
-    """A rune as Go's ``%q`` writes it: ``'0'``, ``'\\n'``."""
-    quoted = words.go_quote(char)[1:-1].replace('\\"', '"')
-    return "'" + quoted.replace("'", "\\'") + "'"
 
 
 def digest(*parts: bytes | str) -> bytes:

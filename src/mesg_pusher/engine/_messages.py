@@ -14,16 +14,15 @@ import json
 import math
 import re
 import time
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from .._errors import InputsInvalid, MesgPusherError
+from .._errors import MesgPusherError
+from .._text import LONE_SURROGATE
 from ..mesg import words
 
 #: Deepest nesting of arrays and objects decoded (Go's own limit is 10000).
 MAX_DEPTH: Final = 500
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _STRUCTURE = re.compile(r'["\\\[\]{}]')
 
@@ -50,18 +49,6 @@ def event_not_found(event: str, service: str) -> str:
 
 def execution_not_found(execution_id: str) -> str:
     return words.EXECUTION_GONE.format(id=execution_id)
-
-
-def inputs_invalid(task: str, problems: Sequence[tuple[str, str]]) -> str:
-    return str(InputsInvalid(task, problems))
-
-
-def outputs_invalid(output: str, task: str, problems: Sequence[tuple[str, str]]) -> str:
-    return words.outputs_invalid(output, task, problems)
-
-
-def event_data_invalid(event: str, problems: Sequence[tuple[str, str]]) -> str:
-    return words.event_data_invalid(event, problems)
 
 
 def go_time(nanoseconds: int) -> str:
@@ -206,7 +193,7 @@ def _without_lone_surrogates(value: Any) -> Any:
     """`value` with every lone UTF-16 surrogate in its strings replaced by U+FFFD, as Go's
     decoder does (Python's keeps them, and they cannot be encoded as UTF-8)."""
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):
         return {
             _without_lone_surrogates(key): _without_lone_surrogates(item)
@@ -269,7 +256,7 @@ def _encode(value: Any, parts: list[str]) -> None:
 
 def _string(text: str) -> str:
     # Go writes what is not UTF-8 (here: a lone surrogate) as U+FFFD.
-    text = _LONE_SURROGATE.sub("\ufffd", text)
+    text = LONE_SURROGATE.sub("\ufffd", text)
     return json.dumps(text, ensure_ascii=False).translate(_ESCAPES)
 
 

@@ -1,7 +1,7 @@
 """The stand-in's own model of what the engine holds, the same for every protocol generation:
-an `Execution` as it was created, its `Result` once answered, an `Event` as it was published,
-the record of each result and event call (`Submission`, `Emission`), the `Stream` a listener
-reads, and the engine's refusal (`EngineError`).
+an execution as it was created (`CreatedExecution`), its `Result` once answered, an `Event` as
+it was published, the record of each result and event call (`Submission`, `EventCall`), the
+`Stream` a listener reads, and the engine's refusal (`EngineError`).
 
 A generation's wire module turns these into its messages and back; nothing here knows a
 message.
@@ -52,7 +52,7 @@ class Status(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Execution:
+class CreatedExecution:
     """An execution as it was created. `id` is how the engine names it (G1 an id, G2 a hex
     hash, from G3 the base58 of `hash`); `token` is the service's token (G1, G2), instance hash
     (G3) or runner hash (G4, G5) in base58; `input_data` the inputs as the engine hands them
@@ -97,7 +97,7 @@ class Result:
 class Snapshot:
     """An execution at one moment: in progress (`result` None) or finished."""
 
-    execution: Execution
+    execution: CreatedExecution
     result: Result | None = None
 
     @property
@@ -118,7 +118,7 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
-class Emission:
+class EventCall:
     """One event call as the engine saw it; `error` is None when it was accepted."""
 
     token: str

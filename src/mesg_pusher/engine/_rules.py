@@ -74,7 +74,7 @@ def _type_problems(parameter: Param, value: Any, release: Release) -> list[tuple
 
 
 def details(release: Release, found: Sequence[tuple[str, str]]) -> str:
-    if release.texts == "v0.14.1":
+    if _later(release):
         return "\n".join(
             words.VALUE_PROBLEM_V14.format(
                 key=words.go_quote(key), problem=words.PROBLEMS_V14[kind]
@@ -88,6 +88,7 @@ def details(release: Release, found: Sequence[tuple[str, str]]) -> str:
 
 
 def _later(release: Release) -> bool:
+    """Whether `release` speaks v0.14.1's words (from v0.14.1 on) rather than v0.10's."""
     return release.texts == "v0.14.1"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 
 from .. import _engine_texts as words
-from ..mesg import ServiceDefinition
+from ..mesg import ServiceDefinition, b58encode
 from ..mesg.protocol import Release
 from . import _hashes, _messages, _rules
 from ._g5_wire import registration_payload
@@ -58,7 +58,7 @@ def named(
     if generation == 1:
         name = token if token is not None else draw()
     elif generation == 2:
-        name = token if token is not None else _hashes.b58encode(service)
+        name = token if token is not None else b58encode(service)
     else:
         if generation <= 4:
             instance = _hashes.instance_hash(service, env)
@@ -67,7 +67,7 @@ def named(
             instance = _hashes.registered_instance_hash(service, env_hash)
         if generation >= 4:
             runner = _hashes.runner_hash(engine_key, instance)
-        name = _hashes.b58encode(runner or instance)
+        name = b58encode(runner or instance)
     return ServiceRecord(
         name, schema.name, definition, schema, service, instance, runner, env_hash, dict(env)
     )
@@ -80,15 +80,13 @@ def environment(
     MESG_* variables (`endpoint` is MESG_ENDPOINT; `sign` signs G5's registration), then the
     customised environment."""
     values = {
-        "MESG_TOKEN": record.token
-        if release.generation <= 2
-        else _hashes.b58encode(record.instance_hash),
+        "MESG_TOKEN": record.token if release.generation <= 2 else b58encode(record.instance_hash),
         "MESG_ENDPOINT": endpoint,
         "MESG_ENDPOINT_TCP": endpoint,
-        "MESG_SERVICE_HASH": _hashes.b58encode(record.service_hash),
-        "MESG_INSTANCE_HASH": _hashes.b58encode(record.instance_hash),
-        "MESG_RUNNER_HASH": _hashes.b58encode(record.runner_hash),
-        "MESG_ENV_HASH": _hashes.b58encode(record.env_hash),
+        "MESG_SERVICE_HASH": b58encode(record.service_hash),
+        "MESG_INSTANCE_HASH": b58encode(record.instance_hash),
+        "MESG_RUNNER_HASH": b58encode(record.runner_hash),
+        "MESG_ENV_HASH": b58encode(record.env_hash),
     }
     if release.generation == 5:
         values["MESG_REGISTER_SIGNATURE"] = sign(

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..mesg import ServiceDefinition, load_packaged, validate, words
+from ..mesg import ServiceDefinition, b58encode, load_packaged, validate, words
 from ..mesg.protocol import Release, release
 from ..mesg.protocol.core_pb2 import EventData, ResultData
 from ..mesg.protocol.service_pb2 import TaskData
@@ -50,10 +50,10 @@ from . import _g1_wire, _hashes, _messages, _rules, _services
 from ._chain import Chain
 from ._model import (
     ALL,
-    Emission,
+    CreatedExecution,
     EngineError,
     Event,
-    Execution,
+    EventCall,
     IdShape,
     Result,
     Snapshot,
@@ -126,12 +126,12 @@ class Engine:
         self._thawed.set()
         self._services: dict[str, ServiceRecord] = {}
         self._listeners: list[_Listener] = []
-        self.in_progress: dict[str, Execution] = {}
+        self.in_progress: dict[str, CreatedExecution] = {}
         self.results: dict[str, Result] = {}
         self.submissions: deque[Submission] = deque(maxlen=keep_submissions)
-        self.emissions: deque[Emission] = deque(maxlen=keep_submissions)
+        self.emissions: deque[EventCall] = deque(maxlen=keep_submissions)
         self.executions_created = 0
-        self._created: dict[str, Execution] = {}
+        self._created: dict[str, CreatedExecution] = {}
         self._publishing = asyncio.Lock()
         self._changed = asyncio.Event()
         self.token = self.add_service(definition or load_packaged(), token=token, env=env)
@@ -250,7 +250,7 @@ class Engine:
             raise EngineError(_messages.task_not_found(task_key, definition.name))
         problems = validate(task.inputs, inputs)
         if problems:
-            raise EngineError(_messages.inputs_invalid(task_key, problems))
+            raise EngineError(words.inputs_invalid(task_key, problems))
 
     async def create(
         self,
@@ -258,7 +258,7 @@ class Engine:
         task_key: str,
         inputs: Mapping[str, Any] | None,
         tags: Iterable[str] = (),
-    ) -> Execution:
+    ) -> CreatedExecution:
         """From G2: validate `inputs` by the release's rules (the refusal in its words), create
         the execution and publish it."""
         schema = service.schema
@@ -294,7 +294,7 @@ class Engine:
         except UnicodeDecodeError:
             text_id = None
         if text_id is not None:
-            execution = Execution(
+            execution = CreatedExecution(
                 text_id,
                 service.token,
                 task_key.decode("utf-8", "replace"),
@@ -324,10 +324,10 @@ class Engine:
         input_data: str,
         tags: tuple[str, ...],
         inputs: Mapping[str, Any] | None,
-    ) -> Execution:
+    ) -> CreatedExecution:
         created = self._created_ns()
         execution_id, digest = self._new_id(created, service, task_key, input_data, tags)
-        execution = Execution(
+        execution = CreatedExecution(
             execution_id,
             service.token,
             task_key,
@@ -406,7 +406,7 @@ class Engine:
         if generation <= 2:
             return hashlib.sha1(joined.encode("utf-8", "surrogatepass")).hexdigest(), b""  # noqa: S324
         digest = _hashes.digest(b"execution", service.token, joined, *tags)
-        return _hashes.b58encode(digest), digest
+        return b58encode(digest), digest
 
     def _shown(self, execution_id: str) -> str:
         """How the stand-in's log names an execution: a joined id holds the inputs, secrets
@@ -569,7 +569,7 @@ class Engine:
             )
         problems = validate(output.data, data)
         if problems:
-            raise EngineError(_messages.outputs_invalid(output_key, execution.task_key, problems))
+            raise EngineError(words.outputs_invalid(output_key, execution.task_key, problems))
         del self.in_progress[execution_id]
         result = Result(
             execution.token,
@@ -597,14 +597,14 @@ class Engine:
                 raise EngineError(_messages.event_not_found(event_key, definition.name))
             problems = validate(event.data, data)
             if problems:
-                raise EngineError(_messages.event_data_invalid(event_key, problems))
+                raise EngineError(words.event_data_invalid(event_key, problems))
         except EngineError as error:
-            self._event_refused(Emission(token, event_key, event_data, str(error)))
+            self._event_refused(EventCall(token, event_key, event_data, str(error)))
             raise
-        self.emissions.append(Emission(token, event_key, event_data, None))
+        self.emissions.append(EventCall(token, event_key, event_data, None))
         self._publish_event(Event(service.token, event_key, data, _messages.go_json(data)))
 
-    def _event_refused(self, emission: Emission) -> None:
+    def _event_refused(self, emission: EventCall) -> None:
         self.emissions.append(emission)
         log.info("event %s refused: %s", emission.event_key, emission.error)
         self._notify()
@@ -619,7 +619,7 @@ class Engine:
             log.info("event %s emitted, published to %d listeners", event.key, listeners)
         self._notify()
 
-    def emitted(self, event_key: str | None = None) -> list[Emission]:
+    def emitted(self, event_key: str | None = None) -> list[EventCall]:
         """The event calls the engine accepted (of `event_key` only, when given)."""
         return [
             e
@@ -743,9 +743,9 @@ class Engine:
             if found:
                 problem = _rules.event_data_invalid(self.release, service.name, event_key, found)
         if problem is not None:
-            self._event_refused(Emission(service.token, event_key, shown, problem))
+            self._event_refused(EventCall(service.token, event_key, shown, problem))
             raise EngineError(problem)
-        self.emissions.append(Emission(service.token, event_key, shown, None))
+        self.emissions.append(EventCall(service.token, event_key, shown, None))
         values = dict(data or {})
         event = Event(
             service.token,
@@ -767,7 +767,7 @@ class Engine:
         record = self.by_hash("instance", instance)
         if record is None:
             runner = _hashes.runner_hash(self.identity.public, instance)
-            refusal = words.RUNNER_NOT_FOUND.format(hash=words.go_quote(_hashes.b58encode(runner)))
+            refusal = words.RUNNER_NOT_FOUND.format(hash=words.go_quote(b58encode(runner)))
             raise EngineError(_rules.chain(self.release, refusal))
         return record, self.chain.put(record.token)
 
@@ -819,9 +819,11 @@ class Engine:
         self._changed = asyncio.Event()
 
 
-def _bare(result: Result) -> Execution:
+def _bare(result: Result) -> CreatedExecution:
     """An execution known only by its result (one `deliver_raw` made)."""
-    return Execution(result.execution_id, result.service_id, result.task_key, "", result.tags)
+    return CreatedExecution(
+        result.execution_id, result.service_id, result.task_key, "", result.tags
+    )
 
 
 def _decoded(text: str) -> dict[str, Any]:

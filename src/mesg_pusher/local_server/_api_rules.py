@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from .._errors import InputError, MesgPusherError
 from .._json import loads
+from .._text import cut
 from ..pusher import AUTH_VERSION, body_md5, limits, rules, string_to_sign, verify_signature
 from ._config import ServerSettings
 
@@ -29,7 +30,7 @@ CHANNEL_INFO_ATTRIBUTES: Final = frozenset(limits.CHANNEL_INFO_ATTRIBUTES)
 _ISO8601: Final = "%Y-%m-%dT%H:%M:%SZ"
 #: Digits of ``auth_timestamp`` read as a number (about 31 billion years of seconds).
 MAX_TIMESTAMP_DIGITS: Final = 18
-#: Characters of a given value quoted back in a refusal.
+#: Characters of a given value quoted back in a refusal, the mark of a cut included.
 _SHOWN_CHARS: Final = 40
 #: The 403s: an app disabled (Pusher's words for it on a connection), or over its daily quota
 #: (the words Pusher's users have quoted from its HTTP API).
@@ -138,7 +139,7 @@ def _iso(timestamp: int, given: str | None = None) -> str:
         return time.strftime(_ISO8601, time.gmtime(timestamp))
     except (OverflowError, OSError, ValueError):
         text = given if given is not None else str(timestamp)
-        return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+        return cut(text, _SHOWN_CHARS - 1)
 
 
 def _inspect(text: str) -> str:

@@ -19,7 +19,7 @@ from aiohttp import web
 from ..pusher import App
 from ._api import Api
 from ._broker import Broker
-from ._config import DEFAULT_HOST, ServerSettings, url_host
+from ._config import DEFAULT_LISTEN_HOST, ServerSettings, url_host
 from ._debug import DebugConsole
 from ._ws import Sockets
 
@@ -87,7 +87,7 @@ class LocalServer:
         self,
         settings: ServerSettings | None = None,
         *,
-        host: str = DEFAULT_HOST,
+        host: str = DEFAULT_LISTEN_HOST,
         port: int = 0,
         clock: Callable[[], float] = time.time,
         ssl_context: ssl.SSLContext | None = None,

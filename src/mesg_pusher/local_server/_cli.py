@@ -34,7 +34,7 @@ from ..pusher import App
 from ._config import (
     APP_OPTIONS,
     DEFAULT_APP,
-    DEFAULT_HOST,
+    DEFAULT_LISTEN_HOST,
     DEFAULT_PORT,
     AppOptions,
     ServerSettings,
@@ -66,7 +66,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "error (an option, an address it cannot listen on)."
         ),
     )
-    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (%(default)s)")
+    parser.add_argument(
+        "--host", default=DEFAULT_LISTEN_HOST, help="address to listen on (%(default)s)"
+    )
     parser.add_argument(
         "--port", type=port, default=DEFAULT_PORT, help="port, 0 for any free one (%(default)s)"
     )

@@ -20,7 +20,9 @@ from .._errors import InputError
 from ..pusher import App, limits
 from ._fault_injection import Fault
 
-DEFAULT_HOST: Final = "127.0.0.1"
+#: The address the local server listens on unless told another (Pusher's API host is
+#: `pusher.DEFAULT_HOST`).
+DEFAULT_LISTEN_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 6001
 #: The app served when none is given: fixed, well-known test credentials, never a user's.
 DEFAULT_APP: Final = App(app_id="1", key="local-key", secret="local-secret")  # noqa: S106

@@ -14,15 +14,16 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from .._json import dumps
+from .._text import cut
 
-#: Characters of an event's data shown in the console.
+#: Characters of an event's data shown in the console, the mark of a cut included.
 DATA_PREVIEW_CHARS: Final = 300
 #: Messages a page may have waiting before it is dropped as too slow.
 LISTENER_QUEUE: Final = 1000
 
 
 def preview(text: str) -> str:
-    return text if len(text) <= DATA_PREVIEW_CHARS else text[: DATA_PREVIEW_CHARS - 1] + "…"
+    return cut(text, DATA_PREVIEW_CHARS - 1)
 
 
 class DebugFeed:

@@ -17,8 +17,12 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Final
 
+from .._text import cut
+
 #: The names every local server answers to on its debug console.
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+#: Characters of a refused value quoted back, the mark of a cut included.
+_SHOWN_CHARS: Final = 80
 
 
 def own_names(*names: str | None, extra: Iterable[str] = ()) -> frozenset[str]:
@@ -88,5 +92,4 @@ def _listed(names: frozenset[str]) -> str:
 
 def _shown(text: str) -> str:
     """A value quoted in a refusal: bounded, and without characters that break a line."""
-    cut = text if len(text) <= 80 else text[:79] + "…"
-    return repr(cut)
+    return repr(cut(text, _SHOWN_CHARS - 1))

@@ -9,7 +9,6 @@ Frames are JSON objects ``{"event", "channel"?, "data"}``. Pusher encodes ``data
 from __future__ import annotations
 
 import contextlib
-import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,15 @@ from typing import Any, Final
 
 from .._errors import InputError, MesgPusherError
 from .._json import dumps, loads
-from ..pusher import channel_auth_string, hmac_sha256_hex, limits, rules, user_auth_string
+from .._text import cut
+from ..pusher import (
+    channel_auth_string,
+    hmac_sha256_hex,
+    limits,
+    rules,
+    same_signature,
+    user_auth_string,
+)
 from ._state import Member, is_presence
 
 PROTOCOL_VERSION: Final = 7
@@ -42,7 +49,7 @@ CLIENT_EVENTS_OFF: Final = (
 RATE_LIMITED: Final = "Client event rejected due to rate limit"
 #: A close frame's reason: 125 bytes of payload less the 2-byte code.
 MAX_CLOSE_REASON_BYTES: Final = 123
-#: Characters of a client's value quoted back in a refusal.
+#: Characters of a client's value quoted back in a refusal, the mark of a cut included.
 SHOWN_CHARS: Final = 40
 #: ASCII digits only: str.isdigit also takes "²" (which int() refuses) and other scripts' digits
 #: (which int() reads, so the Arabic-Indic seven would pass for 7).
@@ -147,12 +154,12 @@ def check_protocol(query: Mapping[str, str]) -> tuple[int, str] | None:
         return NO_PROTOCOL, "No protocol version supplied"
     number = _VERSION_NUMBER.fullmatch(given)
     if number is None or not MIN_PROTOCOL_VERSION <= int(given) <= PROTOCOL_VERSION:
-        return UNSUPPORTED_PROTOCOL, f"Unsupported protocol version: {_cut(given)}"
+        return UNSUPPORTED_PROTOCOL, f"Unsupported protocol version: {_shown(given)}"
     return None
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+def _shown(text: str) -> str:
+    return cut(text, SHOWN_CHARS - 1)
 
 
 def close_reason(message: str) -> bytes:
@@ -193,9 +200,9 @@ def check_subscribe(
     if channel.startswith(limits.SERVER_TO_USER_PREFIX):
         wanted = channel[len(limits.SERVER_TO_USER_PREFIX) :]
         if user_id is None or wanted != user_id:
-            signed = "not signed in" if user_id is None else f"signed in as {_cut(user_id)}"
+            signed = "not signed in" if user_id is None else f"signed in as {_shown(user_id)}"
             raise Refused(
-                f"Cannot subscribe to {_cut(channel)}: the user's own connections only "
+                f"Cannot subscribe to {_shown(channel)}: the user's own connections only "
                 f"(this one is {signed})"
             )
         return SubscribeRequest(channel)
@@ -224,7 +231,7 @@ def _check_auth(auth: Any, signed: str, *, key: str, secret: str) -> None:
     if sep and given_key != key:
         raise Refused(f"Invalid key in subscription auth data: '{given_key}'")
     expected = hmac_sha256_hex(secret, signed)
-    if not sep or not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+    if not sep or not same_signature(expected, signature):
         raise Refused(
             f"Invalid signature: Expected HMAC SHA256 hex digest of {signed}, but got {text}"
         )

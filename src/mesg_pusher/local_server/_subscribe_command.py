@@ -27,7 +27,7 @@ from .._command_line import EXIT_OK, fail, say, stop_on_signals, usage_error
 from .._errors import InputError
 from .._json import dumps, loads
 from ..pusher import App, EnvironmentDefaults, MasterKey, limits, rules
-from ._config import DEFAULT_APP, DEFAULT_HOST, DEFAULT_PORT
+from ._config import DEFAULT_APP, DEFAULT_LISTEN_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from ._subscriber import ReceivedEvent, Subscriber
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 COMMAND: Final = "subscribe"
 #: The default local server, as a Pusher URL.
 DEFAULT_URL: Final = (
-    f"http://{DEFAULT_APP.key}:{DEFAULT_APP.secret}@{DEFAULT_HOST}:{DEFAULT_PORT}"
+    f"http://{DEFAULT_APP.key}:{DEFAULT_APP.secret}@{DEFAULT_LISTEN_HOST}:{DEFAULT_PORT}"
     f"/apps/{DEFAULT_APP.app_id}"
 )
 MASTER_KEY_VARIABLE: Final = "PUSHER_ENCRYPTION_MASTER_KEY_BASE64"
@@ -111,9 +111,9 @@ class _Target:
             values = EnvironmentDefaults.from_environment({"PUSHER_URL": url}).url
         except InputError as error:
             raise InputError(option, error.rule) from None
-        self.app = App(app_id=values["appId"], key=values["key"], secret=values["secret"])
-        scheme = "wss" if values["encrypted"] else "ws"
-        port = values.get("port", 443 if values["encrypted"] else 80)
+        self.app = App(app_id=values["app_id"], key=values["key"], secret=values["secret"])
+        scheme = "wss" if values["tls"] else "ws"
+        port = values.get("port", 443 if values["tls"] else 80)
         self.ws_url = f"{scheme}://{values['host']}:{port}"
 
 

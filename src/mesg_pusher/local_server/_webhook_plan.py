@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .._json import dumps
-from ..pusher import App
-from ..webhooks import CONTENT_TYPE, KEY_HEADER, SIGNATURE_HEADER, signature
+from ..pusher import App, webhook_signature
+from ..webhooks import CONTENT_TYPE, KEY_HEADER, SIGNATURE_HEADER
 from ._state import Joined, Left, is_presence
 
 #: Events in one webhook at most, as Pusher batches them.
@@ -63,7 +63,7 @@ def webhook_request(
     headers = {
         "Content-Type": CONTENT_TYPE,
         KEY_HEADER: app.key,
-        SIGNATURE_HEADER: signature(app.secret, body),
+        SIGNATURE_HEADER: webhook_signature(app.secret, body),
     }
     return body, headers
 

@@ -1,14 +1,16 @@
-"""The MESG side: the service definition (mesg.yml), what each engine release accepts in it and
-the form each one deploys, its documentation, and the engine's words (`words`: every text the
-engine answers with, as templates that also recognise it)."""
+"""The MESG side: the engine's releases (`Release`: what each one speaks and accepts), the
+service definition (mesg.yml), what each engine release accepts in it and the form each one
+deploys, its documentation, the engine's hashes in base58, and the engine's words (`words`:
+every text the engine answers with, as templates that also recognise it)."""
 
 from .. import _engine_texts as words
-from ._check import Finding, Verdict, check
+from ._base58 import b58decode, b58encode
+from ._check import Finding, Verdict, check_tree
 from ._definition import (
     FIRST_GENERATION,
     Container,
     DefinitionError,
-    Engine,
+    OldestRelease,
     Output,
     Parameter,
     ServiceDefinition,
@@ -17,7 +19,7 @@ from ._definition import (
     load,
     load_packaged,
     packaged_text,
-    parse,
+    parse_tree,
     validate,
 )
 from ._forms import FORM_NAMES, FORMS, Form, definition_for, detect_form, form_of, with_env
@@ -35,7 +37,7 @@ from ._later import (
     render_later,
 )
 from ._limits import MAX_INPUT_BYTES
-from ._releases import RELEASES, Release, normalized, releases, spans
+from ._releases import RELEASES, Release, ReleaseError, normalized, release, releases, spans
 from ._rules import Rules, rules_for
 from ._service_dir import (
     DEPLOY,
@@ -61,25 +63,28 @@ __all__ = [
     "SID",
     "Container",
     "DefinitionError",
-    "Engine",
     "Finding",
     "Form",
     "LaterDefinition",
     "LaterEvent",
     "LaterParameter",
     "LaterTask",
+    "OldestRelease",
     "Output",
     "Package",
     "Parameter",
     "Price",
     "Release",
+    "ReleaseError",
     "Rules",
     "ServiceDefinition",
     "Shape",
     "Task",
     "Verdict",
+    "b58decode",
+    "b58encode",
     "build_wheel",
-    "check",
+    "check_tree",
     "definition_for",
     "deploy_hint",
     "detect_form",
@@ -91,7 +96,8 @@ __all__ = [
     "load_packaged",
     "normalized",
     "packaged_text",
-    "parse",
+    "parse_tree",
+    "release",
     "releases",
     "render",
     "render_events",

@@ -1,4 +1,4 @@
-"""mesg.yml checked as one engine release reads it: `read_yaml` reads the YAML once, `check`
+"""mesg.yml checked as one engine release reads it: `read_yaml` reads the YAML once, `check_tree`
 applies one release's `Rules` and gives every problem (the release refuses the file) and every
 warning (the release's compiler drops something without a word).
 
@@ -109,7 +109,7 @@ def read_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def check(tree: Any, release: Release) -> Verdict:
+def check_tree(tree: Any, release: Release) -> Verdict:
     """What `release` makes of the parsed definition `tree`."""
     checker = _Checker(rules_for(release))
     checker.definition(tree)

@@ -21,16 +21,16 @@ import yaml
 
 from .._engine_texts import NOT_OF_TYPE, REQUIRED
 from .._errors import MesgPusherError
-from ._check import Finding, Verdict, check, read_yaml
+from ._check import Finding, Verdict, check_tree, read_yaml
 from ._releases import Release, between, spans
 
 ParameterType = Literal["String", "Number", "Boolean", "Object"]
 TYPES: Final[tuple[ParameterType, ...]] = ("String", "Number", "Boolean", "Object")
 #: The oldest release a first-generation definition is for: every one (v0.1), or v0.6 to v0.9.1
 #: (which read configuration.env).
-Engine = Literal["v0.1", "v0.6"]
-#: The first generation's releases each `Engine` stands for.
-FIRST_GENERATION: Final[Mapping[Engine, tuple[Release, ...]]] = {
+OldestRelease = Literal["v0.1", "v0.6"]
+#: The first generation's releases each `OldestRelease` stands for.
+FIRST_GENERATION: Final[Mapping[OldestRelease, tuple[Release, ...]]] = {
     "v0.1": between(Release(1, 0), Release(9, 1)),
     "v0.6": between(Release(6, 0), Release(9, 1)),
 }
@@ -118,7 +118,7 @@ def _has_type(value: Any, kind: ParameterType) -> bool:
     return isinstance(value, dict | list)
 
 
-def parse(text: str) -> Any:
+def parse_tree(text: str) -> Any:
     """The YAML tree of mesg.yml `text`; a `DefinitionError` when no engine reads it as YAML."""
     try:
         return read_yaml(text)
@@ -140,11 +140,11 @@ def grouped(verdicts: Sequence[Verdict], *, warnings: bool = False) -> list[tupl
     return [(finding, spans(releases)) for finding, releases in found.items()]
 
 
-def load(text: str, *, engine: Engine = "v0.1") -> ServiceDefinition:
+def load(text: str, *, engine: OldestRelease = "v0.1") -> ServiceDefinition:
     """Parse mesg.yml `text` and check it with the rules of every first-generation release
     from `engine` on; the definition, or a `DefinitionError` naming the first problem."""
-    tree = parse(text)
-    problems = grouped([check(tree, release) for release in FIRST_GENERATION[engine]])
+    tree = parse_tree(text)
+    problems = grouped([check_tree(tree, release) for release in FIRST_GENERATION[engine]])
     if problems:
         finding, releases = problems[0]
         raise DefinitionError(f"mesg.yml: {finding} ({releases})")

@@ -129,6 +129,9 @@ SHAPES: Final[Mapping[str, Shape]] = {
     "tasks.channels.outputs.channels": Shape("Object"),
     "tasks.channel.outputs.cache": Shape("Object"),
     "tasks.users.outputs.users": Shape("Object", repeated=True),
+    # The member's user_info as the app's auth endpoint signed it: a JSON object.
+    "events.member_added.data.user_info": Shape("Object"),
+    "events.member_removed.data.user_info": Shape("Object"),
 }
 
 

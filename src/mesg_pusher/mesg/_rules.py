@@ -60,7 +60,7 @@ ALL_TYPES: Final = (*BASIC_TYPES, "Any")
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """What one release accepts; `check` applies them."""
+    """What one release accepts; `check_tree` applies them."""
 
     release: Release
     reader: Reader

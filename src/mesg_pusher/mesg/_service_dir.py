@@ -137,11 +137,14 @@ RUN pip install --no-deps ./{wheel} && pip check && rm ./{wheel}
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin mesg
 USER 10001
 
-# Pusher's webhooks (POST /webhooks), GET /health and GET /metrics, on the port mesg.yml declares
-# under configuration.ports (outside the container serve listens on loopback only).
+# Pusher's webhooks (POST /webhooks), on the port mesg.yml declares under configuration.ports
+# (outside the container serve listens on loopback only). GET /health and GET /metrics stay on the
+# container's own loopback, where its HEALTHCHECK asks: healthy while the task stream is open.
 ENV MESG_PUSHER_WEBHOOK_LISTEN=0.0.0.0:3000
 ENV MESG_PUSHER_ENGINE={engine}
+ENV MESG_PUSHER_ADMIN_LISTEN=127.0.0.1:3001
 EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["mesg-pusher", "health"]
 
 # SIGTERM (docker stop) makes it finish the executions under way within the grace period.
 CMD ["mesg-pusher", "serve"]

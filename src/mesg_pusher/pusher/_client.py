@@ -20,7 +20,7 @@ from typing import Any
 from .._errors import InputError
 from ._answers import channel_answer, channels_answer, users_answer
 from ._browser_auth import authenticate_user, authorize_channel
-from ._credentials import EnvironmentDefaults, from_url, variables_for
+from ._credentials import SENDING_SETTINGS, EnvironmentDefaults, from_url, variables_for
 from ._encryption import MasterKey
 from ._limits import NONCE_BYTES
 from ._queries import (
@@ -133,6 +133,9 @@ class PusherClient:
         `options` win over both."""
         defaults = EnvironmentDefaults.from_environment(os.environ if environ is None else environ)
         settings = dict(defaults.apply(options))
+        for name in SENDING_SETTINGS:  # the MESG service's; this client sends as it is told
+            if name not in options:
+                settings.pop(name, None)
         for name in _APP_SETTINGS:
             if not settings.get(name):
                 raise InputError(name, f"is required: give {name}, or set {variables_for(name)}")

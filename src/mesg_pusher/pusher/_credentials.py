@@ -25,7 +25,9 @@ from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from .._errors import InputError
+from . import _validate
 from ._encryption import MASTER_KEY, MasterKey
+from ._limits import BATCH_EVENTS_CEILING, DATA_BYTES_CEILING, MAX_RETRIES
 from ._settings import App, Connection, Proxy
 
 #: Each setting and the variable that gives its default.
@@ -42,8 +44,14 @@ VARIABLES: Final[Mapping[str, str]] = MappingProxyType(
         "timeout_ms": "PUSHER_TIMEOUT",
         "keep_alive": "PUSHER_KEEPALIVE",
         MASTER_KEY: "PUSHER_ENCRYPTION_MASTER_KEY_BASE64",
+        "retries": "PUSHER_RETRIES",
+        "max_data_bytes": "PUSHER_MAX_DATA_BYTES",
+        "max_batch_events": "PUSHER_MAX_BATCH_EVENTS",
     }
 )
+#: The settings above that say how a caller sends rather than where: the MESG service's retries
+#: and raised limits. `PusherClient` takes none of them.
+SENDING_SETTINGS: Final = ("retries", "max_data_bytes", "max_batch_events")
 URL_VARIABLE: Final = "PUSHER_URL"
 #: Every variable read for the defaults.
 ENVIRONMENT_VARIABLES: Final = (*VARIABLES.values(), URL_VARIABLE)
@@ -167,6 +175,15 @@ def _boolean(text: str, variable: str) -> bool:
     return value
 
 
+def _whole(low: int, high: int) -> Callable[[str, str], int]:
+    def read(text: str, variable: str) -> int:
+        if _WHOLE.fullmatch(text) is None or len(text) > len(str(high)):
+            raise InputError(variable, f"a whole number from {low} to {high} is expected")
+        return _validate.whole_number(int(text), variable, low, high)
+
+    return read
+
+
 def _master_key(text: str, variable: str) -> str:
     MasterKey.from_base64(text, variable)
     return text
@@ -191,6 +208,9 @@ _READERS: Final[Mapping[str, Callable[[str, str], Any]]] = MappingProxyType(
         "timeout_ms": _timeout,
         "keep_alive": _boolean,
         MASTER_KEY: _master_key,
+        "retries": _whole(0, MAX_RETRIES),
+        "max_data_bytes": _whole(1, DATA_BYTES_CEILING),
+        "max_batch_events": _whole(1, BATCH_EVENTS_CEILING),
     }
 )
 

@@ -15,6 +15,13 @@ MAX_CHANNELS_PER_EVENT: Final = 100
 MAX_EVENTS_PER_BATCH: Final = 10
 #: Bytes of an event's data string (UTF-8) on the multi-tenant clusters.
 MAX_DATA_BYTES: Final = 10240
+#: How far those two may be set for a dedicated cluster or a self-hosted server (soketi takes
+#: 100 KB of data by default): bounds that keep a typo from meaning "no limit".
+DATA_BYTES_CEILING: Final = 10 * 1024 * 1024
+BATCH_EVENTS_CEILING: Final = 1000
+#: Most times a failed call may be tried again (the MESG service's ``retries``; Pusher's API
+#: has no such limit, the bound keeps a retry storm short).
+MAX_RETRIES: Final = 10
 SOCKET_ID_PATTERN: Final = re.compile(r"[0-9]+\.[0-9]+")
 #: How far ``auth_timestamp`` may be from the server's clock, in seconds.
 SIGNATURE_WINDOW_SECONDS: Final = 600

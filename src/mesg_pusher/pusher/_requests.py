@@ -58,11 +58,7 @@ class Event:
     def __post_init__(self) -> None:
         _validate.event_name(self.name, "name")
         _validate.channel_names(self.channels, "channels", encrypted=self.encrypted)
-        _sealed_for(self.channels[0], self.encrypted)
-        _validate.data_size(self.data, "data", self.max_data_bytes)
-        if self.socket_id is not None:
-            _validate.socket_id(self.socket_id, "socket_id")
-        _check_info(self.info, self.channels)
+        _check_common(self, self.channels)
 
     @classmethod
     def create(
@@ -81,23 +77,13 @@ class Event:
         `data` encrypted with `master_key` under `nonce` (24 random bytes) when the event goes to
         one ``private-encrypted-`` channel. The key is not used for other channels."""
         attributes = _validate.info_attributes(info or "", "info", PUBLISH_INFO_ATTRIBUTES)
-        encrypted = _encrypts(channels, master_key)
-        if encrypted:
-            _validate.event_channel(channels[0], "channels[0]", encrypted=True)
-            data = _encrypt(data, channels[0], master_key, nonce, max_data_bytes)
+        data, encrypted = _sealed(
+            data, channels, "channels[0]", key=master_key, nonce=nonce, limit=max_data_bytes
+        )
         return cls(name, data, tuple(channels), socket_id, max_data_bytes, attributes, encrypted)
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "name": self.name,
-            "channels": list(self.channels),
-            "data": self.data,
-        }
-        if self.socket_id is not None:
-            body["socket_id"] = self.socket_id
-        if self.info:
-            body["info"] = ",".join(self.info)
-        return body
+        return _body(self, {"name": self.name, "channels": list(self.channels), "data": self.data})
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +101,7 @@ class BatchEvent:
     def __post_init__(self) -> None:
         _validate.event_name(self.name, "name")
         _validate.event_channel(self.channel, "channel", encrypted=self.encrypted)
-        _sealed_for(self.channel, self.encrypted)
-        _validate.data_size(self.data, "data", self.max_data_bytes)
-        if self.socket_id is not None:
-            _validate.socket_id(self.socket_id, "socket_id")
-        _check_info(self.info, (self.channel,))
+        _check_common(self, (self.channel,))
 
     @classmethod
     def create(
@@ -136,19 +118,13 @@ class BatchEvent:
     ) -> BatchEvent:
         """As `Event.create`, for one item of a batch; each item has its own nonce."""
         attributes = _validate.info_attributes(info or "", "info", PUBLISH_INFO_ATTRIBUTES)
-        encrypted = _encrypts((channel,), master_key)
-        if encrypted:
-            _validate.event_channel(channel, "channel", encrypted=True)
-            data = _encrypt(data, channel, master_key, nonce, max_data_bytes)
+        data, encrypted = _sealed(
+            data, (channel,), "channel", key=master_key, nonce=nonce, limit=max_data_bytes
+        )
         return cls(name, channel, data, socket_id, max_data_bytes, attributes, encrypted)
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"name": self.name, "channel": self.channel, "data": self.data}
-        if self.socket_id is not None:
-            body["socket_id"] = self.socket_id
-        if self.info:
-            body["info"] = ",".join(self.info)
-        return body
+        return _body(self, {"name": self.name, "channel": self.channel, "data": self.data})
 
 
 _BATCH_FIELDS = (("name", "an event name"), ("channel", "a channel name"))
@@ -223,33 +199,47 @@ def user_event(
     return Event(name, data, (SERVER_TO_USER_PREFIX + user_id,), max_data_bytes=max_data_bytes)
 
 
-def _encrypts(channels: Sequence[str], master_key: MasterKey | None) -> bool:
+def _sealed(
+    data: str,
+    channels: Sequence[str],
+    where: str,
+    *,
+    key: MasterKey | None,
+    nonce: bytes | None,
+    limit: int,
+) -> tuple[str, bool]:
+    """The data an event built by `create` carries, and whether it is encrypted: it is for the
+    event's one ``private-encrypted-`` channel when there is a master key, never otherwise."""
     # Mixed channels are left to the channel rules, which refuse them with their own message.
-    if master_key is None or len(channels) != 1:
-        return False
-    return channels[0].startswith(ENCRYPTED_PREFIX)
-
-
-def _encrypt(
-    data: str, channel: str, key: MasterKey | None, nonce: bytes | None, limit: int
-) -> str:
-    if key is None or nonce is None:
+    if key is None or len(channels) != 1 or not channels[0].startswith(ENCRYPTED_PREFIX):
+        return data, False
+    _validate.event_channel(channels[0], where, encrypted=True)
+    if nonce is None:
         raise ValueError("encrypting an event needs the master key and a nonce")
-    return encrypt(data, channel, key, nonce, max_data_bytes=limit)
+    return encrypt(data, channels[0], key, nonce, max_data_bytes=limit), True
 
 
-def _sealed_for(channel: str, encrypted: bool) -> None:
-    if encrypted and not channel.startswith(ENCRYPTED_PREFIX):
+def _check_common(event: Event | BatchEvent, channels: tuple[str, ...]) -> None:
+    """The rules `Event` and `BatchEvent` share, checked after the name and the channels."""
+    if event.encrypted and not channels[0].startswith(ENCRYPTED_PREFIX):
         # Only `create` sets the flag, and only for such a channel: a defect otherwise.
         raise ValueError(f"encrypted data is for {ENCRYPTED_PREFIX} channels only")
+    _validate.data_size(event.data, "data", event.max_data_bytes)
+    if event.socket_id is not None:
+        _validate.socket_id(event.socket_id, "socket_id")
+    if event.info:
+        _validate.info_attributes(",".join(event.info), "info", PUBLISH_INFO_ATTRIBUTES)
+        for channel in channels:
+            _validate.user_count_on_presence(event.info, channel, "info")
 
 
-def _check_info(info: tuple[str, ...], channels: Sequence[str]) -> None:
-    if not info:
-        return
-    _validate.info_attributes(",".join(info), "info", PUBLISH_INFO_ATTRIBUTES)
-    for channel in channels:
-        _validate.user_count_on_presence(info, channel, "info")
+def _body(event: Event | BatchEvent, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` (the name, the channel or channels, the data) with the optional fields."""
+    if event.socket_id is not None:
+        body["socket_id"] = event.socket_id
+    if event.info:
+        body["info"] = ",".join(event.info)
+    return body
 
 
 @dataclass(frozen=True, slots=True)

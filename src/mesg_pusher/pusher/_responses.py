@@ -9,8 +9,9 @@ from typing import Any
 from .. import _json
 from .._errors import PusherHTTPError
 from .._secrets import SCANNED_BYTES
+from .._text import cut
 
-#: Longest piece of a Pusher error body quoted in a message.
+#: Longest piece of a Pusher error body quoted in a message, the mark of a cut included.
 MAX_MESSAGE_CHARS = 500
 #: Bytes of an error body read for its message: enough for any real one, and a bound on the work
 #: a hostile answer can cause. The same bound says how much of a body is scrubbed of secrets in
@@ -103,4 +104,4 @@ class _PageText(HTMLParser):
 
 def _shorten(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
+    return cut(text, MAX_MESSAGE_CHARS - 1)

@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .._errors import InputError
 from .._secrets import MAX_SECRET_CHARS, basic_credentials
+from .._text import cut
 
 DEFAULT_HOST: Final = "api.pusherapp.com"
 DEFAULT_TIMEOUT_MS: Final = 30_000
@@ -256,7 +257,7 @@ def _number(value: float) -> str:
     """A number as a message shows it: short, whatever its size."""
     if isinstance(value, int):
         text = str(value)
-        return text if len(text) <= 20 else f"{text[:8]}... ({len(text)} digits)"
+        return text if len(text) <= 20 else f"{cut(text, 8)} ({len(text)} digits)"
     return f"{value:g}"
 
 

@@ -4,7 +4,9 @@ API requests: the string to sign is ``METHOD\\npath\\nquery``, the query being e
 but ``auth_signature``, keys lower-cased and sorted, values not escaped; the signature is the
 lower-case hex HMAC-SHA256 of it keyed with the app secret. Browsers get the same HMAC over
 ``socket_id:channel[:channel_data]`` to subscribe to private and presence channels, and over
-``socket_id::user::user_data`` to sign a user in.
+``socket_id::user::user_data`` to sign a user in. A webhook Pusher sends is signed with the
+HMAC of its raw body, which the receiver inside ``serve`` (`mesg_pusher.webhooks`), the local
+server's sender and `PusherClient.verify_webhook` all take from here.
 """
 
 from __future__ import annotations
@@ -71,11 +73,16 @@ def sign_request(
     return f"{canonical}&auth_signature={signature}"
 
 
+def same_signature(expected: str, given: str) -> bool:
+    """Whether `given` is the hex signature `expected`, compared in constant time. `given` comes
+    from a header or a query and may hold anything: compared as bytes, no text makes it raise."""
+    return hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "surrogatepass"))
+
+
 def verify_signature(secret: str, method: str, path: str, params: Mapping[str, str]) -> bool:
     """Whether ``params['auth_signature']`` signs this request; compared in constant time."""
     expected = hmac_sha256_hex(secret, string_to_sign(method, path, params))
-    given = params.get("auth_signature", "")
-    return hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "surrogatepass"))
+    return same_signature(expected, params.get("auth_signature", ""))
 
 
 def channel_auth_string(socket_id: str, channel: str, channel_data: str | None = None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._errors import InputError
+from .._text import cut
 from ._encryption import MASTER_KEY
 from ._limits import (
     CHANNEL_NAME_CHARACTERS,
@@ -63,16 +64,20 @@ def _needs_master_key(where: str) -> InputError:
     )
 
 
-def channel_names(names: Sequence[str], where: str, *, encrypted: bool = False) -> None:
-    """The channels of one event. A ``private-encrypted-`` channel is the event's only channel
-    (its data is encrypted with that channel's own key), and takes only `encrypted` data."""
+def channel_names(
+    names: Sequence[str],
+    where: str,
+    *,
+    encrypted: bool = False,
+    limit: int = MAX_CHANNELS_PER_EVENT,
+) -> None:
+    """The channels of one event (at most `limit`: a list split into several events may be
+    longer). A ``private-encrypted-`` channel is the event's only channel (its data is
+    encrypted with that channel's own key), and takes only `encrypted` data."""
     if not names:
         raise InputError(where, "at least one channel is required")
-    if len(names) > MAX_CHANNELS_PER_EVENT:
-        raise InputError(
-            where,
-            f"an event goes to at most {MAX_CHANNELS_PER_EVENT} channels (got {len(names)})",
-        )
+    if len(names) > limit:
+        raise InputError(where, f"an event goes to at most {limit} channels (got {len(names)})")
     for index, name in enumerate(names):
         # The names' own rules first; whether encrypted data may go there is decided below.
         event_channel(name, f"{where}[{index}]", encrypted=True)
@@ -106,6 +111,15 @@ def data_size(data: str, where: str, limit: int = MAX_DATA_BYTES) -> None:
             where,
             f"event data is at most {limit} bytes once encoded as UTF-8 (this is {size} bytes)",
         )
+
+
+def whole_number(value: object, where: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high` (a limit, a count of retries); 3.0 counts as 3."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(where, f"a whole number from {low} to {high} is expected")
+    return value
 
 
 def socket_id(value: str, where: str) -> None:
@@ -176,5 +190,10 @@ def user_count_on_presence(info: Sequence[str], channel: str, where: str) -> Non
 
 
 def _quote(text: str, limit: int = 60) -> str:
-    shown = text if len(text) <= limit else text[: limit - 3] + "..."
-    return '"' + shown.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+    """`text` in double quotes, escaped to ASCII as Python writes it, at most `limit`
+    characters of it shown (the mark of a cut counting as one)."""
+    return '"' + cut(text, limit - 1, _escaped) + '"'
+
+
+def _escaped(text: str) -> str:
+    return text.encode("unicode_escape").decode("ascii").replace('"', '\\"')

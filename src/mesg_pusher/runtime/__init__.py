@@ -1,4 +1,4 @@
-"""``mesg-pusher serve``: the service under the MESG engine (v0.1 to v0.9 generation).
+"""``mesg-pusher serve``: the service under the MESG engine, every release (v0.1 to v0.26).
 
 A pure core (configuration, backoff schedule, admission, outcomes, labels that keep secrets
 out of the log, duplicate bookkeeping, answers, fault verdicts, the plan of a stop) and the parts

@@ -2,18 +2,28 @@
 variables and its default in one table, resolved once into a frozen `ServeConfig`.
 
 An option on the command line wins over the environment, which wins over the default. The engine
-gives a service ``MESG_TOKEN`` and ``MESG_ENDPOINT_TCP`` (``host:port``); v0.2 also gave
-``MESG_ENDPOINT=unix:///mesg/server.sock``, so ``MESG_ENDPOINT`` is read when the TCP one is unset.
+gives a service its address and its identity, in the names of its generation: ``MESG_TOKEN`` and
+``MESG_ENDPOINT_TCP`` (``host:port``) to v0.9 (v0.2 also gave
+``MESG_ENDPOINT=unix:///mesg/server.sock``, so ``MESG_ENDPOINT`` is read when the TCP one is
+unset), ``MESG_TOKEN`` and ``MESG_ENDPOINT`` from v0.10, the instance and runner hashes from
+v0.17, a registration from v0.21 (the variables the engine sets are the settings without an
+option below). Which protocol serve speaks is ``MESG_PUSHER_ENGINE`` (``--engine``), ``auto``
+by default: `ServeConfig.choice`, decided from them (``_engines/_choice.py``). On the engines
+whose results wait for a block (v0.17 on) a result's attempt is given the submit timeout plus a
+block, and the default grace period covers two blocks more (`default_grace`).
 
 What serve remembers beyond one execution or webhook (idempotency keys, webhook bodies) lives in
 the process unless ``MESG_PUSHER_STORE`` names a Redis (``redis://HOST:PORT/DB``) that replicas
 share; its password never appears in a message or a log line.
 
-The webhook listener (``POST /webhooks``, ``GET /health``, ``GET /metrics``) listens on
-``MESG_PUSHER_WEBHOOK_LISTEN``. The container sets ``0.0.0.0:3000`` (the port mesg.yml
-declares); anywhere else the default is loopback on a free port (`WEBHOOK_LISTEN`), so nothing is
-exposed beyond the machine unasked and any number of services on one machine (tests start many
-at once) never contend for a port; the address taken is logged.
+The webhook listener (``POST /webhooks``) listens on ``MESG_PUSHER_WEBHOOK_LISTEN``. The
+container sets ``0.0.0.0:3000`` (the port mesg.yml declares); anywhere else the default is
+loopback on a free port (`WEBHOOK_LISTEN`), so nothing is exposed beyond the machine unasked and
+any number of services on one machine (tests start many at once) never contend for a port; the
+address taken is logged. ``GET /health`` and ``GET /metrics`` answer on an address of their own,
+``MESG_PUSHER_ADMIN_LISTEN``, loopback on a free port by default too (`ADMIN_LISTEN`; the
+container sets ``127.0.0.1:3001``, where its HEALTHCHECK asks), never on the webhook port, which
+faces the internet.
 """
 
 from __future__ import annotations
@@ -22,12 +32,15 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Final
 
 from .._backoff import Backoff
-from .._errors import MesgPusherError
-from ..mesg import MAX_INPUT_BYTES
+from .._errors import InputError, MesgPusherError
+from ..mesg import MAX_INPUT_BYTES, load_packaged
+from ..pusher import rules
+from ..webhooks import MAX_MEMBER_INFO_BYTES
+from ._engines._choice import AUTO, EngineChoice, Identity, choose, variant_of
 from ._store import MEMORY, RedisAddress, store_address
 
 #: The engine's gRPC port, used when an endpoint names a host only.
@@ -46,11 +59,18 @@ MAX_IN_FLIGHT: Final = 10_000
 MAX_QUEUE_SIZE: Final = 1_000_000
 #: The shortest SubmitResult attempt: below it no engine could ever answer in time.
 MIN_SUBMIT_TIMEOUT: Final = 0.01
+#: The grace period without blocks (Docker stops a container 10 s after its signal).
+GRACE_PERIOD: Final = 8.0
+#: The blocks a stop still waits for, on the engines with a chain: one for the results under
+#: way, one for the answers to the executions it stops.
+GRACE_BLOCKS: Final = 2
 #: Where the webhook listener listens outside the container: loopback, a free port.
 WEBHOOK_LISTEN: Final = "127.0.0.1:0"
 #: How long an idempotencyKey is remembered by default, in seconds.
 IDEMPOTENCY_WINDOW: Final = 600.0
-#: The value of ``--webhook-listen`` that turns the listener off.
+#: Where ``/health`` and ``/metrics`` answer outside the container: loopback, a free port.
+ADMIN_LISTEN: Final = "127.0.0.1:0"
+#: The value of ``--webhook-listen`` (and ``--admin-listen``) that turns the listener off.
 OFF: Final = "off"
 LOG_FORMATS: Final = ("text", "json")
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
@@ -74,13 +94,30 @@ def _broken(option: str, rule: str) -> ConfigError:
     return ConfigError(f"{option}: {rule}", field=option.replace("-", "_"), rule=rule)
 
 
+def default_grace(block_seconds: float | None) -> float:
+    """The grace period when none is set: `GRACE_PERIOD`, plus `GRACE_BLOCKS` blocks on an
+    engine whose results wait for one (`block_seconds`)."""
+    return GRACE_PERIOD + GRACE_BLOCKS * (block_seconds or 0.0)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServeConfig:
     endpoint: str
-    token: str
+    token: str = ""
+    engine: str = AUTO
+    instance_hash: str = ""
+    runner_hash: str = ""
+    service_hash: str = ""
+    env_hash: str = ""
+    register_signature: str = field(default="", repr=False)
+    credential_username: str = ""
+    credential_passphrase: str = field(default="", repr=False)
+    #: The names of the engine's variables the environment set (what ``auto`` reads).
+    variables: frozenset[str] = field(default=frozenset(), compare=False)
     max_in_flight: int = 100
     queue_size: int = 1000
-    grace_period: float = 8.0
+    #: None: the default of the engine spoken (`grace`).
+    grace_period: float | None = None
     reconnect_max_delay: float = 10.0
     submit_timeout: float = 10.0
     log_format: str = "text"
@@ -91,13 +128,38 @@ class ServeConfig:
     webhook_listen: str = WEBHOOK_LISTEN
     store: str = MEMORY
     idempotency_window: float = IDEMPOTENCY_WINDOW
+    admin_listen: str = ADMIN_LISTEN
+    #: The event keys and channel name prefixes whose webhook events are emitted (none named:
+    #: every one).
+    webhook_events: tuple[str, ...] = ()
+    webhook_channels: tuple[str, ...] = ()
+    max_member_info_bytes: int = MAX_MEMBER_INFO_BYTES
+    #: The engine protocol(s) serve may speak, decided from the settings above.
+    choice: EngineChoice = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.token:
-            raise ConfigError("no service token: set MESG_TOKEN (or --token)")
+        if self.engine.strip().lower() != AUTO:
+            try:
+                variant_of(self.engine)
+            except ValueError as error:
+                raise _broken("engine", str(error)) from None
+        identity = Identity(
+            self.token,
+            self.instance_hash,
+            self.runner_hash,
+            self.service_hash,
+            self.env_hash,
+            self.register_signature,
+        )
+        try:
+            chosen = choose(self.engine, identity, endpoint=self.endpoint, variables=self.variables)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        object.__setattr__(self, "choice", chosen)
         _within("max-in-flight", self.max_in_flight, 1, MAX_IN_FLIGHT)
         _within("queue-size", self.queue_size, 0, MAX_QUEUE_SIZE)
-        _within("grace-period", self.grace_period, 0, MAX_SECONDS, " seconds")
+        if self.grace_period is not None:
+            _within("grace-period", self.grace_period, 0, MAX_SECONDS, " seconds")
         _within(
             "reconnect-max-delay",
             self.reconnect_max_delay,
@@ -120,6 +182,18 @@ class ServeConfig:
             store_address(self.store)
         except ValueError as error:
             raise _broken("store", str(error)) from None
+        listen_address(self.admin_listen, "admin-listen")
+        _within(
+            "max-member-info-bytes", self.max_member_info_bytes, 0, MAX_HELD_BYTES_LIMIT, " bytes"
+        )
+        _webhook_filters(self.webhook_events, self.webhook_channels)
+
+    @property
+    def grace(self) -> float:
+        """The grace period in effect: the one set, or the default for the engine spoken."""
+        if self.grace_period is not None:
+            return self.grace_period
+        return default_grace(self.choice.block_seconds)
 
     @property
     def target(self) -> str:
@@ -140,6 +214,27 @@ class ServeConfig:
         """Where the webhook listener listens (host, port), or None when it is off."""
         return listen_address(self.webhook_listen)
 
+    @property
+    def admin_address(self) -> tuple[str, int] | None:
+        """Where ``/health`` and ``/metrics`` answer (host, port), or None when off."""
+        return listen_address(self.admin_listen, "admin-listen")
+
+
+def _webhook_filters(events: tuple[str, ...], channels: tuple[str, ...]) -> None:
+    """Refuse an event key mesg.yml does not declare, or a prefix no channel name can have."""
+    if events:
+        known = sorted(load_packaged().events)
+        for event in events:
+            if event not in known:
+                raise _broken(
+                    "webhook-events", f"event keys among {', '.join(known)}; not {event!r}"
+                )
+    for prefix in channels:
+        try:
+            rules.channel_name(prefix, "webhook-channels")
+        except InputError as error:
+            raise _broken("webhook-channels", f"channel name prefixes: {error.rule}") from None
+
 
 def _within(name: str, value: float, low: float, high: float, unit: str = "") -> None:
     if not low <= value <= high:
@@ -156,7 +251,7 @@ class Setting:
     wins), how its text reads, a metavar and the help text."""
 
     field: str
-    option: str
+    option: str  # empty: the engine sets it, there is no option
     env: tuple[str, ...]
     parse: Callable[[str], Any]
     metavar: str
@@ -182,6 +277,14 @@ def _lower(text: str) -> str:
     return text.strip().lower()
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """A comma list: its names, spaces around them and empty ones let go; at least one."""
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names:
+        raise ValueError("names nothing")
+    return names
+
+
 SETTINGS: Final = (
     Setting(
         "endpoint",
@@ -198,7 +301,39 @@ SETTINGS: Final = (
         ("MESG_TOKEN",),
         str.strip,
         "TOKEN",
-        "the service's token (its id, given by the engine)",
+        "the service's token, given by engines v0.1 to v0.16 (its id to v0.10, its instance "
+        "hash from v0.11)",
+    ),
+    Setting(
+        "engine",
+        "--engine",
+        ("MESG_PUSHER_ENGINE",),
+        str.strip,
+        "VERSION",
+        "the engine release whose protocol to speak, like v0.16 or v0.18 (a series), from "
+        "v0.1 to v0.26, or auto: found from the variables the engine gives and, where they "
+        "leave several, from what the engine answers",
+    ),
+    Setting("instance_hash", "", ("MESG_INSTANCE_HASH",), str.strip, "", "v0.17 on"),
+    Setting("runner_hash", "", ("MESG_RUNNER_HASH",), str.strip, "", "v0.17 on"),
+    Setting("service_hash", "", ("MESG_SERVICE_HASH",), str.strip, "", "v0.21 on"),
+    Setting("env_hash", "", ("MESG_ENV_HASH",), str.strip, "", "v0.21 on"),
+    Setting("register_signature", "", ("MESG_REGISTER_SIGNATURE",), str.strip, "", "v0.21 on"),
+    Setting(
+        "credential_username",
+        "",
+        ("MESG_PUSHER_CREDENTIAL_USERNAME",),
+        str.strip,
+        "",
+        "v0.17.0's account name, sent with every result",
+    ),
+    Setting(
+        "credential_passphrase",
+        "",
+        ("MESG_PUSHER_CREDENTIAL_PASSPHRASE",),
+        str,
+        "",
+        "v0.17.0's account passphrase, sent with every result",
     ),
     Setting(
         "max_in_flight",
@@ -235,9 +370,11 @@ SETTINGS: Final = (
         "SECONDS",
         "on SIGTERM/SIGINT, the longest the whole stop takes, from the signal to the exit: "
         "taking the executions the engine already sent (at most 2 s of it), then letting "
-        "executions finish until its last 1.5 s (its second half if it is under 3 s), in which "
-        "those still running or waiting are answered with an error output; keep it under the "
-        f"container's stop timeout, 10 s by default (0 to {MAX_SECONDS})",
+        "executions finish until its last 1.5 s (its second half if it is under 3 s; a block "
+        "more from v0.17), in which those still running or waiting are answered with an error "
+        "output; keep it under the container's stop timeout, 10 s by default "
+        f"(0 to {MAX_SECONDS}; default {GRACE_PERIOD:g} s, and {GRACE_BLOCKS} blocks more from "
+        "v0.17, whose results wait for a block: 18 s with 5 s blocks)",
     ),
     Setting(
         "reconnect_max_delay",
@@ -255,8 +392,8 @@ SETTINGS: Final = (
         ("MESG_PUSHER_SUBMIT_TIMEOUT",),
         _seconds,
         "SECONDS",
-        "how long one attempt to submit a result may wait for the engine "
-        f"({MIN_SUBMIT_TIMEOUT} to {MAX_SECONDS})",
+        "how long one attempt to submit a result may wait for the engine, plus a block from "
+        f"v0.17 (whose results wait for one) ({MIN_SUBMIT_TIMEOUT} to {MAX_SECONDS})",
     ),
     Setting(
         "log_format",
@@ -280,9 +417,9 @@ SETTINGS: Final = (
         ("MESG_PUSHER_WEBHOOK_LISTEN",),
         str.strip,
         "HOST:PORT",
-        "where Pusher's webhooks are received (POST /webhooks) and GET /health and GET /metrics "
-        "answer, or off; the container sets 0.0.0.0:3000; elsewhere the default is loopback on "
-        "a free port (port 0), logged at start",
+        "where Pusher's webhooks are received (POST /webhooks, nothing else), or off; the "
+        "container sets 0.0.0.0:3000; elsewhere the default is loopback on a free port (port 0), "
+        "logged at start",
     ),
     Setting(
         "store",
@@ -307,6 +444,60 @@ SETTINGS: Final = (
         "another execution with the same app and key gets the first one's output and "
         f"publishes nothing (1 to {MAX_SECONDS})",
     ),
+    Setting(
+        "admin_listen",
+        "--admin-listen",
+        ("MESG_PUSHER_ADMIN_LISTEN",),
+        str.strip,
+        "HOST:PORT",
+        "where GET /health and GET /metrics answer, for an operator (never on the webhook "
+        "port), or off; the container sets 127.0.0.1:3001 (its HEALTHCHECK asks there); "
+        "elsewhere the default is loopback on a free port, logged at start",
+    ),
+    Setting(
+        "webhook_events",
+        "--webhook-events",
+        ("MESG_PUSHER_WEBHOOK_EVENTS",),
+        _names,
+        "EVENTS",
+        "the webhook events emitted, a comma list of event keys (member_added,client_event); "
+        "the others are answered 200 and counted, never emitted (default: every event)",
+        kind="a comma list of event keys",
+    ),
+    Setting(
+        "webhook_channels",
+        "--webhook-channels",
+        ("MESG_PUSHER_WEBHOOK_CHANNELS",),
+        _names,
+        "PREFIXES",
+        "emit only the webhook events of channels whose name starts with one of these, a comma "
+        "list (presence-,private-orders-); the others are answered 200 and counted, never "
+        "emitted (default: every channel)",
+        kind="a comma list of channel name prefixes",
+    ),
+    Setting(
+        "max_member_info_bytes",
+        "--max-member-info-bytes",
+        ("MESG_PUSHER_MAX_MEMBER_INFO_BYTES",),
+        _int,
+        "BYTES",
+        "memory for the user_info of the presence members authorizeChannel signed in the last "
+        "24 hours, which member_added and member_removed carry; past it the oldest are "
+        f"forgotten first; 0 keeps none (0 to {MAX_HELD_BYTES_LIMIT})",
+    ),
+)
+
+
+#: The variables the engines set (the endpoint's among them), which ``auto`` reads.
+ENGINE_VARIABLES: Final = (
+    "MESG_TOKEN",
+    "MESG_ENDPOINT",
+    "MESG_ENDPOINT_TCP",
+    "MESG_INSTANCE_HASH",
+    "MESG_RUNNER_HASH",
+    "MESG_SERVICE_HASH",
+    "MESG_ENV_HASH",
+    "MESG_REGISTER_SIGNATURE",
 )
 
 
@@ -337,8 +528,12 @@ def resolve(options: Mapping[str, str | None], environ: Mapping[str, str]) -> Se
             raise ConfigError(f"{source}: {shown}is not {_kind(setting)}") from None
         given[setting.field] = (source, text)
     if not values.get("endpoint"):
-        raise ConfigError("no engine address: set MESG_ENDPOINT_TCP (or --endpoint)")
-    values.setdefault("token", "")
+        raise ConfigError(
+            "no engine address: set MESG_ENDPOINT_TCP or MESG_ENDPOINT (or --endpoint)"
+        )
+    values["variables"] = frozenset(
+        name for name in ENGINE_VARIABLES if environ.get(name, "").strip()
+    )
     try:
         return ServeConfig(**values)
     except ConfigError as error:
@@ -357,13 +552,13 @@ def _kind(setting: Setting) -> str:
     return "a whole number" if setting.parse is _int else "a number of seconds"
 
 
-def listen_address(text: str) -> tuple[str, int] | None:
+def listen_address(text: str, option: str = "webhook-listen") -> tuple[str, int] | None:
     """A listening address: ``HOST:PORT`` or ``[IPv6]:PORT`` (port 0: a free one), or None
-    for ``off``; ConfigError otherwise."""
+    for ``off``; ConfigError, naming `option`, otherwise."""
     value = text.strip()
     if value.lower() == OFF:
         return None
-    refused = _broken("webhook-listen", "HOST:PORT (port 0 to 65535), [IPv6]:PORT or off")
+    refused = _broken(option, "HOST:PORT (port 0 to 65535), [IPv6]:PORT or off")
     host, sep, port = value.rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]

@@ -1,4 +1,5 @@
-"""Emitting a webhook's events to the engine: one ``EmitEvent`` per event, one after another so
+"""Emitting a webhook's events to the engine: one event call per event (``EmitEvent``,
+``Event/Create``, ``Runner/Event``, as the engine's generation has it), one after another so
 their order is kept, each until the engine takes it or it is clear it will not in time.
 
 The discipline is that of results (``_submission.py``), through the same retry loop
@@ -139,7 +140,6 @@ class Emitter:
     async def _emit_one(
         self, event: WebhookEvent, deadline: float, progress: Progress, record: Record
     ) -> _Sent:
-        data = event.json()
         failures = 0
         connected = False  # the link was up when the current send started
 
@@ -149,7 +149,9 @@ class Emitter:
             connected = self._link_up()
             progress.sending = True  # and so it stays if the emission is cancelled meanwhile
             try:
-                await self._api.emit(event.key, data, within=max(0.0, deadline - self._clock()))
+                await self._api.emit(
+                    event.key, event.data, within=max(0.0, deadline - self._clock())
+                )
             except CallFailed:
                 progress.sending = False
                 raise
@@ -161,7 +163,7 @@ class Emitter:
             nonlocal failures
             assert failure.code is not None
             code, details = failure.code, failure.details
-            verdict = emit_verdict(code, details)
+            verdict = emit_verdict(code, details, failure.generation)
             if verdict is EmitVerdict.REFUSED:
                 progress.note = cut(f"{event.key} refused: {details}", DETAILS_CHARS)
                 return Done(_Sent.REFUSED)

@@ -4,17 +4,19 @@ interface (`EngineApi`) that every generation's adapter implements, and the valu
 An adapter listens for executions on one stream (`listen`, until the stream ends or fails),
 submits one result (`submit`) and emits one event (`emit`), each a single call: every retry,
 reconnection and backoff is the service's own and the same for every generation (``_retry.py``,
-``_engine_link.py``). A call that fails raises `CallFailed` with the gRPC status and the
-engine's text, which the service reads (``_verdicts.py``).
+``_engine_link.py``). A call that fails raises `CallFailed` with the gRPC status, the engine's
+text and the generation whose words it is in, which the service reads (``_verdicts.py``).
 
-The first generation, engines v0.1 to v0.9 (``api.Service``), is ``_api_service.py``.
+The adapters are ``_engines/_g1.py`` (engines v0.1 to v0.9) to ``_engines/_g5.py`` (v0.21 to
+v0.26); ``_engines/_probe.py`` asks the engine which one it speaks when the environment leaves
+several (``_engines/_choice.py``). Their messages are made and read in ``_engines/_wire.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import MesgPusherError
 from ..tasks import TaskOutput
@@ -26,25 +28,27 @@ if TYPE_CHECKING:  # statuses are read by name, so this module needs no gRPC
 @dataclass(frozen=True, slots=True)
 class TaskMessage:
     """One message of the task stream, read as far as it can be: its size in bytes, and its
-    execution id, task key and inputs (JSON text). `problem` says why it could not be decoded
-    (naming fields, never their contents); then the id and the key are None when they cannot
-    be read either, and the inputs always are."""
+    execution id (a text in every generation: raw hashes in base58), task key and inputs (JSON
+    text, or already read where they travel as a Struct). `problem` says why it could not be
+    decoded (naming fields, never their contents); then the id and the key are None when they
+    cannot be read either, and the inputs always are."""
 
     size: int
     execution_id: str | None
     task_key: str | None
-    input_data: str | None
+    input_data: str | Mapping[str, Any] | None
     problem: str | None = None
 
 
 class CallFailed(MesgPusherError):
-    """A call to the engine failed: its gRPC status (None when a stream just ended) and the
-    engine's text."""
+    """A call to the engine failed: its gRPC status (None when a stream just ended), the
+    engine's text, and the generation whose words those are (0: none in particular)."""
 
-    def __init__(self, code: StatusCode | None, details: str) -> None:
+    def __init__(self, code: StatusCode | None, details: str, generation: int = 1) -> None:
         super().__init__(details)
         self.code = code
         self.details = details
+        self.generation = generation
 
     @property
     def reason(self) -> str:
@@ -53,8 +57,8 @@ class CallFailed(MesgPusherError):
 
 
 class EngineApi(Protocol):
-    """One generation of the engine's protocol, for the service whose identity (its token) the
-    adapter was given."""
+    """One generation of the engine's protocol, for the service whose identity (a token, an
+    instance and runner, a registration) the adapter was given."""
 
     async def listen(
         self, accept: Callable[[TaskMessage], None], opened: Callable[[], None]
@@ -68,9 +72,9 @@ class EngineApi(Protocol):
         """Submit `output` as the result of `execution_id`; `CallFailed` when it fails."""
         ...
 
-    async def emit(self, event_key: str, event_data: str, within: float) -> None:
-        """Emit the event `event_key` with `event_data` (JSON text), given `within` seconds;
-        `CallFailed` when it fails."""
+    async def emit(self, event_key: str, data: Mapping[str, Any], within: float) -> None:
+        """Emit the event `event_key` with `data`, given `within` seconds; `CallFailed` when it
+        fails."""
         ...
 
     async def close(self) -> None:

@@ -30,7 +30,8 @@ _ENDED = "the engine ended the task stream"
 
 
 class ServiceFailed(MesgPusherError):
-    """The service cannot go on: the engine refused its token, or is not such an engine."""
+    """The service cannot go on: the engine refused its identity, or speaks no protocol the
+    service could use there."""
 
 
 def _nothing() -> None:
@@ -106,7 +107,7 @@ class EngineLink:
 
     def _after_break(self, failure: CallFailed) -> Again | Done[None]:
         if failure.code is not None:
-            refusal = listen_refusal(failure.code, failure.details)
+            refusal = listen_refusal(failure.code, failure.details, failure.generation)
             if refusal is not None:
                 raise ServiceFailed(refusal) from None
         if self.closing:

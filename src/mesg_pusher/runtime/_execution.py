@@ -55,7 +55,7 @@ class ExecutionInHand:
         self,
         execution_id: str,
         task_key: str,
-        input_data: str | None,
+        input_data: str | Mapping[str, Any] | None,
         size: int,
         arrived: float,
         *,
@@ -63,7 +63,8 @@ class ExecutionInHand:
     ) -> None:
         self.id = execution_id
         self.task_key = task_key
-        self.input_data = input_data  # None when not taken (too large, unreadable)
+        # JSON text, or already read (a Struct's); None when not taken (too large, unreadable)
+        self.input_data = input_data
         self.size = size
         self.arrived = arrived
         self.key = id_key(execution_id)
@@ -80,13 +81,14 @@ class ExecutionInHand:
         """The execution's secrets, read from its inputs; None when they cannot be read."""
         if self._secrets is _UNSET:
             found = None
-            if self.input_data is not None:
+            inputs: Any = self.input_data
+            if isinstance(inputs, str):
                 try:
-                    inputs = loads(self.input_data)
+                    inputs = loads(inputs)
                 except ValueError:
                     inputs = None
-                if isinstance(inputs, dict):
-                    found = self._naming.secrets_of(inputs)
+            if isinstance(inputs, Mapping):
+                found = self._naming.secrets_of(inputs)
             self._secrets = found
         return self._secrets
 

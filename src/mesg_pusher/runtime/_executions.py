@@ -31,12 +31,18 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ..mesg import ServiceDefinition
-from ..tasks import ERROR, SUCCESS, TaskOutput, TaskRunner, defect
+from ..tasks import ERROR, SUCCESS, Kind, TaskOutput, TaskRunner, defect
 from ._admission import Admission, Decision
 from ._config import ServeConfig
 from ._deliveries import Deliveries
 from ._engine_api import TaskMessage
-from ._error_outputs import NOT_STARTED, STOPPED, overloaded, too_large, undecodable
+from ._error_outputs import (
+    NOT_STARTED,
+    overloaded,
+    stopped_while_running,
+    too_large,
+    undecodable,
+)
 from ._execution import ExecutionInHand, Naming
 from ._idempotent_runs import Attempt, IdempotentRunner
 from ._ledger import Ledger
@@ -96,6 +102,11 @@ class Executions:
         self._tasks: set[asyncio.Task[None]] = set()
         self._executing: set[asyncio.Task[Any]] = set()
         self._abandoning = False
+
+    @property
+    def admission(self) -> Admission[ExecutionInHand]:
+        """The running lane's slots, queue and byte budget (read by the gauges)."""
+        return self._admission
 
     # Arrival ---------------------------------------------------------------------------------
 
@@ -206,14 +217,19 @@ class Executions:
             self._executing.add(task)
             attempt = Attempt()
             try:
+                inputs = execution.input_data
                 output = await self._keyed.execute(
-                    execution.task_key, execution.input_data or "", attempt
+                    execution.task_key, inputs if inputs is not None else "", attempt
                 )
             except asyncio.CancelledError:
                 if not self._abandoning:
                     raise
                 task.uncancel()  # stopped by the grace period: answer instead
-                output = STOPPED if attempt.started else NOT_STARTED
+                if attempt.started:
+                    publishes = self._runner.publishes(execution.task_key)
+                    output = stopped_while_running(publishes=publishes)
+                else:
+                    output = NOT_STARTED
             finally:
                 self._executing.discard(task)
             if attempt.replayed:
@@ -253,7 +269,7 @@ class Executions:
         if failure is not None:
             outcome = failure
         elif outcome is None:
-            if output is STOPPED or output is NOT_STARTED:
+            if output.key == ERROR and output.data.get("kind") == Kind.STOPPED:
                 outcome = ExecutionOutcome.STOPPED
             else:
                 outcome = (

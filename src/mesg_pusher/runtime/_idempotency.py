@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal, TypeVar
+from typing import Final, Literal, TypeVar
 
-from ..tasks import ERROR, TaskOutput
+from ..tasks import ERROR, Failure, Kind, Retry, TaskOutput
 from ._store import Space, Step
 
 T = TypeVar("T")
@@ -42,19 +41,11 @@ RENEW_SECONDS: Final = 10.0
 #: Memory for keys in the process. Past it, a new key is refused (the execution is answered
 #: with an error and publishes nothing) rather than an older one forgotten within its window.
 MAX_KEY_BYTES: Final = 64 * 1024 * 1024
-#: The tasks that publish, and so take an ``idempotencyKey``.
-KEYED_TASKS: Final = frozenset({"trigger", "triggerBatch", "sendToUser"})
-KEY_INPUT: Final = "idempotencyKey"
 
-ABANDONED: Final = TaskOutput(
-    ERROR,
-    {
-        "error": "an execution with the same idempotencyKey was left unfinished by a service "
-        "that stopped answering; it may or may not have been published, so this one was not "
-        "run",
-        "kind": "stopped",
-        "retry": "unsafe",
-    },
+ABANDONED: Final = TaskOutput.error(
+    "an execution with the same idempotencyKey was left unfinished by a service that stopped "
+    "answering; it may or may not have been published, so this one was not run",
+    Failure(Kind.STOPPED, Retry.UNSAFE),
 )
 
 
@@ -235,22 +226,3 @@ KEYS: Final[Space[KeyRecord]] = Space(
     evicts=False,
     pinned=_pinned,
 )
-
-
-def interim_scope(
-    task_key: str, inputs: Mapping[str, Any], default_app_id: str | None
-) -> tuple[str, str] | None:
-    """The app and key an execution is idempotent by, or None.
-
-    Stands in for the task runner's own rule (``TaskRunner.idempotency_scope``) until it lands:
-    a publishing task with a non-empty ``idempotencyKey`` string, by the ``appId`` input or the
-    environment's app id."""
-    if task_key not in KEYED_TASKS:
-        return None
-    key = inputs.get(KEY_INPUT)
-    if not isinstance(key, str) or not key:
-        return None
-    app_id = inputs.get("appId")
-    if not isinstance(app_id, str):
-        app_id = default_app_id or ""
-    return app_id, key

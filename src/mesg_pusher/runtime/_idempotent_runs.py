@@ -12,7 +12,8 @@ A claim is confirmed before the task runs; while it runs, its lease is renewed e
 seconds by one loop for all of them, so that a replica sees the claim held for as long as it
 runs, and abandoned (answered, not run again) once its service is gone. A claim never confirmed
 (its writing got no answer) published nothing, and is taken over after a moment. An execution
-stopped by the grace period leaves ``STOPPED`` as its key's output: it may have published.
+stopped by the grace period leaves `stopped_while_running` as its key's output: it may have
+published.
 """
 
 from __future__ import annotations
@@ -26,15 +27,14 @@ from functools import partial
 from typing import Any, Final, Protocol
 
 from .._json import loads
-from ..tasks import TaskOutput, TaskRunner
-from ._error_outputs import STOPPED, keys_full, store_unavailable
+from ..tasks import TaskOutput
+from ._error_outputs import keys_full, stopped_while_running, store_unavailable
 from ._idempotency import (
     KEYS,
     LEASE_MS,
     RENEW_SECONDS,
     begin,
     finish,
-    interim_scope,
     key_name,
     release,
     renew,
@@ -68,15 +68,6 @@ class Attempt:
         self.replayed = False  # answered from the key's memory
 
 
-def runner_scope(runner: TaskRunner) -> Scope:
-    """The scope of `runner`'s executions. The task runner's own rule, once it has one, takes
-    the place of `interim_scope` here."""
-    defaults = runner.defaults
-    app_id = defaults.variables.get("app_id") or defaults.url.get("app_id")
-    default_app = str(app_id) if app_id is not None else None
-    return lambda task_key, inputs: interim_scope(task_key, inputs, default_app)
-
-
 class IdempotentRunner:
     """Runs executions through `runner`, at most once per key (by `scope`) in `store` within
     `window_ms`. `wall_ms` gives the wall clock in milliseconds (leases and windows count by
@@ -105,13 +96,18 @@ class IdempotentRunner:
         self._held: dict[bytes, str] = {}  # key name -> owner, claims running here
         self._renewer: asyncio.Task[None] | None = None
 
-    async def execute(self, task_key: str, input_data: str, attempt: Attempt) -> TaskOutput:
-        """The execution's one output (see the module's docstring)."""
-        try:
-            inputs = loads(input_data)
-        except ValueError:
-            inputs = None
-        if not isinstance(inputs, dict):  # the runner answers with the rule it breaks
+    async def execute(
+        self, task_key: str, input_data: str | Mapping[str, Any], attempt: Attempt
+    ) -> TaskOutput:
+        """The execution's one output (see the module's docstring). `input_data` is JSON text,
+        or the inputs already read (the engines that send a Struct)."""
+        inputs: Any = input_data
+        if isinstance(input_data, str):
+            try:
+                inputs = loads(input_data)
+            except ValueError:
+                inputs = None
+        if not isinstance(inputs, Mapping):  # the runner answers with the rule it breaks
             attempt.started = True
             return await self._runner.execute(task_key, input_data)
         scope = self._scope(task_key, inputs)
@@ -137,7 +133,7 @@ class IdempotentRunner:
         try:
             output = await self._runner.execute(task_key, inputs)
         except asyncio.CancelledError:
-            await self._finish(name, owner, STOPPED)
+            await self._finish(name, owner, stopped_while_running(publishes=True))
             raise
         finally:
             self._held.pop(name, None)

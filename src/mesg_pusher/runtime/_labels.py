@@ -1,7 +1,8 @@
 """How serve's log lines name an execution and its task: never with a secret, whatever the
 engine sent.
 
-An execution id from v0.4 on is a 40-hex digest, shown as it is. An id of v0.1-v0.3 joins the
+An execution id from v0.4 on is a digest, shown as it is: 40 hex digits to v0.9, a hash in hex
+(v0.10) or in base58 (from v0.11) after. An id of v0.1-v0.3 joins the
 creation time, the service's name, the task key and the inputs' JSON with dots
 (`mesg_pusher.mesg.words.JOINED_ID`): it holds every input, the app secret included. Its label
 is the id cut before the inputs, ``{…}`` in their place, then ``#`` and 12 hex digits of the
@@ -42,6 +43,10 @@ _GO_TIME: Final = re.compile(
 )
 
 
+#: A hash of the later engines: SHA-256 in hex (v0.10) or base58 (v0.11 on, 32 to 44 digits).
+_HASH_ID: Final = re.compile("[0-9a-f]{64}|[1-9A-HJ-NP-Za-km-z]{32,44}")
+
+
 def label_digest(text: str) -> str:
     """12 hex digits of the SHA-256 of `text` (as UTF-8)."""
     data = text.encode("utf-8", "surrogatepass")
@@ -59,7 +64,7 @@ def execution_label(
     """The name of execution `execution_id` (of `task_key`, for service `service` whose task
     keys are `tasks`) in a log line; `secrets()` gives the execution's, None when unknown (it is
     called only when needed)."""
-    if words.DIGEST_ID.fullmatch(execution_id):
+    if words.DIGEST_ID.fullmatch(execution_id) or _HASH_ID.fullmatch(execution_id):
         return execution_id
     head, brace, _ = execution_id.partition("{")
     if not _vouched(head, service, task_key, tasks):

@@ -1,5 +1,6 @@
-"""The service's HTTP listener: ``POST /webhooks`` for Pusher's webhooks, ``GET /health`` and
-``GET /metrics`` for an operator, served by the HTTP edge (``_http_server.py``). A thin edge:
+"""The service's webhook listener: ``POST /webhooks`` for Pusher's webhooks and nothing else
+(``/health`` and ``/metrics`` have an address of their own, ``_admin.py``: this port faces the
+internet), served by the HTTP edge (``_http_server.py``). A thin edge:
 what can be refused from the head alone (the service stopping, no app, an unknown
 ``X-Pusher-Key``, a ``Content-Length`` over the limit) is answered before a byte of the body is
 read; otherwise the body is read, within the byte budget over every body being read at once and
@@ -16,9 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from .._json import dumps
 from ..webhooks import (
-    CONTENT_TYPE,
     KEY_HEADER,
     SIGNATURE_HEADER,
     WebhookOutcome,
@@ -28,19 +27,15 @@ from ..webhooks import (
 from ._http_connection import Request, Unread
 from ._http_rules import Response
 from ._http_server import HttpServer
-from ._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from ._metrics import Metrics
 from ._receiver import ANSWER_WITHIN, WebhookReceiver
 from ._stats import Stats
 
 WEBHOOKS_PATH: Final = "/webhooks"
-HEALTH_PATH: Final = "/health"
-METRICS_PATH: Final = "/metrics"
 #: Bytes of webhook bodies being read at once, over every connection: eight of the largest
 #: (`mesg_pusher.webhooks.MAX_BODY_BYTES`), thousands of usual ones. Past it the answer is
 #: 503 (the sender retries); a body is counted from its head, by its ``Content-Length``.
 MAX_READING_BYTES: Final = 16 * 1024 * 1024
-Health = Callable[[], tuple[int, dict[str, str]]]
 #: What a webhook whose body was not read is answered.
 _UNREAD: Final = {
     Unread.OVER_BUDGET: WebhookRefused(
@@ -53,8 +48,8 @@ _UNREAD: Final = {
 
 
 class Listener:
-    """Serves `receiver`, `health` and `metrics` on `host`:`port` (0: a free port); what the
-    listener refuses on its own is counted in `stats`.
+    """Serves `receiver` on `host`:`port` (0: a free port); what the listener refuses on its
+    own is counted in `stats`, and its gauges are added to `metrics`.
 
     `server` is the HTTP edge to serve on (by default one of its own, with the connection
     limit the open-file limit allows); `clock` gives monotonic seconds, as the receiver's does.
@@ -66,7 +61,6 @@ class Listener:
         port: int,
         receiver: WebhookReceiver,
         *,
-        health: Health,
         metrics: Metrics,
         stats: Stats,
         server: HttpServer | None = None,
@@ -75,8 +69,6 @@ class Listener:
         self.host = host
         self.port = port
         self._receiver = receiver
-        self._health = health
-        self._metrics = metrics
         self._clock = clock
         self.server = server or HttpServer(
             max_reading_bytes=MAX_READING_BYTES, refused=stats.listener_refused
@@ -107,11 +99,7 @@ class Listener:
 
     async def start(self) -> None:
         """Listen; OSError when the address cannot be taken."""
-        routes = {
-            WEBHOOKS_PATH: {"POST": self._webhook},
-            HEALTH_PATH: {"GET": self._health_check},
-            METRICS_PATH: {"GET": self._metrics_page},
-        }
+        routes = {WEBHOOKS_PATH: {"POST": self._webhook}}
         _, self.port = await self.server.listen(self.host, self.port, routes)
 
     async def close(self) -> None:
@@ -134,13 +122,6 @@ class Listener:
             return _response(receiver.refused(unread, key, arrived=arrived))
         signature = head.header(SIGNATURE_HEADER)
         return _response(await receiver.receive(key, signature, body, arrived=arrived))
-
-    async def _health_check(self, request: Request) -> Response:
-        status, body = self._health()
-        return Response(status, dumps(body).encode(), CONTENT_TYPE)
-
-    async def _metrics_page(self, request: Request) -> Response:
-        return Response(200, self._metrics.render(), METRICS_CONTENT_TYPE)
 
 
 def _response(given: WebhookResponse) -> Response:

@@ -21,10 +21,12 @@ from what happened, the intake's checks and duplicates by `Intake`; this module 
    included), and `Intake.close` gives the answer.
 
 Each webhook leaves one log line once it is answered and its emission is over: the app key
-(another key only scrubbed of the app's secrets and cut), how many events, the outcome, the
-status, the time to the answer, how many events were emitted, and how many were refused by the
-engine for good or left unconfirmed (with the last one's reason; a warning then). Its outcome
-is counted (in `Stats`) when it is answered.
+(another key only scrubbed of the apps' secrets and cut), how many events, how many the filters
+left out, the outcome, the status, the time to the answer, how many events were emitted, and how
+many were refused by the engine for good or left unconfirmed (with the last one's reason; a
+warning then). Its outcome and the time to its answer are counted (in `Stats`) when it is
+answered; the events left out, by kind, when a body is read for emission (not again for a
+duplicate).
 
 `stop` makes every new webhook 503; `finish` waits for the emissions under way until a moment,
 then stops those left (what they emitted counts, and their retry resumes from there).
@@ -175,20 +177,24 @@ class WebhookReceiver:
             )
         except WebhookRefused as refused:
             return self._answered(refused.response, started, key, detail=refused.detail)
-        events = len(verified.webhook.events)
+        kept, left_out = self.intake.split(verified)
         try:
-            ticket = await self.memory.claim(verified)
+            ticket = await self.memory.claim(verified, kept, left_out)
         except (StoreUnavailable, StoreFull) as error:
             unreachable = respond(WebhookOutcome.STORE_UNREACHABLE)
-            return self._answered(unreachable, started, key, events=events, detail=str(error))
+            seen = Ticket(verified, None, kept, left_out)
+            return self._answered(unreachable, started, key, ticket=seen, detail=str(error))
+        if ticket.fresh:
+            for event in ticket.left_out:
+                self._stats.event_filtered(event.key)
         given = ticket.response
         if given is not None:
-            return self._answered(given, started, key, events=events)
+            return self._answered(given, started, key, ticket=ticket)
         if self.stopping:  # it stopped while the body was claimed: let the body go
             await self._let_go(ticket)
             given = decide(stopping=True)
             assert given is not None
-            return self._answered(given, started, key, events=events)
+            return self._answered(given, started, key, ticket=ticket)
         job = _Job(ticket, ticket.verified.app.key, len(body), started, started + self._emit_within)
         task = asyncio.get_running_loop().create_task(self._emit(job))
         self._jobs[job] = task
@@ -213,13 +219,14 @@ class WebhookReceiver:
             progress.setback,
             progress.detail,
             over=job.final is not None,
+            filtered=len(job.ticket.left_out),
         )
         given = decide(stopping=self.stopping, emission=emission, link_up=self._link_up())
         assert given is not None  # an emission is always decided
         if emission.over:
             return self._answered(given, started, key, job=job)
         job.answered, job.answered_at = given, self._clock()
-        self._count(given)
+        self._count(given, started)
         return given
 
     def refused(
@@ -231,6 +238,7 @@ class WebhookReceiver:
     async def _emit(self, job: _Job) -> None:
         """Emit `job`'s events, then release the body where they ended, whatever ended it."""
         progress = job.progress
+        assert job.ticket.claim is not None  # a ticket without one is never emitted
         progress.unanswered = job.ticket.claim.unanswered
         recorder = self.memory.recorder(job.ticket)
         try:
@@ -256,6 +264,7 @@ class WebhookReceiver:
 
     async def _let_go(self, ticket: Ticket[Any]) -> None:
         """Release a body claimed but not to be emitted, so its retry need not wait."""
+        assert ticket.claim is not None  # a ticket without one claimed nothing
         with contextlib.suppress(StoreUnavailable, StoreFull, ClaimLost):  # else it runs out
             await self.memory.recorder(ticket).release(0, ticket.claim.unanswered)
 
@@ -265,17 +274,18 @@ class WebhookReceiver:
         started: float,
         key: str | None,
         *,
-        events: int | None = None,
+        ticket: Ticket[Any] | None = None,
         detail: str = "",
         job: _Job | None = None,
     ) -> WebhookResponse:
         """Count the answer and write the webhook's line."""
-        self._count(given)
-        self._line(given, started, key, events=events, detail=detail, job=job)
+        self._count(given, started)
+        self._line(given, started, key, ticket=ticket, detail=detail, job=job)
         return given
 
-    def _count(self, given: WebhookResponse) -> None:
-        self._stats.webhook(given.outcome.value, given.status)
+    def _count(self, given: WebhookResponse, started: float) -> None:
+        seconds = max(0.0, self._clock() - started)
+        self._stats.webhook(given.outcome.value, given.status, seconds)
 
     def _line(
         self,
@@ -283,7 +293,7 @@ class WebhookReceiver:
         started: float,
         key: str | None,
         *,
-        events: int | None = None,
+        ticket: Ticket[Any] | None = None,
         detail: str = "",
         job: _Job | None = None,
     ) -> None:
@@ -294,9 +304,11 @@ class WebhookReceiver:
         now = self._clock()
         line: dict[str, Any] = {"key": self._key_label(key)}
         if job is not None:
-            events = len(job.ticket.verified.webhook.events)
-        if events is not None:
-            line["events"] = events
+            ticket = job.ticket
+        if ticket is not None:
+            line["events"] = len(ticket.verified.webhook.events)
+            if ticket.left_out:
+                line["filtered"] = len(ticket.left_out)
         line["outcome"] = given.outcome.value
         line["status"] = given.status
         answered_at = job.answered_at if job is not None and job.answered is not None else now

@@ -2,8 +2,9 @@
 
 `Service` composes the parts, each with one job:
 
-- `ApiService` (``_api_service.py``): the engine's protocol (the first generation's gRPC
-  calls), behind the `EngineApi` interface (``_engine_api.py``) the other parts use;
+- the engine's adapter (``_engines/``): the protocol of the engine's generation (G1 to G5, or
+  asking the engine which it speaks), behind the `EngineApi` interface (``_engine_api.py``)
+  the other parts use;
 - `EngineLink` (``_engine_link.py``): the task stream read without ever waiting, and
   reconnection with backoff through the one retry loop (``_retry.py``);
 - `Executions` (``_executions.py``): each `Execution` (``_execution.py``) from its arrival to
@@ -16,10 +17,13 @@
 - `Ledger` (``_ledger.py``): one outcome each (``_outcomes.py``), counted in `Stats`
   (``_stats.py``, the one store of counts the stop line and the metrics read), and one log line
   naming the execution by a label that never shows a secret (``_labels.py``);
-- `WebhookReceiver` (``_receiver.py``): Pusher's webhooks verified and their events emitted on
-  through the engine's adapter (``_emitter.py``), served with ``/health`` and ``/metrics``
-  (``_health.py``, `Metrics` in ``_metrics.py``) by the `Listener` (``_listener.py``). A
+- `WebhookReceiver` (``_receiver.py``): Pusher's webhooks of every app configured
+  (``_webhook_apps.py``) verified, filtered, and their events emitted on through the engine's
+  adapter (``_emitter.py``), served by the `Listener` (``_listener.py``); the presence members
+  the tasks sign are remembered (`MemberMemory`) so their webhook events carry ``user_info``. A
   webhook never touches the task stream: whatever becomes of it, executions go on;
+- `AdminListener` (``_admin.py``): ``/health`` and ``/metrics`` (``_health.py``, `Metrics` in
+  ``_metrics.py``) on an address and an HTTP edge of their own, never the webhook port.
 - the store (``_store.py``: in the process, or in Redis with ``--store``): idempotency keys
   (`IdempotentRunner`, ``_idempotent_runs.py``) and webhook bodies (`WebhookMemory`,
   ``_webhook_memory.py``), shared by the replicas that name the same Redis.
@@ -39,21 +43,24 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from .._version import __version__
 from ..mesg import ServiceDefinition, load_packaged
 from ..pusher import HttpPool, Transport
 from ..tasks import ServiceEnvironment, TaskRunner
-from ..webhooks import Credentials, Intake
-from ._api_service import ApiService
-from ._config import ConfigError, ServeConfig
+from ..webhooks import Credentials, Intake, MemberMemory, WebhookFilter
+from ._admin import HEALTH_PATH, METRICS_PATH, AdminListener
+from ._build_info import build_labels
+from ._config import GRACE_BLOCKS, ConfigError, ServeConfig
 from ._emitter import Emitter
 from ._engine_link import EngineLink, ServiceFailed
+from ._engines._adapter import adapter
 from ._executions import Executions
 from ._health import health
 from ._idempotency import KEYS
-from ._idempotent_runs import IdempotentRunner, runner_scope
-from ._listener import HEALTH_PATH, METRICS_PATH, WEBHOOKS_PATH, Listener
+from ._idempotent_runs import IdempotentRunner
+from ._listener import WEBHOOKS_PATH, Listener
 from ._metrics import Metrics
 from ._receiver import WebhookReceiver
 from ._stats import Stats
@@ -114,17 +121,22 @@ class Service:
         self._transport = transport if transport is not None else HttpPool()
         if environment is None:
             environment = ServiceEnvironment.read(os.environ)
+        self.members = MemberMemory(config.max_member_info_bytes)
         self._runner = TaskRunner(
-            self._transport, definition=self.definition, environment=environment
+            self._transport,
+            definition=self.definition,
+            environment=environment,
+            members=self.members,
         )
-        self._api = ApiService(config)
+        self._api = adapter(config)
+        self.metrics.build = lambda: build_labels(self._api)
         self._link = EngineLink(
             self._api, config, draw=draw, clock=clock, connected=self._connected
         )
         self._keyed = IdempotentRunner(
             self._runner,
             self.store,
-            scope=runner_scope(self._runner),
+            scope=self._runner.idempotency_scope,
             window_ms=config.idempotency_window * 1000,
             wall_ms=wall_ms,
         )
@@ -137,13 +149,14 @@ class Service:
             stats=self.stats,
             clock=clock,
         )
-        self._no_app: str | None = None
+        self._apps_note: str | None = None  # what to warn of about the apps, at start
         if apps is None:
-            apps, self._no_app = webhook_apps(environment)
+            apps, self._apps_note = webhook_apps(environment)
         elif not apps:
-            self._no_app = "no Pusher app for webhooks"
+            self._apps_note = "no Pusher app for webhooks"
+        chosen = WebhookFilter(frozenset(config.webhook_events), config.webhook_channels)
         self.receiver = WebhookReceiver(
-            Intake(apps, events=self.definition.events),
+            Intake(apps, events=self.definition.events, chosen=chosen, members=self.members),
             Emitter(
                 self._api,
                 config,
@@ -154,7 +167,8 @@ class Service:
             ),
             self.stats,
             memory=WebhookMemory(self.store, wall_ms=wall_ms),
-            secrets=[app.secret for app in apps],
+            # Every app's, and whatever the environment holds that may be one.
+            secrets=list(dict.fromkeys([*(app.secret for app in apps), *environment.secrets])),
             link_up=self._link.listening.is_set,
             clock=clock,
             wall_ms=wall_ms,
@@ -163,14 +177,37 @@ class Service:
         address = config.webhook_address
         if address is not None:
             self.listener = Listener(
-                *address,
-                self.receiver,
-                health=self._health,
-                metrics=self.metrics,
-                stats=self.stats,
-                clock=clock,
+                *address, self.receiver, metrics=self.metrics, stats=self.stats, clock=clock
             )
+        self.admin: AdminListener | None = None
+        admin_address = config.admin_address
+        if admin_address is not None:
+            self.admin = AdminListener(
+                *admin_address, health=self._health, metrics=self.metrics, stats=self.stats
+            )
+        admission = self._executions.admission
         self.metrics.gauges += [
+            (
+                "executions_running",
+                "Executions running now (at most max-in-flight).",
+                lambda: float(admission.running),
+            ),
+            (
+                "executions_waiting",
+                "Executions waiting for a free slot (at most queue-size).",
+                lambda: float(admission.waiting),
+            ),
+            (
+                "executions_held_bytes",
+                "Task data held by the running and waiting executions (at most max-held-bytes).",
+                lambda: float(admission.held_bytes),
+            ),
+            (
+                "member_info_bytes",
+                "Bytes the memory of the presence members signed lately holds "
+                "(at most max-member-info-bytes).",
+                lambda: float(self.members.held_bytes),
+            ),
             (
                 "task_stream_open",
                 "1 while the task stream with the engine is open, else 0.",
@@ -217,18 +254,24 @@ class Service:
             extra={
                 "fields": {
                     "tasks": ",".join(sorted(self.definition.tasks)),
+                    "engine": config.choice.label,
+                    "release": config.choice.release,
                     "endpoint": config.endpoint,
                     "max_in_flight": config.max_in_flight,
                     "queue_size": config.queue_size,
                     "max_held_bytes": config.max_held_bytes,
-                    "grace_period_s": config.grace_period,
+                    "grace_period_s": config.grace,
                     "webhook_listen": config.webhook_listen,
+                    "admin_listen": config.admin_listen,
+                    **_filters(config),
                     "log_level": config.log_level,
                     "store": config.redis.shown if config.redis else config.store,
                     "idempotency_window_s": config.idempotency_window,
                 }
             },
         )
+        self._warn_of_settings()
+        await self._listen_for_admin()
         await self._listen_for_webhooks()
         problem = await self.store.check()
         if problem is not None:
@@ -241,7 +284,7 @@ class Service:
         listener = asyncio.create_task(link.listen_forever(self._executions.accept))
         stopper = asyncio.create_task(stop.wait())
         status = 0
-        plan = stop_plan(config.grace_period)
+        plan = stop_plan(config.grace, config.choice.block_seconds)
         began: float | None = None
         try:
             await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -257,7 +300,7 @@ class Service:
             else:
                 log.info(
                     "stopping within %g s: taking what the engine already sent, then no more",
-                    config.grace_period,
+                    config.grace,
                 )
                 self.receiver.stop()  # new webhooks: 503 from now on
                 await link.read_on(listener, began + plan.drain_until)
@@ -275,6 +318,8 @@ class Service:
             )
             if self.listener is not None:
                 await self.listener.close()
+            if self.admin is not None:
+                await self.admin.close()
             await self._keyed.close()
             await self.store.close()
             await self._api.close()
@@ -283,9 +328,42 @@ class Service:
         log.info("stopped", extra={"fields": stats.totals()})
         return 1 if status or stats.unsent else 0
 
+    def _warn_of_settings(self) -> None:
+        """Settings that will let the service down on the engine chosen, said at start."""
+        config = self.config
+        variants = config.choice.candidates
+        only_v017 = all(r.credentials_on_update for v in variants for r in v.releases)
+        if only_v017 and not (config.credential_username and config.credential_passphrase):
+            log.warning(
+                "engine v0.17.0 refuses every result without an account's credentials: set "
+                "MESG_PUSHER_CREDENTIAL_USERNAME and MESG_PUSHER_CREDENTIAL_PASSPHRASE"
+            )
+        block = config.choice.block_seconds
+        if block is not None and config.grace < GRACE_BLOCKS * block:
+            log.warning(
+                "the grace period (%g s) is shorter than %d of the engine's blocks (%g s each): "
+                "results under way at a stop may not be taken",
+                config.grace,
+                GRACE_BLOCKS,
+                block,
+            )
+
+    async def _listen_for_admin(self) -> None:
+        """Open the admin address (before the task stream, so that health says down until it
+        is open); ConfigError when it cannot be taken."""
+        admin = self.admin
+        if admin is None:
+            log.info("not serving /health and /metrics (admin-listen is off)")
+            return
+        try:
+            await admin.start()
+        except OSError as error:
+            await self._cannot_listen("admin-listen", self.config.admin_listen, error)
+        fields = {"health": admin.url + HEALTH_PATH, "metrics": admin.url + METRICS_PATH}
+        log.info("serving health and metrics", extra={"fields": fields})
+
     async def _listen_for_webhooks(self) -> None:
-        """Open the listener (before the task stream, so that health says down until it is
-        open); ConfigError when its address cannot be taken."""
+        """Open the webhook listener; ConfigError when its address cannot be taken."""
         listener = self.listener
         if listener is None:
             log.info("not listening for webhooks (webhook-listen is off)")
@@ -293,20 +371,33 @@ class Service:
         try:
             await listener.start()
         except OSError as error:
-            await self._transport.close()
-            await self.store.close()
-            reason = error.strerror or str(error)
-            raise ConfigError(
-                f"webhook-listen: cannot listen on {self.config.webhook_listen}: {reason}"
-            ) from None
+            if self.admin is not None:
+                await self.admin.close()
+            await self._cannot_listen("webhook-listen", self.config.webhook_listen, error)
         apps = self.receiver.intake.apps
         fields = {
             "webhooks": listener.url + WEBHOOKS_PATH,
-            "health": listener.url + HEALTH_PATH,
-            "metrics": listener.url + METRICS_PATH,
-            "app_key": ",".join(app.key for app in apps),
+            "app_key": ",".join(dict.fromkeys(app.key for app in apps)),
             "max_connections": listener.server.max_connections,
         }
         log.info("listening for webhooks", extra={"fields": fields})
-        if self._no_app is not None:
-            log.warning("%s; every webhook is answered 503 until then", self._no_app)
+        if self._apps_note is not None and not apps:
+            log.warning("%s; every webhook is answered 503 until then", self._apps_note)
+        elif self._apps_note is not None:
+            log.warning("%s", self._apps_note)
+
+    async def _cannot_listen(self, option: str, address: str, error: OSError) -> NoReturn:
+        await self._transport.close()
+        await self.store.close()
+        reason = error.strerror or str(error)
+        raise ConfigError(f"{option}: cannot listen on {address}: {reason}") from None
+
+
+def _filters(config: ServeConfig) -> dict[str, str]:
+    """The webhook filters set, as the start line shows them."""
+    shown = {}
+    if config.webhook_events:
+        shown["webhook_events"] = ",".join(config.webhook_events)
+    if config.webhook_channels:
+        shown["webhook_channels"] = ",".join(config.webhook_channels)
+    return shown

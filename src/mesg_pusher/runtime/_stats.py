@@ -7,7 +7,8 @@ measured with timeit, where prometheus-client's own labelled counter and histogr
 
 Keys stay bounded whatever the engine or a sender sends: an execution is counted under its task
 key when mesg.yml declares it (`UNDECLARED` otherwise), an event under its declared key (the
-receiver refuses any other), a webhook under its outcome and status.
+receiver refuses any other), a webhook under its outcome and status, a request refused by the
+listeners under one of their few reasons.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any, Final
 
 from ._outcomes import EFFECTS, ExecutionOutcome
 
-#: Upper bounds of the execution duration buckets, in seconds (from arrival to outcome).
+#: Upper bounds of the duration buckets, in seconds: an execution's (from arrival to outcome)
+#: and a webhook's (from arrival to answer).
 DURATION_BUCKETS: Final = (
     0.001,
     0.0025,
@@ -79,7 +81,12 @@ class Stats:
     events_emitted: dict[str, int] = field(init=False, repr=False)
     events_refused: dict[str, int] = field(init=False, repr=False)
     events_unconfirmed: dict[str, int] = field(init=False, repr=False)
+    events_filtered: dict[str, int] = field(init=False, repr=False)
     listener_refusals: dict[str, int] = field(init=False, repr=False)
+    admin_refusals: dict[str, int] = field(init=False, repr=False)
+    #: The webhooks' durations, from arrival to answer: buckets as `TaskStats`' and their sum.
+    webhook_buckets: list[int] = field(init=False, repr=False)
+    webhook_seconds: float = field(init=False, repr=False)
 
     def __post_init__(self, tasks: Iterable[str]) -> None:
         self.by_task = {task: TaskStats() for task in tasks}
@@ -88,7 +95,11 @@ class Stats:
         self.events_emitted = {}
         self.events_refused = {}
         self.events_unconfirmed = {}
+        self.events_filtered = {}
         self.listener_refusals = {}
+        self.admin_refusals = {}
+        self.webhook_buckets = [0] * (len(DURATION_BUCKETS) + 1)
+        self.webhook_seconds = 0.0
 
     # Counting (the hot path) -----------------------------------------------------------------
 
@@ -104,9 +115,16 @@ class Stats:
             task.buckets[bisect_left(DURATION_BUCKETS, seconds)] += 1
             task.seconds += seconds
 
-    def webhook(self, outcome: str, status: int) -> None:
+    def webhook(self, outcome: str, status: int, seconds: float = 0.0) -> None:
+        """A webhook was answered with `status` for `outcome`, `seconds` after it arrived."""
         key = (outcome, status)
         self.webhooks[key] = self.webhooks.get(key, 0) + 1
+        self.webhook_buckets[bisect_left(DURATION_BUCKETS, seconds)] += 1
+        self.webhook_seconds += seconds
+
+    def event_filtered(self, event_key: str) -> None:
+        """A webhook's event was left out by the filters (emitted never)."""
+        self.events_filtered[event_key] = self.events_filtered.get(event_key, 0) + 1
 
     def event_emitted(self, event_key: str) -> None:
         self.events_emitted[event_key] = self.events_emitted.get(event_key, 0) + 1
@@ -122,6 +140,11 @@ class Stats:
         """The listener refused or closed a request or connection on its own, for `reason`
         (one of a few words of ``_http_rules.py`` and ``_http_server.py``)."""
         self.listener_refusals[reason] = self.listener_refusals.get(reason, 0) + 1
+
+    def admin_refused(self, reason: str) -> None:
+        """The admin address (``/health``, ``/metrics``) refused or closed a request or
+        connection on its own, for `reason` (as `listener_refused`)."""
+        self.admin_refusals[reason] = self.admin_refusals.get(reason, 0) + 1
 
     # Reading ---------------------------------------------------------------------------------
 

@@ -75,7 +75,7 @@ class Submitter:
         def judge(failure: CallFailed) -> Again | Done[Submitted]:
             nonlocal offered, failures, shown
             assert failure.code is not None
-            verdict = submit_verdict(failure.code, failure.details)
+            verdict = submit_verdict(failure.code, failure.details, failure.generation)
             if verdict is SubmitVerdict.GONE:  # its text names the raw id: not repeated
                 return Done((ExecutionOutcome.DROPPED, offered, GONE))
             shown = engine_details(

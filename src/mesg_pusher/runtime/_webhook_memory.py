@@ -26,6 +26,7 @@ from ..webhooks import (
     Claim,
     Ticket,
     Verified,
+    WebhookEvent,
     body_emitting,
     body_expires_ms,
     body_progress,
@@ -76,26 +77,37 @@ class WebhookMemory:
         """What the bodies remembered in this process cost at most."""
         return self.store.held_bytes(BODIES)
 
-    async def claim(self, verified: Verified[Any]) -> Ticket[Any]:
+    async def claim(
+        self,
+        verified: Verified[Any],
+        kept: tuple[WebhookEvent, ...],
+        left_out: tuple[WebhookEvent, ...] = (),
+    ) -> Ticket[Any]:
+        """The ticket for `verified`, whose events `kept` are to be emitted (the filters left
+        the others out): when none is, nothing is claimed (nor remembered)."""
+        if left_out and not kept:
+            return Ticket(verified, None, kept, left_out)
         self._claims += 1
         owner = f"{self._instance}:{self._claims}"
         expires = body_expires_ms(verified.webhook.time_ms, self._window_ms)
         now_ms = self._wall_ms()
 
         def step(record: BodyRecord | None) -> Step[BodyRecord, Claim]:
-            claimed, kept = claim_body(
+            claimed, record_kept = claim_body(
                 record,
                 digest=verified.digest,
                 owner=owner,
-                events=len(verified.webhook.events),
+                events=len(kept),
                 now_ms=now_ms,
                 in_progress_ms=self._in_progress_ms,
             )
-            return _kept(claimed, kept, expires)
+            return _kept(claimed, record_kept, expires)
 
-        return Ticket(verified, await self.store.change(BODIES, verified.digest, step))
+        claim = await self.store.change(BODIES, verified.digest, step)
+        return Ticket(verified, claim, kept, left_out)
 
     def recorder(self, ticket: Ticket[Any]) -> Recorder:
+        assert ticket.claim is not None  # a ticket without one is answered without emitting
         expires = body_expires_ms(ticket.verified.webhook.time_ms, self._window_ms)
         return Recorder(self.store, ticket.claim, expires)
 

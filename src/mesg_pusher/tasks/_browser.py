@@ -1,5 +1,7 @@
 """``authorizeChannel`` and ``authenticateUser``: the answers an app's auth endpoint gives
-pusher-js, made here with no network call; they need only the app's key and secret."""
+pusher-js, made here with no network call; they need only the app's key and secret. The channel
+data signed for a presence member is noted (`Context.members`): ``serve`` puts its ``user_info``
+on the member's webhook events, which Pusher leaves without it."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from ._task import Context, LocalTask
 
 
 def _authorize_channel(inputs: Mapping[str, Any], context: Context) -> dict[str, Any]:
-    return authorize_channel(
+    answer = authorize_channel(
         key=inputs["key"],
         secret=inputs["secret"],
         socket_id=inputs["socket_id"],
@@ -20,6 +22,10 @@ def _authorize_channel(inputs: Mapping[str, Any], context: Context) -> dict[str,
         channel_data=inputs.get("channel_data"),
         master_key=master_key(inputs),
     )
+    signed = answer.get("channel_data")
+    if signed is not None and context.members is not None:
+        context.members.note(inputs["key"], inputs["channel"], signed, context.now_ms)
+    return answer
 
 
 def _authenticate_user(inputs: Mapping[str, Any], context: Context) -> dict[str, Any]:

@@ -1,11 +1,16 @@
 """``mesg-pusher execute``: one execution of a task, run here without an engine, printed the way
-the engine's CLI printed it."""
+the engine's CLI printed it: the header on standard error and the output's data, as JSON, alone
+on standard output, so that it can be piped. Inputs the task does not declare are left out by
+the task; each is warned about on standard error."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import os
+import sys
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from .._command_line import (
@@ -31,7 +36,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="run one execution of a task and print its output",
         description=(
             "Run one execution of TASK and print its output the way the MESG engine's CLI did: "
-            "'Task <task> returned output <outputKey> with data:' and the data as JSON. "
+            "'Task <task> returned output <outputKey> with data:' on standard error, and the "
+            "data as JSON alone on standard output (so it can be piped); an input the task does "
+            "not declare is warned about on standard error. "
             "Exit status 0 for the success output, 1 for the error output, 2 for a usage error. "
             "The connection inputs a task does not give are read from the environment, as "
             "serve reads them: PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET, PUSHER_URL and "
@@ -68,11 +75,29 @@ def _execute(args: argparse.Namespace) -> int:
         inputs = read_inputs(args.json_file, args.data, kinds)
     except UsageError as error:
         return usage_error("execute", str(error))
+    if task is not None:
+        for warning in undeclared(args.task, inputs, task.inputs):
+            say(f"mesg-pusher execute: warning: {warning}", stream=sys.stderr)
     configure("text", "warning")
     output = asyncio.run(_run_once(definition, args.task, inputs))
-    say(f"Task {args.task} returned output {output.key} with data:")
+    say(f"Task {args.task} returned output {output.key} with data:", stream=sys.stderr)
     say_json(output.data)
     return EXIT_OK if output.key == SUCCESS else EXIT_FAILURE
+
+
+def undeclared(task: str, inputs: Mapping[str, Any], declared: Collection[str]) -> list[str]:
+    """What to say of each input in `inputs` that `task` does not declare (the task leaves
+    it out): its name, and the declared one it may have meant."""
+    said = []
+    for name in inputs:
+        if name in declared:
+            continue
+        text = f"task {task} has no input {name!r}; it is left out"
+        close = difflib.get_close_matches(name, list(declared), n=1)
+        if close:
+            text += f" (did you mean {close[0]!r}?)"
+        said.append(text)
+    return said
 
 
 async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, Any]) -> TaskOutput:

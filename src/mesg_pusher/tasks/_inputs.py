@@ -41,6 +41,8 @@ SETTINGS: Final[Mapping[str, str]] = MappingProxyType(
         "keepAlive": "keep_alive",
         MASTER_KEY_INPUT: MASTER_KEY,
         "userId": "user_id",
+        "maxDataBytes": "max_data_bytes",
+        "maxBatchEvents": "max_batch_events",
     }
 )
 #: The same, from the core's name to the input's.
@@ -88,10 +90,48 @@ def require_inputs(inputs: Mapping[str, Any], names: Sequence[str]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Limits applied to task inputs; dedicated Pusher clusters can agree larger ones."""
+    """Limits applied to task inputs; dedicated Pusher clusters and self-hosted servers take
+    larger ones (``maxDataBytes``, ``maxBatchEvents``)."""
 
     max_data_bytes: int = limits.MAX_DATA_BYTES
     max_batch_events: int = limits.MAX_EVENTS_PER_BATCH
+
+
+#: The input that names an execution for the memory of what was published.
+IDEMPOTENCY_KEY: Final = "idempotencyKey"
+#: How many times a failed call is tried again when neither ``retries`` nor ``PUSHER_RETRIES``
+#: says.
+DEFAULT_RETRIES: Final = 2
+
+
+def retries(inputs: Mapping[str, Any]) -> int:
+    """How many times a failed call of the execution may be tried again."""
+    value = inputs.get("retries")
+    if value is None:
+        return DEFAULT_RETRIES
+    return rules.whole_number(value, "retries", 0, limits.MAX_RETRIES)
+
+
+def execution_limits(inputs: Mapping[str, Any], base: Limits) -> Limits:
+    """The limits of one execution: `base`, raised (or lowered) by ``maxDataBytes`` and
+    ``maxBatchEvents``."""
+    data_bytes = inputs.get("maxDataBytes")
+    batch_events = inputs.get("maxBatchEvents")
+    if data_bytes is None and batch_events is None:
+        return base
+    return Limits(
+        base.max_data_bytes
+        if data_bytes is None
+        else rules.whole_number(data_bytes, "maxDataBytes", 1, limits.DATA_BYTES_CEILING),
+        base.max_batch_events
+        if batch_events is None
+        else rules.whole_number(batch_events, "maxBatchEvents", 1, limits.BATCH_EVENTS_CEILING),
+    )
+
+
+def split(inputs: Mapping[str, Any]) -> bool:
+    """Whether the execution may be sent in several calls (``split: true``)."""
+    return inputs.get("split") is True
 
 
 #: Distinct apps and connection settings remembered once built: a workflow sends the same ones
@@ -164,6 +204,36 @@ def text(inputs: Mapping[str, Any], name: str) -> str | None:
 def event(inputs: Mapping[str, Any], nonce: Callable[[], bytes], max_data_bytes: int) -> Event:
     """The event of a ``trigger``: to ``channel`` or ``channels``, ``info`` asked of them, its
     data encrypted when it goes to one ``private-encrypted-`` channel (a nonce drawn then)."""
+    names, key = _event_channels(inputs)
+    if len(names) > limits.MAX_CHANNELS_PER_EVENT:
+        raise InputError(
+            "channels",
+            f"an event goes to at most {limits.MAX_CHANNELS_PER_EVENT} channels (got "
+            f"{len(names)}); with split: true it is sent in calls of "
+            f"{limits.MAX_CHANNELS_PER_EVENT}",
+        )
+    return _event(inputs, names, key, nonce, max_data_bytes)
+
+
+def split_events(
+    inputs: Mapping[str, Any], nonce: Callable[[], bytes], max_data_bytes: int
+) -> list[Event]:
+    """The events of a ``trigger`` with ``split: true``: the same event to each run of at most
+    100 of its channels, in their order (one event when they fit)."""
+    names, key = _event_channels(inputs)
+    if len(names) <= limits.MAX_CHANNELS_PER_EVENT:
+        return [_event(inputs, names, key, nonce, max_data_bytes)]
+    # Every name checked where the whole list names it (channels[150]), then each run.
+    rules.channel_names(names, "channels", limit=len(names))
+    size = limits.MAX_CHANNELS_PER_EVENT
+    return [
+        _event(inputs, names[start : start + size], None, nonce, max_data_bytes)
+        for start in range(0, len(names), size)
+    ]
+
+
+def _event_channels(inputs: Mapping[str, Any]) -> tuple[tuple[str, ...], MasterKey | None]:
+    """The channels of a ``trigger``'s event, and the master key when it is encrypted."""
     channel = inputs.get("channel")
     channels = inputs.get("channels")
     if channel is not None and channels is not None:
@@ -174,9 +244,17 @@ def event(inputs: Mapping[str, Any], nonce: Callable[[], bytes], max_data_bytes:
     if channel is not None:
         encrypted = key is not None and channel.startswith(limits.ENCRYPTED_PREFIX)
         rules.event_channel(channel, "channel", encrypted=encrypted)
-        names: tuple[str, ...] = (channel,)
-    else:
-        names = _channel_list(channels)
+        return (channel,), key
+    return _channel_list(channels), key
+
+
+def _event(
+    inputs: Mapping[str, Any],
+    names: tuple[str, ...],
+    key: MasterKey | None,
+    nonce: Callable[[], bytes],
+    max_data_bytes: int,
+) -> Event:
     return Event.create(
         inputs["name"],
         encode_data(inputs["data"]),
@@ -198,16 +276,26 @@ def _channel_list(channels: Any) -> tuple[str, ...]:
     return tuple(channels)
 
 
-def batch(inputs: Mapping[str, Any], nonce: Callable[[], bytes], lim: Limits) -> list[BatchEvent]:
+def batch(
+    inputs: Mapping[str, Any], nonce: Callable[[], bytes], lim: Limits, *, split: bool = False
+) -> list[BatchEvent]:
     """The events of a ``triggerBatch``, each with its own ``info`` and, for a
-    ``private-encrypted-`` channel, its data encrypted under its own nonce."""
+    ``private-encrypted-`` channel, its data encrypted under its own nonce. More than
+    ``maxBatchEvents`` only when the execution is `split`."""
     items = inputs["batch"]
     if not isinstance(items, list):
         raise InputError("batch", "an array of events is expected, not an object")
+    most = lim.max_batch_events
+    if not split and len(items) > most:
+        raise InputError(
+            "batch",
+            f"a batch holds at most {most} events (got {len(items)}); with split: true it is "
+            f"sent in calls of {most}",
+        )
     return batch_events(
         items,
         master_key=master_key(inputs),
         nonce=nonce,
         max_data_bytes=lim.max_data_bytes,
-        max_events=lim.max_batch_events,
+        max_events=max(len(items), most) if split else most,
     )

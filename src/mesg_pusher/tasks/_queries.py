@@ -27,19 +27,21 @@ def _channels(app: App, inputs: Mapping[str, Any], context: Context) -> Call:
         info=text(inputs, "info"),
         params=inputs.get("params"),
     )
-    return Call(channels_request(app, query, timestamp=context.timestamp), channels_answer)
+    return Call(
+        lambda timestamp: channels_request(app, query, timestamp=timestamp), channels_answer
+    )
 
 
 def _channel(app: App, inputs: Mapping[str, Any], context: Context) -> Call:
     query = ChannelQuery.create(
         inputs["channel"], info=text(inputs, "info"), params=inputs.get("params")
     )
-    return Call(channel_request(app, query, timestamp=context.timestamp), channel_answer)
+    return Call(lambda stamp: channel_request(app, query, timestamp=stamp), channel_answer)
 
 
 def _users(app: App, inputs: Mapping[str, Any], context: Context) -> Call:
-    request = users_request(app, inputs["channel"], timestamp=context.timestamp)
-    return Call(request, users_answer)
+    channel = inputs["channel"]  # its rule is checked as it is signed, before it is sent
+    return Call(lambda timestamp: users_request(app, channel, timestamp=timestamp), users_answer)
 
 
 CHANNELS = ApiTask("channels", _channels)

@@ -26,14 +26,18 @@ def _send_to_user(app: App, inputs: Mapping[str, Any], context: Context) -> Call
         encode_data(inputs["data"]),
         max_data_bytes=context.limits.max_data_bytes,
     )
-    request = trigger_request(app, event, timestamp=context.timestamp)
-    return Call(request, partial(publish_answer, info_asked=False))
+    return Call(
+        lambda timestamp: trigger_request(app, event, timestamp=timestamp),
+        partial(publish_answer, info_asked=False),
+    )
 
 
 def _terminate(app: App, inputs: Mapping[str, Any], context: Context) -> Call:
-    request = terminate_request(app, inputs["userId"], timestamp=context.timestamp)
-    return Call(request, terminate_answer)
+    user_id = inputs["userId"]  # its rule is checked as it is signed, before it is sent
+    return Call(
+        lambda timestamp: terminate_request(app, user_id, timestamp=timestamp), terminate_answer
+    )
 
 
-SEND_TO_USER = ApiTask("sendToUser", _send_to_user)
+SEND_TO_USER = ApiTask("sendToUser", _send_to_user, publishes=True)
 TERMINATE_USER_CONNECTIONS = ApiTask("terminateUserConnections", _terminate)

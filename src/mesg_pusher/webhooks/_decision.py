@@ -8,10 +8,11 @@ What happened, in the order a receiver meets it:
 - otherwise the intake checks it (``_intake.py``: refusals and duplicates are answered there);
 - its events were emitted, as far as `Emission` says: every one behind (accepted, refused by
   the engine for good, or sent twice unanswered) is 200, whatever else happened (stopping
-  included); a stop is 503; an emission that ended short is answered by what
-  ended it (`Setback`), 503 or 500 for a defect; an emission still under way when the answer is
-  due is 503, saying the engine is unreachable when it is (or the task stream is down), else
-  that it did not accept the events in time.
+  included), and so is a webhook whose every event the filters left out (``_filter.py``:
+  nothing to emit, nothing for the sender to retry); a stop is 503; an emission that ended
+  short is answered by what ended it (`Setback`), 503 or 500 for a defect; an emission still
+  under way when the answer is due is 503, saying the engine is unreachable when it is (or the
+  task stream is down), else that it did not accept the events in time.
 """
 
 from __future__ import annotations
@@ -52,13 +53,15 @@ ENDED_BY: Final = MappingProxyType(
 class Emission:
     """How far the emission of a webhook's events got: `done` of the `pending` ones are behind
     (see the module's docstring), what held up the next one (None when nothing did) with its
-    `detail` (no secret, no body content), and whether the emission is `over`."""
+    `detail` (no secret, no body content), whether the emission is `over`, and how many events
+    the filters left out."""
 
     done: int
     pending: int
     setback: Setback | None = None
     detail: str = ""
     over: bool = True
+    filtered: int = 0
 
 
 def decide(
@@ -72,6 +75,8 @@ def decide(
     nothing is decided yet: the intake is to check it. `busy` counts before any emission;
     `link_up` while one is under way."""
     if emission is not None and emission.over and emission.done >= emission.pending:
+        if emission.filtered and not emission.pending:
+            return respond(WebhookOutcome.FILTERED)
         return respond(WebhookOutcome.ACCEPTED)
     if stopping:
         return respond(WebhookOutcome.STOPPING)

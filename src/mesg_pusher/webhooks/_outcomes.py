@@ -27,6 +27,7 @@ class WebhookOutcome(enum.Enum):
     """What became of one webhook; the value is its label in logs and metrics."""
 
     ACCEPTED = "accepted"
+    FILTERED = "filtered"
     DUPLICATE = "duplicate"
     NO_APP = "no_app"
     TOO_LARGE = "too_large"
@@ -48,6 +49,7 @@ class WebhookOutcome(enum.Enum):
 #: Outcome -> (HTTP status, what the response says). The one place statuses are decided.
 RESPONSES: Final[dict[WebhookOutcome, tuple[int, str]]] = {
     WebhookOutcome.ACCEPTED: (200, ""),
+    WebhookOutcome.FILTERED: (200, ""),
     WebhookOutcome.DUPLICATE: (200, ""),
     WebhookOutcome.NO_APP: (503, "no Pusher app is configured to verify webhooks"),
     WebhookOutcome.TOO_LARGE: (413, "the webhook body is too large"),

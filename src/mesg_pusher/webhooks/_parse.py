@@ -2,11 +2,14 @@
 
 Pusher POSTs ``{"time_ms": <number>, "events": [{"name": ..., ...}, ...]}``. Each event's
 ``name`` is the key of a mesg.yml event, and its data is that event's declared parameters taken
-from the Pusher event, plus the webhook's ``time_ms``; anything else in the Pusher event is
-left out. The engine's own rules (`mesg_pusher.mesg.validate`) then check that data, so the
-engine never refuses what passes here. The one conversion: a client event's ``data`` is text
-as the client sent it; a sender that passes an object instead (soketi does) gets its compact
-JSON text, as Pusher would have sent it.
+from the Pusher event, plus the webhook's ``time_ms`` and the key of the app that signed it
+(``app_key``); anything else in the Pusher event is left out. A member's ``user_info`` is never
+taken from the body: the caller says what this service signed for that member
+(`user_info`, ``_members.py``), and when it signed nothing the event has none. The engine's
+own rules (`mesg_pusher.mesg.validate`) then check that data, so the engine never refuses what
+passes here. The one conversion: a client event's ``data`` is text as the client sent it; a
+sender that passes an object instead (soketi does) gets its compact JSON text, as Pusher would
+have sent it.
 
 Anything else - not UTF-8 JSON, another shape, an unknown event name - is not a webhook. One bad
 event refuses the whole body, so a body is emitted entirely or not at all. A ``time_ms`` too
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -29,6 +32,12 @@ from ._outcomes import WebhookOutcome, WebhookRefused
 #: Parameters whose value a sender may give as JSON instead of text: (event, parameter).
 AS_TEXT: Final = frozenset({("client_event", "data")})
 TIME_KEY: Final = "time_ms"
+#: The key of the app that signed the webhook, added to every event's data.
+APP_KEY: Final = "app_key"
+#: A presence member's ``user_info``: from what this service signed, never from the body.
+USER_INFO: Final = "user_info"
+#: What a member's ``user_info`` is, given the channel and the user id: None when unknown.
+UserInfo = Callable[[str, str], Mapping[str, Any] | None]
 #: The largest ``time_ms`` the replay window is checked against: the largest double. Past it
 #: the comparison with the clock cannot even be made (and no clock will ever get there).
 _LATEST_MS: Final = sys.float_info.max
@@ -59,10 +68,18 @@ def _packaged_events() -> Mapping[str, Output]:
     return load_packaged().events
 
 
-def parse(body: bytes, events: Mapping[str, Output] | None = None) -> Webhook:
-    """Read a webhook body; raises `WebhookRefused` (not a webhook) saying what is wrong.
+def parse(
+    body: bytes,
+    events: Mapping[str, Output] | None = None,
+    *,
+    app_key: str,
+    user_info: UserInfo | None = None,
+) -> Webhook:
+    """Read a webhook body that the app of `app_key` signed; raises `WebhookRefused` (not a
+    webhook) saying what is wrong.
 
-    `events` are the declared events (mesg.yml's, by default).
+    `events` are the declared events (mesg.yml's, by default); `user_info` says what this
+    service signed for a presence member (none by default).
     """
     declared = _packaged_events() if events is None else events
     try:
@@ -81,13 +98,19 @@ def parse(body: bytes, events: Mapping[str, Output] | None = None) -> Webhook:
     items = raw.get("events")
     if not isinstance(items, list):
         raise _not_a_webhook("events is not a list")
+    supplied = {TIME_KEY: time_ms, APP_KEY: app_key}
     return Webhook(
-        time_ms, tuple(_event(i, item, time_ms, declared) for i, item in enumerate(items))
+        time_ms,
+        tuple(_event(i, item, supplied, declared, user_info) for i, item in enumerate(items)),
     )
 
 
 def _event(
-    index: int, item: Any, time_ms: int | float, declared: Mapping[str, Output]
+    index: int,
+    item: Any,
+    supplied: Mapping[str, Any],
+    declared: Mapping[str, Output],
+    user_info: UserInfo | None,
 ) -> WebhookEvent:
     where = f"events[{index}]"
     if not isinstance(item, dict):
@@ -101,9 +124,11 @@ def _event(
         raise _not_a_webhook(f"{where}.name is not a webhook event this service knows ({known})")
     data: dict[str, Any] = {}
     for key in event.data:
-        if key == TIME_KEY:
-            data[key] = time_ms
+        if key in supplied:
+            data[key] = supplied[key]
             continue
+        if key == USER_INFO:
+            continue  # never from the body (below)
         value = item.get(key)
         if value is None:
             continue  # validate says whether it may be missing
@@ -113,6 +138,12 @@ def _event(
             except ValueError:
                 raise _not_a_webhook(f"{where}.{key} cannot be written as JSON text") from None
         data[key] = value
+    if USER_INFO in event.data and user_info is not None:
+        channel, user = data.get("channel"), data.get("user_id")
+        if isinstance(channel, str) and isinstance(user, str):
+            info = user_info(channel, user)
+            if info is not None:  # absent, never null: unknown is not a value
+                data[USER_INFO] = info
     problems = validate(event.data, data)
     if problems:
         details = ". ".join(f"Value of '{key}' {problem}" for key, problem in problems)

@@ -1,16 +1,18 @@
-"""The webhook signature, written once: the lower-case hex HMAC-SHA256 of the raw body keyed with
-the app secret, sent as ``X-Pusher-Signature`` beside the app key in ``X-Pusher-Key``.
+"""Which configured app signed a webhook: the app key in ``X-Pusher-Key`` names the candidates,
+the ``X-Pusher-Signature`` beside it must be the signature of the raw body with one's secret.
 
-The local server signs with `signature`; a receiver checks with `verify`, which compares in
-constant time. Keys are public (they name the app); secrets never leave this module's callers.
+The signature itself is Pusher's, written once in the Pusher core (`pusher.webhook_signature`,
+the lower-case hex HMAC-SHA256 of the raw body keyed with the app secret), where the local
+server's sender takes it too; `verify` compares in constant time. Keys are public (they name
+the app); secrets never leave this module's callers.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
+from ..pusher import same_signature, webhook_signature
 from ._outcomes import WebhookOutcome, WebhookRefused
 
 KEY_HEADER = "X-Pusher-Key"
@@ -28,11 +30,6 @@ class Credentials(Protocol):
 
 
 C = TypeVar("C", bound=Credentials)
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The ``X-Pusher-Signature`` of `body`: hex HMAC-SHA256 keyed with `secret`."""
-    return hmac.digest(secret.encode("utf-8"), body, "sha256").hex()
 
 
 def signers(apps: Sequence[C], key: str | None) -> list[C]:
@@ -58,9 +55,7 @@ def verify(apps: Sequence[C], key: str | None, given: str | None, body: bytes) -
     candidates = signers(apps, key)
     if not given:
         raise WebhookRefused(WebhookOutcome.BAD_SIGNATURE, f"{SIGNATURE_HEADER} is missing")
-    # Header text may hold anything; compared as bytes so no input can make the check raise.
-    offered = given.encode("utf-8", "surrogatepass")
     for app in candidates:
-        if hmac.compare_digest(signature(app.secret, body).encode("ascii"), offered):
+        if same_signature(webhook_signature(app.secret, body), given):
             return app
     raise WebhookRefused(WebhookOutcome.BAD_SIGNATURE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import select
 import ssl
 from collections.abc import AsyncIterator, Iterator
@@ -290,3 +291,79 @@ async def test_a_plain_proxy_that_refuses_answers_as_itself(
     assert caught.value.via == f"http://alice:***@127.0.0.1:{proxy.port}"
     assert b"Unauthorized" in caught.value.body
     assert "wrong-pa55" not in str(caught.value)
+
+
+@pytest.fixture
+async def tls_proxy(
+    proxy: Tinyproxy, certificates: TestCertificates
+) -> AsyncIterator[tuple[int, list[int]]]:
+    """An ``https://`` proxy: TLS ended on 127.0.0.1 (the test CA's certificate), what it
+    carries handed to tinyproxy; its port, and a count of the TLS connections it took."""
+    accepted: list[int] = []
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError, ssl.SSLError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0, ssl=certificates.server_context())
+    yield server.sockets[0].getsockname()[1], accepted
+    server.close()
+
+
+@pytest.mark.parametrize("tls", [True, False])
+async def test_through_an_https_proxy_tls_within_tls_or_plain_within_tls(
+    nginx: Nginx, proxy: Tinyproxy, tls_proxy: tuple[int, list[int]], pool: HttpPool, tls: bool
+) -> None:
+    port, accepted = tls_proxy
+    app_id = "16" if tls else "17"
+    pusher = client(
+        nginx.tls_port if tls else nginx.port,
+        pool,
+        app_id,
+        tls=tls,
+        proxy=f"https://alice:{PASSWORD}@127.0.0.1:{port}",
+    )
+    for _ in range(3):
+        assert await pusher.trigger("c", "e", "x") == {}
+    served = nginx.requests_of(app_id, 3)
+    assert len(served) == 3
+    if tls:  # one tunnel, kept alive (tinyproxy closes after each plain request it forwards)
+        assert accepted == [1]
+        assert len({number for number, _ in served}) == 1
+    # The request line tinyproxy read: a tunnel, or the request itself in absolute form.
+    if tls:
+        assert f"): CONNECT 127.0.0.1:{nginx.tls_port} HTTP/1.1" in proxy.log()
+    else:
+        assert f"): POST http://127.0.0.1:{nginx.port}/apps/{app_id}/events?" in proxy.log()
+
+
+async def test_an_https_proxy_with_a_certificate_from_another_ca_is_refused(
+    tmp_path: Path, nginx: Nginx, certificates: TestCertificates
+) -> None:
+    other = make_certificates(tmp_path / "other")
+    server = await asyncio.start_server(
+        lambda r, w: w.close(), "127.0.0.1", 0, ssl=other.server_context()
+    )
+    port = server.sockets[0].getsockname()[1]
+    http = HttpPool(ssl_context=certificates.client_context())
+    try:
+        pusher = client(nginx.tls_port, http, proxy=f"https://alice:{PASSWORD}@127.0.0.1:{port}")
+        with pytest.raises(PusherConnectionError) as caught:
+            await pusher.trigger("c", "e", "x")
+    finally:
+        await http.close()
+        server.close()
+    assert caught.value.detail == (
+        f"the proxy https://alice:***@127.0.0.1:{port}'s TLS certificate was refused: "
+        "unable to get local issuer certificate"
+    )
+    assert caught.value.sent is False

@@ -10,16 +10,17 @@ gives a release's rpcs by a short name (``"Execution/Stream"``, ``"Runner/Regist
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
 from typing import Any, Final
 
 import grpc
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
-from ._releases import Release
+from ... import _engine_texts as words
+from .._releases import Release
 
 #: The header a stream sends once its subscription is in place.
 READY: Final = (("status", "ready"),)
@@ -126,7 +127,9 @@ def method_handlers(
 ) -> list[grpc.GenericRpcHandler[Any, Any]]:
     """gRPC handlers serving each method with its behaviour (a coroutine function for a unary
     rpc, an async generator function for a stream), grouped by service. A stream's behaviour
-    may yield bytes already serialised; they go out as they are."""
+    may yield bytes already serialised; they go out as they are. A request that is not the
+    method's message (a field of another type) is refused as the engine's gRPC server (grpc-go)
+    refuses it: status INTERNAL, ``grpc: error unmarshalling request: ...``."""
     services: dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]] = {}
     for method, behaviour in behaviours.items():
         make = (
@@ -135,14 +138,57 @@ def method_handlers(
             else grpc.unary_unary_rpc_method_handler
         )
         services.setdefault(method.service, {})[method.name] = make(
-            behaviour,
-            request_deserializer=method.request.FromString,
+            _readable_only(behaviour, method.stream),
+            request_deserializer=_reader(method.request),
             response_serializer=_serialise,
         )  # fmt: skip
     return [
         grpc.method_handlers_generic_handler(service, handlers)
         for service, handlers in services.items()
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    """A request protobuf could not decode, and why."""
+
+    reason: str
+
+
+def _reader(request: type[Message]) -> Callable[[bytes], Message | _Unreadable]:
+    def read(data: bytes) -> Message | _Unreadable:
+        try:
+            return request.FromString(data)
+        except DecodeError as error:
+            return _Unreadable(str(error))
+
+    return read
+
+
+def _readable_only(behaviour: Callable[..., Any], stream: bool) -> Callable[..., Any]:
+    """`behaviour`, refusing an unreadable request first."""
+
+    async def refuse(request: _Unreadable, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        await context.abort(
+            grpc.StatusCode.INTERNAL, words.UNMARSHAL_REQUEST.format(reason=request.reason)
+        )
+
+    if stream:
+
+        async def streamed(request: Any, context: Any) -> AsyncIterator[Any]:
+            if isinstance(request, _Unreadable):
+                await refuse(request, context)
+            async for item in behaviour(request, context):
+                yield item
+
+        return streamed
+
+    async def unary(request: Any, context: Any) -> Any:
+        if isinstance(request, _Unreadable):
+            await refuse(request, context)
+        return await behaviour(request, context)
+
+    return unary
 
 
 def _serialise(message: Message | bytes) -> bytes:

@@ -6,7 +6,8 @@ the status and body.
 - `_pool`: `HttpPool`, the one real transport: keep-alive, one connection budget (`_budget`),
   timeouts, idle connections checked before reuse.
 - `_exchange`: one connection and the request on it; `_dial`: opening one (DNS, TCP, the
-  proxy's tunnel, TLS); `_proxy`: the proxy's bytes and words; `_tls`: the TLS context.
+  proxy's tunnel, TLS); `_proxy`: the proxy's bytes and words; `_tls`: the TLS context and how
+  a TLS failure reads; `_tls_layer`: TLS itself, bytes in and out, driven by `_exchange`.
 """
 
 from ._budget import ConnectionBudget

@@ -22,6 +22,7 @@ from . import _proxy
 from ._exchange import Exchange, describe, os_text
 from ._http11 import ResponseParser
 from ._tls import server_name
+from ._tls_layer import TlsLayer
 
 #: Addresses of a host name are reused for this long (aiohttp's default DNS cache time): a
 #: request that opens a connection then skips the lookup, which goes through the loop's thread
@@ -120,39 +121,36 @@ async def _handshake(
 ) -> None:
     """TLS with `peer` over the connection (TLS within TLS through an ``https://`` proxy), its
     certificate checked against `host`."""
-    assert exchange.transport is not None
-    loop = asyncio.get_running_loop()
     try:
-        transport = await loop.start_tls(
-            exchange.transport, exchange, context, server_hostname=server_name(host)
-        )
+        await exchange.start_tls(TlsLayer(context, server_name(host)))
     except ssl.SSLError as error:
-        raise PusherConnectionError(url, describe(error, peer), sent=False) from None
+        # A refusal (a certificate, a version) comes again; a connection cut short may not.
+        cut = isinstance(error, ssl.SSLEOFError | ssl.SSLZeroReturnError)
+        raise PusherConnectionError(
+            url, describe(error, peer), sent=False, lasting=not cut
+        ) from None
     except OSError as error:
-        # asyncio's own "connection lost" has no code: the peer closed during the handshake.
+        # Without a code, the peer closed the connection (rather than reset it).
         detail = os_text(error) if error.errno else f"{peer} closed the connection"
         raise PusherConnectionError(
             url, f"TLS failed: {detail} during the handshake", sent=False
         ) from None
-    if transport is None:
-        raise PusherConnectionError(
-            url, f"TLS failed: {peer} closed the connection during the handshake", sent=False
-        )
-    exchange.transport = transport
 
 
 async def _tunnel(exchange: Exchange, connection: Connection, proxy: Proxy, url: str) -> None:
     """``CONNECT`` through the proxy to the server's host and port."""
-    assert exchange.transport is not None
     exchange.peer = f"the proxy {proxy.redacted}"
     waiter = exchange.expect(ResponseParser(tunnel=True), url)
-    exchange.transport.write(_proxy.connect_request(connection, proxy))
+    exchange.write(_proxy.connect_request(connection, proxy))
     try:
         status, _, clean = await waiter
     finally:
         exchange.finished()
     if not 200 <= status < 300:
-        raise PusherConnectionError(url, _proxy.refusal(proxy, status), sent=False)
+        # 4xx: the proxy refuses these credentials or this destination, and will again; a 5xx
+        # (it could not reach the server) may pass later.
+        lasting = 400 <= status < 500 and status not in (408, 429)
+        raise PusherConnectionError(url, _proxy.refusal(proxy, status), sent=False, lasting=lasting)
     if not clean:
         detail = f"the proxy {proxy.redacted} sent bytes after its answer to CONNECT"
         raise PusherConnectionError(url, detail, sent=False)

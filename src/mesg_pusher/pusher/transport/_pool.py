@@ -119,7 +119,7 @@ class HttpPool:
                 if exchange.closed or exchange.transport is None:
                     detail = "the server closed the connection before the request was written"
                     raise PusherConnectionError(url, detail, sent=False)
-                exchange.transport.write(self._head(connection, request) + request.body)
+                exchange.write(self._head(connection, request) + request.body)
                 exchange.sent = True
                 status, body, reusable = await waiter
         except TimeoutError:  # only the deadline raises it: OS errors arrive described

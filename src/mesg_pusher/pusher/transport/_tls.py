@@ -4,7 +4,7 @@ Certificates are always verified. By default against the system's store
 (`ssl.create_default_context`, which also reads ``SSL_CERT_FILE`` and ``SSL_CERT_DIR``, so a
 private CA is trusted without a line of code); a caller may give its own `ssl.SSLContext`
 instead (a private CA, a client certificate), which must verify the certificate and its host
-name too. The handshake itself is asyncio's (or the event loop's) own.
+name too. The handshake and the records are `_tls_layer`'s.
 """
 
 from __future__ import annotations
