@@ -268,7 +268,7 @@ async def test_a_presence_authorization_notes_the_channel_data_it_signed() -> No
     output = await runner.execute("authorizeChannel", inputs)
     assert output.key == "success"
     assert notes.noted == [
-        (inputs["key"], "presence-room", output.data["channel_data"], 1_700_000_000_000)
+        (inputs["key"], "presence-room", output.data["channel_data"], 1_700_000_000_900)
     ]
     # Private channels have no members; a refused authorization signs nothing.
     await runner.execute("authorizeChannel", inputs_for("authorizeChannel"))
