@@ -87,6 +87,7 @@ class Executions:
         self._ledger = Ledger(stats)
         self._clock = clock
         self._max_input_bytes = config.max_input_bytes
+        self._runner = runner
         self._naming = Naming(definition.name, definition.tasks, runner.secrets_of)
         self._deliveries = Deliveries()
         self._admission: Admission[ExecutionInHand] = Admission(
