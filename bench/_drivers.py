@@ -54,6 +54,12 @@ _USER: Final = {"user_id": "bench-user", "user_info": {"name": "Ada"}}
 BATCH_EVENTS: Final = 10
 
 
+#: The idempotencyKey of the keyed form, made new for each execution (`Origin.execute`); its
+#: reference form carries the same text in an input serve ignores, so that the stand-in's work
+#: and serve's parsing are the same for both and only the idempotency check differs.
+KEY_MARK: Final = "bench-idempotency-key"
+
+
 @dataclass(frozen=True)
 class Inputs:
     """One measured form of a task: its key, its own inputs, and whether it calls Pusher (then
@@ -67,6 +73,19 @@ class Inputs:
 #: Every form measured, by name (``--inputs``); "trigger" is the one all others are beside.
 CASES: Final = {
     "trigger": Inputs(TASK, {"channel": "bench-channel", "name": "bench-event", "data": _DATA}),
+    "trigger-keyed": Inputs(
+        TASK,
+        {
+            "channel": "bench-channel",
+            "name": "bench-event",
+            "data": _DATA,
+            "idempotencyKey": KEY_MARK,
+        },
+    ),
+    "trigger-unique": Inputs(
+        TASK,
+        {"channel": "bench-channel", "name": "bench-event", "data": _DATA, "benchTag": KEY_MARK},
+    ),
     "trigger-encrypted": Inputs(
         TASK,
         {
@@ -220,6 +239,11 @@ class Origin(_Arrivals):
         self._values = json.loads(input_data)
         # What the stand-in hands over for these inputs once validated (Go's re-encoding).
         self._handed = messages.go_json(messages.decode_object(input_data))
+        # A keyed form gets a key of its own each time (the same key would publish once), and
+        # its reference the same text.
+        marked = json.dumps(KEY_MARK)
+        self._keyed = self._handed.split(marked) if marked in self._handed else None
+        self._made = 0
         self._reader: asyncio.Task[None] | None = None
 
     @property
@@ -265,10 +289,16 @@ class Origin(_Arrivals):
     async def execute(self) -> str:
         started = time.perf_counter()
         engine = self.engine
+        handed = self._handed
+        values = self._values
+        if self._keyed is not None:
+            self._made += 1
+            handed = f'"{KEY_MARK}-{self._made}"'.join(self._keyed)
+            values = json.loads(handed)
         if self.later is None:
-            execution = await engine.deliver(engine.token, self._task, self._handed)
+            execution = await engine.deliver(engine.token, self._task, handed)
         else:
-            made = await engine.create(engine.service(), self._task, self._values)
+            made = await engine.create(engine.service(), self._task, values)
             execution = made.id
         self.sent[execution] = started
         return execution

@@ -339,6 +339,10 @@ def _tasks_summary(results: Mapping[str, Any]) -> str | None:
     encryption = _medians(results, sc.ENCRYPTION, "cpu_ms")
     if encryption is not None:
         parts.append(f"encryption adds {encryption:.3f} ms per event")
+    keyed = _medians(results, sc.TASK_KEYED, "cpu_ms")
+    unique = _medians(results, sc.TASK_UNIQUE, "cpu_ms")
+    if keyed is not None and unique:
+        parts.append(f"an idempotencyKey at {keyed / unique:.2f}x its reference")
     return f"- **Tasks** (through `serve`): {', '.join(parts)}."
 
 
@@ -478,7 +482,10 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
 
 
 def _color(key: str) -> str:
-    if key.startswith(("service.overhead", "service.machinery")) or key == sc.ENCRYPTION:
+    if key.startswith(("service.overhead", "service.machinery")) or key in (
+        sc.ENCRYPTION,
+        sc.IDEMPOTENCY,
+    ):
         return "#1b4f7a"
     if ".floor." in key or "ceiling" in key or key in (sc.WEBHOOK_EMIT_SAT, sc.PUBLISHING_SAT):
         return "#9a9a9a"

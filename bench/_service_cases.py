@@ -44,6 +44,11 @@ OVERHEAD_RATE = f"service.overhead.{RATE}"
 #: The task forms measured through serve (`_drivers.CASES`), in the table's order.
 TASK_FORMS = (
     ("trigger", "trigger: one event to one channel"),
+    (
+        "trigger-unique",
+        "trigger with an input of its own each time, ignored (the next row's reference)",
+    ),
+    ("trigger-keyed", "trigger with an idempotencyKey, a new one each time (store in process)"),
     ("trigger-encrypted", "trigger to a private-encrypted- channel (encrypted)"),
     ("triggerBatch", f"triggerBatch: {BATCH_EVENTS} events"),
     ("channels", "channels: filter_by_prefix presence-, info user_count"),
@@ -57,6 +62,7 @@ TASK_FORMS = (
 #: The network tasks the API-tasks issue added, each to cost no more than trigger.
 NEW_NETWORK_TASKS = ("channels", "channel", "users", "sendToUser", "terminateUserConnections")
 ENCRYPTION = "tasks.encryption"
+IDEMPOTENCY = "tasks.idempotency"
 
 
 def task_key(form: str) -> str:
@@ -68,6 +74,8 @@ TASK_TRIGGER = task_key("trigger")
 G3_RELEASE = "v0.16"
 TASK_TRIGGER_G3 = task_key("trigger-g3")
 TASK_ENCRYPTED = task_key("trigger-encrypted")
+TASK_KEYED = task_key("trigger-keyed")
+TASK_UNIQUE = task_key("trigger-unique")
 TASK_AUTHORIZE = task_key("authorizeChannel")
 
 WEBHOOK_IN_FLIGHT = 64
@@ -110,6 +118,8 @@ OVERHEADS = (
              f"serve's overhead: serve -> nginx minus the null service, {RATE}/s offered"),
     Overhead(ENCRYPTION, TASK_ENCRYPTED, TASK_TRIGGER,
              "encryption's cost per event: the encrypted trigger minus trigger", "tasks"),
+    Overhead(IDEMPOTENCY, TASK_KEYED, TASK_UNIQUE,
+             "the idempotency check's cost: the keyed trigger minus its reference", "tasks"),
 )  # fmt: skip
 
 _TARGETS = {

@@ -101,7 +101,8 @@ def footprint(medians: Medians, ready: list[float]) -> list[Target]:
 
 def tasks(medians: Medians) -> list[Target]:
     """The API-tasks issue's: each new network task no costlier than trigger, authorizeChannel
-    cheaper, encryption adding at most 0.05 ms per event."""
+    cheaper, encryption adding at most 0.05 ms per event; the answers issue's: the idempotency
+    check adding at most 5% to trigger's CPU."""
 
     def vs_trigger(form: str) -> float | None:
         return ratio(
@@ -120,6 +121,9 @@ def tasks(medians: Medians) -> list[Target]:
                vs_trigger("authorizeChannel"), 1.0, "x", at_least=False),
         Target("encryption's added CPU per event (encrypted trigger minus trigger, paired)",
                _figure(medians, sc.ENCRYPTION, "cpu_ms"), 0.05, "ms", at_least=False),
+        Target("the idempotency check (store in process): keyed trigger's CPU vs its reference",
+               ratio(_figure(medians, sc.TASK_KEYED, "cpu_ms"),
+                     _figure(medians, sc.TASK_UNIQUE, "cpu_ms")), 1.05, "x", at_least=False),
         Target(f"serve's CPU per execution on G3 ({sc.G3_RELEASE}, Structs) vs G1 (v0.2), "
                "trigger", vs_trigger("trigger-g3"), 1.2, "x", at_least=False),
     ]  # fmt: skip

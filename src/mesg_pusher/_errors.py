@@ -15,6 +15,9 @@
     ├── ConfigError                       runtime._config           a setting of serve is wrong
     ├── ServiceFailed                     runtime._engine_link      serve cannot go on
     ├── CallFailed                        runtime._engine_api       a call to the engine failed
+    ├── StoreUnavailable                  runtime._store            serve's store cannot answer
+    ├── StoreFull                         runtime._store            no room for a new key
+    ├── ClaimLost                         runtime._webhook_memory   a body was taken over
     ├── EngineError                       engine._model             the stand-in refuses a call
     ├── StreamEnded                       engine._model             the stand-in ended a stream
     ├── GoJsonError (also ValueError)     engine._messages          not JSON as Go reads it

@@ -299,16 +299,19 @@ def test_the_tasks_targets_name_the_costliest_new_task() -> None:
         sc.task_key("users"): {"cpu_ms": 0.42},
         sc.TASK_AUTHORIZE: {"cpu_ms": 0.30},
         sc.ENCRYPTION: {"cpu_ms": 0.06},
+        sc.TASK_KEYED: {"cpu_ms": 0.41},
+        sc.TASK_UNIQUE: {"cpu_ms": 0.40},
         sc.TASK_TRIGGER_G3: {"cpu_ms": 0.46},
     }
-    costliest, authorize, encryption, g3 = _targets.tasks(medians)
+    costliest, authorize, encryption, keyed, g3 = _targets.tasks(medians)
     assert "(users)" in costliest.name
     assert (round(costliest.measured or 0, 3), costliest.met) == (1.05, False)
     assert math.isclose(authorize.measured or 0, 0.75)
     assert authorize.met is True
     assert encryption.met is False
+    assert (round(keyed.measured or 0, 3), keyed.met) == (1.025, True)
     assert (round(g3.measured or 0, 3), g3.met) == (1.15, True)  # at most 1.2x G1's
-    assert [t.met for t in _targets.tasks({})] == [None, None, None, None]
+    assert [t.met for t in _targets.tasks({})] == [None, None, None, None, None]
 
 
 def test_the_webhook_targets_are_serve_against_the_floor_and_a_p99() -> None:

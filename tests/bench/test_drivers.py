@@ -89,6 +89,16 @@ async def test_the_publishing_floor_posts_before_each_answer(
     assert len(bench_pusher.accepted) == 1 + 5 + 30  # the probe, the warm-up, the load
 
 
+async def test_the_keyed_form_gives_each_execution_a_key_of_its_own(
+    bench_pusher: FakePusher,
+) -> None:
+    args = _args(bench_pusher.port, target="nginx", driver="standin", inputs="trigger-keyed")
+    sample = await _service.run(args)
+    assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)
+    # Each is published: a key repeated would be answered from memory, publishing nothing.
+    assert len(bench_pusher.accepted) == 1 + 5 + 30
+
+
 async def test_an_application_drives_the_null_service_at_a_rate() -> None:
     sample = await _service.run(_args(0, target="none", driver="app", rate=200.0))
     assert (sample.count, sample.errors, sample.extra["unanswered"]) == (30, 0, 0)

@@ -87,11 +87,15 @@ async def serving(
     *,
     definition: ServiceDefinition | None = None,
     apps: Sequence[Credentials] = (),
+    endpoint: str | None = None,
     **settings: Any,
 ) -> AsyncIterator[Running]:
-    """The service, in this event loop, listening to `server` (settings: ServeConfig's) and
-    receiving the webhooks of `apps` (none: every webhook is answered 503). It reads the
-    environment the stand-in's release gives a service, as under the engine (``auto``)."""
+    """The service, in this event loop, listening to `server` (through `endpoint` when given:
+    a proxy; settings: ServeConfig's) and receiving the webhooks of `apps` (none: every webhook
+    is answered 503). It reads the environment the stand-in's release gives a service, as under
+    the engine (``auto``)."""
+    if endpoint is not None:
+        settings["endpoint"] = endpoint
     config = dataclasses.replace(resolve({}, environment(server)), **settings)
     service = Service(config, definition=definition, apps=apps, draw=lambda: 0.5)
     stop = asyncio.Event()

@@ -14,7 +14,7 @@ from mesg_pusher.runtime import (
     listen_refusal,
     submit_verdict,
 )
-from mesg_pusher.runtime._verdicts import not_offered, token_forgotten
+from mesg_pusher.runtime._verdicts import may_have_emitted, not_offered, token_forgotten
 
 Code = grpc.StatusCode
 
@@ -117,7 +117,7 @@ def test_connection_trouble_is_worth_retrying(code: grpc.StatusCode, details: st
         (
             Code.UNKNOWN,
             "Database services: Service with hash 'x y' not found",
-            EmitVerdict.REFUSED,
+            EmitVerdict.SERVICE_REFUSED,
         ),
         (
             Code.UNKNOWN,
@@ -125,7 +125,11 @@ def test_connection_trouble_is_worth_retrying(code: grpc.StatusCode, details: st
             EmitVerdict.REFUSED,
         ),
         (Code.INVALID_ARGUMENT, "anything", EmitVerdict.REFUSED),
-        (Code.UNIMPLEMENTED, "Method not found: api.Service/EmitEvent", EmitVerdict.REFUSED),
+        (
+            Code.UNIMPLEMENTED,
+            "Method not found: api.Service/EmitEvent",
+            EmitVerdict.SERVICE_REFUSED,
+        ),
         (Code.UNAVAILABLE, "failed to connect to all addresses", EmitVerdict.UNREACHABLE),
         (Code.DEADLINE_EXCEEDED, "Deadline Exceeded", EmitVerdict.UNREACHABLE),
         # Only the engine's words with its status mean a refusal.
@@ -137,6 +141,26 @@ def test_connection_trouble_is_worth_retrying(code: grpc.StatusCode, details: st
 )
 def test_emit_verdict(code: grpc.StatusCode, details: str, verdict: EmitVerdict) -> None:
     assert emit_verdict(code, details) is verdict
+
+
+@pytest.mark.parametrize(
+    ("code", "connected", "maybe"),
+    [
+        (Code.DEADLINE_EXCEEDED, True, True),  # late: the engine may have emitted it
+        (Code.UNAVAILABLE, True, True),  # the connection broke after the request went
+        (Code.CANCELLED, True, True),
+        (Code.INTERNAL, True, True),
+        (Code.DEADLINE_EXCEEDED, False, False),  # waited for a connection that never came
+        (Code.UNAVAILABLE, False, False),
+        (Code.UNKNOWN, True, False),  # the engine's own answer: nothing emitted
+        (Code.INVALID_ARGUMENT, True, False),
+        (Code.UNIMPLEMENTED, True, False),
+    ],
+)
+def test_an_emission_without_an_answer_from_a_connected_engine_may_have_emitted(
+    code: grpc.StatusCode, connected: bool, maybe: bool
+) -> None:
+    assert may_have_emitted(code, connected=connected) is maybe
 
 
 # The later generations, in the words the stand-in of each release writes -----------------------

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 
 from mesg_pusher.engine import CoreClient, Engine, EngineServer, Events
-from mesg_pusher.mesg import Parameter, load_packaged
+from mesg_pusher.mesg import load_packaged
 from mesg_pusher.pusher import App
 from mesg_pusher.runtime._receiver import ANSWER_WITHIN
 from mesg_pusher.webhooks import MAX_BODY_BYTES, REPLAY_WINDOW_MS
@@ -412,39 +412,64 @@ async def test_an_engine_slower_than_the_answer_gets_503_and_the_retry_emits_onc
     assert [json.loads(e.event_data)["channel"] for e in engine.emitted()] == ["slow"]
 
 
-async def test_an_event_the_engine_refuses_is_503_and_a_retry_resumes_after_the_accepted(
-    http: aiohttp.ClientSession, pusher: object
+async def test_an_event_the_engine_refuses_is_counted_and_logged_and_the_rest_go_on(
+    http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # The engine's mesg.yml wants more of member_added than the service's does.
+    # A deployment whose engine holds an older definition: it knows no cache_miss event.
     packaged = load_packaged()
-    member = packaged.events["member_added"]
-    stricter = dataclasses.replace(
-        member, data={**member.data, "room": Parameter("room", type="String")}
-    )
-    engine = Engine(
-        dataclasses.replace(packaged, events={**packaged.events, "member_added": stricter})
-    )
+    older = {key: event for key, event in packaged.events.items() if key != "cache_miss"}
+    engine = Engine(dataclasses.replace(packaged, events=older))
+    caplog.set_level(logging.INFO, logger="mesg_pusher.runtime")
     async with EngineServer(engine) as server, serving(server, apps=[APP]) as running:
         body = body_of(
             occupied("presence-a"),
+            {"name": "cache_miss", "channel": "cache-a"},
             {"name": "member_added", "channel": "presence-a", "user_id": "1"},
         )
-        for _ in range(2):
+        for _ in range(2):  # the retry is a duplicate: nothing is emitted or refused again
             sent = await post(http, running, body)
-            assert (sent.status, sent.body) == (
-                503,
-                {
-                    "error": "the MESG engine refused the event: Data of event 'member_added' "
-                    "is invalid. Value of 'room' is required"
-                },
-            )
+            assert (sent.status, sent.body) == (200, {})
         stats = running.service.stats
-    assert [e.event_key for e in engine.emitted()] == ["channel_occupied"]
-    assert [e.event_key for e in engine.emissions if e.error] == ["member_added"] * 2
+    assert [e.event_key for e in engine.emitted()] == ["channel_occupied", "member_added"]
+    assert [e.event_key for e in engine.emissions if e.error] == ["cache_miss"]
     assert (stats.events_emitted, stats.events_refused) == (
-        {"channel_occupied": 1},
-        {"member_added": 2},
+        {"channel_occupied": 1, "member_added": 1},
+        {"cache_miss": 1},
     )
+    assert stats.webhooks == {("accepted", 200): 1, ("duplicate", 200): 1}
+    lines = [r for r in caplog.records if r.getMessage() == "webhook"]
+    first = lines[0].fields  # type: ignore[attr-defined]
+    assert lines[0].levelno == logging.WARNING
+    assert (first["emitted"], first["refused"]) == (2, 1)
+    assert first["detail"] == "cache_miss refused: Event 'cache_miss' not found in service " + (
+        f"'{packaged.name}'"
+    )
+
+
+class ForgetfulEngine(Engine):
+    """An engine that has forgotten the service for its next `forgotten` events."""
+
+    forgotten = 0
+
+    def emit_event(self, token: str, event_key: str, event_data: str) -> None:
+        if self.forgotten:
+            self.forgotten -= 1
+            token = "a-token-it-does-not-know"
+        super().emit_event(token, event_key, event_data)
+
+
+async def test_a_service_the_engine_does_not_know_stops_the_emission_with_503(
+    http: aiohttp.ClientSession,
+) -> None:
+    engine = ForgetfulEngine()
+    async with EngineServer(engine) as server, serving(server, apps=[APP]) as running:
+        engine.forgotten = 1
+        body = body_of(occupied("a"), occupied("b"))
+        sent = await post(http, running, body)
+        assert sent.status == 503
+        assert sent.body["error"].startswith("the MESG engine refused the event: ")
+        assert (await post(http, running, body)).status == 200  # the retry emits both
+    assert [json.loads(e.event_data)["channel"] for e in engine.emitted()] == ["a", "b"]
 
 
 async def test_a_stop_finishes_the_webhooks_in_flight_and_answers_new_ones_503(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from mesg_pusher.pusher import App
 from mesg_pusher.pusher import webhook_signature as signature
 from mesg_pusher.webhooks import (
     EVERY_EVENT,
@@ -18,7 +17,7 @@ from mesg_pusher.webhooks import (
     decide,
 )
 
-from .conftest import APP, NOW_MS, body_of
+from .conftest import APP, NOW_MS, Remembered, body_of
 
 
 def event(key: str, channel: str) -> WebhookEvent:
@@ -63,7 +62,7 @@ def test_a_webhook_whose_events_are_all_left_out_is_answered_200_and_not_remembe
     assert decide(stopping=False, emission=Emission(0, 0, filtered=2)).outcome is (  # type: ignore[union-attr]
         WebhookOutcome.FILTERED
     )
-    intake: Intake[App] = Intake([APP], chosen=WebhookFilter(events=frozenset({"member_added"})))
+    intake = Remembered(Intake([APP], chosen=WebhookFilter(events=frozenset({"member_added"}))))
     body = body_of({"name": "channel_occupied", "channel": "a"})
     sig = signature(APP.secret, body)
     for _ in range(3):  # each copy alike: never in progress, never a duplicate
@@ -74,11 +73,11 @@ def test_a_webhook_whose_events_are_all_left_out_is_answered_200_and_not_remembe
         assert given is not None
         assert (given.outcome, given.status, given.body) == (WebhookOutcome.FILTERED, 200, b"{}")
         assert intake.close(ticket, 0) == given
-    assert len(intake.recent) == 0
+    assert intake.records == {}
 
 
 def test_a_webhook_partly_left_out_emits_the_rest_once() -> None:
-    intake: Intake[App] = Intake([APP], chosen=WebhookFilter(channel_prefixes=("presence-",)))
+    intake = Remembered(Intake([APP], chosen=WebhookFilter(channel_prefixes=("presence-",))))
     body = body_of(
         {"name": "channel_occupied", "channel": "news"},
         {"name": "channel_occupied", "channel": "presence-a"},

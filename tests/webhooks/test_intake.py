@@ -1,6 +1,7 @@
 """A receiver's whole decision, pure: every bad webhook answered by the one table and emitting
-nothing, duplicates answered 200 without emitting, partial failures resumed, and the Python
-SDK's own `validate_webhook` agreeing with what we accept."""
+nothing, duplicates answered 200 without emitting, partial failures resumed (the body's record
+kept in a dictionary here, as a store keeps it), and the Python SDK's own `validate_webhook`
+agreeing with what we accept."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from .conftest import (
     APP,
     NOW_MS,
     OTHER,
+    Remembered,
     body_of,
     largest_genuine_body,
     occupied,
@@ -52,6 +54,7 @@ def test_the_answer_table() -> None:
         WebhookOutcome.ENGINE_REFUSED: 503,
         WebhookOutcome.NOT_ACCEPTED_IN_TIME: 503,
         WebhookOutcome.BUSY: 503,
+        WebhookOutcome.STORE_UNREACHABLE: 503,
         WebhookOutcome.STOPPING: 503,
         WebhookOutcome.DEFECT: 500,
     }
@@ -154,12 +157,12 @@ def _bad_cases() -> list[tuple[str, dict[str, object], WebhookOutcome, int]]:
 def test_bad_webhooks_get_their_answer_and_nothing_to_emit(
     name: str, request_: dict[str, object], outcome: WebhookOutcome, status: int
 ) -> None:
-    intake: Intake[App] = Intake([APP])
+    memory = Remembered(Intake([APP]))
     with pytest.raises(WebhookRefused) as refused:
-        intake.open(now_ms=NOW_MS, **request_)  # type: ignore[arg-type]
+        memory.open(now_ms=NOW_MS, **request_)  # type: ignore[arg-type]
     assert refused.value.outcome is outcome
     assert refused.value.response.status == status
-    assert len(intake.recent) == 0  # nothing remembered, nothing emitted
+    assert memory.records == {}  # nothing remembered, nothing emitted
 
 
 def test_size_is_checked_before_anything_else_but_the_configuration() -> None:
@@ -205,7 +208,7 @@ def test_the_head_of_a_webhook_that_may_be_good_passes_and_the_body_decides() ->
     intake.check_head(key=APP.key, size=MAX_BODY_BYTES)  # no signature needed yet
     body = body_of(occupied())
     with pytest.raises(WebhookRefused) as refused:
-        intake.open(key=APP.key, signature=None, body=body, now_ms=NOW_MS)
+        intake.check(key=APP.key, signature=None, body=body, now_ms=NOW_MS)
     assert refused.value.outcome is WebhookOutcome.BAD_SIGNATURE
 
 
@@ -222,70 +225,70 @@ def test_the_largest_genuine_body_is_within_the_limit_and_read_whole() -> None:
 
 
 def test_a_retried_body_emits_once() -> None:
-    intake: Intake[App] = Intake([APP])
+    memory = Remembered(Intake([APP]))
     body = body_of(occupied("a"), occupied("b"))
-    first = intake.open(
+    first = memory.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )
     assert first.response is None
     assert [e.data["channel"] for e in first.pending] == ["a", "b"]
-    assert intake.close(first, accepted=2).status == 200
-    retry = intake.open(
+    assert memory.close(first, done=2).status == 200
+    retry = memory.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS + 60_000
     )
     assert retry.pending == ()
     assert retry.response is not None
     assert (retry.response.status, retry.response.outcome) == (200, WebhookOutcome.DUPLICATE)
-    assert intake.close(retry, accepted=0).status == 200
+    assert memory.close(retry, done=0).status == 200
 
 
 def test_an_engine_outage_answers_503_and_the_retry_emits_what_is_left() -> None:
-    intake: Intake[App] = Intake([APP])
+    memory = Remembered(Intake([APP]))
     body = body_of(occupied("a"), occupied("b"), occupied("c"))
     sig = signature(APP.secret, body)
-    first = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
-    answered = intake.close(first, accepted=1, setback=Setback.UNREACHABLE)
+    first = memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
+    answered = memory.close(first, done=1, setback=Setback.UNREACHABLE)
     assert (answered.status, answered.outcome) == (503, WebhookOutcome.ENGINE_UNREACHABLE)
-    retry = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 1000)
+    retry = memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 1000)
     assert [e.data["channel"] for e in retry.pending] == ["b", "c"]
-    assert intake.close(retry, accepted=2).status == 200
+    assert memory.close(retry, done=2).status == 200
 
 
 def test_missing_events_are_never_answered_200() -> None:
-    intake: Intake[App] = Intake([APP])
+    memory = Remembered(Intake([APP]))
     body = body_of(occupied("a"), occupied("b"))
-    ticket = intake.open(
+    ticket = memory.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )
-    assert intake.close(ticket, accepted=1).outcome is WebhookOutcome.NOT_ACCEPTED_IN_TIME
-    ticket = intake.open(
+    assert memory.close(ticket, done=1).outcome is WebhookOutcome.NOT_ACCEPTED_IN_TIME
+    ticket = memory.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )
-    assert intake.close(ticket, accepted=0, setback=Setback.SLOW).status == 503
+    assert memory.close(ticket, done=0, setback=Setback.SLOW).status == 503
 
 
 def test_a_concurrent_copy_is_told_to_retry() -> None:
-    intake: Intake[App] = Intake([APP])
+    memory = Remembered(Intake([APP]))
     body = body_of(occupied())
     sig = signature(APP.secret, body)
-    first = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
-    copy = intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 5)
+    first = memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS)
+    copy = memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 5)
     assert copy.response is not None
     assert copy.response.status == 503
     assert copy.pending == ()
-    intake.close(first, accepted=1)
-    assert intake.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 9).pending == ()
+    memory.close(first, done=1)
+    assert memory.open(key=APP.key, signature=sig, body=body, now_ms=NOW_MS + 9).pending == ()
 
 
 def test_the_same_body_from_two_apps_is_two_webhooks() -> None:
-    intake: Intake[App] = Intake([APP, OTHER])
+    memory = Remembered(Intake([APP, OTHER]))
     body = body_of(occupied())
     for app in (APP, OTHER):
-        ticket = intake.open(
+        ticket = memory.open(
             key=app.key, signature=signature(app.secret, body), body=body, now_ms=NOW_MS
         )
         assert len(ticket.pending) == 1
-        intake.close(ticket, accepted=1)
+        memory.close(ticket, done=1)
 
 
 def test_the_python_sdk_accepts_what_we_accept() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from mesg_pusher._json import dumps
 from mesg_pusher.mesg import load_packaged, validate
-from mesg_pusher.pusher import App, authorize_channel
+from mesg_pusher.pusher import authorize_channel
 from mesg_pusher.pusher import webhook_signature as signature
 from mesg_pusher.webhooks import (
     MEMBER_ENTRY_BYTES,
@@ -21,7 +21,7 @@ from mesg_pusher.webhooks import (
     MemberMemory,
 )
 
-from .conftest import APP, NOW_MS, OTHER, body_of
+from .conftest import APP, NOW_MS, OTHER, Remembered, body_of
 
 HOUR = 60 * 60 * 1000
 
@@ -172,7 +172,7 @@ def test_member_events_carry_what_was_signed_for_the_signing_app() -> None:
         {"name": "member_added", "channel": "presence-room", "user_id": "bob"},
         {"name": "member_removed", "channel": "presence-room", "user_id": "ada"},
     )
-    intake: Intake[App] = Intake([OTHER, APP], members=memory)
+    intake = Remembered(Intake([OTHER, APP], members=memory))
     ticket = intake.open(
         key=APP.key, signature=signature(APP.secret, body), body=body, now_ms=NOW_MS
     )

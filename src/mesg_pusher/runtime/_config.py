@@ -12,6 +12,10 @@ by default: `ServeConfig.choice`, decided from them (``_engines/_choice.py``). O
 whose results wait for a block (v0.17 on) a result's attempt is given the submit timeout plus a
 block, and the default grace period covers two blocks more (`default_grace`).
 
+What serve remembers beyond one execution or webhook (idempotency keys, webhook bodies) lives in
+the process unless ``MESG_PUSHER_STORE`` names a Redis (``redis://HOST:PORT/DB``) that replicas
+share; its password never appears in a message or a log line.
+
 The webhook listener (``POST /webhooks``) listens on ``MESG_PUSHER_WEBHOOK_LISTEN``. The
 container sets ``0.0.0.0:3000`` (the port mesg.yml declares); anywhere else the default is
 loopback on a free port (`WEBHOOK_LISTEN`), so nothing is exposed beyond the machine unasked and
@@ -37,6 +41,7 @@ from ..mesg import MAX_INPUT_BYTES, load_packaged
 from ..pusher import rules
 from ..webhooks import MAX_MEMBER_INFO_BYTES
 from ._engines._choice import AUTO, EngineChoice, Identity, choose, variant_of
+from ._store import MEMORY, RedisAddress, store_address
 
 #: The engine's gRPC port, used when an endpoint names a host only.
 ENGINE_PORT: Final = 50052
@@ -61,6 +66,8 @@ GRACE_PERIOD: Final = 8.0
 GRACE_BLOCKS: Final = 2
 #: Where the webhook listener listens outside the container: loopback, a free port.
 WEBHOOK_LISTEN: Final = "127.0.0.1:0"
+#: How long an idempotencyKey is remembered by default, in seconds.
+IDEMPOTENCY_WINDOW: Final = 600.0
 #: Where ``/health`` and ``/metrics`` answer outside the container: loopback, a free port.
 ADMIN_LISTEN: Final = "127.0.0.1:0"
 #: The value of ``--webhook-listen`` (and ``--admin-listen``) that turns the listener off.
@@ -119,6 +126,8 @@ class ServeConfig:
     max_input_bytes: int = MAX_INPUT_BYTES
     reconnect_base_delay: float = RECONNECT_BASE_DELAY
     webhook_listen: str = WEBHOOK_LISTEN
+    store: str = MEMORY
+    idempotency_window: float = IDEMPOTENCY_WINDOW
     admin_listen: str = ADMIN_LISTEN
     #: The event keys and channel name prefixes whose webhook events are emitted (none named:
     #: every one).
@@ -160,6 +169,7 @@ class ServeConfig:
         )
         _within("submit-timeout", self.submit_timeout, MIN_SUBMIT_TIMEOUT, MAX_SECONDS, " seconds")
         _within("max-held-bytes", self.max_held_bytes, 0, MAX_HELD_BYTES_LIMIT, " bytes")
+        _within("idempotency-window", self.idempotency_window, 1, MAX_SECONDS, " seconds")
         if self.max_input_bytes < 0 or self.reconnect_base_delay <= 0:
             raise ConfigError("max_input_bytes: 0 or more; reconnect_base_delay: > 0")
         if self.log_format not in LOG_FORMATS:
@@ -168,6 +178,10 @@ class ServeConfig:
             raise _broken("log-level", f"one of {', '.join(LOG_LEVELS)}")
         grpc_target(self.endpoint)  # refuses an endpoint it cannot use
         listen_address(self.webhook_listen)
+        try:
+            store_address(self.store)
+        except ValueError as error:
+            raise _broken("store", str(error)) from None
         listen_address(self.admin_listen, "admin-listen")
         _within(
             "max-member-info-bytes", self.max_member_info_bytes, 0, MAX_HELD_BYTES_LIMIT, " bytes"
@@ -189,6 +203,11 @@ class ServeConfig:
     def backoff(self, draw: Callable[[], float]) -> Backoff:
         """The retry schedule every link to the engine follows (reconnection, results, events)."""
         return Backoff(base=self.reconnect_base_delay, cap=self.reconnect_max_delay, draw=draw)
+
+    @property
+    def redis(self) -> RedisAddress | None:
+        """The Redis the store is in, or None when it is in the process."""
+        return store_address(self.store)
 
     @property
     def webhook_address(self) -> tuple[str, int] | None:
@@ -239,6 +258,8 @@ class Setting:
     help: str
     #: What a value must be, for the message refusing one `parse` cannot read.
     kind: str = ""
+    #: Whether a refusal may quote the value (not when it can hold a password).
+    quoted: bool = True
 
 
 def _int(text: str) -> int:
@@ -401,6 +422,29 @@ SETTINGS: Final = (
         "logged at start",
     ),
     Setting(
+        "store",
+        "--store",
+        ("MESG_PUSHER_STORE",),
+        str.strip,
+        "{memory,redis://HOST:PORT/DB}",
+        "where idempotency keys and the webhooks' bodies are remembered: in this process "
+        "(memory), or in a Redis that replicas of the service share, so that they, or this "
+        "service restarted, still publish once and emit once (redis://[:PASSWORD@]HOST[:PORT]"
+        "[/DB], port 6379 and DB 0 by default); while Redis cannot be reached, executions with "
+        "an idempotencyKey answer an error (kind network, retry safe) and webhooks 503",
+        quoted=False,
+    ),
+    Setting(
+        "idempotency_window",
+        "--idempotency-window",
+        ("MESG_PUSHER_IDEMPOTENCY_WINDOW",),
+        _seconds,
+        "SECONDS",
+        "how long an execution's idempotencyKey is remembered once it is answered: within it, "
+        "another execution with the same app and key gets the first one's output and "
+        f"publishes nothing (1 to {MAX_SECONDS})",
+    ),
+    Setting(
         "admin_listen",
         "--admin-listen",
         ("MESG_PUSHER_ADMIN_LISTEN",),
@@ -480,7 +524,8 @@ def resolve(options: Mapping[str, str | None], environ: Mapping[str, str]) -> Se
         try:
             values[setting.field] = setting.parse(text)
         except ValueError:
-            raise ConfigError(f"{source}: {text!r} is not {_kind(setting)}") from None
+            shown = f"{text!r} " if setting.quoted else "the value "
+            raise ConfigError(f"{source}: {shown}is not {_kind(setting)}") from None
         given[setting.field] = (source, text)
     if not values.get("endpoint"):
         raise ConfigError(
@@ -496,7 +541,9 @@ def resolve(options: Mapping[str, str | None], environ: Mapping[str, str]) -> Se
             raise
         # The rule is the config's; the name is the one the operator set, with what was set.
         source, text = given[error.field]
-        raise ConfigError(f"{source}: {error.rule} (got {text.strip()!r})") from None
+        quoted = next(s.quoted for s in SETTINGS if s.field == error.field)
+        got = f" (got {text.strip()!r})" if quoted else ""
+        raise ConfigError(f"{source}: {error.rule}{got}") from None
 
 
 def _kind(setting: Setting) -> str:

@@ -1,7 +1,7 @@
 """The answers the service gives without a task's own output: an execution stopped or never
-started by a stop, refused for its size, its unreadable message or for overload, or whose
-output the engine refused. Each says its kind and whether a retry is safe, as a task's own
-``error`` outputs do (`mesg_pusher.tasks.Failure`)."""
+started by a stop, refused for its size, its unreadable message or for overload, whose output
+the engine refused, or held back by an idempotencyKey the store cannot guard. Each says its kind
+and whether a retry is safe, as a task's own ``error`` outputs do (`mesg_pusher.tasks.Failure`)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,15 @@ from ..tasks import (
     INPUT_FAILURE,
     NOT_STARTED_FAILURE,
     OVERLOADED_FAILURE,
+    Failure,
+    Kind,
+    Retry,
     TaskOutput,
     stopped_failure,
 )
+
+#: An execution with a key not run because the store could not be reached: nothing was sent.
+STORE_FAILURE: Final = Failure(Kind.NETWORK, Retry.SAFE)
 
 _STOPPED_TEXT: Final = (
     "the service stopped before the execution finished (grace period over); "
@@ -78,4 +84,23 @@ def refused_by_engine(output: TaskOutput, message: str) -> TaskOutput | None:
         return None
     return TaskOutput.error(
         f"the engine refused the {output.key} output: {message}", DEFECT_FAILURE
+    )
+
+
+def store_unavailable(reason: str) -> TaskOutput:
+    """The answer for an execution with an idempotencyKey while the store that remembers keys
+    cannot be reached: nothing was published, so a retry is safe."""
+    return TaskOutput.error(
+        f"{reason}; the execution has an idempotencyKey, so it was not run and nothing was "
+        "published",
+        STORE_FAILURE,
+    )
+
+
+def keys_full(reason: str) -> TaskOutput:
+    """The answer for an execution with a new idempotencyKey while the memory of keys is full."""
+    return TaskOutput.error(
+        f"the service is overloaded: {reason}; the execution was not run and nothing was "
+        "published, try again later",
+        OVERLOADED_FAILURE,
     )

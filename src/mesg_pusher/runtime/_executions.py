@@ -12,6 +12,10 @@ overloaded, a defect's). A slot takes over waiting executions of its lane in tur
 the one boundary for defects of ours: an execution a defect broke is answered anyway, with
 `mesg_pusher.tasks.defect`'s words.
 
+The running lane runs a task through `IdempotentRunner` (``_idempotent_runs.py``): an execution
+with an ``idempotencyKey`` runs at most once per key within the window, a later one answered
+with the first one's output.
+
 `finish` applies the end of a stop plan (see ``_stopping.py``): running and waiting executions
 finish until `stop_at`; then those still running are stopped and those still waiting are not
 started, each answered with an ``error`` output saying which; what is not submitted by
@@ -40,6 +44,7 @@ from ._error_outputs import (
     undecodable,
 )
 from ._execution import ExecutionInHand, Naming
+from ._idempotent_runs import Attempt, IdempotentRunner
 from ._ledger import Ledger
 from ._outcomes import ExecutionOutcome
 from ._stats import Stats
@@ -72,15 +77,17 @@ class Executions:
         runner: TaskRunner,
         submitter: Submitter,
         *,
+        keyed: IdempotentRunner,
         stats: Stats,
         clock: Callable[[], float],
     ) -> None:
-        self._runner = runner
+        self._keyed = keyed
         self._submitter = submitter
         self._stats = stats
         self._ledger = Ledger(stats)
         self._clock = clock
         self._max_input_bytes = config.max_input_bytes
+        self._runner = runner
         self._naming = Naming(definition.name, definition.tasks, runner.secrets_of)
         self._deliveries = Deliveries()
         self._admission: Admission[ExecutionInHand] = Admission(
@@ -209,18 +216,25 @@ class Executions:
             task = asyncio.current_task()
             assert task is not None
             self._executing.add(task)
+            attempt = Attempt()
             try:
                 inputs = execution.input_data
-                output = await self._runner.execute(
-                    execution.task_key, inputs if inputs is not None else ""
+                output = await self._keyed.execute(
+                    execution.task_key, inputs if inputs is not None else "", attempt
                 )
             except asyncio.CancelledError:
                 if not self._abandoning:
                     raise
                 task.uncancel()  # stopped by the grace period: answer instead
-                output = stopped_while_running(publishes=self._runner.publishes(execution.task_key))
+                if attempt.started:
+                    publishes = self._runner.publishes(execution.task_key)
+                    output = stopped_while_running(publishes=publishes)
+                else:
+                    output = NOT_STARTED
             finally:
                 self._executing.discard(task)
+            if attempt.replayed:
+                self._stats.replayed += 1
         await self._submit(execution, output, None)
 
     async def _submit_preset(self, execution: ExecutionInHand) -> None:

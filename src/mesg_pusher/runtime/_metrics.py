@@ -74,6 +74,11 @@ class Metrics:
         yield durations
         yield _counter("results_retried", "SubmitResult attempts made again.", stats.retried)
         yield _counter(
+            "executions_replayed",
+            "Executions answered with the remembered output of their idempotencyKey.",
+            stats.replayed,
+        )
+        yield _counter(
             "results_dropped",
             "Results dropped: the engine no longer had the execution in progress.",
             stats.dropped,
@@ -107,6 +112,12 @@ class Metrics:
                 stats.events_emitted,
             ),
             ("events_refused", "Events the engine refused, by event.", stats.events_refused),
+            (
+                "events_unconfirmed",
+                "Events sent twice without the engine's answer either time, and not sent "
+                "again, by event.",
+                stats.events_unconfirmed,
+            ),
             (
                 "events_filtered",
                 "Events of webhooks left out by the filters (MESG_PUSHER_WEBHOOK_EVENTS and "

@@ -6,21 +6,27 @@ from what happened, the intake's checks and duplicates by `Intake`; this module 
 
 1. While the service stops, or while too many webhooks (or bytes of them) are in hand, the
    answer is 503 at once: the sender retries later.
-2. `Intake.open` verifies and reads the body; a refusal (401, 400, 413, 503 without an app) is
-   answered at once and emits nothing. A body already emitted is answered 200, one being emitted
-   by another request 503, again emitting nothing.
+2. `Intake.check` verifies and reads the body; a refusal (401, 400, 413, 503 without an app) is
+   answered at once and emits nothing. The body is claimed in the service's store
+   (`WebhookMemory`, ``_webhook_memory.py``): one already emitted is answered 200, one being
+   emitted by another request (here or at another replica) 503, again emitting nothing; a store
+   that cannot be reached is 503 too, and nothing is emitted unguarded.
 3. Otherwise its events are emitted, in order, by a task of their own (`Emitter`), given
-   `emit_within` seconds; the answer waits for it at most `answer_within` (within the 4 seconds
-   a sender allows). Emitted in time: 200 ``{}``, or 503 saying what went wrong. Not in time:
-   503, and the emission goes on until its own deadline, so that a retry of the body finds it
-   emitted (200, nothing emitted twice) or carries on from the first event not accepted.
-4. `Intake.close` records how far the emission got, whatever ended it (a stop included).
+   `emit_within` seconds, the progress recorded in the store before each send; the answer
+   waits for it at most `answer_within` (within the 4 seconds a sender allows). Emitted in
+   time: 200 ``{}``, or 503 saying what went wrong. Not in time: 503, and the emission goes on
+   until its own deadline, so that a retry of the body finds it emitted (200, nothing emitted
+   twice) or carries on from the first event not behind.
+4. The body is released in the store where its emission ended, whatever ended it (a stop
+   included), and `Intake.close` gives the answer.
 
 Each webhook leaves one log line once it is answered and its emission is over: the app key
 (another key only scrubbed of the apps' secrets and cut), how many events, how many the filters
-left out, the outcome, the status, the time to the answer, and how many events were emitted.
-Its outcome and the time to its answer are counted (in `Stats`) when it is answered; the events
-left out, by kind, when a body is read for emission (not again for a duplicate).
+left out, the outcome, the status, the time to the answer, how many events were emitted, and how
+many were refused by the engine for good or left unconfirmed (with the last one's reason; a
+warning then). Its outcome and the time to its answer are counted (in `Stats`) when it is
+answered; the events left out, by kind, when a body is read for emission (not again for a
+duplicate).
 
 `stop` makes every new webhook 503; `finish` waits for the emissions under way until a moment,
 then stops those left (what they emitted counts, and their retry resumes from there).
@@ -29,6 +35,7 @@ then stops those left (what they emitted counts, and their retry resumes from th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -44,13 +51,17 @@ from ..webhooks import (
     Intake,
     Setback,
     Ticket,
+    WebhookOutcome,
     WebhookRefused,
     WebhookResponse,
     decide,
+    respond,
 )
 from ._emitter import Emitter, Progress
 from ._labels import DETAILS_CHARS
 from ._stats import Stats
+from ._store import StoreFull, StoreUnavailable
+from ._webhook_memory import ClaimLost, WebhookMemory
 
 log = logging.getLogger("mesg_pusher.runtime")
 
@@ -90,7 +101,8 @@ class _Job:
 
 
 class WebhookReceiver:
-    """Receives webhooks for the apps of `intake`, emitting their events with `emitter`.
+    """Receives webhooks for the apps of `intake`, emitting their events with `emitter` and
+    remembering their bodies in `memory`.
 
     `secrets` are the apps' secrets (kept out of the log lines), `link_up` says whether the
     task stream is open, `clock` gives monotonic seconds and `wall_ms` the wall clock in
@@ -103,6 +115,7 @@ class WebhookReceiver:
         emitter: Emitter,
         stats: Stats,
         *,
+        memory: WebhookMemory,
         secrets: Sequence[str] = (),
         link_up: Callable[[], bool] = lambda: True,
         clock: Callable[[], float] = time.monotonic,
@@ -113,6 +126,7 @@ class WebhookReceiver:
         max_bytes: int = MAX_WEBHOOK_BYTES,
     ) -> None:
         self.intake = intake
+        self.memory = memory
         self._emitter = emitter
         self._stats = stats
         self._secrets = list(secrets)
@@ -158,16 +172,28 @@ class WebhookReceiver:
         if given is not None:
             return self._answered(given, started, key)
         try:
-            ticket = self.intake.open(
+            verified = self.intake.check(
                 key=key, signature=signature, body=body, now_ms=self._wall_ms()
             )
         except WebhookRefused as refused:
             return self._answered(refused.response, started, key, detail=refused.detail)
+        kept, left_out = self.intake.split(verified)
+        try:
+            ticket = await self.memory.claim(verified, kept, left_out)
+        except (StoreUnavailable, StoreFull) as error:
+            unreachable = respond(WebhookOutcome.STORE_UNREACHABLE)
+            seen = Ticket(verified, None, kept, left_out)
+            return self._answered(unreachable, started, key, ticket=seen, detail=str(error))
         if ticket.fresh:
             for event in ticket.left_out:
                 self._stats.event_filtered(event.key)
         given = ticket.response
         if given is not None:
+            return self._answered(given, started, key, ticket=ticket)
+        if self.stopping:  # it stopped while the body was claimed: let the body go
+            await self._let_go(ticket)
+            given = decide(stopping=True)
+            assert given is not None
             return self._answered(given, started, key, ticket=ticket)
         job = _Job(ticket, ticket.verified.app.key, len(body), started, started + self._emit_within)
         task = asyncio.get_running_loop().create_task(self._emit(job))
@@ -188,11 +214,12 @@ class WebhookReceiver:
                 self._answered_all.set()
         progress = job.progress
         emission = Emission(
-            progress.accepted,
+            progress.done,
             len(job.ticket.pending),
             progress.setback,
             progress.detail,
             over=job.final is not None,
+            filtered=len(job.ticket.left_out),
         )
         given = decide(stopping=self.stopping, emission=emission, link_up=self._link_up())
         assert given is not None  # an emission is always decided
@@ -209,21 +236,37 @@ class WebhookReceiver:
         return self._answered(refused.response, arrived, key, detail=refused.detail)
 
     async def _emit(self, job: _Job) -> None:
-        """Emit `job`'s events, then settle them with the intake, whatever ended it."""
+        """Emit `job`'s events, then release the body where they ended, whatever ended it."""
         progress = job.progress
+        assert job.ticket.claim is not None  # a ticket without one is never emitted
+        progress.unanswered = job.ticket.claim.unanswered
+        recorder = self.memory.recorder(job.ticket)
         try:
-            await self._emitter.emit(job.ticket.pending, job.deadline, progress)
+            await self._emitter.emit(job.ticket.pending, job.deadline, progress, recorder.record)
+        except (StoreUnavailable, StoreFull, ClaimLost) as error:
+            # The answer says only that the store is unreachable; the log line says why.
+            progress.setback, progress.detail, progress.note = Setback.STORE, "", str(error)
         except Exception:  # the one boundary for defects of ours: the webhook is answered
             log.exception("webhook: a defect of the service while emitting its events")
             progress.setback, progress.detail = Setback.DEFECT, ""
         finally:
+            try:
+                await recorder.release(progress.done, progress.maybe_sent)
+            except (StoreUnavailable, StoreFull, ClaimLost) as error:
+                progress.note = f"its progress could not be recorded: {error}"
             job.final = self.intake.close(
-                job.ticket, progress.accepted, progress.setback, progress.detail
+                job.ticket, progress.done, progress.setback, progress.detail
             )
             del self._jobs[job]
             self.held_bytes -= job.size
             if job.answered is not None or job.abandoned:
                 self._line(job.answered or job.final, job.started, job.key, job=job)
+
+    async def _let_go(self, ticket: Ticket[Any]) -> None:
+        """Release a body claimed but not to be emitted, so its retry need not wait."""
+        assert ticket.claim is not None  # a ticket without one claimed nothing
+        with contextlib.suppress(StoreUnavailable, StoreFull, ClaimLost):  # else it runs out
+            await self.memory.recorder(ticket).release(0, ticket.claim.unanswered)
 
     def _answered(
         self,
@@ -254,7 +297,8 @@ class WebhookReceiver:
         detail: str = "",
         job: _Job | None = None,
     ) -> None:
-        level = logging.INFO if given.ok else logging.WARNING
+        behind = job is not None and bool(job.progress.refused or job.progress.unconfirmed)
+        level = logging.INFO if given.ok and not behind else logging.WARNING
         if not log.isEnabledFor(level):
             return
         now = self._clock()
@@ -270,10 +314,15 @@ class WebhookReceiver:
         answered_at = job.answered_at if job is not None and job.answered is not None else now
         line["duration_ms"] = round((answered_at - started) * 1000, 1)
         if job is not None:
-            line["emitted"] = job.progress.accepted
+            progress = job.progress
+            line["emitted"] = progress.emitted
+            if progress.refused:
+                line["refused"] = progress.refused
+            if progress.unconfirmed:
+                line["unconfirmed"] = progress.unconfirmed
             if job.answered is not None:  # the emission went on after the answer
                 line["emission_ms"] = round((now - started) * 1000, 1)
-            detail = detail or job.progress.detail
+            detail = detail or progress.detail or progress.note
         if detail:
             shown = scrub(detail, self._secrets) if self._secrets else detail
             line["detail"] = cut(shown, DETAILS_CHARS)

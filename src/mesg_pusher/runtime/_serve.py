@@ -21,9 +21,12 @@
   (``_webhook_apps.py``) verified, filtered, and their events emitted on through the engine's
   adapter (``_emitter.py``), served by the `Listener` (``_listener.py``); the presence members
   the tasks sign are remembered (`MemberMemory`) so their webhook events carry ``user_info``. A
-  webhook never touches the task stream: whatever becomes of it, executions go on.
+  webhook never touches the task stream: whatever becomes of it, executions go on;
 - `AdminListener` (``_admin.py``): ``/health`` and ``/metrics`` (``_health.py``, `Metrics` in
   ``_metrics.py``) on an address and an HTTP edge of their own, never the webhook port.
+- the store (``_store.py``: in the process, or in Redis with ``--store``): idempotency keys
+  (`IdempotentRunner`, ``_idempotent_runs.py``) and webhook bodies (`WebhookMemory`,
+  ``_webhook_memory.py``), shared by the replicas that name the same Redis.
 
 A stop fits the grace period, counted from the signal (``_stopping.py``): the link reads on until
 the stream falls quiet, then executions finish and are answered until a final window, in which
@@ -55,15 +58,34 @@ from ._engine_link import EngineLink, ServiceFailed
 from ._engines._adapter import adapter
 from ._executions import Executions
 from ._health import health
+from ._idempotency import KEYS
+from ._idempotent_runs import IdempotentRunner
 from ._listener import WEBHOOKS_PATH, Listener
 from ._metrics import Metrics
 from ._receiver import WebhookReceiver
 from ._stats import Stats
 from ._stopping import stop_plan
+from ._store import Store
+from ._store_memory import MemoryStore
 from ._submission import Submitter
 from ._webhook_apps import webhook_apps
+from ._webhook_memory import WebhookMemory
 
 log = logging.getLogger("mesg_pusher.runtime")
+
+
+def _wall_ms() -> float:
+    return time.time() * 1000
+
+
+def open_store(config: ServeConfig, wall_ms: Callable[[], float] = _wall_ms) -> Store:
+    """The store `config` names: in the process, or in Redis."""
+    address = config.redis
+    if address is None:
+        return MemoryStore(wall_ms=wall_ms)
+    from ._store_redis import RedisStore  # noqa: PLC0415 - redis loads only when named
+
+    return RedisStore(address, wall_ms=wall_ms)
 
 
 class Service:
@@ -72,7 +94,9 @@ class Service:
     `draw` gives the random numbers of the backoff jitter and `clock` monotonic seconds, so
     tests may pass their own. `environment` is the service's, read once (by default from
     ``os.environ``); `apps` are the Pusher apps whose webhooks are received (by default the one
-    the environment configures). `stats` and `metrics` count what happened.
+    the environment configures). `stats` and `metrics` count what happened. `store` is where
+    keys and bodies are remembered (by default the one `config.store` names); `wall_ms` gives
+    the wall clock in milliseconds.
     """
 
     def __init__(
@@ -85,8 +109,11 @@ class Service:
         apps: Sequence[Credentials] | None = None,
         draw: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
+        store: Store | None = None,
+        wall_ms: Callable[[], float] = _wall_ms,
     ) -> None:
         self.config = config
+        self.store = store if store is not None else open_store(config, wall_ms)
         self.definition = definition if definition is not None else load_packaged()
         self.stats = Stats(tasks=self.definition.tasks)
         self.metrics = Metrics(self.stats)
@@ -106,11 +133,19 @@ class Service:
         self._link = EngineLink(
             self._api, config, draw=draw, clock=clock, connected=self._connected
         )
+        self._keyed = IdempotentRunner(
+            self._runner,
+            self.store,
+            scope=self._runner.idempotency_scope,
+            window_ms=config.idempotency_window * 1000,
+            wall_ms=wall_ms,
+        )
         self._executions = Executions(
             config,
             self.definition,
             self._runner,
             Submitter(self._api, config, draw, retried=self._retried),
+            keyed=self._keyed,
             stats=self.stats,
             clock=clock,
         )
@@ -131,10 +166,12 @@ class Service:
                 clock=clock,
             ),
             self.stats,
+            memory=WebhookMemory(self.store, wall_ms=wall_ms),
             # Every app's, and whatever the environment holds that may be one.
             secrets=list(dict.fromkeys([*(app.secret for app in apps), *environment.secrets])),
             link_up=self._link.listening.is_set,
             clock=clock,
+            wall_ms=wall_ms,
         )
         self.listener: Listener | None = None
         address = config.webhook_address
@@ -183,8 +220,13 @@ class Service:
             ),
             (
                 "webhook_memory_bytes",
-                "Bytes the memory of webhooks emitted lately holds at most.",
-                lambda: float(self.receiver.intake.recent.held_bytes),
+                "Bytes the memory of webhooks emitted lately holds at most (in the process).",
+                lambda: float(self.receiver.memory.held_bytes),
+            ),
+            (
+                "idempotency_memory_bytes",
+                "Bytes the memory of idempotency keys holds at most (in the process).",
+                lambda: float(self.store.held_bytes(KEYS)),
             ),
         ]
 
@@ -223,12 +265,21 @@ class Service:
                     "admin_listen": config.admin_listen,
                     **_filters(config),
                     "log_level": config.log_level,
+                    "store": config.redis.shown if config.redis else config.store,
+                    "idempotency_window_s": config.idempotency_window,
                 }
             },
         )
         self._warn_of_settings()
         await self._listen_for_admin()
         await self._listen_for_webhooks()
+        problem = await self.store.check()
+        if problem is not None:
+            log.warning(
+                "%s; executions with an idempotencyKey answer an error and webhooks 503 until "
+                "it can",
+                problem,
+            )
         link = self._link
         listener = asyncio.create_task(link.listen_forever(self._executions.accept))
         stopper = asyncio.create_task(stop.wait())
@@ -269,6 +320,8 @@ class Service:
                 await self.listener.close()
             if self.admin is not None:
                 await self.admin.close()
+            await self._keyed.close()
+            await self.store.close()
             await self._api.close()
             await self._transport.close()
         stats = self.stats
@@ -335,6 +388,7 @@ class Service:
 
     async def _cannot_listen(self, option: str, address: str, error: OSError) -> NoReturn:
         await self._transport.close()
+        await self.store.close()
         reason = error.strerror or str(error)
         raise ConfigError(f"{option}: cannot listen on {address}: {reason}") from None
 

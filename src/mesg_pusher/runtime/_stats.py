@@ -74,11 +74,13 @@ class Stats:
     undecodable: int = 0  # task messages skipped: unreadable, and naming no execution
     connections: int = 0
     retried: int = 0  # SubmitResult attempts made again after a failure
+    replayed: int = 0  # answered with an idempotencyKey's remembered output, not run again
     tasks: InitVar[Iterable[str]] = ()
     by_task: dict[str, TaskStats] = field(init=False, repr=False)
     webhooks: dict[tuple[str, int], int] = field(init=False, repr=False)
     events_emitted: dict[str, int] = field(init=False, repr=False)
     events_refused: dict[str, int] = field(init=False, repr=False)
+    events_unconfirmed: dict[str, int] = field(init=False, repr=False)
     events_filtered: dict[str, int] = field(init=False, repr=False)
     listener_refusals: dict[str, int] = field(init=False, repr=False)
     admin_refusals: dict[str, int] = field(init=False, repr=False)
@@ -92,6 +94,7 @@ class Stats:
         self.webhooks = {}
         self.events_emitted = {}
         self.events_refused = {}
+        self.events_unconfirmed = {}
         self.events_filtered = {}
         self.listener_refusals = {}
         self.admin_refusals = {}
@@ -128,6 +131,10 @@ class Stats:
 
     def event_refused(self, event_key: str) -> None:
         self.events_refused[event_key] = self.events_refused.get(event_key, 0) + 1
+
+    def event_unconfirmed(self, event_key: str) -> None:
+        """An event sent twice without the engine's answer either time: not sent again."""
+        self.events_unconfirmed[event_key] = self.events_unconfirmed.get(event_key, 0) + 1
 
     def listener_refused(self, reason: str) -> None:
         """The listener refused or closed a request or connection on its own, for `reason`

@@ -29,6 +29,11 @@ _UNREACHABLE: Final = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED"})
 _REFUSALS: Final = frozenset(
     {"INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE", "UNIMPLEMENTED"}
 )
+#: Statuses that come without the engine's answer: a call that fails with one may have reached
+#: the engine, and done its work, before the answer was lost or late.
+_UNANSWERED: Final = frozenset(
+    {"UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED", "INTERNAL", "DATA_LOSS"}
+)
 #: Statuses whose text is the engine's own refusal (v0.17.0 refuses a result without its
 #: credentials as UNAUTHENTICATED).
 _WORDED: Final = frozenset({"UNKNOWN", "UNAUTHENTICATED"})
@@ -188,7 +193,9 @@ def submit_verdict(code: StatusCode, details: str, generation: int = 1) -> Submi
 
 
 class EmitVerdict(Enum):
-    REFUSED = "refused"  # the engine refuses this event: emitting it again cannot help
+    REFUSED = "refused"  # the engine refuses this event for good: emitting it again cannot help
+    #: The engine knows no such service, or no event call: no event can be emitted now.
+    SERVICE_REFUSED = "service_refused"
     UNREACHABLE = "unreachable"  # no answer (or G5's registration forgotten): try again in time
     FAILED = "failed"  # anything else: try again a few times
 
@@ -200,9 +207,19 @@ def emit_verdict(code: StatusCode, details: str, generation: int = 1) -> EmitVer
     said = _words(generation)
     if name in _UNREACHABLE or (name == "UNKNOWN" and _any(said.forgotten, details)):
         return EmitVerdict.UNREACHABLE
+    if name == "UNIMPLEMENTED" or (name == "UNKNOWN" and _any(said.unknown_service, details)):
+        return EmitVerdict.SERVICE_REFUSED
     if _refused(name, details, said.event_refused, said):
         return EmitVerdict.REFUSED
     return EmitVerdict.FAILED
+
+
+def may_have_emitted(code: StatusCode, *, connected: bool) -> bool:
+    """Whether a failed ``EmitEvent`` may have emitted its event anyway: no answer came (a lost
+    connection, a deadline) while the engine was connected, at the start of the call or at its
+    failure. An engine's own answer, or a call that waited for a connection that never came,
+    emitted nothing."""
+    return connected and code.name in _UNANSWERED
 
 
 def listen_refusal(code: StatusCode, details: str, generation: int = 1) -> str | None:

@@ -2,9 +2,9 @@
 
 A webhook is verified (app key, signature in constant time, size), read into the events
 mesg.yml declares (with the signing app's key, and what this service signed of a presence
-member: `MemberMemory`), filtered (`WebhookFilter`), checked for freshness and for duplicates,
-and its answer decided from what happened to it (`decide`), each outcome with one HTTP answer
-(`RESPONSES`). Nothing here does I/O
+member: `MemberMemory`), filtered (`WebhookFilter`), checked for freshness and for duplicates
+(the rules of what the service's store remembers of a body), and its answer decided from what
+happened to it (`decide`), each outcome with one HTTP answer (`RESPONSES`). Nothing here does I/O
 or reads a clock: the receiver inside ``serve`` and the local server's webhook sender are the
 edges. The signature is Pusher's, `mesg_pusher.pusher.webhook_signature`. See ``_intake.py`` for
 the theory of operation.
@@ -20,6 +20,7 @@ from ._limits import (
     MAX_IN_PROGRESS_MS,
     MAX_MEMBER_INFO_BYTES,
     MAX_REMEMBERED_BYTES,
+    MAX_SENDS,
     MEMBER_ENTRY_BYTES,
     MEMBER_INFO_MS,
     REPLAY_WINDOW_MS,
@@ -34,7 +35,19 @@ from ._outcomes import (
     respond,
 )
 from ._parse import APP_KEY, USER_INFO, Webhook, WebhookEvent, parse
-from ._replay import Claim, RecentWebhooks, body_digest, check_fresh
+from ._replay import (
+    BodyRecord,
+    Claim,
+    body_digest,
+    body_emitting,
+    body_expires_ms,
+    body_progress,
+    check_fresh,
+    claim_body,
+    decode_body,
+    encode_body,
+    sends_left,
+)
 from ._signature import KEY_HEADER, SIGNATURE_HEADER, Credentials, verify
 
 __all__ = [
@@ -49,18 +62,19 @@ __all__ = [
     "MAX_IN_PROGRESS_MS",
     "MAX_MEMBER_INFO_BYTES",
     "MAX_REMEMBERED_BYTES",
+    "MAX_SENDS",
     "MEMBER_ENTRY_BYTES",
     "MEMBER_INFO_MS",
     "REPLAY_WINDOW_MS",
     "RESPONSES",
     "SIGNATURE_HEADER",
     "USER_INFO",
+    "BodyRecord",
     "Claim",
     "Credentials",
     "Emission",
     "Intake",
     "MemberMemory",
-    "RecentWebhooks",
     "Setback",
     "Ticket",
     "Verified",
@@ -71,10 +85,17 @@ __all__ = [
     "WebhookRefused",
     "WebhookResponse",
     "body_digest",
+    "body_emitting",
+    "body_expires_ms",
+    "body_progress",
     "check",
     "check_fresh",
+    "claim_body",
     "decide",
+    "decode_body",
+    "encode_body",
     "parse",
     "respond",
+    "sends_left",
     "verify",
 ]

@@ -1,24 +1,26 @@
-"""A receiver's whole decision about one webhook, pure: `check` verifies and reads a body, and
-`Intake` adds duplicate detection and turns what emission achieved into the answer.
+"""A receiver's whole decision about one webhook, pure: `check` verifies and reads a body,
+`Intake` checks for a set of apps and turns what emission achieved into the answer; whether the
+body was seen before is the store's (the rules are ``_replay.py``'s `claim_body`).
 
 Theory of operation, one webhook:
 
-1. `Intake.open` (or `check` alone): no app configured -> 503; body over the size limit -> 413;
+1. `Intake.check` (or `check` alone): no app configured -> 503; body over the size limit -> 413;
    unknown ``X-Pusher-Key`` or a missing or wrong ``X-Pusher-Signature`` -> 401; not a webhook
    -> 400; ``time_ms`` outside the replay window -> 401. Each raises `WebhookRefused`, whose
    `response` is what to send back. Nothing is emitted for any of them. The first three need
    only the key and the body's length: `check_head` asks them before the body is read.
 2. The body is fresh and signed: its events carry the signing app's key, and a presence
    member's ``user_info`` when this service signed it (``_members.py``). The filters choose
-   which become MESG events (``_filter.py``): when none does, the answer is 200 and nothing is
-   emitted or remembered. Otherwise the ticket says whether the body was already emitted
-   (answer 200, emit nothing), is being emitted by another request (answer 503), or which
-   events to emit.
-3. The edge emits `Ticket.pending` one after another, so their order is kept, and stops at the
-   first failure.
-4. `Intake.close` records how many were accepted and gives the answer (``_decision.py``):
-   200 ``{}`` when all were, else 503 with what went wrong; a retry of the body then emits only
-   what is left.
+   which become MESG events (`Intake.split`, ``_filter.py``): when none does, the answer is 200
+   and nothing is emitted or remembered. Otherwise the edge claims the body in the store, and
+   the `Ticket` says whether it was already emitted (answer 200, emit nothing), is being
+   emitted by another request (answer 503), or which events to emit.
+3. The edge emits `Ticket.pending` one after another, so their order is kept, recording its
+   progress in the store: an event the engine refuses for good is left behind, the emission
+   stops at any other failure.
+4. `Intake.close` gives the answer from how many are behind (``_decision.py``): 200 ``{}``
+   when all are, else 503 with what went wrong; a retry of the body then emits only what is
+   left.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from ._limits import MAX_BODY_BYTES, REPLAY_WINDOW_MS
 from ._members import MemberMemory
 from ._outcomes import WebhookOutcome, WebhookRefused, WebhookResponse, respond
 from ._parse import UserInfo, Webhook, WebhookEvent, parse
-from ._replay import Claim, RecentWebhooks, body_digest, check_fresh
+from ._replay import Claim, body_digest, check_fresh
 from ._signature import C, signers, verify
 
 
@@ -124,15 +126,14 @@ class Ticket(Generic[C]):
 
 
 class Intake(Generic[C]):
-    """Checks webhooks for a set of apps and remembers the bodies it has emitted; `chosen`
-    says which events become MESG events, `members` what this service signed of presence
-    members (their ``user_info``)."""
+    """Checks webhooks for a set of apps and answers them; `chosen` says which events become
+    MESG events, `members` what this service signed of presence members (their
+    ``user_info``)."""
 
     def __init__(
         self,
         apps: Sequence[C],
         *,
-        recent: RecentWebhooks | None = None,
         events: Mapping[str, Output] | None = None,
         max_bytes: int = MAX_BODY_BYTES,
         window_ms: float = REPLAY_WINDOW_MS,
@@ -140,7 +141,6 @@ class Intake(Generic[C]):
         members: MemberMemory | None = None,
     ) -> None:
         self.apps = tuple(apps)
-        self.recent = recent if recent is not None else RecentWebhooks(window_ms=window_ms)
         self.events = events
         self.max_bytes = max_bytes
         self.window_ms = window_ms
@@ -151,11 +151,11 @@ class Intake(Generic[C]):
         """Step 1's refusals that need no body (`check_head`); raises `WebhookRefused`."""
         check_head(self.apps, key=key, size=size, max_bytes=self.max_bytes)
 
-    def open(
+    def check(
         self, *, key: str | None, signature: str | None, body: bytes, now_ms: float
-    ) -> Ticket[C]:
-        """Steps 1 and 2; raises `WebhookRefused`."""
-        verified = check(
+    ) -> Verified[C]:
+        """Step 1; raises `WebhookRefused`."""
+        return check(
             self.apps,
             key=key,
             signature=signature,
@@ -166,28 +166,27 @@ class Intake(Generic[C]):
             window_ms=self.window_ms,
             members=self.members,
         )
-        kept, left_out = self.chosen.split(verified.webhook.events)
-        if left_out and not kept:  # nothing to emit: nothing to remember either
-            return Ticket(verified, None, kept, left_out)
-        claim = self.recent.claim(verified.digest, verified.webhook.time_ms, len(kept), now_ms)
-        return Ticket(verified, claim, kept, left_out)
+
+    def split(
+        self, verified: Verified[C]
+    ) -> tuple[tuple[WebhookEvent, ...], tuple[WebhookEvent, ...]]:
+        """Step 2's filters: the events of `verified` kept for emission, and those left out."""
+        return self.chosen.split(verified.webhook.events)
 
     def close(
         self,
         ticket: Ticket[C],
-        accepted: int,
+        done: int,
         setback: Setback | None = None,
         detail: str = "",
     ) -> WebhookResponse:
-        """Step 4: `accepted` of `ticket.pending` were accepted, then `setback` (if any) held
-        up the next one; the answer, as `decide` gives it."""
+        """Step 4: `done` of `ticket.pending` are behind, then `setback` (if any) held up the
+        next one; the answer, as `decide` gives it."""
         given = ticket.response
         if given is not None:
             return given
-        assert ticket.claim is not None  # a ticket without one has its answer
-        self.recent.settle(ticket.claim, accepted)
         emission = Emission(
-            accepted, len(ticket.pending), setback, detail, filtered=len(ticket.left_out)
+            done, len(ticket.pending), setback, detail, filtered=len(ticket.left_out)
         )
         given = decide(stopping=False, emission=emission)
         assert given is not None  # an emission that is over is always decided

@@ -29,6 +29,9 @@ MAX_REMEMBERED_BYTES: Final = 64 * 1024 * 1024
 #: A body being emitted blocks its duplicates this long at most, in case the handler that
 #: claimed it never settled it; longer than the answer deadline.
 MAX_IN_PROGRESS_MS: Final = 10_000
+#: Sends of one event that may have reached the engine (no answer came) at most: EmitEvent keeps
+#: no keys, so each may have emitted it; one more send after the first at most.
+MAX_SENDS: Final = 2
 #: Pusher expects an answer within 4 seconds; a receiver answers by then whatever happens.
 ANSWER_WITHIN_SECONDS: Final = 4.0
 #: How long what this service signed of a presence member is remembered: a ``member_added`` or

@@ -41,6 +41,7 @@ class WebhookOutcome(enum.Enum):
     ENGINE_REFUSED = "engine_refused"
     NOT_ACCEPTED_IN_TIME = "not_accepted_in_time"
     BUSY = "busy"
+    STORE_UNREACHABLE = "store_unreachable"
     STOPPING = "stopping"
     DEFECT = "defect"
 
@@ -62,6 +63,7 @@ RESPONSES: Final[dict[WebhookOutcome, tuple[int, str]]] = {
     WebhookOutcome.ENGINE_REFUSED: (503, "the MESG engine refused the event"),
     WebhookOutcome.NOT_ACCEPTED_IN_TIME: (503, "the MESG engine did not accept the events in time"),
     WebhookOutcome.BUSY: (503, "too many webhooks are being handled; retry later"),
+    WebhookOutcome.STORE_UNREACHABLE: (503, "the service's store is unreachable; retry later"),
     WebhookOutcome.STOPPING: (503, "the service is stopping; retry later"),
     WebhookOutcome.DEFECT: (500, "a defect of the service stopped this webhook; retry later"),
 }
