@@ -12,7 +12,6 @@ def test_surface() -> None:
             "Container",
             "DEPLOY",
             "DefinitionError",
-            "ENGINE_VARIABLES",
             "OldestRelease",
             "FIRST_GENERATION",
             "FORMS",

@@ -19,7 +19,7 @@ import pytest
 import mesg_pusher
 from mesg_pusher.mesg import (
     DEPLOY,
-    ENGINE_VARIABLES,
+    RELEASES,
     Package,
     build_wheel,
     definition_for,
@@ -124,7 +124,7 @@ def test_the_dockerfile_is_the_roots_with_the_wheel_and_the_release() -> None:
 @pytest.mark.parametrize(
     ("engine", "variables"),
     [
-        ("v0.2", "MESG_TOKEN, MESG_ENDPOINT_TCP, MESG_ENDPOINT"),
+        ("v0.2", "MESG_TOKEN, MESG_ENDPOINT, MESG_ENDPOINT_TCP"),
         ("v0.10", "MESG_TOKEN, MESG_ENDPOINT"),
         ("v0.18", "MESG_INSTANCE_HASH, MESG_RUNNER_HASH, MESG_ENDPOINT"),
         ("v0.26", "MESG_SERVICE_HASH, MESG_INSTANCE_HASH, MESG_RUNNER_HASH, MESG_ENDPOINT"),
@@ -240,9 +240,9 @@ def test_a_directory_that_holds_something_is_left_alone(tmp_path: Path) -> None:
 def test_the_readme_table_names_each_generations_tools_and_variables() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     section = readme.split("## Running under a MESG engine\n", 1)[1].split("\n## ", 1)[0]
-    for generation, variables in ENGINE_VARIABLES.items():
-        for variable in variables:
-            assert f"`{variable}`" in section, (generation, variable)
+    for each in RELEASES:
+        for variable in each.environment:
+            assert f"`{variable}`" in section, (each.tag, variable)
     for command in (
         "mesg-core service deploy .",
         "mesg-core service deploy OUT --env",

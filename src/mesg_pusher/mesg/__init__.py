@@ -41,7 +41,6 @@ from ._releases import RELEASES, Release, ReleaseError, normalized, release, rel
 from ._rules import Rules, rules_for
 from ._service_dir import (
     DEPLOY,
-    ENGINE_VARIABLES,
     REQUIREMENTS,
     Package,
     build_wheel,
@@ -52,7 +51,6 @@ from ._service_dir import (
 
 __all__ = [
     "DEPLOY",
-    "ENGINE_VARIABLES",
     "FIRST_GENERATION",
     "FORMS",
     "FORM_NAMES",

@@ -26,21 +26,6 @@ REQUIREMENTS: Final = "runtime-requirements.txt"
 WHEEL_TAG: Final = "py3-none-any"
 #: The zip entries' time: a fixed one, so the same package makes the same wheel.
 _EPOCH: Final = (1980, 1, 1, 0, 0, 0)
-#: What each generation's engine gives the service's container (the specs' generation table).
-ENGINE_VARIABLES: Final[Mapping[int, tuple[str, ...]]] = {
-    1: ("MESG_TOKEN", "MESG_ENDPOINT_TCP", "MESG_ENDPOINT"),
-    2: ("MESG_TOKEN", "MESG_ENDPOINT"),
-    3: ("MESG_TOKEN", "MESG_ENDPOINT"),
-    4: ("MESG_INSTANCE_HASH", "MESG_RUNNER_HASH", "MESG_ENDPOINT"),
-    5: (
-        "MESG_SERVICE_HASH",
-        "MESG_INSTANCE_HASH",
-        "MESG_RUNNER_HASH",
-        "MESG_ENDPOINT",
-        "MESG_REGISTER_SIGNATURE",
-        "MESG_ENV_HASH",
-    ),
-}
 #: How a directory is deployed on each generation, ``{dir}`` for its path: the engine's own
 #: CLI up to v0.9.1, then mesg-cli 1.0 (v0.10), mesg-cli 1.1-2.0.1 (v0.11-v0.16), @mesg/cli
 #: 0.1-0.3 (v0.17-v0.20) and 0.4 (v0.21 on), whose ``mesg-cli`` compiles mesg.yml first.
@@ -110,7 +95,7 @@ def _digest(data: bytes) -> str:
 def dockerfile(engine: str, releases: Sequence[Release], wheel: str) -> str:
     """The Dockerfile of a directory for `engine` (as written, like ``v0.16``), the root
     Dockerfile's steps with the service installed from `wheel`."""
-    variables = ENGINE_VARIABLES[releases[0].generation]
+    variables = dict.fromkeys(name for r in releases for name in r.environment)
     return f"""\
 # The service's image for MESG engine {engine} ({spans(releases)}), written by
 # `mesg-pusher service-dir`. The engine builds it from this directory and runs it with
