@@ -1,6 +1,9 @@
 """The first generation's adapter: ``api.Service`` of engines v0.1 to v0.9 (the `EngineApi`
 of ``_engine_api.py``): the ``ListenTask`` stream, and the ``SubmitResult`` and ``EmitEvent``
-calls, each made once. The token travels in the messages; an output keeps its key."""
+calls, each made once. The token travels in the messages; an output keeps its key.
+
+The second generation (``_g2.py``) speaks the same rpcs with its own messages: it changes only
+what `G1Api` reads and writes (`read_task`, `result`, `event`)."""
 
 from __future__ import annotations
 
@@ -29,26 +32,40 @@ class G1Api:
         self.probing = probing  # the engine may speak another protocol (``_probe.py``)
         self._channel = EngineChannel(config, self.generation)
 
+    # What this generation reads and writes.
+
+    def read_task(self, data: bytes) -> TaskMessage:
+        return _wire.read_g1_task(data)
+
+    def result(self, execution_id: str, output: TaskOutput) -> Any:
+        return _wire.g1_result(execution_id, output)
+
+    def event(self, event_key: str, data: Mapping[str, Any]) -> Any:
+        return _wire.g1_event(self._config.token, event_key, data)
+
+    # The rpcs.
+
     async def listen(
         self, accept: Callable[[TaskMessage], None], opened: Callable[[], None]
     ) -> None:
+        # ListenTaskRequest, and the empty replies, are the same messages in both generations.
         request = messages.ListenTaskRequest(token=self._config.token)
         await self._channel.stream(
-            LISTEN_TASK, request, _wire.read_g1_task, accept, opened, probing=self.probing
+            LISTEN_TASK, request, self.read_task, accept, opened, probing=self.probing
         )
 
     async def submit(self, execution_id: str, output: TaskOutput) -> None:
         await self._channel.call(
             SUBMIT_RESULT,
-            _wire.g1_result(execution_id, output),
-            messages.SubmitResultReply.FromString,
+            self.result(execution_id, output),
+            messages.SubmitResultReply.FromString,  # empty in both generations
             within=self._config.submit_timeout,
         )
 
     async def emit(self, event_key: str, data: Mapping[str, Any], within: float) -> None:
         await self._channel.call(
             EMIT_EVENT,
-            _wire.g1_event(self._config.token, event_key, data),
+            self.event(event_key, data),
             messages.EmitEventReply.FromString,
             within=within,
         )

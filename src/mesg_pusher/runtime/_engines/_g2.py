@@ -1,59 +1,30 @@
 """The second generation's adapter: ``api.Service`` of engines v0.10.0 and v0.10.1 (the
-`EngineApi` of ``_engine_api.py``). The first generation's rpc paths and stream, with the
-execution's hex hash, and a result that is the execution's outputs or its error text
+`EngineApi` of ``_engine_api.py``). The first generation's rpc paths and stream (`G1Api`),
+with the execution's hex hash, and a result that is the execution's outputs or its error text
 (``_wire.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Any
 
-from ...mesg.protocol import v0_10_pb2 as messages
 from ...tasks import TaskOutput
-from .._config import ServeConfig
 from .._engine_api import TaskMessage
 from . import _wire
-from ._channel import EngineChannel
-
-LISTEN_TASK: Final = "/api.Service/ListenTask"
-SUBMIT_RESULT: Final = "/api.Service/SubmitResult"
-EMIT_EVENT: Final = "/api.Service/EmitEvent"
+from ._g1 import G1Api
 
 
-class G2Api:
+class G2Api(G1Api):
     """``api.Service`` of v0.10 at `config.endpoint`, for the service whose token (its hash)
     `config` holds."""
 
     generation = 2
 
-    def __init__(self, config: ServeConfig, *, probing: bool = False) -> None:
-        self._config = config
-        self.probing = probing  # the engine may speak another protocol (``_probe.py``)
-        self._channel = EngineChannel(config, self.generation)
+    def read_task(self, data: bytes) -> TaskMessage:
+        return _wire.read_g2_task(data)
 
-    async def listen(
-        self, accept: Callable[[TaskMessage], None], opened: Callable[[], None]
-    ) -> None:
-        request = messages.ListenTaskRequest(token=self._config.token)
-        await self._channel.stream(
-            LISTEN_TASK, request, _wire.read_g2_task, accept, opened, probing=self.probing
-        )
+    def result(self, execution_id: str, output: TaskOutput) -> Any:
+        return _wire.g2_result(execution_id, output)
 
-    async def submit(self, execution_id: str, output: TaskOutput) -> None:
-        await self._channel.call(
-            SUBMIT_RESULT,
-            _wire.g2_result(execution_id, output),
-            messages.SubmitResultReply.FromString,
-            within=self._config.submit_timeout,
-        )
-
-    async def emit(self, event_key: str, data: Mapping[str, Any], within: float) -> None:
-        await self._channel.call(
-            EMIT_EVENT,
-            _wire.g2_event(self._config.token, event_key, data),
-            messages.EmitEventReply.FromString,
-            within=within,
-        )
-
-    async def close(self) -> None:
-        await self._channel.close()
+    def event(self, event_key: str, data: Mapping[str, Any]) -> Any:
+        return _wire.g2_event(self._config.token, event_key, data)
