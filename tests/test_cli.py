@@ -360,7 +360,10 @@ async def test_gen_definition_prints_the_v06_form_that_validate_checks(repo_root
     assert code == 1
     assert err == (
         f"{v06}: configuration.env: unknown key here (env is read by v0.6.0 to v0.26.0) (v0.5.0)"
-        f"\n{v06} is invalid for v0.5.0\n"
+        f"\n{v06} is invalid for v0.5.0\n{v06} is in the first generation's form with "
+        "configuration.env, not the one v0.5.0 read: `mesg-pusher service-dir --engine VERSION "
+        "OUT` writes a directory in each release's form (`mesg-pusher gen-definition --engine "
+        "VERSION`: its mesg.yml)\n"
     )
     code, _, err = await run_cli("validate", "--engine", "v0.55", v06)
     assert code == 2

@@ -154,6 +154,14 @@ def _validate(args: argparse.Namespace) -> int:
     if refused:
         also = f"; valid for {spans(accepted)}" if accepted else ""
         say(f"{name} is invalid for {spans(refused)}{also}", stream=sys.stderr)
+        elsewhere = [release for release in refused if release not in FORMS[form]]
+        if elsewhere:
+            say(
+                f"{name} is in {FORM_NAMES[form]}, not the one {spans(elsewhere)} read: "
+                "`mesg-pusher service-dir --engine VERSION OUT` writes a directory in each "
+                "release's form (`mesg-pusher gen-definition --engine VERSION`: its mesg.yml)",
+                stream=sys.stderr,
+            )
         return EXIT_FAILURE
     tasks = tree.get("tasks") if isinstance(tree, dict) else None
     keys = ", ".join(sorted(map(str, tasks))) if isinstance(tasks, dict) and tasks else ""

@@ -57,7 +57,9 @@ def test_each_written_definition_passes_every_release_of_its_form(form: str) -> 
     for reader in FORMS[detect_form(tree)]:
         verdict = check_tree(tree, reader)
         assert verdict.problems == (), (reader, verdict.problems[:3])
-        assert verdict.warnings == (), (reader, verdict.warnings[:3])
+        # v0.26's one warning: the compiler drops the prices (service.json keeps them).
+        dropped = ["tasks.trigger.price"] if form == "priced" else []
+        assert [w.path for w in verdict.warnings] == dropped, (reader, verdict.warnings[:3])
 
 
 def test_each_release_is_given_its_forms_definition() -> None:

@@ -38,6 +38,7 @@ def test_surface() -> None:
             "Shape",
             "Task",
             "Verdict",
+            "compiled_service",
             "b58decode",
             "b58encode",
             "build_wheel",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 import mesg_pusher
 from mesg_pusher.mesg import (
@@ -23,6 +25,7 @@ from mesg_pusher.mesg import (
     Package,
     build_wheel,
     definition_for,
+    deploy_hint,
     dockerfile,
     packaged_text,
     releases,
@@ -76,7 +79,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.parametrize("engine", ["v0.2.0", "v0.6", "v0.16", "v0.26"])
 def test_each_directory_holds_its_releases_files(engine: str, written: dict[str, Path]) -> None:
     out = written[engine]
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    expected_files = [*FILES, "service.json"] if engine == "v0.26" else FILES
+    assert sorted(p.name for p in out.iterdir()) == sorted(expected_files)
     dockerfile_text = (out / "Dockerfile").read_text("utf-8")
     assert f"ENV MESG_PUSHER_ENGINE={engine}" in dockerfile_text.splitlines()
     expected = definition_for(releases(engine), packaged_text(), ENVIRONMENT_VARIABLES)
@@ -94,6 +98,23 @@ def test_the_mesg_yml_of_each_directory_is_in_its_releases_form(written: dict[st
     assert "sid: com.mesg.pusher" in later.splitlines()
     assert "price:" not in later
     assert "    price:\n      perCall: '0'\n" in (written["v0.26"] / "mesg.yml").read_text("utf-8")
+
+
+def test_v0_26_gets_the_compiled_definition_with_its_prices(written: dict[str, Path]) -> None:
+    # Every compiler drops a task's price, which v0.26.0 requires: service.json keeps them,
+    # in the compiled shape (lists of keyed items) mesg-cli service:create passes on.
+    compiled = json.loads((written["v0.26"] / "service.json").read_text("utf-8"))
+    later = yaml.safe_load((written["v0.26"] / "mesg.yml").read_text("utf-8"))
+    assert compiled["sid"] == "com.mesg.pusher"
+    assert [t["key"] for t in compiled["tasks"]] == list(later["tasks"])
+    assert [e["key"] for e in compiled["events"]] == list(later["events"])
+    for task in compiled["tasks"]:
+        assert task["price"] == {"perCall": "0", "perSec": "0", "perKB": "0"}
+        declared = later["tasks"][task["key"]]
+        assert [p["key"] for p in task.get("inputs", [])] == list(declared.get("inputs", {}))
+        assert [p["key"] for p in task["outputs"]] == list(declared["outputs"])
+    assert "source" not in compiled  # the CLI's own compile gives it
+    assert "service.json" not in os.listdir(written["v0.16"])
 
 
 def test_the_dockerfile_is_the_roots_with_the_wheel_and_the_release() -> None:
@@ -207,6 +228,15 @@ def test_the_command_says_what_it_wrote_and_how_to_deploy_it(tmp_path: Path) -> 
         "mesg-cli service:start <hash> --env PUSHER_APP_ID=... (mesg-cli 1.1 to 2.0.1)"
     )
     assert "ENV MESG_PUSHER_ENGINE=v0.16\n" in (out / "Dockerfile").read_text("utf-8")
+
+
+def test_v0_26_is_deployed_from_its_compiled_definition() -> None:
+    hint = deploy_hint(releases("v0.26"), "OUT")
+    assert hint.startswith(
+        'mesg-cli service:create "$(jq --argjson c "$(mesg-cli service:compile OUT)" '
+        "'.source = $c.source' OUT/service.json)\", then mesg-cli service:start <hash> --env "
+    )
+    assert deploy_hint(releases("v0.25"), "OUT").startswith("mesg-cli service:dev OUT ")
 
 
 @pytest.mark.parametrize(

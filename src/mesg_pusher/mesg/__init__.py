@@ -6,6 +6,7 @@ every text the engine answers with, as templates that also recognise it)."""
 from .. import _engine_texts as words
 from ._base58 import b58decode, b58encode
 from ._check import Finding, Verdict, check_tree
+from ._compiled import compiled_service
 from ._definition import (
     FIRST_GENERATION,
     Container,
@@ -83,6 +84,7 @@ __all__ = [
     "b58encode",
     "build_wheel",
     "check_tree",
+    "compiled_service",
     "definition_for",
     "deploy_hint",
     "detect_form",

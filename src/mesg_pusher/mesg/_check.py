@@ -191,6 +191,7 @@ class _Checker:
         self.problems: list[Finding] = []
         self.warnings: list[Finding] = []
         self.dependency_keys: set[str] = set()
+        self.price_dropped = False  # said once: the compiler drops every task's price
 
     # --- findings -------------------------------------------------------------------------------
 
@@ -416,6 +417,13 @@ class _Checker:
             self.refuse("repository", "an absolute URI is expected (like https://github.com/x)")
 
     def price(self, raw: Any, path: str) -> None:
+        if raw is not None and self.rules.reader == "compiler" and not self.price_dropped:
+            self.price_dropped = True
+            self.warn(
+                path,
+                "dropped by the compiler, like every task's price: v0.26.0 takes them from the "
+                "service.json that `mesg-pusher service-dir --engine v0.26` writes",
+            )
         if raw is None:
             self.refuse(
                 path,

@@ -5,8 +5,9 @@ The code is a wheel of the installed package, made from the installed files them
 checkout or from an installed wheel alike; the runtime dependencies are the locked ones the
 package carries (``runtime-requirements.txt`` beside this module, the repository's
 ``requirements/runtime.txt``). The Dockerfile is the root one's, installing that wheel, with
-``MESG_PUSHER_ENGINE`` set to the release. Pure: `service_files` gives the files' bytes, the
-command writes them.
+``MESG_PUSHER_ENGINE`` set to the release. For v0.26.0 it also holds ``service.json``, the
+compiled definition with the task prices the CLI's own compiler leaves out (see `_compiled`).
+Pure: `service_files` gives the files' bytes, the command writes them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from ._compiled import compiled_service
+from ._forms import form_of
 from ._releases import Release, spans
 
 #: The lock the image installs, carried in the package beside this module.
@@ -38,6 +41,16 @@ DEPLOY: Final[Mapping[int, str]] = {
     "mesg-cli service:start <hash> --env PUSHER_APP_ID=... (@mesg/cli 0.1 to 0.3)",
     5: "mesg-cli service:dev {dir} --env PUSHER_APP_ID=... (@mesg/cli 0.4)",
 }
+#: v0.26.0 refuses a task without a price, which every compiler drops: the service is created
+#: from ``service.json`` (the prices in), given the ``source`` of the CLI's own compile.
+PRICED_DEPLOY: Final = (
+    'mesg-cli service:create "$(jq --argjson c "$(mesg-cli service:compile {dir})" '
+    "'.source = $c.source' {dir}/service.json)\", then mesg-cli service:start <hash> --env "
+    "PUSHER_APP_ID=... (@mesg/cli 0.4; its compiler drops the task prices v0.26.0 requires, "
+    "which service.json keeps)"
+)
+#: The compiled definition's file, in a directory for v0.26.0.
+COMPILED: Final = "service.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,16 +157,21 @@ def service_files(
     requirements: bytes,
 ) -> dict[str, bytes]:
     """The files of the directory `releases` deploy (`engine` as written), by name."""
-    return {
+    files = {
         "Dockerfile": dockerfile(engine, releases, package.wheel_name).encode(),
         "mesg.yml": definition.encode(),
         "requirements.txt": requirements,
         package.wheel_name: build_wheel(package),
     }
+    if form_of(releases[0]) == "priced":
+        files[COMPILED] = compiled_service(definition).encode()
+    return files
 
 
 def deploy_hint(releases: Sequence[Release], directory: str) -> str:
     """How `directory` is deployed on `releases` (from v0.6 with the service's variables)."""
+    if form_of(releases[0]) == "priced":
+        return PRICED_DEPLOY.format(dir=directory)
     hint = DEPLOY[releases[0].generation].format(dir=directory)
     if releases[0].generation == 1 and releases[0].minor >= 6:
         hint += " --env PUSHER_APP_ID=... (and the other PUSHER_* variables)"
