@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import difflib
 import json
 import logging
 import os
 import signal
 import socket
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal, TextIO
 
@@ -181,6 +182,21 @@ def read_inputs(
             raise UsageError(f"-d: expected KEY=VALUE, got {pair!r}")
         inputs[key] = _typed(key, raw, kinds.get(key, "String"))
     return inputs
+
+
+def undeclared(task: str, inputs: Mapping[str, Any], declared: Collection[str]) -> list[str]:
+    """What to say of each input in `inputs` that `task` does not declare (the task leaves
+    it out): its name, and the declared one it may have meant."""
+    said = []
+    for name in inputs:
+        if name in declared:
+            continue
+        text = f"task {task} has no input {name!r}; it is left out"
+        close = difflib.get_close_matches(name, list(declared), n=1)
+        if close:
+            text += f" (did you mean {close[0]!r}?)"
+        said.append(text)
+    return said
 
 
 def _read_bounded(json_file: str, limit: int) -> bytes:

@@ -137,6 +137,20 @@ async def test_a_failed_execution_or_a_refusal_is_an_error(tag: str) -> None:
     assert "are invalid" in err
 
 
+@pytest.mark.parametrize("tag", ["v0.2.0", "v0.16.0"])
+async def test_execute_warns_of_an_input_the_task_does_not_declare(tag: str) -> None:
+    async with _running(tag, {"message": "sent", "channels": {}}) as (engine, server):
+        status, _, err = await _run(
+            "engine", "execute", "--endpoint", server.address, "--service", engine.token,
+            "--protocol", tag, "trigger", *TRIGGER, "-d", "channel=c", "-d", "chanel=c",
+        )  # fmt: skip
+    assert status == 0
+    assert err == (
+        "mesg-pusher engine execute: warning: task trigger has no input 'chanel'; it is left "
+        "out (did you mean 'channel'?)\n"
+    )
+
+
 async def test_execute_refusals_of_its_own() -> None:
     status, _, err = await _run(
         "engine", "execute", "--endpoint", "127.0.0.1:1", "--service", "x", "t", "-d", "oops"

@@ -21,6 +21,7 @@ import contextlib
 import functools
 import logging
 import os
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,7 @@ from .._command_line import (
     say,
     say_json,
     stop_on_signals,
+    undeclared,
     usage_error,
 )
 from ..mesg import DefinitionError, ServiceDefinition
@@ -174,26 +176,31 @@ def _client(args: argparse.Namespace, release: Release) -> Callable[[], EngineCl
     )
 
 
-def _kinds(args: argparse.Namespace, release: Release) -> dict[str, str]:
-    """How each input of the task is declared, to read ``-d`` values."""
+def _kinds(args: argparse.Namespace, release: Release) -> dict[str, str] | None:
+    """How each input of the task is declared, to read ``-d`` values (None: no such task)."""
 
     definition: ServiceDefinition | ServiceSchema = read_service(args.file, release)
     if isinstance(definition, ServiceDefinition):
         task = definition.tasks.get(args.task)
-        return {key: p.type for key, p in task.inputs.items()} if task else {}
+        return {key: p.type for key, p in task.inputs.items()} if task else None
     found = definition.tasks.get(args.task)
     if found is None:
-        return {}
+        return None
     return {p.key: "Any" if p.repeated else p.type for p in found.inputs}
 
 
 def _execute(args: argparse.Namespace) -> int:
     try:
         release = _release(args)
-        inputs = read_inputs(args.json_file, args.data, _kinds(args, release))
+        kinds = _kinds(args, release)
+        inputs = read_inputs(args.json_file, args.data, kinds or {})
         client = _client(args, release)
     except (UsageError, DefinitionError) as error:
         return usage_error("engine execute", str(error))
+    if kinds is not None and isinstance(inputs, dict):
+        # Said as `mesg-pusher execute` says it; the inputs go to the engine as given.
+        for warning in undeclared(args.task, inputs, kinds):
+            say(f"mesg-pusher engine execute: warning: {warning}", stream=sys.stderr)
     return asyncio.run(_run_execution(client, args, inputs))
 
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import difflib
 import os
 import sys
-from collections.abc import Collection, Mapping
 from typing import Any
 
 from .._command_line import (
@@ -20,6 +18,7 @@ from .._command_line import (
     read_inputs,
     say,
     say_json,
+    undeclared,
     usage_error,
 )
 from .._logs import configure
@@ -83,21 +82,6 @@ def _execute(args: argparse.Namespace) -> int:
     say(f"Task {args.task} returned output {output.key} with data:", stream=sys.stderr)
     say_json(output.data)
     return EXIT_OK if output.key == SUCCESS else EXIT_FAILURE
-
-
-def undeclared(task: str, inputs: Mapping[str, Any], declared: Collection[str]) -> list[str]:
-    """What to say of each input in `inputs` that `task` does not declare (the task leaves
-    it out): its name, and the declared one it may have meant."""
-    said = []
-    for name in inputs:
-        if name in declared:
-            continue
-        text = f"task {task} has no input {name!r}; it is left out"
-        close = difflib.get_close_matches(name, list(declared), n=1)
-        if close:
-            text += f" (did you mean {close[0]!r}?)"
-        said.append(text)
-    return said
 
 
 async def _run_once(definition: ServiceDefinition, task: str, inputs: dict[str, Any]) -> TaskOutput:
