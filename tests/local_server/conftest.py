@@ -265,20 +265,6 @@ async def running_soketi(
     and `more_config` (dotted keys: ``appManager.array.apps.1.key`` for a second app) to its
     configuration file."""
     package = node_package("@soketi/soketi")
-    port, metrics = free_port(), free_port()
-    config = {
-        "host": "127.0.0.1",
-        "port": port,
-        "metrics.host": "127.0.0.1",
-        "metrics.port": metrics,
-        # Without the cluster keys soketi broadcasts UDP discovery to the whole network.
-        "cluster.address": "127.0.0.1",
-        "cluster.hostname": "127.0.0.1",
-        "cluster.unicast": "127.0.0.1",
-        "cluster.port": free_port(),
-        **(more_config or {}),
-    }
-    (tmp_path / "soketi.json").write_text(json.dumps(config))
     env = {
         **os.environ,
         "SOKETI_DEFAULT_APP_ID": APP.app_id,
@@ -289,42 +275,68 @@ async def running_soketi(
         "SOKETI_SHUTDOWN_GRACE_PERIOD": "0",
         **more_env,
     }
-    log = (tmp_path / "soketi.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        node(),
-        str(package / "bin" / "server.js"),
-        "start",
-        f"--config={tmp_path / 'soketi.json'}",
-        cwd=NODE_DIR,
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        async with aiohttp.ClientSession() as session:
-            while True:
-                if process.returncode is not None or time.monotonic() > deadline:
-                    log.flush()
-                    output = (tmp_path / "soketi.log").read_text(errors="replace")[-3000:]
-                    pytest.fail(f"soketi did not become ready on port {port}: {output}")
+    # A free port can be taken between the probe and soketi's listen (by another test's
+    # server): soketi then exits, or reports itself up while another program holds the port
+    # and never answers /ready; either way it is started again on other ports.
+    for attempt in range(1, 4):
+        port, metrics = free_port(), free_port()
+        config = {
+            "host": "127.0.0.1",
+            "port": port,
+            "metrics.host": "127.0.0.1",
+            "metrics.port": metrics,
+            # Without the cluster keys soketi broadcasts UDP discovery to the whole network.
+            "cluster.address": "127.0.0.1",
+            "cluster.hostname": "127.0.0.1",
+            "cluster.unicast": "127.0.0.1",
+            "cluster.port": free_port(),
+            **(more_config or {}),
+        }
+        (tmp_path / "soketi.json").write_text(json.dumps(config))
+        log = (tmp_path / "soketi.log").open("wb")
+        process = await asyncio.create_subprocess_exec(
+            node(),
+            str(package / "bin" / "server.js"),
+            "start",
+            f"--config={tmp_path / 'soketi.json'}",
+            cwd=NODE_DIR,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            ready = await _soketi_ready(process, port)
+            if not ready and attempt == 3:
+                log.flush()
+                output = (tmp_path / "soketi.log").read_text(errors="replace")[-3000:]
+                pytest.fail(f"soketi did not become ready on port {port}: {output}")
+            if ready:
+                yield Soketi(process, port)
+                return
+        finally:
+            if process.returncode is None:
+                process.terminate()
                 try:
-                    async with session.get(f"http://127.0.0.1:{port}/ready") as answer:
-                        if answer.status == 200 and (await answer.text()).strip() == "OK":
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-        yield Soketi(process, port)
-    finally:
-        if process.returncode is None:
-            process.terminate()
+                    await asyncio.wait_for(process.wait(), 10)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+            log.close()
+
+
+async def _soketi_ready(process: asyncio.subprocess.Process, port: int) -> bool:
+    """Whether soketi answers ``/ready`` within 40 s (False at once if it exited)."""
+    deadline = time.monotonic() + 40
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while process.returncode is None and time.monotonic() < deadline:
             try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        log.close()
+                async with session.get(f"http://127.0.0.1:{port}/ready") as answer:
+                    if answer.status == 200 and (await answer.text()).strip() == "OK":
+                        return True
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.2)
+    return False
 
 
 async def local_server_process(*args: str) -> asyncio.subprocess.Process:
