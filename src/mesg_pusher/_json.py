@@ -95,11 +95,13 @@ def _encode_with_js_numbers(value: Any) -> str:
 
 def dumps(value: Any) -> str:
     """Encode `value` as compact JSON text; always encodable as UTF-8. Raises `ValueError` for
-    what JSON cannot carry (NaN, infinities, nesting too deep)."""
+    what JSON cannot carry (NaN, infinities, nesting too deep, bytes and other objects)."""
     try:
         text = _encode_with_js_numbers(value) if _has_float(value) else _encoder.encode(value)
     except RecursionError:
         raise ValueError("nested too deeply to encode") from None
+    except TypeError as error:  # a value JSON has no form for (bytes, a set, an object)
+        raise ValueError(str(error)) from None
     if not text.isascii() and LONE_SURROGATE.search(text):
         text = LONE_SURROGATE.sub(_escape_surrogate, text)
     return text

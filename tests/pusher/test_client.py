@@ -115,6 +115,28 @@ async def test_trigger_batch_takes_the_sdks_dicts() -> None:
         "data": '{"x":1}',
     }
     assert batch[0] == {"channel": "a", "name": "one", "data": {"x": 1}}  # the caller's, as given
+    # `info` as a list of names, as `trigger` takes it.
+    batch[1]["info"] = ["subscription_count"]
+    assert await make(transport).trigger_batch(batch) == {}
+    assert json.loads(sent(transport)[1].body)["batch"][1]["info"] == "subscription_count"
+    assert batch[1]["info"] == ["subscription_count"]
+    batch[1]["info"] = [1]
+    with pytest.raises(InputError) as caught:
+        await make(transport).trigger_batch(batch)
+    assert caught.value.input == "batch[1].info"
+
+
+async def test_data_json_cannot_carry_is_an_input_error() -> None:
+    transport = recording()
+    for data in ({"t": b"xx"}, {"s": {1, 2}}, {"n": float("nan")}):
+        with pytest.raises(InputError) as caught:
+            await make(transport).trigger("c", "n", data)
+        assert caught.value.input == "data"
+        assert "event data cannot be written as JSON" in str(caught.value)
+    with pytest.raises(InputError) as caught:
+        await make(transport).trigger_batch([{"channel": "c", "name": "n", "data": [b"x"]}])
+    assert caught.value.input == "batch[0].data"
+    assert transport.sent == []
 
 
 async def test_the_queries_and_the_user_calls() -> None:

@@ -173,7 +173,8 @@ class PusherClient:
         """Publish up to 10 events in one call, each ``{"channel": ..., "name": ..., "data":
         ...}`` with optional ``socket_id`` and ``info``; Pusher's JSON answer (``{"batch":
         [...]}`` when an event asked for `info`)."""
-        events = batch_events(batch, master_key=self.master_key, nonce=self._nonce)
+        items = [_info_as_comma_list(item) for item in batch]
+        events = batch_events(items, master_key=self.master_key, nonce=self._nonce)
         return await self.send(batch_request(self.app, events, timestamp=self._timestamp()))
 
     async def channels(
@@ -262,6 +263,17 @@ class PusherClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def _info_as_comma_list(item: Mapping[str, Any] | BatchEvent) -> Mapping[str, Any] | BatchEvent:
+    """A batch event whose ``info`` is a list of names, with it as the comma list Pusher takes
+    (as `trigger`'s `info`); any other item as it is (the core judges it)."""
+    if not isinstance(item, Mapping):
+        return item
+    info = item.get("info")
+    if isinstance(info, list | tuple) and all(isinstance(name, str) for name in info):
+        return {**item, "info": ",".join(info)}
+    return item
 
 
 def _comma_list(value: str | Sequence[str] | None) -> str | None:
