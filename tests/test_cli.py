@@ -416,6 +416,19 @@ async def test_execute_reads_no_more_than_serves_input_limit(source: str) -> Non
     )
 
 
+async def test_execute_says_an_idempotency_key_is_remembered_by_serve_only() -> None:
+    code, _, err = await run_cli(
+        "execute", "trigger", "-d", "appId=1", "-d", "key=k", "-d", "secret=a-secret-7f3e",
+        "-d", "host=127.0.0.1", "-d", "port=1", "-d", "channel=c", "-d", "name=e",
+        "-d", "data=1", "-d", "idempotencyKey=k1", "-d", "retries=0",
+    )  # fmt: skip
+    assert code == 1  # nothing listens on port 1
+    assert err.splitlines()[0] == (
+        "mesg-pusher execute: warning: idempotencyKey is remembered by `serve` only: this "
+        "process knows no earlier execution with it, and remembers this one for no later one"
+    )
+
+
 async def test_execute_warns_of_inputs_the_task_does_not_declare_and_pipes_its_json() -> None:
     code, out, err = await run_cli(
         "execute", "authorizeChannel", "-d", "key=k", "-d", "secret=a-secret-7f3e",

@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import Any
+from typing import Any, Final
 
 from .._command_line import (
     EXIT_FAILURE,
@@ -25,6 +25,7 @@ from .._logs import configure
 from ..mesg import ServiceDefinition, load_packaged
 from ..pusher import HttpPool
 from ._environment import ServiceEnvironment
+from ._inputs import IDEMPOTENCY_KEY
 from ._outputs import SUCCESS, TaskOutput
 from ._runner import TaskRunner
 
@@ -66,6 +67,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     execute.set_defaults(run=_execute)
 
 
+#: What `execute` says of an idempotency key: only `serve` keeps a memory of keys.
+KEY_NOT_REMEMBERED: Final = (
+    f"{IDEMPOTENCY_KEY} is remembered by `serve` only: this process knows no earlier "
+    "execution with it, and remembers this one for no later one"
+)
+
+
 def _execute(args: argparse.Namespace) -> int:
     definition = load_packaged()
     try:
@@ -77,6 +85,8 @@ def _execute(args: argparse.Namespace) -> int:
     if task is not None:
         for warning in undeclared(args.task, inputs, task.inputs):
             say(f"mesg-pusher execute: warning: {warning}", stream=sys.stderr)
+        if IDEMPOTENCY_KEY in inputs and IDEMPOTENCY_KEY in task.inputs:
+            say(f"mesg-pusher execute: warning: {KEY_NOT_REMEMBERED}", stream=sys.stderr)
     configure("text", "warning")
     output = asyncio.run(_run_once(definition, args.task, inputs))
     say(f"Task {args.task} returned output {output.key} with data:", stream=sys.stderr)
