@@ -197,7 +197,7 @@ def _execute(args: argparse.Namespace) -> int:
         client = _client(args, release)
     except (UsageError, DefinitionError) as error:
         return usage_error("engine execute", str(error))
-    if kinds is not None and isinstance(inputs, dict):
+    if kinds is not None:
         # Said as `mesg-pusher execute` says it; the inputs go to the engine as given.
         for warning in undeclared(args.task, inputs, kinds):
             say(f"mesg-pusher engine execute: warning: {warning}", stream=sys.stderr)

@@ -50,7 +50,8 @@ def _keyed(key: str, body: dict[str, Any]) -> dict[str, Any]:
 def _picked(
     body: Mapping[str, Any] | None, keys: tuple[str, ...], *, parameters: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    picked = {key: (body or {})[key] for key in keys if key in (body or {})}
+    given = body or {}
+    picked = {key: given[key] for key in keys if key in given}
     for name in parameters:
         if name in picked:
             picked[name] = _parameters(picked[name])

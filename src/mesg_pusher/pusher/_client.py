@@ -272,7 +272,7 @@ def _info_as_comma_list(item: Mapping[str, Any] | BatchEvent) -> Mapping[str, An
         return item
     info = item.get("info")
     if isinstance(info, list | tuple) and all(isinstance(name, str) for name in info):
-        return {**item, "info": ",".join(info)}
+        return {**item, "info": _comma_list(info)}
     return item
 
 
