@@ -11,13 +11,16 @@ import asyncio
 import socket
 import ssl
 import struct
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 
 from mesg_pusher import PusherConnectionError, PusherTimeoutError
 from mesg_pusher.pusher import Connection, HttpPool, HttpRequest
+from mesg_pusher.pusher.transport import _pool
 from tests.support.tls import TestCertificates
 
 pytestmark = pytest.mark.integration
@@ -160,6 +163,82 @@ async def test_a_connection_the_server_closed_while_idle_is_replaced(
         assert await pool.send(connection(scheme, scripted.port), REQUEST) == (200, b"{}")
         await asyncio.sleep(0.05)  # lets the close arrive while the connection is idle
     assert scripted.connections == 3
+
+
+async def answer_then_close(
+    scripted: Scripted, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    """A keep-alive answer (no ``Connection: close``), then the connection closed at once: how
+    tinyproxy treats its clients."""
+    await scripted.read_request(reader)
+    writer.write(OK)
+    await writer.drain()
+
+
+async def test_a_server_that_closes_after_each_answer_gets_a_connection_per_request(
+    scheme: str, serve: Serve, pool: HttpPool
+) -> None:
+    scripted = await serve(lambda reader, writer: answer_then_close(scripted, reader, writer))
+    for _ in range(3):
+        assert await pool.send(connection(scheme, scripted.port), REQUEST) == (200, b"{}")
+        await asyncio.sleep(0.05)  # the close arrives while the connection is idle
+    assert scripted.connections == 3
+    # The first connection was kept; found closed soon after its answer, it marked the
+    # endpoint, and the next requests say they close their connections.
+    closes = [b"Connection: close\r\n" in head for head in scripted.heads]
+    assert closes == [False, True, True]
+    assert pool.open_connections == 0
+
+
+async def test_a_server_that_closes_an_idle_connection_later_keeps_keep_alive(
+    scheme: str, serve: Serve, pool: HttpPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def answer_then_close_later(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await scripted.read_request(reader)
+        writer.write(OK)
+        await writer.drain()
+        await asyncio.sleep(0.02)
+
+    monkeypatch.setattr(_pool, "QUICK_CLOSE_SECONDS", 0.0)  # every close is "late"
+    scripted = await serve(answer_then_close_later)
+    for _ in range(3):
+        assert await pool.send(connection(scheme, scripted.port), REQUEST) == (200, b"{}")
+        await asyncio.sleep(0.1)
+    assert scripted.connections == 3
+    assert not any(b"Connection: close" in head for head in scripted.heads)
+
+
+async def test_a_request_lost_to_a_close_after_the_answer_marks_the_endpoint(
+    scheme: str, serve: Serve, pool: HttpPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def answer_one_then_drop(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await scripted.read_request(reader)
+        writer.write(OK)
+        await writer.drain()
+        await scripted.read_request(reader)  # the next one is read and dropped, unanswered
+
+    scripted = await serve(answer_one_then_drop)
+    assert await pool.send(connection(scheme, scripted.port), REQUEST) == (200, b"{}")
+    error = await failure_of(pool, scheme, scripted.port)
+    assert str(error).endswith("failed: the server closed the connection without answering")
+    assert error.sent is True  # the server read it: it may have acted on it
+    assert await pool.send(connection(scheme, scripted.port), REQUEST) == (200, b"{}")
+    assert scripted.connections == 2
+    closes = [b"Connection: close\r\n" in head for head in scripted.heads]
+    assert closes == [False, False, True]
+    # The mark lasts `CLOSING_SECONDS`: past it, connections are kept again, until the next
+    # request lost the same way.
+    later = SimpleNamespace(monotonic=lambda: time.monotonic() + _pool.CLOSING_SECONDS)
+    monkeypatch.setattr(_pool, "time", later)
+    assert await pool.send(connection(scheme, scripted.port), REQUEST) == (200, b"{}")
+    assert (await failure_of(pool, scheme, scripted.port)).sent is True
+    assert await pool.send(connection(scheme, scripted.port), REQUEST) == (200, b"{}")
+    closes = [b"Connection: close\r\n" in head for head in scripted.heads]
+    assert closes == [False, False, True, False, False, True]
 
 
 async def test_chunked_and_read_to_close_answers(scheme: str, serve: Serve, pool: HttpPool) -> None:

@@ -38,10 +38,11 @@ Answered = tuple[int, bytes, bool]
 
 class Exchange(asyncio.BufferedProtocol):
     """One connection. While a request is out, `parser` reads the answer and `waiter` gets it;
-    `url` and `sent` say what failures report. `peer` names who answers ("the server", or the
-    proxy while a tunnel is being opened). `buffer` is lent by the pool: the loop reads into it
-    and `buffer_updated` copies out at once, so every connection of one loop can share it.
-    `layers`: the TLS layers, outermost first (none over plain HTTP)."""
+    `url` and `sent` say what failures report; `answers` counts the answers it carried. `peer`
+    names who answers ("the server", or the proxy while a tunnel is being opened). `buffer` is
+    lent by the pool: the loop reads into it and `buffer_updated` copies out at once, so every
+    connection of one loop can share it. `layers`: the TLS layers, outermost first (none over
+    plain HTTP)."""
 
     def __init__(self, buffer: memoryview) -> None:
         self._buffer = buffer
@@ -54,6 +55,7 @@ class Exchange(asyncio.BufferedProtocol):
         self.peer = "the server"
         self.closed = False
         self.idle_since = 0.0
+        self.answers = 0
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.layers: list[TlsLayer] = []
         self._handshake: asyncio.Future[None] | None = None
@@ -237,6 +239,7 @@ class Exchange(asyncio.BufferedProtocol):
 
     def _answer(self, parser: ResponseParser) -> None:
         self.parser = None
+        self.answers += 1
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result((parser.status, parser.body, parser.reusable))

@@ -20,6 +20,13 @@ loop has run the callback that marks the connection closed, so an idle connectio
 unusable: no byte is expected between answers), it is closed and another one taken. Nothing was
 written on it, so this can never deliver a request twice. A request that was written is never
 sent again: every failure after the write says `sent=True`, and the caller decides.
+
+Some servers close every connection right after answering without saying so (tinyproxy does
+to its clients): the close can arrive just after the next request was written on the
+connection, which then fails, maybe sent. So a connection found closed, or failing, within
+`QUICK_CLOSE_SECONDS` of its last answer marks its endpoint: for `CLOSING_SECONDS` its requests
+each get a new connection and say ``Connection: close``, as without keep-alive. One request
+may fail before the mark; none after it.
 """
 
 from __future__ import annotations
@@ -48,6 +55,11 @@ IDLE_SECONDS: Final = 15.0
 #: What one read of a connection takes at most: every connection of the pool reads into one
 #: buffer of this size (see `_exchange`).
 READ_BYTES: Final = 65_536
+#: A connection closed by its server this soon after an answer marks the endpoint as one that
+#: closes after every answer (nginx keeps idle connections 75 s, Pusher's balancers minutes).
+QUICK_CLOSE_SECONDS: Final = 1.0
+#: How long a marked endpoint goes without keep-alive before it is tried again.
+CLOSING_SECONDS: Final = 300.0
 #: How long closing the pool waits for its connections to finish closing (TLS says goodbye).
 CLOSE_SECONDS: Final = 1.0
 #: Why a request still waiting for a connection when the pool closes fails.
@@ -81,6 +93,8 @@ class HttpPool:
         self._context: ssl.SSLContext | None = self._given_context
         self._resolver = Resolver()
         self._idle: dict[Endpoint, list[Exchange]] = {}
+        #: Endpoints that close after every answer, until when (monotonic) they are left so.
+        self._closing_endpoints: dict[Endpoint, float] = {}
         self._poller = select.poll()
         self._sweeper: asyncio.TimerHandle | None = None
         self._closing: set[Exchange] = set()
@@ -107,47 +121,53 @@ class HttpPool:
         deadline = loop.time() + connection.timeout_ms / 1000
         endpoint = (connection.scheme, connection.host, connection.port, connection.proxy)
         url = connection.base_url + request.path  # no query: it carries the signature
-        keep_alive = connection.keep_alive
+        keep_alive = connection.keep_alive and self._keeps_alive(endpoint)
         exchange = self._idle_exchange(endpoint) if keep_alive else None
+        if exchange is None and keep_alive:
+            keep_alive = self._keeps_alive(endpoint)  # the look for an idle one may have marked it
         reusable = False
         try:
             # One timeout from the start to the whole answer, whatever the request waits for.
             async with asyncio.timeout_at(deadline):
                 if exchange is None:
-                    exchange = await self._acquire(connection, endpoint, url)
+                    exchange = await self._acquire(connection, endpoint, url, keep_alive)
                 waiter = exchange.expect(ResponseParser(), url)
                 if exchange.closed or exchange.transport is None:
                     detail = "the server closed the connection before the request was written"
                     raise PusherConnectionError(url, detail, sent=False)
-                exchange.write(self._head(connection, request) + request.body)
+                exchange.write(self._head(connection, request, keep_alive) + request.body)
                 exchange.sent = True
                 status, body, reusable = await waiter
         except TimeoutError:  # only the deadline raises it: OS errors arrive described
             sent = exchange is not None and exchange.sent
             raise PusherTimeoutError(url, connection.timeout_ms, sent=sent) from None
+        except PusherConnectionError:
+            if exchange is not None and exchange.answers:
+                self._note_close(endpoint, exchange)
+            raise
         finally:
             if exchange is not None:
                 exchange.finished()
                 self._release(exchange, endpoint, keep_alive and reusable)
         return status, body
 
-    def _head(self, connection: Connection, request: HttpRequest) -> bytes:
+    def _head(self, connection: Connection, request: HttpRequest, keep_alive: bool) -> bytes:
         """The request line and headers."""
         if connection.proxy is not None and connection.scheme == "http":
             target = _proxy.absolute_target(connection, request)
         else:
             target = request.target
-        lines = self._header_lines(connection)
+        lines = self._header_lines(connection, keep_alive)
         return request_head(request.method, target, lines, len(request.body))
 
-    def _header_lines(self, connection: Connection) -> bytes:
+    def _header_lines(self, connection: Connection, keep_alive: bool) -> bytes:
         port = connection.port
         default = 443 if connection.scheme == "https" else 80
         host = connection.host if port == default else f"{connection.host}:{port}"
         headers: tuple[tuple[str, str], ...] = HEADERS
         if connection.proxy is not None and connection.scheme == "http":
             headers = (*headers, *_proxy.credentials(connection.proxy))
-        if not connection.keep_alive:
+        if not keep_alive:
             headers = (*headers, ("Connection", "close"))
         return header_lines(host, headers)
 
@@ -158,8 +178,26 @@ class HttpPool:
             exchange = idle.pop()
             if not exchange.closed and not self._has_input(exchange):
                 return exchange
+            self._note_close(endpoint, exchange)
             self._drop(exchange)
         return None
+
+    def _note_close(self, endpoint: Endpoint, exchange: Exchange) -> None:
+        """A connection that answered before was found closed or failed: if that was soon
+        after its last answer, the endpoint closes after every answer (see the module's text)."""
+        now = time.monotonic()
+        if now - exchange.idle_since < QUICK_CLOSE_SECONDS:
+            self._closing_endpoints[endpoint] = now + CLOSING_SECONDS
+
+    def _keeps_alive(self, endpoint: Endpoint) -> bool:
+        """Whether connections to the endpoint are kept for another request."""
+        until = self._closing_endpoints.get(endpoint) if self._closing_endpoints else None
+        if until is None:
+            return True
+        if time.monotonic() < until:
+            return False
+        del self._closing_endpoints[endpoint]
+        return True
 
     def _has_input(self, exchange: Exchange) -> bool:
         """Whether anything (an end-of-stream, a TLS alert, bytes nobody asked for, an error)
@@ -174,7 +212,9 @@ class HttpPool:
         finally:
             poller.unregister(fd)
 
-    async def _acquire(self, connection: Connection, endpoint: Endpoint, url: str) -> Exchange:
+    async def _acquire(
+        self, connection: Connection, endpoint: Endpoint, url: str, keep_alive: bool
+    ) -> Exchange:
         reused: Exchange | None = None
 
         def reuse() -> bool:
@@ -182,7 +222,7 @@ class HttpPool:
             reused = self._idle_exchange(endpoint)
             return reused is not None
 
-        if not await self._budget.take(reuse if connection.keep_alive else None):
+        if not await self._budget.take(reuse if keep_alive else None):
             if reused is None:
                 raise PusherConnectionError(url, NOT_SENT, sent=False)
             return reused
@@ -193,6 +233,8 @@ class HttpPool:
             raise
 
     def _release(self, exchange: Exchange, endpoint: Endpoint, keep: bool) -> None:
+        if keep and exchange.closed:  # closed with its answer, though the answer did not say so
+            self._closing_endpoints[endpoint] = time.monotonic() + CLOSING_SECONDS
         if keep and not exchange.closed and not self._closed:
             exchange.idle_since = time.monotonic()
             self._idle.setdefault(endpoint, []).append(exchange)
