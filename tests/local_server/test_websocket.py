@@ -249,12 +249,19 @@ async def test_silent_client_is_pinged_then_closed_with_4201(
         assert error["data"] == {"code": 4201, "message": "Pong reply not received"}
         assert (await ws.receive(timeout=10)).type == aiohttp.WSMsgType.CLOSE
         assert ws.close_code == 4201
-        # A client that answers the ping stays connected.
-        async with await Subscriber.connect(server.ws_url, APP.key) as sub:
-            for _ in range(3):
-                with pytest.raises(TimeoutError):
-                    await sub.next_event(within=0.5)
-            assert not sub.closed
+    # A client that answers the pings stays connected: pinged as often, given longer to answer
+    # (a loaded machine's stall must not close it).
+    settings = ServerSettings(
+        apps=(APP,), app_options=OPTIONS, activity_timeout=0.3, pong_timeout=5
+    )
+    async with (
+        LocalServer(settings) as server,
+        await Subscriber.connect(server.ws_url, APP.key) as sub,
+    ):
+        for _ in range(3):
+            with pytest.raises(TimeoutError):
+                await sub.next_event(within=0.5)
+        assert not sub.closed
 
 
 @pytest.mark.slow

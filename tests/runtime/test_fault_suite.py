@@ -111,7 +111,7 @@ async def test_no_secret_in_any_log_line_whatever_the_id_holds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     secret = pusher.inputs()["secret"]
-    async with stand_in(tag, ids) as server, serving(server, submit_timeout=0.2) as running:
+    async with stand_in(tag, ids) as server, serving(server, submit_timeout=2.0) as running:
         engine = server.engine
         token = server.token
         good = await engine.execute(token, "trigger", trigger_inputs(pusher))
@@ -169,7 +169,7 @@ async def test_a_forgotten_execution_is_dropped_logged_once_and_the_stop_is_clea
     options = {"gone_form": GONE_FORMS[form]} if form else {}
     async with (
         stand_in(tag, ids, **options) as server,
-        serving(server, submit_timeout=0.2) as running,
+        serving(server, submit_timeout=2.0) as running,
     ):
         engine = server.engine
         pusher.gate.clear()

@@ -391,8 +391,9 @@ async def test_a_long_execution_keeps_its_claim_at_another_replica(
 ) -> None:
     stores = [redis_store(redis_server), redis_store(redis_server)]
     # A lease shorter than the execution: only its renewal keeps the key from being abandoned.
+    # Renewed 15 times a lease, so that a loaded machine's stall cannot let it lapse.
     first, second = (
-        keyed(TaskRunner(pool), store, lease_ms=400, renew_every=0.1) for store in stores
+        keyed(TaskRunner(pool), store, lease_ms=1500, renew_every=0.1) for store in stores
     )
     try:
         inputs = trigger_inputs(pusher, idempotencyKey="slow")
@@ -402,7 +403,7 @@ async def test_a_long_execution_keeps_its_claim_at_another_replica(
             while pusher.waiting < 1:  # noqa: ASYNC110 - the server's state
                 await asyncio.sleep(0.005)
         waiting = asyncio.create_task(run(second, inputs))
-        await asyncio.sleep(1.2)  # three leases long
+        await asyncio.sleep(3.2)  # two leases long, and more
         assert not waiting.done()
         pusher.gate.set()
         assert (await running)[0] == SENT

@@ -322,6 +322,11 @@ async def attack(
             f"descriptors {running.descriptors()}, {before.descriptors} before the attack"
         ) from None
     after = await settle(running)
+    # Memory given back may lag the attack's end on a loaded machine: a few seconds to come back.
+    deadline = time.monotonic() + 5
+    while after.rss_mb > before.rss_mb + RSS_SLACK_MB and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        after = Level(running.rss_mb(), running.descriptors())
     print(
         f"\n{name}: RSS {before.rss_mb:.1f} MB before, {peak:.1f} MB at the peak, "
         f"{after.rss_mb:.1f} MB after; descriptors {before.descriptors} before, "

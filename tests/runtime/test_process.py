@@ -159,16 +159,18 @@ async def test_sigterm_with_100_executions_in_flight_answers_all_and_exits_0(
     tmp_path: Path, engine_server: EngineServer, pusher: GatedPusher
 ) -> None:
     engine = engine_server.engine
-    pusher.delay = 1.0  # a slow Pusher
+    pusher.gate.clear()  # Pusher holds every request until the stop has begun
     async with serve(tmp_path, engine_env(engine_server), "--grace-period", "60") as process:
         await _listening(engine_server, process)
         ids = [
             await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
             for _ in range(100)
         ]
-        await until(lambda: pusher.arrived == 100)  # all 100 are in flight
+        await until(lambda: pusher.waiting == 100)  # all 100 are in flight
         assert not engine.results
         process.send(signal.SIGTERM)
+        await until(lambda: "waiting up to" in process.log())
+        pusher.gate.set()
         assert await process.exit_status(within=60) == 0
 
     assert sorted(engine.results) == sorted(ids), process.log()
@@ -191,9 +193,9 @@ async def test_sigterm_under_load_with_the_defaults_exits_before_dockers_10_s(
         feeding = True
 
         async def feed() -> None:  # the stream never falls quiet: reading on takes its longest
-            while feeding:
+            while feeding:  # every 50 ms, under the 100 ms of quiet that ends the reading
                 await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
-                await asyncio.sleep(0.03)
+                await asyncio.sleep(0.05)
 
         feeder = asyncio.create_task(feed())
         await until(lambda: pusher.waiting >= 10)

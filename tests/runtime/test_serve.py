@@ -161,7 +161,7 @@ async def test_beyond_slots_and_queue_executions_are_refused_at_once(
         refused = ids[5:]
         await until(lambda: all(i in engine.results for i in refused))
         assert not any(i in engine.results for i in ids[:5])
-        assert pusher.waiting == 2
+        await until(lambda: pusher.waiting == 2)
         pusher.gate.set()
         await until(lambda: all(i in engine.results for i in ids))
         assert await running.finish() == 0
@@ -347,9 +347,9 @@ async def test_a_stop_under_load_is_over_within_the_grace_period(
         feeding = True
 
         async def feed() -> None:  # the stream never falls quiet: reading on takes its longest
-            while feeding:
+            while feeding:  # every 50 ms, under the 100 ms of quiet that ends the reading
                 await engine.execute(engine.token, "trigger", trigger_inputs(pusher))
-                await asyncio.sleep(0.03)
+                await asyncio.sleep(0.05)
 
         feeder = asyncio.create_task(feed())
         await until(lambda: pusher.waiting >= 10)

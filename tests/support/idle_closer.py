@@ -39,6 +39,18 @@ class IdleCloser:
         self._spawn(self._accept)
         return self
 
+    def wait_idle(self, count: int) -> None:
+        """Block until `count` connections wait for their next request (their thread may mark
+        one idle a moment after the client read its answer)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            with self._lock:
+                if len(self._idle) >= count:
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} connections never came idle")
+            time.sleep(0.005)
+
     def close_idle(self, *, wait: bool = True) -> int:
         """Close every idle connection; how many. Blocks until the clients have seen it."""
         with self._lock:

@@ -56,6 +56,7 @@ async def test_a_pooled_connection_closed_while_idle_is_not_used(
         for round_ in range(3):
             assert await http.send(connection(closer.port, tls=edge), REQUEST) == (200, b"{}")
             await asyncio.sleep(0.05)  # the answer is read and the connection idle
+            closer.wait_idle(1)
             # Closed by the server, and the end-of-stream is in the client's socket; the event
             # loop has not run since, so nothing but a look at the socket can tell.
             assert closer.close_idle() == 1

@@ -330,15 +330,22 @@ def s_server(
     started: list[OpenSslServer] = []
 
     async def start(version: str) -> OpenSslServer:
-        port = free_port()
-        # Its notes go through C's stdio, kept in a buffer when written to a pipe: unbuffered.
-        argv = [stdbuf, "-o0", binary, "s_server", "-accept", f"127.0.0.1:{port}", "-msg"]
-        argv.append(version)
-        argv += ["-cert", str(certificates.cert_file), "-key", str(certificates.key_file)]
-        server = OpenSslServer(_spawn(argv), port)
-        started.append(server)
-        await server.seen(b"ACCEPT")  # listening (a probe connection would be served)
-        return server
+        for attempt in range(3):  # a port found free may be taken before s_server binds it
+            port = free_port()
+            # Its notes go through C's stdio, kept in a buffer when written to a pipe: unbuffered.
+            argv = [stdbuf, "-o0", binary, "s_server", "-accept", f"127.0.0.1:{port}", "-msg"]
+            argv.append(version)
+            argv += ["-cert", str(certificates.cert_file), "-key", str(certificates.key_file)]
+            server = OpenSslServer(_spawn(argv), port)
+            started.append(server)
+            try:
+                await server.seen(b"ACCEPT")  # listening (a probe connection would be served)
+            except AssertionError:
+                if server.process.poll() is None or attempt == 2:
+                    raise
+                continue  # it exited: the port was taken
+            return server
+        raise AssertionError("unreachable")
 
     yield start
     for server in started:
