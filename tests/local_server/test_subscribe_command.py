@@ -17,9 +17,12 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from mesg_pusher.local_server import LocalServer, ServerSettings
+from mesg_pusher.local_server._subscribe_command import websocket_host
 from mesg_pusher.pusher import MasterKey, encrypt
+from tests.support.tls import TestCertificates
 
 from .conftest import APP, api
 
@@ -192,3 +195,55 @@ async def test_what_it_cannot_use_is_a_usage_error(args: Sequence[str], message:
         watching.status
     )
     assert "top-secret-value" not in "\n".join(watching.status)
+
+
+async def test_a_server_that_is_not_a_pusher_one_is_exit_1_without_a_traceback(
+    certificates: TestCertificates,
+) -> None:
+    async def not_found(request: web.Request) -> web.Response:
+        return web.Response(status=404, text="no websockets here")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", not_found)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    # A TLS server given an http:// URL: it drops the plain handshake.
+    tls = await asyncio.start_server(
+        lambda r, w: w.close(), "127.0.0.1", 0, ssl=certificates.server_context()
+    )
+    try:
+        port = runner.addresses[0][1]
+        tls_port = tls.sockets[0].getsockname()[1]
+        expected = {
+            port: "the server answered HTTP 404, not a websocket",
+            tls_port: "the server closed the connection (a TLS server? its URL starts with https://)",
+        }
+        for at, reason in expected.items():
+            url = f"http://{APP.key}:top-secret-value@127.0.0.1:{at}/apps/{APP.app_id}"
+            async with subscribe("--url", url, "news") as watching:
+                assert await watching.finish() == 1
+            assert watching.status[-1] == (
+                f"mesg-pusher subscribe: error: cannot connect to ws://127.0.0.1:{at}: {reason}"
+            ), watching.status
+            assert "Traceback" not in "\n".join(watching.status)
+            assert "top-secret-value" not in "\n".join(watching.status)
+    finally:
+        tls.close()
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("api_host", "ws_host"),
+    [
+        ("api-eu.pusher.com", "ws-eu.pusher.com"),
+        ("api-mt1.pusher.com", "ws-mt1.pusher.com"),
+        ("api.pusherapp.com", "ws.pusherapp.com"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("soketi.example.com", "soketi.example.com"),
+        ("api-eu.pusher.com.example.org", "api-eu.pusher.com.example.org"),
+    ],
+)
+def test_pushers_own_hosts_have_a_websocket_twin(api_host: str, ws_host: str) -> None:
+    assert websocket_host(api_host) == ws_host

@@ -192,3 +192,17 @@ async def test_new_options_refuse_what_they_cannot_use(args: Sequence[str], mess
     err = await refused(*args)
     assert err.startswith(f"mesg-pusher local-server: error: {message}"), err
     assert "top-secret-value" not in err
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_right_after_the_banner_stops_it_cleanly(number: int) -> None:
+    # The banner's last line says the server may be signalled: it must be ready for it then.
+    for _ in range(3):
+        async with running("--tls") as server:
+            ca_file = server.after("TLS CA certificate: ").split(" (")[0]
+            assert await asyncio.to_thread(os.path.exists, ca_file)
+            server.process.send_signal(number)
+            out, _ = await asyncio.wait_for(server.process.communicate(), 30)
+            assert server.process.returncode == 0
+            assert b"Local Pusher server stopped" in out
+            assert not await asyncio.to_thread(os.path.exists, ca_file)  # its folder went too

@@ -195,6 +195,7 @@ async def _serve(args: argparse.Namespace, definition: ServiceDefinition | Servi
         identity=identity,
     )
     server = EngineServer(engine, port=args.port, unix_socket=args.unix_socket)
+    stop = stop_on_signals(log)  # before the banner: a script may signal once it has read it
     try:
         await server.start()
     except OSError as error:  # its message names the address and the reason already
@@ -221,7 +222,7 @@ async def _serve(args: argparse.Namespace, definition: ServiceDefinition | Servi
         for key, value in server.environment().items():
             say(f"{key}={value}")
     try:
-        await stop_on_signals(log).wait()
+        await stop.wait()
     finally:
         await server.stop()
     return EXIT_OK

@@ -358,6 +358,8 @@ def _log_to_terminal(server: LocalServer, settings: ServerSettings) -> None:
 async def _serve(
     server: LocalServer, where: str, banner: Callable[[LocalServer], list[str]]
 ) -> int:
+    # Set before the banner, whose last line tells a script it may signal the server now.
+    stop = stop_on_signals(log)
     try:
         await server.start()
     except OSError as error:
@@ -365,7 +367,7 @@ async def _serve(
     try:
         for line in banner(server):
             say(line)
-        await stop_on_signals(log).wait()
+        await stop.wait()
     finally:
         await server.stop()
     say("Local Pusher server stopped")

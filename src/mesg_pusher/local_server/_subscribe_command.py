@@ -114,7 +114,19 @@ class _Target:
         self.app = App(app_id=values["app_id"], key=values["key"], secret=values["secret"])
         scheme = "wss" if values["tls"] else "ws"
         port = values.get("port", 443 if values["tls"] else 80)
-        self.ws_url = f"{scheme}://{values['host']}:{port}"
+        self.ws_url = f"{scheme}://{websocket_host(values['host'])}:{port}"
+
+
+def websocket_host(api_host: str) -> str:
+    """Where a client connects, for an HTTP API host: Pusher's own hosts have a websocket
+    twin (``api-eu.pusher.com`` -> ``ws-eu.pusher.com``, ``api.pusherapp.com`` ->
+    ``ws.pusherapp.com``); the local server and soketi serve both on one host."""
+    host = api_host.lower()
+    if host == "api.pusherapp.com":
+        return "ws.pusherapp.com"
+    if host.startswith("api-") and host.endswith(".pusher.com"):
+        return "ws-" + host.removeprefix("api-")
+    return api_host
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -149,6 +161,8 @@ def _master_key() -> MasterKey | None:
 async def _watch(
     args: argparse.Namespace, target: _Target, user_info: Any, master_key: MasterKey | None
 ) -> int:
+    import aiohttp  # noqa: PLC0415
+
     from ._subscriber import Subscriber, SubscriberError  # noqa: PLC0415
 
     stop = stop_on_signals(log)
@@ -156,7 +170,7 @@ async def _watch(
         subscriber = await Subscriber.connect(
             target.ws_url, target.app.key, within=WAIT, queue_counts=True
         )
-    except (OSError, TimeoutError, SubscriberError, ValueError) as error:
+    except (OSError, TimeoutError, SubscriberError, ValueError, aiohttp.ClientError) as error:
         return fail(COMMAND, f"cannot connect to {target.ws_url}: {_reason(error)}")
     async with subscriber:
         _status(f"connected to {target.ws_url} as socket {subscriber.socket_id}")
@@ -254,6 +268,12 @@ def _status(text: str) -> None:
 
 
 def _reason(error: BaseException) -> str:
+    import aiohttp  # noqa: PLC0415
+
     if isinstance(error, TimeoutError):
         return f"no answer within {WAIT:g} s"
+    if isinstance(error, aiohttp.WSServerHandshakeError):
+        return f"the server answered HTTP {error.status}, not a websocket"
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection (a TLS server? its URL starts with https://)"
     return str(error) or type(error).__name__
