@@ -166,6 +166,53 @@ async def run_shell(command: str) -> tuple[int | None, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.parametrize("engine", ["v0.17.0", "v0.26.0"])
+async def test_demo_stay_commands_run_on_the_releases_that_ask_more_of_a_caller(
+    engine: str,
+) -> None:
+    # v0.17.0 wants an account's credentials on every call, v0.21+ a signature by the engine's
+    # key: the printed commands carry both, and run as they are.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mesg_pusher.cli", "demo", "--engine", engine, "--stay",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(90):
+            while not lines or "keep being printed" not in lines[-1]:
+                line = (await process.stdout.readline()).decode()
+                assert line, f"the demo ended: {lines}"
+                lines.append(line)
+        told = lines[next(i for i, line in enumerate(lines) if "to watch" in line) :]
+        printed = [line.strip() for line in told if line.startswith("    ")]
+        execute, listen, _ = printed
+        key = re.search(r"--identity (\S+)", execute)
+        if engine == "v0.17.0":
+            assert execute.startswith(
+                "MESG_PUSHER_CREDENTIAL_USERNAME=demo-account "
+                "MESG_PUSHER_CREDENTIAL_PASSPHRASE=demo-passphrase mesg-pusher engine execute "
+            )
+            assert key is None
+        else:
+            assert key is not None
+            assert f"--identity {key.group(1)}" in listen
+        code, out, err = await run_shell(execute)
+        assert (code, out) == (0, '{\n  "message": "sent"\n}\n'), err
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            async with asyncio.timeout(30):
+                await process.communicate()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    if key is not None:  # the key's file went with the demo
+        assert not await asyncio.to_thread(os.path.exists, key.group(1))
+
+
 def test_demo_help() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "mesg_pusher.cli", "demo", "--help"],

@@ -319,3 +319,18 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
         os.kill(process.pid, signal.SIGTERM)
         async with asyncio.timeout(WAIT):
             await process.wait()
+
+
+@pytest.mark.parametrize("command", ["execute", "listen"])
+@pytest.mark.parametrize("tag", ["v0.14.0", "v0.20.0"])
+async def test_a_service_that_is_not_a_base58_hash_is_a_usage_error(tag: str, command: str) -> None:
+    # A first-generation token (hex, with 0s) given to a release that names services by hash.
+    args = ["engine", command, "--protocol", tag, "--endpoint", "127.0.0.1:1"]
+    args += ["--service", "cafe0123", *(["trigger", *TRIGGER] if command == "execute" else [])]
+    status, out, err = await _run(*args)
+    assert (status, out) == (2, "")
+    assert err == (
+        f"mesg-pusher engine {command}: error: --service: 'cafe0123' is not a hash in base58 "
+        "(invalid base58 digit ('0')): from v0.14 the application API names a service by its "
+        "hash, as the engine's CLI lists it\n"
+    )

@@ -17,9 +17,11 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any, TextIO
 
 from .. import _command_line as commands
@@ -33,7 +35,7 @@ from ..local_server import (
     Subscriber,
     SubscriberError,
 )
-from ..mesg import Release
+from ..mesg import CREDENTIAL_VARIABLES, Release
 from . import _webhooks as webhooks
 from ._api_steps import api_steps
 from ._application import (
@@ -139,7 +141,13 @@ async def run(
         )
         if stay:
             await _stay(
-                say, pusher=pusher, engine=engine, release=release, events=events, heard=heard
+                say,
+                stack=stack,
+                pusher=pusher,
+                engine=engine,
+                release=release,
+                events=events,
+                heard=heard,
             )
     return commands.EXIT_OK
 
@@ -150,6 +158,7 @@ Answer = Callable[[Step, int], Awaitable[Any]]
 async def _stay(
     say: Callable[[str], None],
     *,
+    stack: contextlib.AsyncExitStack,
     pusher: LocalServer,
     engine: EngineServer,
     release: Release | None,
@@ -160,10 +169,21 @@ async def _stay(
     until a signal."""
     say(f"open {pusher.url}/ to watch; Ctrl-C ends the demo. From another terminal,")
     protocol = release.tag if release is not None else None
-    shown = stay_commands(engine.address, engine.token, DEFAULT_APP, pusher.port, protocol=protocol)
+    identity_file = None
     if release is not None and release.generation == 5:
-        # From v0.21 an application signs its calls with a key only the stand-in holds here.
-        shown = shown[-1:]
+        # From v0.21 an application signs its calls with the engine's key: kept for the
+        # printed commands in a file of this run, removed when the demo ends.
+        identity_file = _keep_identity(stack, engine)
+    credentials = CREDENTIALS if release is not None and release.credentials_on_update else None
+    shown = stay_commands(
+        engine.address,
+        engine.token,
+        DEFAULT_APP,
+        pusher.port,
+        protocol=protocol,
+        credentials=credentials,
+        identity_file=identity_file,
+    )
     for what, command in shown:
         say(f"  {what}:")
         say(f"    {command}")
@@ -174,6 +194,15 @@ async def _stay(
         await commands.stop_on_signals(log, _STAY_SIGNALS).wait()
     finally:
         printer.cancel()
+
+
+def _keep_identity(stack: contextlib.AsyncExitStack, engine: EngineServer) -> str:
+    """The stand-in's key in a file only this user may read (`engine --identity`'s form), in
+    a folder removed when `stack` closes; its path."""
+    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="mesg-pusher-demo-"))
+    path = Path(folder) / "engine.key"
+    engine.engine.identity.save(path)
+    return str(path)
 
 
 async def _application(
@@ -265,9 +294,7 @@ async def _serve_process(
     if engine.engine.release.generation == 1:  # as it always was: the first generation's two
         given = {"MESG_ENDPOINT_TCP": engine.address, "MESG_TOKEN": engine.token}
     if engine.engine.release.credentials_on_update:
-        given["MESG_PUSHER_CREDENTIAL_USERNAME"], given["MESG_PUSHER_CREDENTIAL_PASSPHRASE"] = (
-            CREDENTIALS
-        )
+        given.update(zip(CREDENTIAL_VARIABLES, CREDENTIALS, strict=True))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PUSHER_", "MESG_"))},
         **given,

@@ -44,9 +44,7 @@ class Identity:
             text = path.read_text("ascii").strip()
         except FileNotFoundError:
             identity = cls()
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="ascii") as out:
-                out.write(identity.seed.hex() + "\n")
+            identity.save(path)
             return identity
         except UnicodeDecodeError:
             raise ValueError(f"{path} does not hold a key (64 hex digits)") from None
@@ -57,6 +55,12 @@ class Identity:
         if len(seed) != SEED_BYTES:
             raise ValueError(f"{path} does not hold a key (64 hex digits)")
         return cls(seed)
+
+    def save(self, path: Path) -> None:
+        """Keep the key in `path`, a new file only this user may read, as `load` reads it."""
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            out.write(self.seed.hex() + "\n")
 
     @property
     def seed(self) -> bytes:

@@ -38,7 +38,7 @@ from .._command_line import (
     undeclared,
     usage_error,
 )
-from ..mesg import DefinitionError, ServiceDefinition
+from ..mesg import CREDENTIAL_VARIABLES, DefinitionError, ServiceDefinition, b58decode
 from ._arguments import protocol, read_service
 
 if TYPE_CHECKING:
@@ -49,11 +49,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mesg_pusher.engine")
 #: Seconds ``execute`` waits for the result by default (two 5 s blocks fit many times).
 DEFAULT_TIMEOUT: Final = 60.0
-#: v0.17.0's credentials, read from the environment as serve reads them.
-CREDENTIAL_VARIABLES: Final = (
-    "MESG_PUSHER_CREDENTIAL_USERNAME",
-    "MESG_PUSHER_CREDENTIAL_PASSPHRASE",
-)
 
 
 def add_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -158,6 +153,14 @@ def _client(args: argparse.Namespace, release: Release) -> Callable[[], EngineCl
     from ._clients import EngineClient  # noqa: PLC0415 - gRPC loads only for this command
     from ._signing import Identity  # noqa: PLC0415
 
+    if release.bytes_hashes:
+        try:
+            b58decode(args.service)
+        except ValueError as error:
+            raise UsageError(
+                f"--service: {args.service!r} is not a hash in base58 ({error}): from v0.14 the "
+                "application API names a service by its hash, as the engine's CLI lists it"
+            ) from None
     identity = None
     if release.generation == 5:
         if args.identity is None:

@@ -38,7 +38,16 @@ from ._later import (
     render_later,
 )
 from ._limits import MAX_INPUT_BYTES
-from ._releases import RELEASES, Release, ReleaseError, normalized, release, releases, spans
+from ._releases import (
+    CREDENTIAL_VARIABLES,
+    RELEASES,
+    Release,
+    ReleaseError,
+    normalized,
+    release,
+    releases,
+    spans,
+)
 from ._rules import Rules, rules_for
 from ._service_dir import (
     DEPLOY,
@@ -51,6 +60,7 @@ from ._service_dir import (
 )
 
 __all__ = [
+    "CREDENTIAL_VARIABLES",
     "DEPLOY",
     "FIRST_GENERATION",
     "FORMS",

@@ -78,6 +78,14 @@ Texts = Literal["v0.2", "v0.10", "v0.14.1"]
 Generation = Literal[1, 2, 3, 4, 5]
 
 
+#: Where serve, `engine execute` and `engine listen` read the account credentials that v0.17.0
+#: demands on its calls (`Release.credentials_on_update`).
+CREDENTIAL_VARIABLES: Final = (
+    "MESG_PUSHER_CREDENTIAL_USERNAME",
+    "MESG_PUSHER_CREDENTIAL_PASSPHRASE",
+)
+
+
 class ReleaseError(MesgPusherError, ValueError):
     """A version that names no MESG engine release; the message says which and why."""
 
