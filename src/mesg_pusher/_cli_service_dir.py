@@ -32,7 +32,7 @@ from .mesg import (
     service_files,
     spans,
 )
-from .pusher import ENVIRONMENT_VARIABLES
+from .runtime import DEPLOYED_VARIABLES
 
 DISTRIBUTION: Final = "mesg-pusher"
 PACKAGE: Final = "mesg_pusher"
@@ -104,9 +104,7 @@ def _service_dir(args: argparse.Namespace) -> int:
     try:
         engine: str = args.engine
         chosen = releases(engine)
-        definition = definition_for(
-            chosen, packaged_text(), ENVIRONMENT_VARIABLES, price=args.price
-        )
+        definition = definition_for(chosen, packaged_text(), DEPLOYED_VARIABLES, price=args.price)
         out = _empty_directory(args.out)
         package = installed_package()
         requirements = resources.files("mesg_pusher.mesg").joinpath(REQUIREMENTS).read_bytes()

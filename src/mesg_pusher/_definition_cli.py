@@ -34,7 +34,7 @@ from .mesg import (
     render,
     spans,
 )
-from .pusher import ENVIRONMENT_VARIABLES
+from .runtime import DEPLOYED_VARIABLES
 
 #: The repository's copy of the definition for engines v0.6 to v0.9, beside mesg.yml.
 V06_DEFINITION: Final = "mesg-v0.6.yml"
@@ -118,7 +118,7 @@ def _gen_doc(args: argparse.Namespace) -> int:
 def _gen_definition(args: argparse.Namespace) -> int:
     try:
         text = definition_for(
-            args.engine, definition_text(args.file), ENVIRONMENT_VARIABLES, price=args.price
+            args.engine, definition_text(args.file), DEPLOYED_VARIABLES, price=args.price
         )
     except UsageError as error:
         return usage_error("gen-definition", str(error))

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from mesg_pusher.mesg import DefinitionError, load, packaged_text, with_env
-from mesg_pusher.pusher import ENVIRONMENT_VARIABLES
+from mesg_pusher.mesg._later import env_entry
+from mesg_pusher.runtime import DEPLOYED_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 V06 = ROOT / "mesg-v0.6.yml"
@@ -20,7 +21,7 @@ MINIMAL = "name: s\ntasks:\n  t:\n    outputs:\n      success:\n        data: {}
 
 
 def test_the_v06_form_in_the_repository_is_generated_from_mesg_yml() -> None:
-    assert V06.read_text("utf-8") == with_env(packaged_text(), ENVIRONMENT_VARIABLES), REGENERATE
+    assert V06.read_text("utf-8") == with_env(packaged_text(), DEPLOYED_VARIABLES), REGENERATE
 
 
 def test_each_form_passes_its_engines_format_and_only_its_own() -> None:
@@ -32,7 +33,7 @@ def test_each_form_passes_its_engines_format_and_only_its_own() -> None:
         == load(root, engine="v0.6")
         == replace(loaded, configuration=replace(loaded.configuration, env=()))
     )
-    assert loaded.configuration.env == tuple(f"{name}=" for name in ENVIRONMENT_VARIABLES)
+    assert loaded.configuration.env == tuple(map(env_entry, DEPLOYED_VARIABLES))
     with pytest.raises(DefinitionError) as refused:
         load(v06)
     assert str(refused.value) == (
@@ -44,13 +45,29 @@ def test_each_form_passes_its_engines_format_and_only_its_own() -> None:
 
 def test_the_v06_form_declares_every_variable_the_service_reads() -> None:
     configuration = yaml.safe_load(V06.read_text("utf-8"))["configuration"]
-    assert configuration["env"] == [f"{name}=" for name in ENVIRONMENT_VARIABLES]
-    assert set(ENVIRONMENT_VARIABLES) == {
-        "PUSHER_APP_ID", "PUSHER_APP_KEY", "PUSHER_APP_SECRET", "PUSHER_CLUSTER", "PUSHER_HOST",
-        "PUSHER_PORT", "PUSHER_ENCRYPTED", "PUSHER_PROXY", "PUSHER_TIMEOUT", "PUSHER_KEEPALIVE",
-        "PUSHER_URL", "PUSHER_ENCRYPTION_MASTER_KEY_BASE64", "PUSHER_RETRIES",
-        "PUSHER_MAX_DATA_BYTES", "PUSHER_MAX_BATCH_EVENTS",
+    assert configuration["env"] == [env_entry(name) for name in DEPLOYED_VARIABLES]
+    # Engines from v0.6 refuse an --env variable the definition does not declare: every one a
+    # deployer may give is there, the image's listening addresses with the image's values.
+    assert set(configuration["env"]) == {
+        "PUSHER_APP_ID=", "PUSHER_APP_KEY=", "PUSHER_APP_SECRET=", "PUSHER_CLUSTER=",
+        "PUSHER_HOST=", "PUSHER_PORT=", "PUSHER_ENCRYPTED=", "PUSHER_PROXY=", "PUSHER_TIMEOUT=",
+        "PUSHER_KEEPALIVE=", "PUSHER_URL=", "PUSHER_ENCRYPTION_MASTER_KEY_BASE64=",
+        "PUSHER_RETRIES=", "PUSHER_MAX_DATA_BYTES=", "PUSHER_MAX_BATCH_EVENTS=",
+        "PUSHER_WEBHOOK_APPS=", "MESG_PUSHER_CREDENTIAL_USERNAME=",
+        "MESG_PUSHER_CREDENTIAL_PASSPHRASE=", "MESG_PUSHER_MAX_IN_FLIGHT=",
+        "MESG_PUSHER_QUEUE_SIZE=", "MESG_PUSHER_MAX_HELD_BYTES=", "MESG_PUSHER_GRACE_PERIOD=",
+        "MESG_PUSHER_RECONNECT_MAX_DELAY=", "MESG_PUSHER_SUBMIT_TIMEOUT=",
+        "MESG_PUSHER_LOG_FORMAT=", "MESG_PUSHER_LOG_LEVEL=", "MESG_PUSHER_STORE=",
+        "MESG_PUSHER_IDEMPOTENCY_WINDOW=", "MESG_PUSHER_WEBHOOK_EVENTS=",
+        "MESG_PUSHER_WEBHOOK_CHANNELS=", "MESG_PUSHER_MAX_MEMBER_INFO_BYTES=",
+        "MESG_PUSHER_WEBHOOK_LISTEN=0.0.0.0:3000", "MESG_PUSHER_ADMIN_LISTEN=127.0.0.1:3001",
     }  # fmt: skip
+    dockerfile = (ROOT / "Dockerfile").read_text("utf-8").splitlines()
+    for value in (
+        "MESG_PUSHER_WEBHOOK_LISTEN=0.0.0.0:3000",
+        "MESG_PUSHER_ADMIN_LISTEN=127.0.0.1:3001",
+    ):
+        assert f"ENV {value}" in dockerfile
 
 
 def test_an_existing_configuration_keeps_its_keys() -> None:

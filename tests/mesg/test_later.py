@@ -29,13 +29,14 @@ from mesg_pusher.mesg import (
     releases,
     spans,
 )
-from mesg_pusher.pusher import ENVIRONMENT_VARIABLES
+from mesg_pusher.mesg._later import env_entry
+from mesg_pusher.runtime import DEPLOYED_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def generated(name: str, price: Price | None = None) -> str:
-    return definition_for(releases(name), packaged_text(), ENVIRONMENT_VARIABLES, price=price)
+    return definition_for(releases(name), packaged_text(), DEPLOYED_VARIABLES, price=price)
 
 
 def test_the_root_mesg_yml_passes_every_first_generation_release() -> None:
@@ -92,7 +93,7 @@ def test_the_later_form_says_what_each_task_answers() -> None:
     assert tree["name"] == "mesg-pusher"
     assert tree["configuration"] == {
         "ports": ["3000"],
-        "env": [f"{name}=" for name in ENVIRONMENT_VARIABLES],
+        "env": [env_entry(name) for name in DEPLOYED_VARIABLES],
     }
     definition = load_packaged()
     assert sorted(tree["tasks"]) == sorted(definition.tasks)
@@ -183,9 +184,7 @@ def test_v026_prices_every_task_zero_unless_asked() -> None:
 
 def test_releases_of_two_forms_have_no_one_definition() -> None:
     with pytest.raises(ValueError, match="do not read one form"):
-        definition_for(
-            (*releases("v0.5"), *releases("v0.6")), packaged_text(), ENVIRONMENT_VARIABLES
-        )
+        definition_for((*releases("v0.5"), *releases("v0.6")), packaged_text(), DEPLOYED_VARIABLES)
 
 
 def test_the_later_form_names_the_releases_it_is_for() -> None:

@@ -9,11 +9,13 @@ def test_surface() -> None:
     assert_surface(
         "mesg_pusher.mesg",
         {
+            "CREDENTIAL_VARIABLES",
             "Container",
             "DEPLOY",
             "DefinitionError",
             "OldestRelease",
             "FIRST_GENERATION",
+            "IMAGE_LISTEN",
             "FORMS",
             "FORM_NAMES",
             "MAX_INPUT_BYTES",

@@ -30,7 +30,7 @@ from mesg_pusher.mesg import (
     packaged_text,
     releases,
 )
-from mesg_pusher.pusher import ENVIRONMENT_VARIABLES
+from mesg_pusher.runtime import DEPLOYED_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 WHEEL = f"mesg_pusher-{mesg_pusher.__version__}-py3-none-any.whl"
@@ -83,7 +83,7 @@ def test_each_directory_holds_its_releases_files(engine: str, written: dict[str,
     assert sorted(p.name for p in out.iterdir()) == sorted(expected_files)
     dockerfile_text = (out / "Dockerfile").read_text("utf-8")
     assert f"ENV MESG_PUSHER_ENGINE={engine}" in dockerfile_text.splitlines()
-    expected = definition_for(releases(engine), packaged_text(), ENVIRONMENT_VARIABLES)
+    expected = definition_for(releases(engine), packaged_text(), DEPLOYED_VARIABLES)
     assert (out / "mesg.yml").read_text("utf-8") == expected
     lock = (ROOT / "requirements" / "runtime.txt").read_bytes()
     assert (out / "requirements.txt").read_bytes() == lock

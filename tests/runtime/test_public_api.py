@@ -9,6 +9,7 @@ def test_surface() -> None:
     assert_surface(
         "mesg_pusher.runtime",
         {
+            "DEPLOYED_VARIABLES",
             "SETTINGS",
             "Admission",
             "Backoff",

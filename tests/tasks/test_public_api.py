@@ -12,6 +12,7 @@ def test_surface() -> None:
             "DEFECT_FAILURE",
             "ERROR",
             "IDEMPOTENCY_KEY",
+            "WEBHOOK_APPS_VARIABLE",
             "INPUT_FAILURE",
             "NOT_STARTED_FAILURE",
             "OVERLOADED_FAILURE",

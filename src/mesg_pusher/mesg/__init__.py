@@ -51,6 +51,7 @@ from ._releases import (
 from ._rules import Rules, rules_for
 from ._service_dir import (
     DEPLOY,
+    IMAGE_LISTEN,
     REQUIREMENTS,
     Package,
     build_wheel,
@@ -65,6 +66,7 @@ __all__ = [
     "FIRST_GENERATION",
     "FORMS",
     "FORM_NAMES",
+    "IMAGE_LISTEN",
     "MAX_INPUT_BYTES",
     "RELEASES",
     "REQUIREMENTS",

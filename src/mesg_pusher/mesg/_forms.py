@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 import yaml
 
 from ._definition import DefinitionError, load
-from ._later import Price, later_definition, render_later
+from ._later import Price, env_entry, later_definition, render_later
 from ._releases import Release, between, spans
 
 #: The first line of the generated form.
@@ -33,9 +33,10 @@ _CONFIGURATION: Final = re.compile(r"^configuration:[ \t]*$", re.MULTILINE)
 
 def with_env(text: str, variables: Sequence[str]) -> str:
     """`text` (a mesg.yml without ``configuration.env``) with `variables` declared under
-    ``configuration.env``; a `DefinitionError` if `text` is not such a definition."""
+    ``configuration.env`` (see `env_entry`); a `DefinitionError` if `text` is not such a
+    definition."""
     load(text)  # every engine's form, so without configuration.env
-    entries = "".join(f"    - {name}=\n" for name in variables)
+    entries = "".join(f"    - {env_entry(variable)}\n" for variable in variables)
     body = text if text.endswith("\n") else text + "\n"
     found = list(_CONFIGURATION.finditer(body))
     if len(found) == 1:
@@ -59,7 +60,7 @@ def _top_level(text: str) -> dict[str, Any]:
 def _check(original: str, generated: str, variables: Sequence[str]) -> None:
     expected = _top_level(original)
     configuration = dict(expected.get("configuration") or {})
-    configuration["env"] = [f"{name}=" for name in variables]
+    configuration["env"] = [env_entry(variable) for variable in variables]
     expected["configuration"] = configuration
     try:
         load(generated, engine="v0.6")

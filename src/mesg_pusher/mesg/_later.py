@@ -135,6 +135,12 @@ SHAPES: Final[Mapping[str, Shape]] = {
 }
 
 
+def env_entry(variable: str) -> str:
+    """A ``configuration.env`` entry: ``NAME=VALUE`` as it is, a bare ``NAME`` with an empty
+    default (the engine then passes ``NAME=``, which the service reads as unset)."""
+    return variable if "=" in variable else f"{variable}="
+
+
 def later_definition(
     definition: ServiceDefinition,
     *,
@@ -143,7 +149,7 @@ def later_definition(
     sid: str = SID,
 ) -> LaterDefinition:
     """`definition` in the form of engines v0.10 and later, declaring `variables` under
-    ``configuration.env`` (empty defaults) and, for v0.26.0, `price` on each task."""
+    ``configuration.env`` (see `env_entry`) and, for v0.26.0, `price` on each task."""
     tasks = {}
     for key, task in definition.tasks.items():
         kept = [output for name, output in task.outputs.items() if name != ERROR_OUTPUT]
@@ -174,7 +180,7 @@ def later_definition(
         description=definition.description,
         repository=definition.repository,
         configuration=replace(
-            definition.configuration, image="", env=tuple(f"{name}=" for name in variables)
+            definition.configuration, image="", env=tuple(map(env_entry, variables))
         ),
         dependencies=definition.dependencies,
         price=price,

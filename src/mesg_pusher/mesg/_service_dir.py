@@ -105,6 +105,14 @@ def _digest(data: bytes) -> str:
     return f"sha256={encoded.decode()}"
 
 
+#: Where the image's serve listens: webhooks on the port the definition publishes, /health and
+#: /metrics on the container's loopback (the root Dockerfile sets the same).
+IMAGE_LISTEN: Final = (
+    "MESG_PUSHER_WEBHOOK_LISTEN=0.0.0.0:3000",
+    "MESG_PUSHER_ADMIN_LISTEN=127.0.0.1:3001",
+)
+
+
 def dockerfile(engine: str, releases: Sequence[Release], wheel: str) -> str:
     """The Dockerfile of a directory for `engine` (as written, like ``v0.16``), the root
     Dockerfile's steps with the service installed from `wheel`."""
@@ -138,9 +146,9 @@ USER 10001
 # Pusher's webhooks (POST /webhooks), on the port mesg.yml declares under configuration.ports
 # (outside the container serve listens on loopback only). GET /health and GET /metrics stay on the
 # container's own loopback, where its HEALTHCHECK asks: healthy while the task stream is open.
-ENV MESG_PUSHER_WEBHOOK_LISTEN=0.0.0.0:3000
+ENV {IMAGE_LISTEN[0]}
 ENV MESG_PUSHER_ENGINE={engine}
-ENV MESG_PUSHER_ADMIN_LISTEN=127.0.0.1:3001
+ENV {IMAGE_LISTEN[1]}
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["mesg-pusher", "health"]
 

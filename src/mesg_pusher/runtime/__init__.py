@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .._backoff import Backoff, backoff_delay
 from ._admission import Admission, Decision
 from ._cli import add_commands
-from ._config import SETTINGS, ConfigError, ServeConfig, grpc_target, resolve
+from ._config import DEPLOYED_VARIABLES, SETTINGS, ConfigError, ServeConfig, grpc_target, resolve
 from ._stopping import StopPlan, stop_plan
 from ._verdicts import EmitVerdict, SubmitVerdict, emit_verdict, listen_refusal, submit_verdict
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 _LAZY = {"Service": "_serve", "ServiceFailed": "_engine_link", "Stats": "_stats"}
 
 __all__ = [
+    "DEPLOYED_VARIABLES",
     "SETTINGS",
     "Admission",
     "Backoff",

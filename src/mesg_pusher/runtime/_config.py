@@ -37,8 +37,9 @@ from typing import Any, Final
 
 from .._backoff import Backoff
 from .._errors import InputError, MesgPusherError
-from ..mesg import MAX_INPUT_BYTES, load_packaged
-from ..pusher import rules
+from ..mesg import IMAGE_LISTEN, MAX_INPUT_BYTES, load_packaged
+from ..pusher import ENVIRONMENT_VARIABLES, rules
+from ..tasks import WEBHOOK_APPS_VARIABLE
 from ..webhooks import MAX_MEMBER_INFO_BYTES
 from ._engines._choice import AUTO, EngineChoice, Identity, choose, variant_of
 from ._store import MEMORY, RedisAddress, store_address
@@ -628,3 +629,21 @@ def _is_ipv6(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+#: Settings the engine gives serve (its address, token and hashes) or the image sets (the
+#: release, and where to listen: with the values of the image's ``ENV`` lines).
+_GIVEN_BY_THE_ENGINE: Final = frozenset(
+    {"endpoint", "token", "instance_hash", "runner_hash", "service_hash", "env_hash"}
+    | {"register_signature", "engine", "webhook_listen", "admin_listen"}
+)
+#: What a deployer may give serve through the engine (``--env``: engines from v0.6 refuse a
+#: variable the definition does not declare under ``configuration.env``): the tasks' defaults,
+#: the webhook apps, serve's settings and where it listens, with the image's values; not what
+#: the engine gives.
+DEPLOYED_VARIABLES: Final = (
+    *ENVIRONMENT_VARIABLES,
+    WEBHOOK_APPS_VARIABLE,
+    *(name for s in SETTINGS if s.field not in _GIVEN_BY_THE_ENGINE for name in s.env),
+    *IMAGE_LISTEN,
+)

@@ -8,7 +8,7 @@ whether a retry is safe (`Retry`), as `classify` decides.
 
 from ._catalog import TASKS
 from ._cli import add_commands
-from ._environment import ServiceEnvironment
+from ._environment import WEBHOOK_APPS_VARIABLE, ServiceEnvironment
 from ._failures import (
     DEFECT_FAILURE,
     INPUT_FAILURE,
@@ -34,6 +34,7 @@ __all__ = [
     "OVERLOADED_FAILURE",
     "SUCCESS",
     "TASKS",
+    "WEBHOOK_APPS_VARIABLE",
     "ApiTask",
     "Call",
     "Context",
