@@ -101,8 +101,8 @@ class TaskRunner:
         self.defaults = environment.defaults
         self.environment_error = environment.error
         self.environment_secrets = environment.secrets
-        if self.environment_error is not None:
-            log.error(
+        if self.environment_error is not None:  # a configuration failure: a warning
+            log.warning(
                 "the service's environment is invalid, every execution is answered with the "
                 "error: %s",
                 self.environment_error,
