@@ -12,7 +12,6 @@ every refusal is a `ValueError`.
 from __future__ import annotations
 
 import json
-import json.encoder
 import math
 import re
 from typing import Any
@@ -74,23 +73,58 @@ def _has_float(value: Any) -> bool:
 
 
 def _encode_with_js_numbers(value: Any) -> str:
-    if isinstance(value, float):
-        return js_number(value)
-    # The standard library's own encoder, with JavaScript's number layout: the C encoder
-    # cannot be told how to write floats, so values holding them take this path.
-    chunks = json.encoder._make_iterencode(  # type: ignore[attr-defined]
-        {},
-        _encoder.default,
-        json.encoder.encode_basestring,
-        None,
-        js_number,
-        ":",
-        ",",
-        False,
-        False,
-        True,
-    )
-    return "".join(chunks(value, 0))
+    """`value` as `dumps` writes it, floats in JavaScript's layout: the C encoder cannot be told
+    how to write floats, so values holding them are walked here, each string still written by
+    it. A cycle ends as a `RecursionError`."""
+    out: list[str] = []
+    _write(value, out)
+    return "".join(out)
+
+
+def _write(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_encoder.encode(value))
+    elif value is None:
+        out.append("null")
+    elif value is True or value is False:
+        out.append("true" if value else "false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(js_number(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        for number, (key, item) in enumerate(value.items()):
+            if number:
+                out.append(",")
+            out.append(_encoder.encode(_key(key)))
+            out.append(":")
+            _write(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for number, item in enumerate(value):
+            if number:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    else:
+        _encoder.default(value)  # raises the standard library's TypeError, naming the type
+
+
+def _key(key: Any) -> str:
+    """An object key as JSON writes it: a string, or a number, boolean or null as text."""
+    if isinstance(key, str):
+        return key
+    if key is None:
+        return "null"
+    if key is True or key is False:
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    if isinstance(key, float):
+        return js_number(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def dumps(value: Any) -> str:
