@@ -22,6 +22,7 @@ __all__ = [
     "REDACTED",
     "SCANNED_BYTES",
     "basic_credentials",
+    "proxy_secrets",
     "scrub",
     "scrub_body",
     "shown_in",
@@ -38,6 +39,24 @@ def basic_credentials(pair: str) -> str:
     """``user:password`` as HTTP Basic authentication sends it (``Proxy-Authorization:
     Basic <this>``): base64 of its UTF-8 bytes."""
     return base64.b64encode(pair.encode("utf-8", "surrogatepass")).decode("ascii")
+
+
+def proxy_secrets(username: str | None, password: str | None) -> list[str]:
+    """What of a proxy URL's credentials (decoded) must never be shown, long enough to be
+    looked for: its password, or its user name when the password is empty (an API key, as in
+    ``http://APIKEY:@proxy``), and the forms they travel in to the proxy, which may echo them
+    back: the Basic header's base64, and the ``user:password`` pair itself when the credential
+    is too short to be looked for alone (a run of a user name that has a password is no
+    secret)."""
+    credential = password or (username if password == "" else None)
+    if not credential:
+        return []
+    pair = f"{username or ''}:{password or ''}"
+    found = [credential]
+    if len(credential) < MIN_SCRUBBED:
+        found.append(pair)
+    found.append(basic_credentials(pair))
+    return [value for value in found if len(value) >= MIN_SCRUBBED]
 
 
 def scrub(text: str, secrets: Sequence[str]) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .._errors import InputError
+from .._secrets import scrub_body
 from ._answers import channel_answer, channels_answer, users_answer
 from ._browser_auth import authenticate_user, authorize_channel
 from ._credentials import SENDING_SETTINGS, EnvironmentDefaults, from_url, variables_for
@@ -104,8 +105,10 @@ class PusherClient:
         self.master_key = (
             MasterKey.from_base64(encryption_master_key) if encryption_master_key else None
         )
+        proxy_given = self.connection.proxy
+        self._proxy_secrets = proxy_given.secrets if proxy_given is not None else []
         if transport is not None and ssl_context is not None:
-            raise ValueError("give ssl_context to the transport itself, not beside it")
+            raise InputError("ssl_context", "give it to the transport itself, not beside it")
         self._transport: Transport = (
             transport if transport is not None else HttpPool(ssl_context=ssl_context)
         )
@@ -120,7 +123,7 @@ class PusherClient:
         settings = from_url(url, "url")
         given_twice = sorted(set(settings) & set(options))
         if given_twice:
-            raise ValueError(f"{', '.join(given_twice)}: given by the URL, not again beside it")
+            raise InputError(", ".join(given_twice), "given by the URL, not again beside it")
         return cls(**settings, **options)
 
     @classmethod
@@ -248,7 +251,11 @@ class PusherClient:
     async def send(self, request: HttpRequest) -> dict[str, Any]:
         """Send a request the core built and signed; Pusher's JSON answer."""
         status, body = await self._transport.send(self.connection, request)
-        return interpret(status, body, self.connection.via)
+        via = self.connection.via
+        if via is not None and self._proxy_secrets:
+            # A plain-HTTP proxy's own answer may echo the request, its credentials with it.
+            body = scrub_body(body, self._proxy_secrets)
+        return interpret(status, body, via)
 
     def _timestamp(self) -> int:
         return int(self._clock())

@@ -16,7 +16,7 @@ from typing import Final
 from urllib.parse import quote, unquote, urlsplit
 
 from .._errors import InputError
-from .._secrets import MAX_SECRET_CHARS, basic_credentials
+from .._secrets import MAX_SECRET_CHARS, basic_credentials, proxy_secrets
 from .._text import cut
 
 DEFAULT_HOST: Final = "api.pusherapp.com"
@@ -119,11 +119,20 @@ class Proxy:
 
     @property
     def redacted(self) -> str:
+        """The URL with its password as ``***``, and its user name too when it is the
+        credential (``http://APIKEY:@proxy``: no password)."""
         if self.username is None:
             return self.url
         scheme, rest = self.url.split("://", 1)
+        if self.password == "":
+            return f"{scheme}://***:@{rest}"
         secret = ":***" if self.password is not None else ""
         return f"{scheme}://{quote(self.username, safe='')}{secret}@{rest}"
+
+    @property
+    def secrets(self) -> list[str]:
+        """What of the credentials must never be shown, in the forms the proxy may echo."""
+        return proxy_secrets(self.username, self.password)
 
     @property
     def authorization(self) -> str | None:

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from .._errors import InputError
 from .._secret_search import MIN_SCRUBBED, SecretFinder, long_strings, secret_finder
-from .._secrets import basic_credentials
+from .._secrets import proxy_secrets
 
 #: The input carrying the app's encryption master key (32 bytes, base64).
 MASTER_KEY_INPUT: Final = "encryptionMasterKey"
@@ -54,17 +54,16 @@ def secrets_of(inputs: Mapping[str, Any]) -> list[str]:
             username, password = parts.username, parts.password
         except ValueError:
             username = password = None
-        # The credential: the password, or the user name when it has none (an API key).
+        # The credential as the URL writes it (maybe percent-encoded), and as it is sent.
         credential = password or (username if password == "" else None)
         if credential:
-            found.extend(dict.fromkeys((credential, unquote(credential))))
-            # The forms it travels in to the proxy, which may echo them back. The pair itself
-            # only when the credential is too short to be looked for alone: a run of a user
-            # name that has a password is no secret.
-            pair = f"{unquote(username or '')}:{unquote(password or '')}"
-            if len(unquote(credential)) < MIN_SCRUBBED:
-                found.append(pair)
-            found.append(basic_credentials(pair))
+            found.append(credential)
+        found.extend(
+            proxy_secrets(
+                unquote(username) if username is not None else None,
+                unquote(password) if password is not None else None,
+            )
+        )
     master_key = inputs.get(MASTER_KEY_INPUT)
     if isinstance(master_key, str) and master_key:
         # The URL-safe alphabet writes the same bytes with - and _ for + and /.

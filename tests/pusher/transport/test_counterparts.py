@@ -387,3 +387,51 @@ async def test_an_https_proxy_with_a_certificate_from_another_ca_is_refused(
         "unable to get local issuer certificate"
     )
     assert caught.value.sent is False
+
+
+@pytest.mark.parametrize(
+    ("credentials", "secret", "shown"),
+    [
+        (f"alice:{PASSWORD}", PASSWORD, "alice:***"),
+        ("APIKEY-0123456789:", "APIKEY-0123456789", "***:"),  # a user name that is the key
+    ],
+    ids=["password", "api-key"],
+)
+async def test_a_plain_proxy_echoing_the_request_never_shows_its_credentials(
+    pool: HttpPool, credentials: str, secret: str, shown: str
+) -> None:
+    # Through a plain-HTTP proxy its own refusal is the answer: one that quotes the request
+    # (its Proxy-Authorization header) and the credentials decoded.
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        token = next(
+            line.split(b" ")[-1] for line in head.split(b"\r\n") if b"Authorization" in line
+        )
+        page = b"denied: " + head + b" that is " + base64.b64decode(token)
+        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\n")
+        writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(page), page))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(echo, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        pusher = client(
+            free_port(), pool, tls=False, proxy=f"http://{credentials}@127.0.0.1:{port}"
+        )
+        with pytest.raises(PusherHTTPError) as caught:
+            await pusher.trigger("c", "e", "x")
+    finally:
+        server.close()
+    error = caught.value
+    assert error.status == 407
+    assert error.via == f"http://{shown}@127.0.0.1:{port}"
+    assert str(error).startswith(
+        f"the proxy http://{shown}@127.0.0.1:{port}, or Pusher behind it, answered 407 Proxy "
+        "Authentication Required: denied: "
+    )
+    assert "Proxy-Authorization: Basic ***" in str(error)
+    token = base64.b64encode(credentials.encode()).decode()
+    for text in (str(error), repr(error), error.message, error.body.decode()):
+        assert secret not in text
+        assert token not in text

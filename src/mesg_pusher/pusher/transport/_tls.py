@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ssl
 
+from ..._errors import InputError
+
 #: OpenSSL's reasons that mean the peer does not speak TLS on that port at all.
 _NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE"})
 
@@ -20,9 +22,10 @@ def verifying(context: ssl.SSLContext | None) -> ssl.SSLContext:
     if context is None:
         return ssl.create_default_context()
     if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
-        raise ValueError(
-            "the TLS context must verify certificates and host names (verify_mode "
-            "CERT_REQUIRED, check_hostname True): give it the CA to trust instead"
+        raise InputError(
+            "ssl_context",
+            "it must verify certificates and host names (verify_mode CERT_REQUIRED, "
+            "check_hostname True): give it the CA to trust instead",
         )
     return context
 
