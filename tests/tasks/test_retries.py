@@ -113,6 +113,25 @@ async def test_with_a_key_an_unsafe_failure_is_tried_again(clock: Clock, task: s
     assert len(transport.sent) == 3
 
 
+@pytest.mark.parametrize("task", ["trigger", "triggerBatch", "sendToUser"])
+async def test_with_a_key_a_safe_last_failure_after_an_unsafe_try_is_unsafe(
+    clock: Clock, task: str
+) -> None:
+    # The reset may have published; the 503s that follow cannot undo that. Answered `safe`, the
+    # key would not be remembered, and the next execution with it would publish again.
+    transport = scripted(RESET, (503, "Service Unavailable"))
+    inputs = keyed_inputs(task, idempotencyKey="order-18")
+    output = await runner_on(transport, clock).execute(task, inputs)
+    assert len(transport.sent) == 3
+    assert output.data == {
+        "error": "Pusher answered 503 Service Unavailable: Service Unavailable (after 3 tries); "
+        "an earlier try may have been published",
+        "kind": "server",
+        "retry": "unsafe",
+        "status": 503,
+    }
+
+
 async def test_an_empty_key_is_no_key(clock: Clock) -> None:
     transport = scripted(RESET, OK)
     output = await runner_on(transport, clock).execute("trigger", trigger_inputs(idempotencyKey=""))

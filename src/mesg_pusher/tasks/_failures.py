@@ -101,15 +101,23 @@ OVERLOADED_FAILURE: Final = Failure(Kind.OVERLOADED, Retry.SAFE)
 NOT_STARTED_FAILURE: Final = Failure(Kind.STOPPED, Retry.SAFE)
 
 
-def classify(error: BaseException, *, publishes: bool = True, published: int = 0) -> Failure:
+def classify(
+    error: BaseException,
+    *,
+    publishes: bool = True,
+    published: int = 0,
+    maybe_published: bool = False,
+) -> Failure:
     """The failure `error` is, for a call that `publishes` (acting on it twice is not acting on
     it once) or not; total: any exception has an answer (see the module's table).
 
     `published` counts what a split execution's earlier calls published before `error` stopped
-    it: trying the whole execution again would publish that again, so it is no longer `safe`.
+    it, and `maybe_published` says an earlier try of the execution may have been published
+    (it was tried again): trying the whole execution again could publish that again, so it is
+    no longer `safe`.
     """
     failure = _classify(error, publishes)
-    if published and failure.retry is Retry.SAFE:
+    if (published or maybe_published) and failure.retry is Retry.SAFE:
         return Failure(failure.kind, Retry.UNSAFE, failure.status)
     return failure
 

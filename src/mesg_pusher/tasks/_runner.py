@@ -34,7 +34,7 @@ from ..pusher import Connection, HttpRequest, Transport, interpret, limits
 from . import _inputs
 from ._catalog import TASKS
 from ._environment import ServiceEnvironment
-from ._failures import Kind, classify
+from ._failures import Kind, Retry, classify
 from ._inputs import IDEMPOTENCY_KEY, INPUTS, Limits, in_input_words, require_inputs
 from ._outputs import SUCCESS, TaskOutput, checked, defect
 from ._retries import retry_plan
@@ -265,11 +265,14 @@ def _failed(
     """The ``error`` output for a failure other than an input's: its kind and retry, what a
     split execution published before it, and for a 413 the size of the data that was sent."""
     published = progress.published if progress is not None else 0
-    failure = classify(error, publishes=publishes, published=published)
+    maybe = progress is not None and progress.maybe_published
+    failure = classify(error, publishes=publishes, published=published, maybe_published=maybe)
     if progress is None:
         return TaskOutput.error(message, failure)
     if progress.tries > 1:
         message += f" (after {progress.tries} tries)"
+        if maybe and classify(error, publishes=publishes).retry is Retry.SAFE:
+            message += "; an earlier try may have been published"
     split = progress.split
     shown_published = None
     if split is not None and len(split.calls) > 1:

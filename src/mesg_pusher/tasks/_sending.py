@@ -19,7 +19,7 @@ from .._errors import PusherError, PusherTimeoutError
 from .._secrets import scrub
 from .._text import cut
 from ..pusher import Connection, HttpRequest, Transport
-from ._failures import classify
+from ._failures import Retry, classify
 from ._retries import RetryPlan, retry_delay, try_timeout_ms
 from ._task import Call, Split
 
@@ -49,6 +49,9 @@ class Progress:
     request: HttpRequest | None = None
     #: The execution's calls, when it was split.
     split: Split | None = None
+    #: Whether a failed try may have been published (written, no answer, or a 5xx): tried
+    #: again (with an idempotencyKey), its failure is no longer `safe` whatever the last says.
+    maybe_published: bool = False
 
 
 class Sender:
@@ -109,8 +112,11 @@ class Sender:
                     results.append(call.success_data(read(status, body)))
                     break
                 except PusherError as error:
+                    judged = classify(error, publishes=plan.publishes)
+                    if judged.retry is Retry.UNSAFE:
+                        progress.maybe_published = True
                     delay = retry_delay(
-                        classify(error, publishes=plan.publishes),
+                        judged,
                         plan,
                         retried=retried,
                         remaining=budget_s - (self._timer() - started),
